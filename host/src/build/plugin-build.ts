@@ -1,0 +1,71 @@
+/**
+ * Builds a plugin source folder (with a `plugin.json`) into one `.wasm`:
+ * JavaScript through componentize-qjs into a component of the world named
+ * by the manifest's kind; AssemblyScript through asc into a core module that
+ * follows `sdk/assemblyscript/ABI.md`.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { componentize } from 'componentize-qjs';
+import { readPluginManifest } from './plugin-manifest.js';
+import type { PluginManifest } from './plugin-manifest.js';
+import { buildAssemblyScript } from './assemblyscript-build.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** The repository root: wit/ and sdk/ live there. */
+export const REPO_ROOT = findRepoRoot();
+
+/** What one build produced. */
+export interface BuildOutcome {
+  manifest: PluginManifest;
+  outFile: string;
+  bytes: number;
+  ms: number;
+}
+
+/** Builds `dir` into `<outDir>/<name>.wasm`. */
+export async function buildPlugin(dir: string, outDir: string): Promise<BuildOutcome> {
+  const manifest = await readPluginManifest(dir);
+  const entry = resolve(dir, manifest.entry);
+  const outFile = join(outDir, `${manifest.name}.wasm`);
+  const started = performance.now();
+  let wasm: Uint8Array;
+  try {
+    wasm = manifest.lang === 'js' ? await buildJavaScript(entry, manifest) : await buildAssemblyScript(entry);
+  } catch (error) {
+    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `building ${dir} (${manifest.lang}) failed: ${messageOf(error)}`, { plugin: manifest.name }, { cause: error });
+  }
+  await mkdir(outDir, { recursive: true });
+  await writeFile(outFile, wasm);
+  return { manifest, outFile, bytes: wasm.byteLength, ms: performance.now() - started };
+}
+
+async function buildJavaScript(entry: string, manifest: PluginManifest): Promise<Uint8Array> {
+  const { component } = await componentize({
+    witPath: join(REPO_ROOT, 'wit'),
+    world: manifest.kind,
+    jsSource: await readFile(entry, 'utf8'),
+    jsPath: entry,
+    moduleRoot: REPO_ROOT,
+    // No WASI: the host grants no capabilities by default, so the component must not import any.
+    stubWasi: true,
+    // The host calls plugins synchronously; no component-model async ABI.
+    sync: true,
+  });
+  return component;
+}
+
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'weir') return dir;
+    } catch {
+      // keep looking upwards
+    }
+  }
+  throw new Error('cannot find the weir repository root (package.json named "weir")');
+}

@@ -1,0 +1,45 @@
+/**
+ * `plugin.json`: the small manifest of a plugin source folder, saying what
+ * the plugin is and how to build it.
+ *
+ * ```json
+ * { "name": "uppercase-js", "kind": "processor", "lang": "js", "entry": "index.js" }
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PluginKind } from '../sandbox/plugin.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** Languages the host can build. */
+export type PluginLanguage = 'js' | 'as';
+
+/** A parsed `plugin.json`. */
+export interface PluginManifest {
+  name: string;
+  kind: PluginKind;
+  lang: PluginLanguage;
+  /** Entry source file, relative to the plugin folder. */
+  entry: string;
+}
+
+const KINDS: readonly string[] = ['source', 'processor', 'sink', 'service'];
+const LANGS: readonly string[] = ['js', 'as'];
+
+/** Reads and checks `<dir>/plugin.json`. */
+export async function readPluginManifest(dir: string): Promise<PluginManifest> {
+  const file = join(dir, 'plugin.json');
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new WeirError('WEIR_CONFIG_READ', `cannot read ${file}: ${messageOf(error)}`, { file });
+  }
+  const problems: string[] = [];
+  if (typeof raw.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(raw.name)) problems.push('"name" must be lowercase letters, digits and -');
+  if (typeof raw.kind !== 'string' || !KINDS.includes(raw.kind)) problems.push(`"kind" must be one of ${KINDS.join(', ')}`);
+  if (typeof raw.lang !== 'string' || !LANGS.includes(raw.lang)) problems.push(`"lang" must be one of ${LANGS.join(', ')}`);
+  if (typeof raw.entry !== 'string') problems.push('"entry" must be the entry source file, relative to the folder');
+  if (problems.length > 0) throw new WeirError('WEIR_CONFIG_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
+  return raw as unknown as PluginManifest;
+}

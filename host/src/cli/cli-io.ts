@@ -1,0 +1,34 @@
+/**
+ * What a command needs from the process, passed in so commands can be run
+ * in-process by tests. Only `main.ts` touches `process` itself.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+/** Streams and environment of one CLI invocation. */
+export interface CliIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */
+  onSignal(handler: (signal: NodeJS.Signals) => void): () => void;
+}
+
+/** Exit codes of the `host` command, as documented in `host --help` and the README. */
+export const EXIT = {
+  ok: 0,
+  /** The pipeline failed while running (a node with `onError: fail` hit an error). */
+  failed: 1,
+  /** The pipeline file or a plugin is invalid; nothing ran. */
+  invalid: 2,
+  /** The command line is wrong. */
+  usage: 3,
+  /** A second SIGINT/SIGTERM forced the exit before draining finished. */
+  interrupted: 130,
+} as const;
+
+/** Writes a line. */
+export function println(stream: Writable, text = ''): void {
+  stream.write(text + '\n');
+}

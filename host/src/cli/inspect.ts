@@ -1,0 +1,82 @@
+/** `host inspect PLUGIN.wasm`: what a plugin file is and which node kinds it fits. */
+import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { componentWit } from '@bytecodealliance/jco-transpile/wasm-tools';
+import type { CliIo } from './cli-io.js';
+import { EXIT, println } from './cli-io.js';
+import { Engine, defaultCacheDir } from '../engine/engine.js';
+import type { PluginKind } from '../sandbox/plugin.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+const KINDS: PluginKind[] = ['source', 'processor', 'sink', 'service'];
+
+/** Help text of `host inspect`. */
+export function inspectHelp(): string {
+  return `Usage: host inspect PLUGIN.wasm [options]
+
+Describes a plugin file: component or core module, size, sha256, the node
+kinds (worlds of wit/plugin.wit) it fits, its exports and imports, and for
+each kind it does not fit, why.
+
+Options:
+  --wit              also print the component's WIT (components only)
+  --json             print the description as JSON
+  --cache-dir DIR    transpile cache (as for host run)
+  -h, --help         show this help
+
+Exit codes: 0 described, 2 not a readable WebAssembly plugin, 3 usage error.
+`;
+}
+
+/** Runs `host inspect`. */
+export async function inspectCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { wit: { type: 'boolean' }, json: { type: 'boolean' }, 'cache-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout.write(inspectHelp());
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new WeirError('WEIR_USAGE', 'host inspect takes exactly one .wasm file: host inspect PLUGIN.wasm');
+  const file = resolve(io.cwd, positionals[0]!);
+  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env) });
+  let module;
+  try {
+    module = await engine.load(file);
+  } catch (error) {
+    println(io.stderr, `error ${(error as WeirError).code ?? ''}: ${messageOf(error)}`);
+    return EXIT.invalid;
+  }
+  const fits = Object.fromEntries(KINDS.map((kind) => [kind, module.check(kind)]));
+  const description = {
+    file: positionals[0],
+    binary: module.binary,
+    size: module.size,
+    sha256: module.sha256,
+    fits: KINDS.filter((k) => fits[k]!.length === 0),
+    exports: module.exports,
+    imports: module.imports,
+    mismatches: Object.fromEntries(KINDS.filter((k) => fits[k]!.length > 0).map((k) => [k, fits[k]])),
+  };
+  if (values.json) {
+    println(io.stdout, JSON.stringify(description, null, 2));
+  } else {
+    println(io.stdout, `file:    ${description.file}`);
+    println(io.stdout, `binary:  ${module.binary === 'component' ? 'component (WebAssembly component model)' : 'core module'}`);
+    println(io.stdout, `size:    ${module.size} bytes (${(module.size / 1024).toFixed(1)} KiB)`);
+    println(io.stdout, `sha256:  ${module.sha256}`);
+    println(io.stdout, `fits:    ${description.fits.length ? description.fits.join(', ') : 'no node kind'}`);
+    println(io.stdout, `exports: ${module.exports.join(', ') || '(none)'}`);
+    println(io.stdout, `imports: ${module.imports.join(', ') || '(none)'}`);
+    for (const [kind, problems] of Object.entries(description.mismatches)) {
+      println(io.stdout, `not a ${kind}: ${(problems as string[]).join('; ')}`);
+    }
+  }
+  if (values.wit && module.binary === 'component') {
+    println(io.stdout, '\n' + (await componentWit(await readFile(file))));
+  }
+  return EXIT.ok;
+}

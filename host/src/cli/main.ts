@@ -1,0 +1,101 @@
+/**
+ * The `host` command: dispatches to one file per command. The only module
+ * that calls `process.exit` or listens to process signals.
+ */
+import { readFileSync } from 'node:fs';
+import type { CliIo } from './cli-io.js';
+import { EXIT, println } from './cli-io.js';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+import { inspectCommand } from './inspect.js';
+import { messageOf } from '../errors/errors.js';
+
+const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
+  run: runCommand,
+  validate: validateCommand,
+  inspect: inspectCommand,
+};
+
+/** Help text of `host`. */
+export function mainHelp(): string {
+  return `Usage: host <command> [options]
+
+Weir runs dataflow pipelines whose steps are sandboxed WebAssembly plugins.
+
+Commands:
+  run PIPELINE.json        validate, then run a pipeline to completion
+  validate PIPELINE.json   list every problem of a pipeline, run nothing
+  inspect PLUGIN.wasm      describe a plugin: kind, world fit, imports, exports
+
+Options:
+  -h, --help               show help (also: host <command> --help)
+  -v, --version            print the version
+
+Exit codes: 0 ok, 1 the pipeline failed while running, 2 invalid pipeline or
+plugin, 3 usage error, 130 forced exit by a second signal.
+`;
+}
+
+/** The version in the package.json above this file (source and dist layouts differ in depth). */
+function packageVersion(): string {
+  for (let url = new URL('./package.json', import.meta.url), i = 0; i < 5; i++, url = new URL('../package.json', url)) {
+    try {
+      const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'weir' && pkg.version) return pkg.version;
+    } catch {
+      // not here; look one folder up
+    }
+  }
+  return 'unknown';
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.stdout.write(mainHelp());
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '-v' || command === '--version') {
+    println(io.stdout, packageVersion());
+    return EXIT.ok;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) {
+    println(io.stderr, `error WEIR_USAGE: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')}; see host --help)`);
+    return EXIT.usage;
+  }
+  try {
+    return await handler(rest, io);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'WEIR_USAGE' || code?.startsWith('ERR_PARSE_ARGS')) {
+      println(io.stderr, `error WEIR_USAGE: ${messageOf(error)} (see host ${command} --help)`);
+      return EXIT.usage;
+    }
+    println(io.stderr, `error ${code ?? 'unexpected'}: ${messageOf(error)}`);
+    return code === 'WEIR_CONFIG_READ' || code?.startsWith('WEIR_PLUGIN') ? EXIT.invalid : EXIT.failed;
+  }
+}
+
+/** The process entry point. */
+export async function runProcess(): Promise<void> {
+  const io: CliIo = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    onSignal(handler) {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
+  };
+  const code = await main(process.argv.slice(2), io);
+  process.exitCode = code;
+  if (code === EXIT.interrupted) process.exit(code);
+}

@@ -1,0 +1,114 @@
+/** `host run PIPELINE.json`: validate, then run the pipeline to completion. */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CliIo } from './cli-io.js';
+import { EXIT, println } from './cli-io.js';
+import { preparePipeline, printProblems } from './prepare-pipeline.js';
+import { Engine, defaultCacheDir } from '../engine/engine.js';
+import { builtinConnectors } from '../connectors/builtin.js';
+import { createLogger, LOG_LEVELS } from '../telemetry/logger.js';
+import type { LogLevel } from '../telemetry/logger.js';
+import { PipelineRun } from '../topology/pipeline-run.js';
+import { formatSummary } from '../topology/run-summary.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** Help text of `host run`. */
+export function runHelp(): string {
+  const connectors = builtinConnectors().list().map((c) => `  ${c.kind.padEnd(6)} ${c.name.padEnd(10)} ${c.description}`);
+  return `Usage: host run PIPELINE.json [options]
+
+Validates the pipeline (as \`host validate\` does) and, if it is valid, runs it
+until every source is exhausted. SIGINT or SIGTERM stops the sources and drains
+what is in flight; a second signal exits at once. Logs (JSON lines) and the
+summary at the end go to standard error, so standard output stays free for the
+stdout sink.
+
+Options:
+  --summary-json FILE   also write the summary as JSON to FILE
+  --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
+  --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
+                        $XDG_CACHE_HOME/weir, else ~/.cache/weir)
+  -h, --help            show this help
+
+Built-in connectors (use as "connector": NAME):
+${connectors.join('\n')}
+
+Exit codes: 0 finished (or stopped and drained), 1 the pipeline failed while
+running, 2 the pipeline or a plugin is invalid (nothing ran), 3 usage error,
+130 a second signal forced the exit.
+`;
+}
+
+/** Runs `host run`. */
+export async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'summary-json': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'cache-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(runHelp());
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new WeirError('WEIR_USAGE', 'host run takes exactly one pipeline file: host run PIPELINE.json');
+  const level = values['log-level'] as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new WeirError('WEIR_USAGE', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const file = resolve(io.cwd, positionals[0]!);
+  const logger = createLogger(level);
+  const connectors = builtinConnectors();
+  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env) });
+
+  const loadStarted = performance.now();
+  const prepared = await preparePipeline(file, engine, connectors);
+  if (!prepared.ok) {
+    printProblems(io.stderr, file, io.cwd, prepared.problems);
+    println(io.stderr, 'nothing was run; fix the problems above (`host validate` lists them too)');
+    return EXIT.invalid;
+  }
+  for (const [node, module] of prepared.modules) {
+    logger.info(
+      { node, plugin: module.file, binary: module.binary, sha256: module.sha256.slice(0, 12), cacheHit: module.cacheHit, transpileMs: Math.round(module.transpileMs) },
+      module.binary === 'component' ? (module.cacheHit ? 'plugin loaded from the transpile cache' : 'plugin transpiled and cached') : 'plugin loaded',
+    );
+  }
+
+  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout });
+  logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
+  let signals = 0;
+  let forced: ((code: number) => void) | undefined;
+  const forcedExit = new Promise<number>((resolve) => (forced = resolve));
+  const removeSignalHandler = io.onSignal((signal) => {
+    signals++;
+    if (signals === 1) {
+      logger.info({ signal }, 'signal received: draining (send it again to exit at once)');
+      run.stop();
+    } else {
+      logger.warn({ signal }, 'second signal: exiting without draining');
+      forced?.(EXIT.interrupted);
+    }
+  });
+  try {
+    const outcome = await Promise.race([run.done, forcedExit]);
+    if (typeof outcome === 'number') return outcome;
+    println(io.stderr, formatSummary(outcome));
+    if (values['summary-json']) {
+      await writeFile(resolve(io.cwd, values['summary-json']), JSON.stringify(outcome, null, 2) + '\n');
+    }
+    if (outcome.status === 'failed') {
+      println(io.stderr, `error ${outcome.error?.code}: ${outcome.error?.message}`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  } catch (error) {
+    throw error instanceof WeirError ? error : new WeirError('WEIR_PIPELINE_FAILED', messageOf(error), {}, { cause: error });
+  } finally {
+    removeSignalHandler();
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * Raw pipeline JSON -> typed, frozen {@link PipelineConfig}, in two phases:
+ * the JSON Schema (ajv, every error at once) and then the graph rules
+ * (unknown inputs, cycles, sources with inputs, sinks with outputs, unknown
+ * connectors and their configs). Every problem carries a JSON pointer and,
+ * where it helps, a hint. Nothing here touches the file system except
+ * {@link readPipelineFile}; plugin files are checked by `engine/plugin-check.ts`.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import schema from './pipeline.schema.json' with { type: 'json' };
+import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
+import type { NodeConfig, PipelineConfig, Problem } from './pipeline-config.js';
+import { findCycle } from '../graph/dag.js';
+import type { PluginKind } from '../sandbox/plugin.js';
+import type { ConnectorRegistry } from '../connectors/connector.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** The outcome of {@link compilePipeline}: a config, or every problem found. */
+export type CompileResult = { ok: true; config: PipelineConfig } | { ok: false; problems: Problem[] };
+
+/** Inputs of {@link compilePipeline}. */
+export interface CompileOptions {
+  /** Path of the pipeline file (for relative paths and messages). */
+  file: string;
+  connectors: ConnectorRegistry;
+}
+
+/** The pipeline JSON Schema, as shipped. */
+export const pipelineSchema = schema;
+
+/**
+ * Reads and parses a pipeline file.
+ *
+ * @throws WeirError `WEIR_CONFIG_READ` when the file is missing or not JSON (with line and column).
+ */
+export async function readPipelineFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new WeirError('WEIR_CONFIG_READ', `cannot read pipeline file ${file}: ${messageOf(error)}`, { file }, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const position = /position (\d+)/.exec(messageOf(error));
+    const where = position ? lineAndColumn(text, Number(position[1])) : '';
+    throw new WeirError('WEIR_CONFIG_READ', `${file}${where}: not valid JSON: ${messageOf(error)}`, { file }, { cause: error });
+  }
+}
+
+/** A plugin file named by a node, as far as the raw file says. */
+export interface PluginTarget {
+  index: number;
+  kind: PluginKind;
+  /** As written in the node. */
+  file: string;
+  /** Absolute path. */
+  path: string;
+}
+
+/**
+ * The plugin files of every node whose kind and plugin are readable, even
+ * when other parts of the file are invalid, so that plugin problems are
+ * reported together with schema and graph problems.
+ */
+export function pluginTargets(raw: unknown, file: string): { pluginsDir: string; targets: PluginTarget[] } {
+  const dir = (raw as { plugins?: { dir?: unknown } })?.plugins?.dir;
+  const pluginsDir = resolve(dirname(resolve(file)), typeof dir === 'string' && dir !== '' ? dir : 'plugins');
+  const targets = rawNodes(raw).flatMap((node): PluginTarget[] =>
+    typeof node.plugin === 'string' && node.plugin.endsWith('.wasm') && KINDS.includes(node.kind as PluginKind)
+      ? [{ index: node.index, kind: node.kind as PluginKind, file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
+      : [],
+  );
+  return { pluginsDir, targets };
+}
+
+const KINDS: readonly PluginKind[] = ['source', 'processor', 'sink', 'service'];
+
+/** Validates raw pipeline JSON and returns the typed config or every problem. */
+export function compilePipeline(raw: unknown, options: CompileOptions): CompileResult {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+  const validate = ajv.compile(schema);
+  const problems: Problem[] = [];
+  if (!validate(raw)) problems.push(...(validate.errors ?? []).map((e) => problemFromAjv(e)));
+
+  const nodes = rawNodes(raw);
+  problems.push(...graphProblems(nodes));
+  problems.push(...connectorProblems(nodes, options.connectors, ajv));
+  if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
+
+  const pipeline = raw as RawPipeline;
+  const file = resolve(options.file);
+  const baseDir = dirname(file);
+  const pluginsDir = resolve(baseDir, pipeline.plugins?.dir ?? 'plugins');
+  const defaults = pipeline.defaults ?? {};
+  const config: PipelineConfig = {
+    name: pipeline.name,
+    file,
+    baseDir,
+    pluginsDir,
+    nodes: pipeline.nodes.map((node, index): NodeConfig => ({
+      id: node.id,
+      kind: node.kind,
+      implementation: node.plugin !== undefined
+        ? { type: 'plugin', file: node.plugin, path: resolve(pluginsDir, node.plugin) }
+        : { type: 'connector', name: node.connector! },
+      config: structuredClone(node.config ?? {}),
+      inputs: [...(node.inputs ?? [])],
+      parallelism: node.parallelism ?? 1,
+      partition: node.partition ?? 'round-robin',
+      batch: { ...DEFAULT_BATCH, ...defaults.batch, ...node.batch },
+      limits: { ...defaults.limits, ...node.limits },
+      onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
+      index,
+    })),
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+interface RawNode {
+  id: string;
+  kind: NodeConfig['kind'];
+  plugin?: string;
+  connector?: string;
+  config?: Record<string, unknown>;
+  inputs?: string[];
+  parallelism?: number;
+  partition?: NodeConfig['partition'];
+  batch?: Partial<NodeConfig['batch']>;
+  limits?: NodeConfig['limits'];
+  onError?: Partial<NodeConfig['onError']>;
+}
+
+interface RawPipeline {
+  name: string;
+  plugins?: { dir?: string };
+  defaults?: { batch?: Partial<NodeConfig['batch']>; limits?: NodeConfig['limits']; onError?: Partial<NodeConfig['onError']> };
+  nodes: RawNode[];
+}
+
+/** A node as far as it could be read, with its index; malformed parts are left undefined. */
+interface LooseNode {
+  index: number;
+  id?: string;
+  kind?: string;
+  plugin?: unknown;
+  connector?: unknown;
+  config?: unknown;
+  inputs: string[];
+  onError?: { policy?: unknown; deadLetter?: unknown };
+}
+
+function rawNodes(raw: unknown): LooseNode[] {
+  const nodes = (raw as { nodes?: unknown })?.nodes;
+  if (!Array.isArray(nodes)) return [];
+  return nodes.flatMap((n: unknown, index): LooseNode[] => {
+    if (typeof n !== 'object' || n === null) return [];
+    const o = n as Record<string, unknown>;
+    return [{
+      index,
+      id: typeof o.id === 'string' ? o.id : undefined,
+      kind: typeof o.kind === 'string' ? o.kind : undefined,
+      plugin: o.plugin,
+      connector: o.connector,
+      config: o.config,
+      inputs: Array.isArray(o.inputs) ? o.inputs.filter((i): i is string => typeof i === 'string') : [],
+      onError: typeof o.onError === 'object' && o.onError !== null ? (o.onError as LooseNode['onError']) : undefined,
+    }];
+  });
+}
+
+function graphProblems(nodes: LooseNode[]): Problem[] {
+  const problems: Problem[] = [];
+  const firstById = new Map<string, LooseNode>();
+  for (const node of nodes) {
+    if (node.id === undefined) continue;
+    const first = firstById.get(node.id);
+    if (first) problems.push({ pointer: `/nodes/${node.index}/id`, message: `duplicate node id "${node.id}" (first used at /nodes/${first.index}/id)`, hint: 'give every node its own id' });
+    else firstById.set(node.id, node);
+  }
+  const known = [...firstById.keys()];
+  for (const node of nodes) {
+    const at = `/nodes/${node.index}`;
+    if (node.plugin === undefined && node.connector === undefined) {
+      problems.push({ pointer: at, message: 'node has neither "plugin" nor "connector"', hint: 'set "plugin": "name.wasm" (in plugins.dir) or "connector": "<built-in name>"' });
+    } else if (node.plugin !== undefined && node.connector !== undefined) {
+      problems.push({ pointer: at, message: 'node has both "plugin" and "connector"', hint: 'keep one of them' });
+    }
+    if (node.kind === 'source' && node.inputs.length > 0) {
+      problems.push({ pointer: `${at}/inputs`, message: `source "${node.id}" cannot have inputs`, hint: 'remove "inputs", or make the node a processor' });
+    }
+    if (node.kind === 'service' && node.inputs.length > 0) {
+      problems.push({ pointer: `${at}/inputs`, message: `service "${node.id}" cannot have inputs: services are called by plugins, not wired`, hint: 'remove "inputs"; processors call it through call-service' });
+    }
+    if ((node.kind === 'processor' || node.kind === 'sink') && node.inputs.length === 0) {
+      problems.push({ pointer: at, message: `${node.kind} "${node.id}" has no inputs, so it would never receive a record`, hint: `add "inputs": ["<id of an upstream node>"] (known ids: ${known.join(', ')})` });
+    }
+    node.inputs.forEach((input, k) => {
+      const upstream = firstById.get(input);
+      const pointer = `${at}/inputs/${k}`;
+      if (!upstream) {
+        problems.push({ pointer, message: `unknown input "${input}"`, hint: `known node ids: ${known.join(', ')}` });
+      } else if (upstream.kind === 'sink') {
+        problems.push({ pointer, message: `"${input}" is a sink, and a sink has no outputs`, hint: `read from the node that feeds "${input}" instead` });
+      } else if (upstream.kind === 'service') {
+        problems.push({ pointer, message: `"${input}" is a service, and a service has no outputs`, hint: 'call it from the plugin through call-service instead' });
+      }
+    });
+    const deadLetter = node.onError?.deadLetter;
+    if (typeof deadLetter === 'string') {
+      const target = firstById.get(deadLetter);
+      if (!target || target.kind !== 'sink') {
+        problems.push({ pointer: `${at}/onError/deadLetter`, message: `dead-letter target "${deadLetter}" is not a sink node of this pipeline`, hint: 'name the id of a sink node' });
+      }
+    }
+    if (node.onError?.policy === 'dead-letter' && deadLetter === undefined) {
+      problems.push({ pointer: `${at}/onError`, message: 'policy "dead-letter" needs "deadLetter": the id of a sink node' });
+    }
+  }
+  const cycle = findCycle([...firstById.values()].map((n) => ({ id: n.id!, inputs: n.inputs })));
+  if (cycle) {
+    // Name the cycle from the member that comes first in the file.
+    const members = cycle.slice(0, -1);
+    const start = members.reduce((best, id, i) => (firstById.get(id)!.index < firstById.get(members[best]!)!.index ? i : best), 0);
+    const path = [...members.slice(start), ...members.slice(0, start), members[start]!];
+    problems.push({ pointer: `/nodes/${firstById.get(path[0]!)!.index}/inputs`, message: `the graph has a cycle: ${path.join(' -> ')}`, hint: 'pipelines are acyclic: remove one of these inputs' });
+  }
+  return problems;
+}
+
+function connectorProblems(nodes: LooseNode[], connectors: ConnectorRegistry, ajv: Ajv): Problem[] {
+  const problems: Problem[] = [];
+  for (const node of nodes) {
+    if (typeof node.connector !== 'string') continue;
+    const at = `/nodes/${node.index}`;
+    if (node.kind !== 'source' && node.kind !== 'sink') {
+      if (node.kind === 'processor' || node.kind === 'service') problems.push({ pointer: `${at}/connector`, message: `there are no built-in ${node.kind} connectors`, hint: 'use a plugin ("plugin": "name.wasm") for this node' });
+      continue;
+    }
+    const spec = node.kind === 'source' ? connectors.source(node.connector) : connectors.sink(node.connector);
+    if (!spec) {
+      const names = connectors.list().filter((s) => s.kind === node.kind).map((s) => s.name);
+      problems.push({ pointer: `${at}/connector`, message: `unknown ${node.kind} connector "${node.connector}"`, hint: `built-in ${node.kind}s: ${names.join(', ')}` });
+      continue;
+    }
+    const validate: ValidateFunction = ajv.compile(spec.configSchema);
+    if (!validate(node.config ?? {})) {
+      problems.push(...(validate.errors ?? []).map((e) => problemFromAjv(e, `${at}/config`)));
+    }
+  }
+  return problems;
+}
+
+function problemFromAjv(error: ErrorObject, prefix = ''): Problem {
+  const pointer = prefix + error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const allowed = Object.keys((error.parentSchema as { properties?: object })?.properties ?? {});
+      return { pointer, message: `unknown property "${String(params.additionalProperty)}"`, hint: `allowed: ${allowed.join(', ')}` };
+    }
+    case 'required':
+      return { pointer, message: `missing required property "${String(params.missingProperty)}"` };
+    case 'enum':
+      return { pointer, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(error.data)})` };
+    case 'pattern': {
+      const description = (error.parentSchema as { description?: string })?.description;
+      return { pointer, message: `${JSON.stringify(error.data)} does not match ${String(params.pattern)}`, ...(description ? { hint: description } : {}) };
+    }
+    case 'type':
+      return { pointer, message: `must be ${String(params.type)} (got ${JSON.stringify(error.data)})` };
+    default:
+      return { pointer, message: error.message ?? 'is invalid' };
+  }
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const id = `${p.pointer}\u0000${p.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `:${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

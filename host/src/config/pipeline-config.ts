@@ -1,0 +1,78 @@
+/**
+ * The typed, immutable form of pipeline.json that everything after
+ * `compilePipeline()` works with. Defaults are filled in; paths are absolute.
+ */
+import type { PluginKind } from '../sandbox/plugin.js';
+
+/** One problem found in a pipeline file. */
+export interface Problem {
+  /** JSON pointer into the pipeline file (`/nodes/2/inputs/0`); `""` for the whole file. */
+  pointer: string;
+  /** What is wrong. */
+  message: string;
+  /** How to fix it, when there is something useful to say. */
+  hint?: string;
+}
+
+/** How batches form in front of a node. */
+export interface BatchConfig {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  readonly lingerMs: number;
+}
+
+/** Per-node limits, as written (enforcement grows with the sandbox). */
+export interface LimitsConfig {
+  readonly memoryMb?: number;
+  readonly timeoutMs?: number;
+  readonly fuel?: number;
+  readonly maxOutputBytes?: number;
+  readonly cpu?: { readonly mode?: 'fuel' | 'worker' | 'none' };
+}
+
+/** What a node does when its plugin fails on a batch. */
+export interface OnErrorConfig {
+  readonly policy: 'fail' | 'skip' | 'retry' | 'dead-letter';
+  readonly maxAttempts: number;
+  readonly backoffMs: number;
+  readonly deadLetter?: string;
+}
+
+/** Where a node's behaviour comes from. */
+export type NodeImplementation =
+  | { readonly type: 'plugin'; readonly file: string; readonly path: string }
+  | { readonly type: 'connector'; readonly name: string };
+
+/** One node, with defaults applied. */
+export interface NodeConfig {
+  readonly id: string;
+  readonly kind: PluginKind;
+  readonly implementation: NodeImplementation;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly inputs: readonly string[];
+  readonly parallelism: number;
+  readonly partition: 'round-robin' | 'key' | 'broadcast';
+  readonly batch: BatchConfig;
+  readonly limits: LimitsConfig;
+  readonly onError: OnErrorConfig;
+  /** Index in the file's `nodes` array, for JSON pointers. */
+  readonly index: number;
+}
+
+/** A whole pipeline, ready to run. */
+export interface PipelineConfig {
+  readonly name: string;
+  /** Absolute path of the pipeline file. */
+  readonly file: string;
+  /** Folder of the pipeline file. */
+  readonly baseDir: string;
+  /** Absolute plugins folder. */
+  readonly pluginsDir: string;
+  readonly nodes: readonly NodeConfig[];
+}
+
+/** Batch defaults when neither the node nor `defaults` sets them. */
+export const DEFAULT_BATCH: BatchConfig = { maxRecords: 1024, maxBytes: 1 << 20, lingerMs: 5 };
+
+/** The `onError` default: stop the pipeline, so no failure goes unnoticed. */
+export const DEFAULT_ON_ERROR: OnErrorConfig = { policy: 'fail', maxAttempts: 3, backoffMs: 100 };

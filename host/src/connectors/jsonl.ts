@@ -1,0 +1,123 @@
+/**
+ * How records map onto text lines, for the file and stdio connectors.
+ *
+ * `lines`: one line is one record's value (UTF-8, without the newline); no
+ * key, headers or event time. Written back as the value's text.
+ *
+ * `jsonl`: one line is one JSON object:
+ * ```
+ * {"key": "k1", "value": "text", "headers": {"h": "v"}, "eventTime": 1700000000000}
+ * ```
+ * - `value` (required unless `valueBase64` is given): a string is taken as
+ *   UTF-8 text; any other JSON value is stored as its JSON text.
+ * - `valueBase64`: the value as base64, for binary payloads.
+ * - `key` (optional): a string (UTF-8), or null/absent for no key.
+ * - `headers` (optional): an object of string values, or an array of
+ *   `[name, value]` pairs when names repeat.
+ * - `eventTime` (optional): milliseconds since the epoch, or an ISO-8601 string.
+ *
+ * Written back the same way: `value` as text when it is valid UTF-8, else
+ * `valueBase64`; `headers` as an object unless a name repeats; `key` and
+ * `eventTime` only when present.
+ */
+import type { Header, StreamRecord } from '../records/record.js';
+import { WeirError } from '../errors/errors.js';
+
+/** Line formats of the file and stdio connectors. */
+export type LineFormat = 'jsonl' | 'lines';
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parses one line into a record.
+ *
+ * @param where - `file:line` for error messages.
+ * @throws WeirError `WEIR_CONNECTOR_IO` for a line that breaks the format.
+ */
+export function parseLine(line: string, format: LineFormat, where: string): StreamRecord {
+  if (format === 'lines') return { key: undefined, value: encoder.encode(line), headers: [], eventTime: undefined };
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    throw bad(where, `is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad(where, 'must be a JSON object like {"value": "..."}');
+  const o = json as Record<string, unknown>;
+  for (const field of Object.keys(o)) {
+    if (!['key', 'value', 'valueBase64', 'headers', 'eventTime'].includes(field)) {
+      throw bad(where, `has unknown field "${field}" (allowed: key, value, valueBase64, headers, eventTime)`);
+    }
+  }
+  return { key: parseKey(o.key, where), value: parseValue(o, where), headers: parseHeaders(o.headers, where), eventTime: parseEventTime(o.eventTime, where) };
+}
+
+/** Formats one record as a line (without the newline). */
+export function formatLine(record: StreamRecord, format: LineFormat): string {
+  if (format === 'lines') return Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength).toString('utf8');
+  const out: Record<string, unknown> = {};
+  if (record.key !== undefined) out.key = textOrUndefined(record.key) ?? Buffer.from(record.key).toString('base64');
+  const text = textOrUndefined(record.value);
+  if (text === undefined) out.valueBase64 = Buffer.from(record.value).toString('base64');
+  else out.value = text;
+  if (record.headers.length > 0) out.headers = formatHeaders(record.headers);
+  if (record.eventTime !== undefined) out.eventTime = Number(record.eventTime);
+  return JSON.stringify(out);
+}
+
+function parseKey(key: unknown, where: string): Uint8Array | undefined {
+  if (key === undefined || key === null) return undefined;
+  if (typeof key !== 'string') throw bad(where, '"key" must be a string or null');
+  return encoder.encode(key);
+}
+
+function parseValue(o: Record<string, unknown>, where: string): Uint8Array {
+  if (o.valueBase64 !== undefined) {
+    if (o.value !== undefined) throw bad(where, 'has both "value" and "valueBase64"; give one');
+    if (typeof o.valueBase64 !== 'string') throw bad(where, '"valueBase64" must be a base64 string');
+    return new Uint8Array(Buffer.from(o.valueBase64, 'base64'));
+  }
+  if (o.value === undefined) throw bad(where, 'has no "value" (or "valueBase64")');
+  return encoder.encode(typeof o.value === 'string' ? o.value : JSON.stringify(o.value));
+}
+
+function parseHeaders(headers: unknown, where: string): Header[] {
+  if (headers === undefined || headers === null) return [];
+  const pairs: unknown[] = Array.isArray(headers) ? headers : Object.entries(headers as object);
+  if (typeof headers !== 'object') throw bad(where, '"headers" must be an object or an array of [name, value] pairs');
+  return pairs.map((pair) => {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+      throw bad(where, '"headers" values must be strings (an object of strings, or [name, value] string pairs)');
+    }
+    return { name: pair[0], value: encoder.encode(pair[1]) };
+  });
+}
+
+function parseEventTime(eventTime: unknown, where: string): bigint | undefined {
+  if (eventTime === undefined || eventTime === null) return undefined;
+  if (typeof eventTime === 'number' && Number.isInteger(eventTime)) return BigInt(eventTime);
+  if (typeof eventTime === 'string') {
+    const ms = Date.parse(eventTime);
+    if (!Number.isNaN(ms)) return BigInt(ms);
+  }
+  throw bad(where, '"eventTime" must be integer milliseconds since the epoch or an ISO-8601 date string');
+}
+
+function formatHeaders(headers: Header[]): Record<string, string> | Array<[string, string]> {
+  const names = new Set(headers.map((h) => h.name));
+  const pairs = headers.map((h): [string, string] => [h.name, textOrUndefined(h.value) ?? Buffer.from(h.value).toString('base64')]);
+  return names.size === headers.length ? Object.fromEntries(pairs) : pairs;
+}
+
+function textOrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function bad(where: string, what: string): WeirError {
+  return new WeirError('WEIR_CONNECTOR_IO', `${where}: the line ${what}`, { where });
+}

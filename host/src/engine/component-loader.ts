@@ -1,0 +1,152 @@
+/**
+ * Instantiates a transpiled component and adapts its exports to the
+ * {@link PluginInstance} shape of its node kind.
+ *
+ * jco's `instantiate(getCoreModule, imports)` asks the host for every core
+ * module, so compilation (and, later, the memory cap) stays in the host's
+ * hands. Calls are synchronous: a component export runs to completion on the
+ * calling thread.
+ */
+import { pathToFileURL } from 'node:url';
+import { REQUIRED_EXPORTS } from '../sandbox/plugin.js';
+import type { PluginInstance, PluginKind, PollResult } from '../sandbox/plugin.js';
+import type { StreamRecord } from '../records/record.js';
+import type { HostContext } from '../linker/host-context.js';
+import { componentImports, HOST_INTERFACES } from '../linker/component-imports.js';
+import type { TranspiledComponent } from './transpile-cache.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** Compiles one core module of a component, by the file name jco gives it. */
+export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
+
+type JcoInstantiate = (
+  getCoreModule: CoreModuleCompiler,
+  imports: Record<string, Record<string, unknown>>,
+) => Promise<Record<string, (...args: never[]) => unknown>>;
+
+/**
+ * Problems that keep a component from filling a node of `kind`: missing
+ * exports, imports the host does not offer, capabilities not granted.
+ */
+export function checkComponentWorld(component: Pick<TranspiledComponent, 'imports' | 'exports'>, kind: PluginKind): string[] {
+  const problems: string[] = [];
+  for (const name of REQUIRED_EXPORTS[kind]) {
+    if (!component.exports.includes(name)) {
+      problems.push(`missing export "${name}" required by the weir:plugin/${kind} world (it exports: ${component.exports.join(', ') || 'nothing'})`);
+    }
+  }
+  for (const name of component.imports) {
+    if ((HOST_INTERFACES as readonly string[]).includes(name)) continue;
+    problems.push(
+      name.startsWith('wasi:')
+        ? `imports "${name}", a WASI capability the host does not grant (build JS plugins with stubbed WASI; capability grants are not available yet)`
+        : `imports "${name}", which the host does not offer (it offers ${HOST_INTERFACES.filter((i) => !i.endsWith('/types')).join(', ')})`,
+    );
+  }
+  return problems;
+}
+
+/** Instantiates a component for a node of `kind`. */
+export async function instantiateComponent(
+  component: TranspiledComponent,
+  kind: PluginKind,
+  host: HostContext,
+  compileCore: CoreModuleCompiler,
+): Promise<PluginInstance> {
+  const module = (await import(pathToFileURL(component.jsFile).href)) as { instantiate: JcoInstantiate };
+  let exports: Record<string, (...args: never[]) => unknown>;
+  try {
+    exports = await module.instantiate(compileCore, componentImports(host));
+  } catch (error) {
+    if (error instanceof WeirError) throw error;
+    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
+  }
+  const guard = new CallGuard(host);
+  const call = <T>(name: string, ...args: unknown[]): T =>
+    guard.run(name, () => (exports[name] as (...a: unknown[]) => T)(...args));
+
+  switch (kind) {
+    case 'processor':
+      return {
+        kind,
+        configure: (config) => call<void>('configure', config),
+        process: (batch) => call<StreamRecord[]>('process', batch),
+        close: () => guard.close(),
+      };
+    case 'source':
+      return {
+        kind,
+        open: (config, resumeFrom) => call<void>('open', config, resumeFrom),
+        poll: (max) => call<PollResult>('poll', max),
+        ack: (position) => call<void>('ack', position),
+        close: () => {
+          if (guard.state !== 'closed' && guard.state !== 'poisoned') call<void>('close');
+          guard.close();
+        },
+      };
+    case 'sink':
+      return {
+        kind,
+        open: (config) => call<void>('open', config),
+        write: (batch) => call<void>('write', batch),
+        flush: () => call<void>('flush'),
+        close: () => guard.close(),
+      };
+    case 'service':
+      return {
+        kind,
+        configure: (config) => call<void>('configure', config),
+        call: (method, payload) => call<Uint8Array>('call', method, payload),
+        close: () => guard.close(),
+      };
+  }
+}
+
+/**
+ * Runs export calls of one instance: turns an `error` result into
+ * `WEIR_PLUGIN_ERROR`, a trap into `WEIR_PLUGIN_TRAP`, and refuses calls on a
+ * poisoned (trapped) or closed instance.
+ */
+class CallGuard {
+  state: 'ready' | 'busy' | 'poisoned' | 'closed' = 'ready';
+  readonly #host: HostContext;
+
+  constructor(host: HostContext) {
+    this.#host = host;
+  }
+
+  run<T>(fn: string, body: () => T): T {
+    const where = { node: this.#host.node, plugin: this.#host.plugin, function: fn };
+    if (this.state === 'poisoned') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#host.plugin} cannot be called: the instance is poisoned after a trap`, where);
+    if (this.state === 'closed') throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${this.#host.plugin} cannot be called: the instance is closed`, where);
+    if (this.state === 'busy') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#host.plugin} was re-entered during ${fn}`, where);
+    this.state = 'busy';
+    try {
+      const result = body();
+      this.state = 'ready';
+      return result;
+    } catch (error) {
+      const variant = errorVariantOf(error);
+      if (variant) {
+        this.state = 'ready';
+        throw new WeirError('WEIR_PLUGIN_ERROR', `${this.#host.plugin} ${fn} returned ${variant.tag}: ${variant.val}`, { ...where, kind: variant.tag });
+      }
+      this.state = 'poisoned';
+      throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#host.plugin} trapped in ${fn}: ${messageOf(error)}`, where, { cause: error });
+    }
+  }
+
+  close(): void {
+    this.state = 'closed';
+  }
+}
+
+const ERROR_TAGS = new Set(['transient', 'invalid-input', 'fatal']);
+
+function errorVariantOf(thrown: unknown): { tag: 'transient' | 'invalid-input' | 'fatal'; val: string } | undefined {
+  const candidate = (thrown as { payload?: unknown })?.payload ?? thrown;
+  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  const { tag, val } = candidate as { tag?: unknown; val?: unknown };
+  if (typeof tag === 'string' && ERROR_TAGS.has(tag)) return { tag: tag as 'transient', val: String(val) };
+  return undefined;
+}

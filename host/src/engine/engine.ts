@@ -1,0 +1,134 @@
+/**
+ * The engine loads plugin files into {@link PluginModule}s: it reads and
+ * hashes the bytes, tells a component from a core module, transpiles
+ * components through the on-disk {@link TranspileCache}, and compiles every
+ * core module itself (once per engine, shared by all instances).
+ *
+ * Vocabulary follows wasmtime: one Engine per process, a PluginModule per
+ * plugin file, one PluginInstance per node instance.
+ */
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { WeirError, messageOf } from '../errors/errors.js';
+import { detectBinaryKind } from './binary-kind.js';
+import type { BinaryKind } from './binary-kind.js';
+import { TranspileCache } from './transpile-cache.js';
+import { checkComponentWorld, instantiateComponent } from './component-loader.js';
+import { checkCoreModuleWorld, instantiateCoreProcessor } from './core-module-loader.js';
+import type { HostContext } from '../linker/host-context.js';
+import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
+
+/** A loaded plugin file, ready to be checked against a world and instantiated. */
+export interface PluginModule {
+  readonly file: string;
+  readonly sha256: string;
+  readonly size: number;
+  readonly binary: BinaryKind;
+  /** Export names (component exports, or core module exports). */
+  readonly exports: readonly string[];
+  /** Imports (component interfaces, or `module.name` of a core module). */
+  readonly imports: readonly string[];
+  /** For components: whether the transpiled form came from the cache. */
+  readonly cacheHit: boolean;
+  /** Milliseconds spent transpiling (0 on a cache hit or for core modules). */
+  readonly transpileMs: number;
+  /** Problems that keep this plugin from filling a node of `kind`; empty if it fits. */
+  check(kind: PluginKind): string[];
+  /** Creates one instance bound to `host`. Check first. */
+  instantiate(kind: PluginKind, host: HostContext): Promise<PluginInstance>;
+}
+
+/** Engine settings. */
+export interface EngineOptions {
+  /** Folder of the transpile cache; see {@link defaultCacheDir}. */
+  cacheDir: string;
+}
+
+/** The cache folder: `$WEIR_CACHE_DIR`, else `$XDG_CACHE_HOME/weir`, else `~/.cache/weir`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.WEIR_CACHE_DIR) return env.WEIR_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'weir');
+}
+
+/** Loads and compiles plugins; one per process, shared by every node. */
+export class Engine {
+  readonly #cache: TranspileCache;
+  readonly #compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+  constructor(options: EngineOptions) {
+    this.#cache = new TranspileCache(join(options.cacheDir, 'components'));
+  }
+
+  /** Reads, hashes and prepares a plugin file. */
+  async load(file: string): Promise<PluginModule> {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `cannot read plugin ${file}: ${messageOf(error)}`, { file }, { cause: error });
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const binary = detectBinaryKind(bytes, file);
+    return binary === 'component' ? this.#loadComponent(file, bytes, sha256) : this.#loadCoreModule(file, bytes, sha256);
+  }
+
+  async #loadComponent(file: string, bytes: Uint8Array, sha256: string): Promise<PluginModule> {
+    const transpiled = await this.#cache.get(bytes, sha256, file);
+    const compileCore = (name: string): Promise<WebAssembly.Module> =>
+      this.#compileOnce(join(transpiled.dir, name), async () => WebAssembly.compile(await readFile(join(transpiled.dir, name))));
+    return {
+      file,
+      sha256,
+      size: bytes.byteLength,
+      binary: 'component',
+      exports: transpiled.exports,
+      imports: transpiled.imports,
+      cacheHit: transpiled.cacheHit,
+      transpileMs: transpiled.transpileMs,
+      check: (kind) => checkComponentWorld(transpiled, kind),
+      instantiate: (kind, host) => instantiateComponent(transpiled, kind, host, compileCore),
+    };
+  }
+
+  async #loadCoreModule(file: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<PluginModule> {
+    const module = await this.#compileOnce(sha256, () => compileCoreModule(bytes, file));
+    return {
+      file,
+      sha256,
+      size: bytes.byteLength,
+      binary: 'module',
+      exports: WebAssembly.Module.exports(module).map((e) => e.name),
+      imports: WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`),
+      cacheHit: false,
+      transpileMs: 0,
+      check: (kind) =>
+        kind === 'processor'
+          ? checkCoreModuleWorld(module, kind)
+          : [`core modules can fill processor nodes only (this node is a ${kind}); build the plugin as a component for the ${kind} world`],
+      instantiate: async (kind, host) => {
+        if (kind !== 'processor') throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `core module ${file} cannot be a ${kind}`, { plugin: file });
+        return instantiateCoreProcessor(module, host);
+      },
+    };
+  }
+
+  #compileOnce(key: string, compile: () => Promise<WebAssembly.Module>): Promise<WebAssembly.Module> {
+    let compiled = this.#compiled.get(key);
+    if (!compiled) {
+      compiled = compile();
+      this.#compiled.set(key, compiled);
+      compiled.catch(() => this.#compiled.delete(key));
+    }
+    return compiled;
+  }
+}
+
+async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>, file: string): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (error) {
+    throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} is not a valid WebAssembly module: ${messageOf(error)}`, { file }, { cause: error });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Every error the host raises on purpose is a {@link WeirError} with a stable
+ * `code`. Branch on `code`, never on the message or on `instanceof`: errors
+ * cross worker boundaries serialized, and messages are for people.
+ *
+ * Every code is documented in `docs/errors.md`; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  WEIR_USAGE: 'the command line is wrong (unknown command, option or missing argument)',
+  WEIR_CONFIG_READ: 'the pipeline file cannot be read or is not valid JSON',
+  WEIR_CONFIG_INVALID: 'the pipeline file breaks the schema or the graph rules; `problems` lists each one',
+  WEIR_PLUGIN_NOT_FOUND: 'a plugin file named by the pipeline does not exist',
+  WEIR_PLUGIN_INVALID_BINARY: 'a plugin file is not a WebAssembly module or component (or is truncated)',
+  WEIR_PLUGIN_WORLD_MISMATCH: 'a plugin does not export what its node kind needs, or imports what the host does not offer',
+  WEIR_PLUGIN_CAPABILITY_DENIED: 'a plugin imports a capability (such as WASI) that the pipeline has not granted',
+  WEIR_PLUGIN_LOAD_FAILED: 'a plugin could not be transpiled, compiled or instantiated',
+  WEIR_PLUGIN_TRAP: 'a plugin trapped (unreachable, out-of-bounds access, stack overflow, uncaught exception)',
+  WEIR_PLUGIN_ERROR: 'a plugin returned an error result (`kind` says transient, invalid-input or fatal)',
+  WEIR_PLUGIN_BAD_OUTPUT: 'a plugin returned data the host cannot decode',
+  WEIR_CONNECTOR_UNKNOWN: 'a node names a built-in connector that does not exist',
+  WEIR_CONNECTOR_IO: 'a built-in connector failed to read or write (file missing, permission, bad input line)',
+  WEIR_SERVICE_NOT_FOUND: 'a plugin called a service that is not a node of the pipeline',
+  WEIR_PIPELINE_FAILED: 'the pipeline stopped because a node failed and its `onError` policy is `fail`',
+} as const;
+
+/** A stable error code; see `docs/errors.md`. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Context attached to an error: which node, which plugin, and anything code-specific. */
+export interface ErrorDetails {
+  node?: string;
+  plugin?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * The one error type of the host.
+ *
+ * @example
+ * throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin file ${path} does not exist`, { node: 'upper' });
+ */
+export class WeirError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WeirError';
+    this.code = code;
+    this.details = details;
+  }
+
+  /** A plain-object form for logs and JSON output. */
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** True when `error` carries the given code (works for serialized errors too). */
+export function hasCode(error: unknown, code: ErrorCode): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/** Message of any thrown value. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

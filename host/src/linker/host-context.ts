@@ -1,0 +1,64 @@
+/**
+ * The host functions one plugin instance may call, independent of how the
+ * plugin was built. `component-imports.ts` and the core-module loader adapt
+ * this one object to their import shapes, so both kinds of plugin see the
+ * same behaviour.
+ */
+import type { Logger } from 'pino';
+import type { KeyedState } from '../state/keyed-state.js';
+
+/** Log levels a plugin may use, as in the WIT `log.level` enum. */
+export type PluginLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** Calls a method on a service node; throws a `WeirError` on failure. */
+export type ServiceCaller = (service: string, method: string, payload: Uint8Array) => Uint8Array;
+
+/** Host functions bound to one node. */
+export interface HostContext {
+  readonly node: string;
+  readonly plugin: string;
+  log(level: PluginLogLevel, message: string): void;
+  /** JSON text of the top-level config field `key`, or `undefined`. */
+  configValue(key: string): string | undefined;
+  readonly state: KeyedState;
+  counterAdd(name: string, delta: bigint): void;
+  gaugeSet(name: string, value: number): void;
+  callService: ServiceCaller;
+  /** Milliseconds since the Unix epoch. */
+  now(): bigint;
+}
+
+/** Plugin-defined metric values of one node. */
+export interface PluginMetrics {
+  counters: Map<string, bigint>;
+  gauges: Map<string, number>;
+}
+
+/** Everything needed to build a {@link HostContext}. */
+export interface HostContextOptions {
+  node: string;
+  plugin: string;
+  config: Readonly<Record<string, unknown>>;
+  logger: Logger;
+  state: KeyedState;
+  metrics: PluginMetrics;
+  callService: ServiceCaller;
+  now?: () => bigint;
+}
+
+/** Builds the host functions for one node. */
+export function createHostContext(options: HostContextOptions): HostContext {
+  const { logger, metrics, config } = options;
+  const pluginLogger = logger.child({ node: options.node, plugin: options.plugin, source: 'plugin' });
+  return {
+    node: options.node,
+    plugin: options.plugin,
+    log: (level, message) => pluginLogger[level](message),
+    configValue: (key) => (Object.hasOwn(config, key) ? JSON.stringify(config[key]) : undefined),
+    state: options.state,
+    counterAdd: (name, delta) => metrics.counters.set(name, (metrics.counters.get(name) ?? 0n) + delta),
+    gaugeSet: (name, value) => metrics.gauges.set(name, value),
+    callService: options.callService,
+    now: options.now ?? (() => BigInt(Date.now())),
+  };
+}

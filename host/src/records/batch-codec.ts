@@ -1,0 +1,141 @@
+/**
+ * The packed batch format: a whole batch of records in one little-endian buffer.
+ *
+ * Core-module plugins (AssemblyScript, and any language following
+ * `sdk/assemblyscript/ABI.md`) receive and return batches in this format, so a
+ * call costs one copy in and one copy out instead of one per field.
+ *
+ * ```
+ * batch  := u32 count, record{count}
+ * record := u32 flags            bit 0: key present, bit 1: event time present
+ *           i64 eventTime        milliseconds since the epoch (0 when absent)
+ *           u32 keyLen,   key bytes
+ *           u32 valueLen, value bytes
+ *           u32 headerCount, header{headerCount}
+ * header := u32 nameLen, name (UTF-8), u32 valueLen, value bytes
+ * ```
+ */
+import type { Header, StreamRecord } from './record.js';
+import { WeirError } from '../errors/errors.js';
+
+const FLAG_KEY = 1;
+const FLAG_EVENT_TIME = 2;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Exact encoded size of a batch in bytes. */
+export function encodedBatchSize(batch: readonly StreamRecord[]): number {
+  let size = 4;
+  for (const r of batch) {
+    size += 4 + 8 + 4 + (r.key?.byteLength ?? 0) + 4 + r.value.byteLength + 4;
+    for (const h of r.headers) size += 4 + utf8Encoder.encode(h.name).byteLength + 4 + h.value.byteLength;
+  }
+  return size;
+}
+
+/**
+ * Encodes a batch into `target` (which must be at least {@link encodedBatchSize}
+ * bytes) and returns the number of bytes written.
+ */
+export function encodeBatchInto(batch: readonly StreamRecord[], target: Uint8Array): number {
+  const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  let at = 0;
+  view.setUint32(at, batch.length, true);
+  at += 4;
+  for (const r of batch) {
+    const flags = (r.key === undefined ? 0 : FLAG_KEY) | (r.eventTime === undefined ? 0 : FLAG_EVENT_TIME);
+    view.setUint32(at, flags, true);
+    view.setBigInt64(at + 4, r.eventTime ?? 0n, true);
+    at += 12;
+    at = writeBytes(view, target, at, r.key ?? EMPTY);
+    at = writeBytes(view, target, at, r.value);
+    view.setUint32(at, r.headers.length, true);
+    at += 4;
+    for (const h of r.headers) {
+      at = writeBytes(view, target, at, utf8Encoder.encode(h.name));
+      at = writeBytes(view, target, at, h.value);
+    }
+  }
+  return at;
+}
+
+/** Encodes a batch into a new buffer. */
+export function encodeBatch(batch: readonly StreamRecord[]): Uint8Array {
+  const out = new Uint8Array(encodedBatchSize(batch));
+  encodeBatchInto(batch, out);
+  return out;
+}
+
+/**
+ * Decodes a packed batch. The returned records copy their bytes out of
+ * `source`, so `source` may be guest memory that changes afterwards.
+ *
+ * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` when the buffer is truncated or malformed.
+ */
+export function decodeBatch(source: Uint8Array): StreamRecord[] {
+  const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
+  const reader = { at: 0 };
+  const count = readU32(view, reader);
+  if (count > source.byteLength) malformed(`record count ${count} exceeds buffer size ${source.byteLength}`);
+  const records: StreamRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const flags = readU32(view, reader);
+    need(view, reader, 8);
+    const eventTime = view.getBigInt64(reader.at, true);
+    reader.at += 8;
+    const key = readBytes(view, source, reader);
+    const value = readBytes(view, source, reader);
+    const headerCount = readU32(view, reader);
+    if (headerCount > source.byteLength) malformed(`header count ${headerCount} exceeds buffer size`);
+    const headers: Header[] = new Array(headerCount);
+    for (let h = 0; h < headerCount; h++) {
+      const name = readBytes(view, source, reader);
+      let nameText: string;
+      try {
+        nameText = utf8Decoder.decode(name);
+      } catch {
+        malformed(`header name of record ${i} is not valid UTF-8`);
+      }
+      headers[h] = { name: nameText, value: readBytes(view, source, reader) };
+    }
+    records[i] = {
+      key: flags & FLAG_KEY ? key : undefined,
+      value,
+      headers,
+      eventTime: flags & FLAG_EVENT_TIME ? eventTime : undefined,
+    };
+  }
+  if (reader.at !== source.byteLength) malformed(`${source.byteLength - reader.at} trailing bytes after ${count} records`);
+  return records;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function writeBytes(view: DataView, target: Uint8Array, at: number, bytes: Uint8Array): number {
+  view.setUint32(at, bytes.byteLength, true);
+  target.set(bytes, at + 4);
+  return at + 4 + bytes.byteLength;
+}
+
+function need(view: DataView, reader: { at: number }, n: number): void {
+  if (reader.at + n > view.byteLength) malformed(`truncated at byte ${reader.at} (needed ${n} more bytes)`);
+}
+
+function readU32(view: DataView, reader: { at: number }): number {
+  need(view, reader, 4);
+  const v = view.getUint32(reader.at, true);
+  reader.at += 4;
+  return v;
+}
+
+function readBytes(view: DataView, source: Uint8Array, reader: { at: number }): Uint8Array {
+  const len = readU32(view, reader);
+  need(view, reader, len);
+  const bytes = source.slice(reader.at, reader.at + len);
+  reader.at += len;
+  return bytes;
+}
+
+function malformed(detail: string): never {
+  throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `malformed packed batch: ${detail}`);
+}

@@ -1,0 +1,66 @@
+/**
+ * What the topology sees of a loaded plugin instance, whatever it was built
+ * from (a component through jco, or a core module through the AssemblyScript
+ * loader). Loaders in `engine/` adapt their exports to these shapes.
+ */
+import type { StreamRecord } from '../records/record.js';
+
+/** The node kinds a plugin can fill; each has a WIT world of the same name. */
+export type PluginKind = 'source' | 'processor' | 'sink' | 'service';
+
+/** The lifecycle of one plugin instance. */
+export type InstanceState = 'ready' | 'busy' | 'poisoned' | 'closed';
+
+/** A processor: configured once, then called with batches. */
+export interface ProcessorInstance {
+  readonly kind: 'processor';
+  configure(config: string): void;
+  process(batch: StreamRecord[]): StreamRecord[];
+  close(): void;
+}
+
+/** What a source returns from one poll. */
+export interface PollResult {
+  records: StreamRecord[];
+  /** Opaque resume position after these records; handed back through `ack`. */
+  position: Uint8Array | undefined;
+  /** True when the source has nothing more, ever. */
+  done: boolean;
+}
+
+/** A source: opened with its config (and a position to resume from), then polled. */
+export interface SourceInstance {
+  readonly kind: 'source';
+  open(config: string, resumeFrom: Uint8Array | undefined): void;
+  poll(max: number): PollResult;
+  ack(position: Uint8Array): void;
+  close(): void;
+}
+
+/** A sink: opened, written batch by batch, flushed at the end. */
+export interface SinkInstance {
+  readonly kind: 'sink';
+  open(config: string): void;
+  write(batch: StreamRecord[]): void;
+  flush(): void;
+  close(): void;
+}
+
+/** A service: called by processors through the host import `call-service`. */
+export interface ServiceInstance {
+  readonly kind: 'service';
+  configure(config: string): void;
+  call(method: string, payload: Uint8Array): Uint8Array;
+  close(): void;
+}
+
+/** Any plugin instance. */
+export type PluginInstance = ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance;
+
+/** The exports each kind's world requires, by WIT name. */
+export const REQUIRED_EXPORTS: Readonly<Record<PluginKind, readonly string[]>> = {
+  processor: ['configure', 'process'],
+  source: ['open', 'poll', 'ack', 'close'],
+  sink: ['open', 'write', 'flush'],
+  service: ['configure', 'call'],
+};

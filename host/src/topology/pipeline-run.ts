@@ -1,0 +1,361 @@
+/**
+ * Runs a compiled pipeline: one async task per node, joined by bounded
+ * {@link BatchChannel}s (fan-out pushes each batch to every reader; fan-in
+ * merges producers into one channel).
+ *
+ * Lifecycle: `start()` creates every instance first (services, then the
+ * rest) and fails before any record moves if one cannot be created. Then
+ * sources poll until they are done or `stop()` is called; each node ends
+ * when its input ends, so a stop drains: every record read is written or
+ * counted. A node whose `onError` policy is `fail` (the default) aborts the
+ * run: channels are cancelled, sinks are flushed and closed, and `done`
+ * resolves with status `failed` and the error.
+ */
+import type { Logger } from 'pino';
+import type { Readable, Writable } from 'node:stream';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
+import type { ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
+import type { PluginModule } from '../engine/engine.js';
+import { createHostContext } from '../linker/host-context.js';
+import type { HostContext, PluginMetrics } from '../linker/host-context.js';
+import { MemoryKeyedState } from '../state/keyed-state.js';
+import type { KeyedState } from '../state/keyed-state.js';
+import type { ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { StreamRecord } from '../records/record.js';
+import { BatchChannel } from './batch-channel.js';
+import { pluginSink, pluginSource } from './plugin-adapters.js';
+import { totalsOf } from './run-summary.js';
+import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
+import { WeirError, hasCode, messageOf } from '../errors/errors.js';
+
+/** What a run needs besides its config. */
+export interface RunDependencies {
+  /** Loaded and checked plugin modules by node id (see `checkPlugins`). */
+  modules: ReadonlyMap<string, PluginModule>;
+  connectors: ConnectorRegistry;
+  logger: Logger;
+  stdin: Readable;
+  stdout: Writable;
+}
+
+/** The lifecycle of a run. */
+export type RunState = 'starting' | 'running' | 'draining' | RunStatus;
+
+/** Batches a channel holds before its producers wait. */
+const CHANNEL_CAPACITY = 16;
+
+/** One running pipeline. */
+export class PipelineRun {
+  #state: RunState = 'starting';
+  #failure: WeirError | undefined;
+  readonly #config: PipelineConfig;
+  readonly #deps: RunDependencies;
+  readonly #stats = new Map<string, NodeStats>();
+  readonly #channels = new Map<string, BatchChannel>();
+  readonly #services = new Map<string, ServiceInstance>();
+  readonly #states = new Map<string, KeyedState>();
+  readonly #metrics = new Map<string, PluginMetrics>();
+  readonly #started = performance.now();
+  readonly #tasks: Array<() => Promise<void>> = [];
+  readonly #cleanups: Array<() => Promise<void> | void> = [];
+  #done: Promise<RunSummary> | undefined;
+
+  private constructor(config: PipelineConfig, deps: RunDependencies) {
+    this.#config = config;
+    this.#deps = deps;
+  }
+
+  /**
+   * Creates every node and starts the flow.
+   *
+   * @throws WeirError when a node cannot be created (its plugin fails to
+   *   instantiate or rejects its config); nothing has run then.
+   */
+  static async start(config: PipelineConfig, deps: RunDependencies): Promise<PipelineRun> {
+    const run = new PipelineRun(config, deps);
+    try {
+      await run.#build();
+    } catch (error) {
+      await run.#cleanup();
+      throw error;
+    }
+    run.#state = 'running';
+    run.#done = run.#runAll();
+    return run;
+  }
+
+  /** The current state. */
+  get state(): RunState {
+    return this.#state;
+  }
+
+  /** Resolves with the summary once every node has finished. */
+  get done(): Promise<RunSummary> {
+    return this.#done!;
+  }
+
+  /** Stops the sources and lets everything in flight drain through to the sinks. */
+  stop(): void {
+    if (this.#state === 'running') {
+      this.#state = 'draining';
+      this.#deps.logger.info({ pipeline: this.#config.name }, 'stopping: sources stop, in-flight records drain');
+    }
+  }
+
+  /** A snapshot of the per-node counters. */
+  stats(): NodeStats[] {
+    return [...this.#stats.values()].map((s) => ({ ...s, queueHighWater: this.#channels.get(s.id)?.highWater ?? 0 }));
+  }
+
+  /** Plugin-defined metrics of a node. */
+  pluginMetrics(nodeId: string): PluginMetrics | undefined {
+    return this.#metrics.get(nodeId);
+  }
+
+  async #build(): Promise<void> {
+    const { nodes } = this.#config;
+    for (const node of nodes) {
+      const module = this.#deps.modules.get(node.id);
+      this.#stats.set(node.id, {
+        id: node.id,
+        kind: node.kind,
+        implementation: node.implementation.type === 'plugin' ? `plugin:${node.implementation.file}` : `connector:${node.implementation.name}`,
+        ...(module ? { pluginSha256: module.sha256 } : {}),
+        in: 0, out: 0, errors: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
+      });
+      if (node.kind === 'processor' || node.kind === 'sink') {
+        this.#channels.set(node.id, new BatchChannel(CHANNEL_CAPACITY, node.inputs.length));
+      }
+    }
+    for (const node of nodes) {
+      if (node.onError.policy === 'dead-letter' && node.onError.deadLetter) this.#channels.get(node.onError.deadLetter)?.addProducer();
+      if (node.implementation.type === 'plugin' && node.parallelism > 1) {
+        this.#deps.logger.warn({ node: node.id, parallelism: node.parallelism }, 'parallelism > 1 is accepted but not yet applied: the node runs one instance');
+      }
+    }
+    // Services first: processors may call them as soon as they are configured.
+    for (const node of nodes.filter((n) => n.kind === 'service')) {
+      const instance = (await this.#instantiate(node)) as ServiceInstance;
+      instance.configure(JSON.stringify(node.config));
+      this.#services.set(node.id, instance);
+      this.#cleanups.push(() => instance.close());
+    }
+    for (const node of nodes) {
+      if (node.kind === 'source') this.#tasks.push(await this.#sourceTask(node));
+      if (node.kind === 'processor') this.#tasks.push(await this.#processorTask(node));
+      if (node.kind === 'sink') this.#tasks.push(await this.#sinkTask(node));
+    }
+  }
+
+  async #runAll(): Promise<RunSummary> {
+    await Promise.all(this.#tasks.map((task) => task()));
+    await this.#cleanup();
+    const status: RunStatus = this.#failure ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
+    this.#state = status;
+    const nodes = this.stats();
+    return {
+      pipeline: this.#config.name,
+      status,
+      wallMs: performance.now() - this.#started,
+      totals: totalsOf(nodes),
+      nodes,
+      ...(this.#failure ? { error: this.#failure.toJSON() } : {}),
+    };
+  }
+
+  async #cleanup(): Promise<void> {
+    for (const cleanup of this.#cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        this.#deps.logger.warn({ err: messageOf(error) }, 'error while closing a node');
+      }
+    }
+  }
+
+  #fail(error: unknown, node: NodeConfig): void {
+    if (this.#failure) return;
+    this.#failure = error instanceof WeirError
+      ? new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${error.message}`, { ...error.details, node: node.id, cause: error.code }, { cause: error })
+      : new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${messageOf(error)}`, { node: node.id }, { cause: error });
+    this.#deps.logger.error({ node: node.id, err: this.#failure.toJSON() }, 'pipeline failed');
+    for (const channel of this.#channels.values()) channel.cancel();
+  }
+
+  #hostContext(node: NodeConfig, plugin: string): HostContext {
+    let state = this.#states.get(node.id);
+    if (!state) this.#states.set(node.id, (state = new MemoryKeyedState()));
+    let metrics = this.#metrics.get(node.id);
+    if (!metrics) this.#metrics.set(node.id, (metrics = { counters: new Map(), gauges: new Map() }));
+    return createHostContext({
+      node: node.id,
+      plugin,
+      config: node.config,
+      logger: this.#deps.logger,
+      state,
+      metrics,
+      callService: (service, method, payload) => {
+        const instance = this.#services.get(service);
+        if (!instance) {
+          throw new WeirError('WEIR_SERVICE_NOT_FOUND', `node "${node.id}" called service "${service}", which is not a service node of this pipeline`, { node: node.id, service });
+        }
+        return instance.call(method, payload);
+      },
+    });
+  }
+
+  async #instantiate(node: NodeConfig): Promise<ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance> {
+    if (node.implementation.type !== 'plugin') throw new Error(`node ${node.id} is not a plugin node`);
+    const module = this.#deps.modules.get(node.id);
+    if (!module) throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin of node "${node.id}" was not loaded`, { node: node.id });
+    return module.instantiate(node.kind, this.#hostContext(node, node.implementation.file));
+  }
+
+  #downstream(node: NodeConfig): BatchChannel[] {
+    return this.#config.nodes.filter((n) => n.inputs.includes(node.id)).map((n) => this.#channels.get(n.id)!);
+  }
+
+  async #emit(outputs: BatchChannel[], batch: StreamRecord[]): Promise<void> {
+    if (batch.length === 0) return;
+    for (const channel of outputs) await channel.push(batch);
+  }
+
+  async #sourceTask(node: NodeConfig): Promise<() => Promise<void>> {
+    let source: Source;
+    if (node.implementation.type === 'plugin') {
+      const instance = (await this.#instantiate(node)) as SourceInstance;
+      instance.open(JSON.stringify(node.config), undefined);
+      source = pluginSource(instance);
+    } else {
+      source = this.#deps.connectors.source(node.implementation.name)!.create({ ...node.config }, this.#connectorContext());
+    }
+    const outputs = this.#downstream(node);
+    const stats = this.#stats.get(node.id)!;
+    return async () => {
+      try {
+        while (this.#state === 'running' && !this.#failure) {
+          const { records, done } = await source.poll(node.batch.maxRecords);
+          stats.out += records.length;
+          await this.#emit(outputs, records);
+          if (done) break;
+          // Plugin calls are synchronous and channels resolve as microtasks, so a busy
+          // pipeline would never reach the event loop: give timers and signals a turn.
+          await yieldToEventLoop();
+        }
+      } catch (error) {
+        this.#fail(error, node);
+      } finally {
+        await source.close().catch((error: unknown) => this.#deps.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+        for (const channel of outputs) channel.closeProducer();
+      }
+    };
+  }
+
+  async #processorTask(node: NodeConfig): Promise<() => Promise<void>> {
+    const create = async (): Promise<ProcessorInstance> => {
+      const instance = (await this.#instantiate(node)) as ProcessorInstance;
+      instance.configure(JSON.stringify(node.config));
+      return instance;
+    };
+    let instance = await create();
+    this.#cleanups.push(() => instance.close());
+    const input = this.#channels.get(node.id)!;
+    const outputs = this.#downstream(node);
+    const deadLetter = node.onError.deadLetter ? this.#channels.get(node.onError.deadLetter) : undefined;
+    const stats = this.#stats.get(node.id)!;
+    const { policy, maxAttempts, backoffMs } = node.onError;
+    return async () => {
+      try {
+        for (let batch = await input.pull(); batch; batch = await input.pull()) {
+          stats.in += batch.length;
+          let output: StreamRecord[] | undefined;
+          for (let attempt = 1; output === undefined; attempt++) {
+            try {
+              output = instance.process(batch);
+            } catch (error) {
+              stats.errors += batch.length;
+              if (hasCode(error, 'WEIR_PLUGIN_TRAP') || (error as WeirError).details?.kind === 'fatal') {
+                instance.close();
+                instance = await create();
+                stats.restarts++;
+              }
+              const retryable = policy === 'retry' && attempt < maxAttempts && (error as WeirError).details?.kind !== 'invalid-input';
+              if (retryable) {
+                this.#deps.logger.warn({ node: node.id, attempt, err: messageOf(error) }, 'batch failed; retrying');
+                await sleep(backoffMs * 2 ** (attempt - 1));
+                stats.errors -= batch.length;
+                continue;
+              }
+              if (policy === 'skip') {
+                stats.skipped += batch.length;
+                this.#deps.logger.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'batch failed; skipped');
+                output = [];
+              } else if (policy === 'dead-letter' && deadLetter) {
+                stats.deadLettered += batch.length;
+                await deadLetter.push(batch.map((r) => withErrorHeaders(r, error, node)));
+                output = [];
+              } else {
+                throw error;
+              }
+            }
+          }
+          stats.out += output.length;
+          await this.#emit(outputs, output);
+        }
+      } catch (error) {
+        this.#fail(error, node);
+      } finally {
+        for (const channel of outputs) channel.closeProducer();
+        deadLetter?.closeProducer();
+      }
+    };
+  }
+
+  async #sinkTask(node: NodeConfig): Promise<() => Promise<void>> {
+    let sink: Sink;
+    if (node.implementation.type === 'plugin') {
+      const instance = (await this.#instantiate(node)) as SinkInstance;
+      instance.open(JSON.stringify(node.config));
+      sink = pluginSink(instance);
+    } else {
+      sink = this.#deps.connectors.sink(node.implementation.name)!.create({ ...node.config }, this.#connectorContext());
+    }
+    const input = this.#channels.get(node.id)!;
+    const stats = this.#stats.get(node.id)!;
+    return async () => {
+      try {
+        for (let batch = await input.pull(); batch; batch = await input.pull()) {
+          stats.in += batch.length;
+          await sink.write(batch);
+          stats.out += batch.length;
+        }
+      } catch (error) {
+        this.#fail(error, node);
+      } finally {
+        await sink.close().catch((error: unknown) => this.#fail(error, node));
+      }
+    };
+  }
+
+  #connectorContext() {
+    return { baseDir: this.#config.baseDir, logger: this.#deps.logger, stdin: this.#deps.stdin, stdout: this.#deps.stdout };
+  }
+}
+
+const encoder = new TextEncoder();
+
+function withErrorHeaders(record: StreamRecord, error: unknown, node: NodeConfig): StreamRecord {
+  const code = (error as { code?: string }).code ?? 'WEIR_PLUGIN_ERROR';
+  const plugin = node.implementation.type === 'plugin' ? node.implementation.file : '';
+  return {
+    ...record,
+    headers: [
+      ...record.headers,
+      { name: 'weir-error-code', value: encoder.encode(code) },
+      { name: 'weir-error-message', value: encoder.encode(messageOf(error)) },
+      { name: 'weir-error-node', value: encoder.encode(node.id) },
+      { name: 'weir-error-plugin', value: encoder.encode(plugin) },
+    ],
+  };
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compilePipeline, readPipelineFile } from '../../src/config/compile.js';
+import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from '../../src/config/pipeline-config.js';
+import { builtinConnectors } from '../../src/connectors/builtin.js';
+import { ConnectorRegistry } from '../../src/connectors/connector.js';
+import { hasCode } from '../../src/errors/errors.js';
+
+const valid = {
+  name: 'demo',
+  plugins: { dir: 'wasm' },
+  defaults: { batch: { maxRecords: 64 } },
+  nodes: [
+    { id: 'gen', kind: 'source', connector: 'generator', config: { count: 5 } },
+    { id: 'up', kind: 'processor', plugin: 'up.wasm', inputs: ['gen'], batch: { lingerMs: 1 }, onError: { policy: 'skip' } },
+    { id: 'out', kind: 'sink', connector: 'null', inputs: ['up'] },
+  ],
+};
+
+describe('compilePipeline', () => {
+  it('fills defaults, resolves paths and freezes the result', () => {
+    const result = compilePipeline(valid, { file: '/pipelines/demo.json', connectors: builtinConnectors() });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const { config } = result;
+    expect(config.pluginsDir).toBe('/pipelines/wasm');
+    const up = config.nodes[1]!;
+    expect(up.implementation).toEqual({ type: 'plugin', file: 'up.wasm', path: '/pipelines/wasm/up.wasm' });
+    expect(up.batch).toEqual({ ...DEFAULT_BATCH, maxRecords: 64, lingerMs: 1 });
+    expect(up.onError).toEqual({ ...DEFAULT_ON_ERROR, policy: 'skip' });
+    expect(config.nodes[0]!.parallelism).toBe(1);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(up.config)).toBe(true);
+  });
+
+  it('does not mutate the caller\'s object', () => {
+    const input = structuredClone(valid);
+    const result = compilePipeline(input, { file: '/p.json', connectors: builtinConnectors() });
+    expect(result.ok).toBe(true);
+    expect(input).toEqual(valid);
+    expect(Object.isFrozen(input.nodes[0]!.config)).toBe(false);
+  });
+
+  it('checks connectors against the registry it is given', () => {
+    const result = compilePipeline(valid, { file: '/p.json', connectors: builtinConnectors().clone() });
+    expect(result.ok).toBe(true);
+    const empty = compilePipeline(valid, { file: '/p.json', connectors: ConnectorRegistry.empty() });
+    expect(empty.ok).toBe(false);
+    if (!empty.ok) expect(empty.problems.map((p) => p.pointer)).toEqual(['/nodes/0/connector', '/nodes/2/connector']);
+  });
+});
+
+describe('readPipelineFile', () => {
+  it('reports invalid JSON with line and column', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-config-'));
+    const file = join(dir, 'p.json');
+    await writeFile(file, '{\n  "name": "x"\n  "nodes": []\n}\n');
+    await expect(readPipelineFile(file)).rejects.toSatisfy((e: Error) => hasCode(e, 'WEIR_CONFIG_READ') && e.message.includes('p.json:3:3: not valid JSON'));
+  });
+
+  it('reports a missing file', async () => {
+    await expect(readPipelineFile('/no/such/pipeline.json')).rejects.toSatisfy((e: Error) => hasCode(e, 'WEIR_CONFIG_READ'));
+  });
+});

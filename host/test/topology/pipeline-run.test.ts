@@ -1,0 +1,188 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pino } from 'pino';
+import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
+import { Engine } from '../../src/engine/engine.js';
+import { builtinConnectors } from '../../src/connectors/builtin.js';
+import { PipelineRun } from '../../src/topology/pipeline-run.js';
+import { buildFixtures } from '../fixtures/build-fixtures.js';
+
+let fixtures: string;
+let cacheDir: string;
+
+beforeAll(async () => {
+  fixtures = await buildFixtures('probe-js', 'echo-service-js', 'count-source-js', 'tally-sink-js');
+  cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+});
+
+/** Writes a pipeline into a temp folder (plugins from the fixtures), prepares and starts it. */
+async function start(pipeline: Record<string, unknown>, files: Record<string, string> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-run-'));
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  const file = join(dir, 'pipeline.json');
+  await writeFile(file, JSON.stringify({ plugins: { dir: fixtures }, ...pipeline }));
+  const connectors = builtinConnectors();
+  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
+  if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+  const stdout = new PassThrough();
+  const run = await PipelineRun.start(prepared.config, {
+    modules: prepared.modules,
+    connectors,
+    logger: pino({ level: 'silent' }),
+    stdin: Readable.from([]),
+    stdout,
+  });
+  return { run, dir, stdout };
+}
+
+const lines = async (file: string) => (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key?: string; value: string; headers?: Record<string, string> });
+
+describe('PipelineRun', () => {
+  it('fans out to two sinks and fans in from two sources, counting every record', async () => {
+    const { run, dir } = await start({
+      name: 'fan',
+      nodes: [
+        { id: 'a', kind: 'source', connector: 'generator', config: { count: 300, keyCardinality: 4 }, batch: { maxRecords: 32 } },
+        { id: 'b', kind: 'source', plugin: 'count-source-js.wasm', config: { count: 50 } },
+        { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['a', 'b'] },
+        { id: 'left', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'left.jsonl' } },
+        { id: 'right', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'right.jsonl' } },
+      ],
+    });
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    expect(summary.totals).toMatchObject({ read: 350, written: 700, errors: 0 });
+    const byId = Object.fromEntries(summary.nodes.map((n) => [n.id, n]));
+    expect(byId.probe).toMatchObject({ in: 350, out: 350 });
+    const left = await lines(join(dir, 'left.jsonl'));
+    expect(left).toEqual(await lines(join(dir, 'right.jsonl')));
+    expect(left).toHaveLength(350);
+    // Per-key counts come from keyed state inside the plugin: each key counts 1, 2, 3, ... in order.
+    const perKey = new Map<string, number>();
+    for (const r of left) {
+      const seen = (perKey.get(r.key ?? '') ?? 0) + 1;
+      perKey.set(r.key ?? '', seen);
+      expect(r.value.endsWith(`#${seen}`)).toBe(true);
+    }
+  });
+
+  it('skips failed batches under onError skip and accounts for them', async () => {
+    const input = ['ok1', 'bad1', 'ok2', 'ok3', 'bad2'].map((v) => JSON.stringify({ value: v })).join('\n');
+    const { run, dir } = await start(
+      {
+        name: 'skip',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError: { policy: 'skip' } },
+          { id: 'out', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'out.jsonl' } },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    expect(summary.totals).toMatchObject({ read: 5, written: 3, skipped: 2 });
+    expect((await lines(join(dir, 'out.jsonl'))).map((r) => r.value)).toEqual(['ok1#1', 'ok2#2', 'ok3#3']);
+  });
+
+  it('dead-letters failed records with the error attached as headers', async () => {
+    const input = ['ok1', 'bad1', 'trap!', 'ok2'].map((v) => JSON.stringify({ value: v })).join('\n');
+    const { run, dir } = await start(
+      {
+        name: 'dlq',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
+          { id: 'out', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'out.jsonl' } },
+          { id: 'dlq', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'dlq.jsonl' } },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    const probe = summary.nodes.find((n) => n.id === 'probe')!;
+    expect(probe).toMatchObject({ in: 4, out: 2, deadLettered: 2, restarts: 1 });
+    const dead = (await lines(join(dir, 'dlq.jsonl'))).filter((r) => r.headers?.['weir-error-code']);
+    expect(dead.map((r) => [r.value, r.headers!['weir-error-code'], r.headers!['weir-error-node']])).toEqual([
+      ['bad1', 'WEIR_PLUGIN_ERROR', 'probe'],
+      ['trap!', 'WEIR_PLUGIN_TRAP', 'probe'],
+    ]);
+  });
+
+  it('stops the pipeline on the first error under the default policy', async () => {
+    const input = ['ok1', 'bad1', 'ok2'].map((v) => JSON.stringify({ value: v })).join('\n');
+    const { run } = await start(
+      {
+        name: 'fail',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'] },
+          { id: 'out', kind: 'sink', connector: 'null', inputs: ['probe'] },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatchObject({ code: 'WEIR_PIPELINE_FAILED', details: expect.objectContaining({ node: 'probe', cause: 'WEIR_PLUGIN_ERROR' }) });
+  });
+
+  it('retries transient errors with backoff before giving up', async () => {
+    const { run } = await start(
+      {
+        name: 'retry',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError: { policy: 'retry', maxAttempts: 3, backoffMs: 1 } },
+          { id: 'out', kind: 'sink', connector: 'null', inputs: ['probe'] },
+        ],
+      },
+      { 'in.jsonl': JSON.stringify({ value: 'flaky' }) },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('failed');
+    expect(summary.nodes.find((n) => n.id === 'probe')).toMatchObject({ in: 1, out: 0, errors: 1 });
+  });
+
+  it('routes call-service to a service node, and a plugin sink receives every record', async () => {
+    const input = ['call:echo', 'plain', 'call:echo'].map((v) => JSON.stringify({ value: v })).join('\n');
+    const { run } = await start(
+      {
+        name: 'service',
+        nodes: [
+          { id: 'echo', kind: 'service', plugin: 'echo-service-js.wasm' },
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'] },
+          { id: 'tally', kind: 'sink', plugin: 'tally-sink-js.wasm', inputs: ['probe'] },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    expect(summary.totals).toMatchObject({ read: 3, written: 3 });
+    expect(run.pluginMetrics('tally')?.counters.get('written')).toBe(3n);
+    expect(run.pluginMetrics('probe')?.counters.get('probed')).toBe(1n);
+  });
+
+  it('drains on stop: everything read is written', async () => {
+    const { run } = await start({
+      name: 'drain',
+      nodes: [
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0, ratePerSec: 20000 }, batch: { maxRecords: 64 } },
+        { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['gen'] },
+        { id: 'out', kind: 'sink', connector: 'null', inputs: ['probe'] },
+      ],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    run.stop();
+    const summary = await run.done;
+    expect(summary.status).toBe('stopped');
+    expect(summary.totals.read).toBeGreaterThan(0);
+    expect(summary.totals.written).toBe(summary.totals.read);
+  });
+});
