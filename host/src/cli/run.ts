@@ -72,9 +72,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     println(io.stderr, 'nothing was run; fix the problems above (`host validate` lists them too)');
     return EXIT.invalid;
   }
-  for (const [node, module] of prepared.modules) {
+  for (const node of prepared.config.nodes) {
+    const module = prepared.modules.get(node.id);
+    if (!module || node.implementation.type !== 'plugin') continue;
     logger.info(
-      { node, plugin: module.file, binary: module.binary, sha256: module.sha256.slice(0, 12), cacheHit: module.cacheHit, transpileMs: Math.round(module.transpileMs) },
+      { node: node.id, plugin: node.implementation.file, binary: module.binary, sha256: module.sha256.slice(0, 12), cacheHit: module.cacheHit, transpileMs: Math.round(module.transpileMs) },
       module.binary === 'component' ? (module.cacheHit ? 'plugin loaded from the transpile cache' : 'plugin transpiled and cached') : 'plugin loaded',
     );
   }

@@ -95,6 +95,7 @@ export class ConnectorRegistry {
 
   /** Every spec, sources first, each sorted by name. */
   list(): ConnectorSpec[] {
-    return [...this.#specs.values()].sort((a, b) => a.kind.localeCompare(b.kind) * -1 || a.name.localeCompare(b.name));
+    const kindOrder = { source: 0, sink: 1 };
+    return [...this.#specs.values()].sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || a.name.localeCompare(b.name));
   }
 }

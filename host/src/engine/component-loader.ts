@@ -14,6 +14,7 @@ import type { StreamRecord } from '../records/record.js';
 import type { HostContext } from '../linker/host-context.js';
 import { componentImports, HOST_INTERFACES } from '../linker/component-imports.js';
 import type { TranspiledComponent } from './transpile-cache.js';
+import { CallGuard } from '../sandbox/call-guard.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 /** Compiles one core module of a component, by the file name jco gives it. */
@@ -61,7 +62,7 @@ export async function instantiateComponent(
     if (error instanceof WeirError) throw error;
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
   }
-  const guard = new CallGuard(host);
+  const guard = new CallGuard(host.node, host.plugin);
   const call = <T>(name: string, ...args: unknown[]): T =>
     guard.run(name, () => (exports[name] as (...a: unknown[]) => T)(...args));
 
@@ -100,53 +101,4 @@ export async function instantiateComponent(
         close: () => guard.close(),
       };
   }
-}
-
-/**
- * Runs export calls of one instance: turns an `error` result into
- * `WEIR_PLUGIN_ERROR`, a trap into `WEIR_PLUGIN_TRAP`, and refuses calls on a
- * poisoned (trapped) or closed instance.
- */
-class CallGuard {
-  state: 'ready' | 'busy' | 'poisoned' | 'closed' = 'ready';
-  readonly #host: HostContext;
-
-  constructor(host: HostContext) {
-    this.#host = host;
-  }
-
-  run<T>(fn: string, body: () => T): T {
-    const where = { node: this.#host.node, plugin: this.#host.plugin, function: fn };
-    if (this.state === 'poisoned') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#host.plugin} cannot be called: the instance is poisoned after a trap`, where);
-    if (this.state === 'closed') throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${this.#host.plugin} cannot be called: the instance is closed`, where);
-    if (this.state === 'busy') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#host.plugin} was re-entered during ${fn}`, where);
-    this.state = 'busy';
-    try {
-      const result = body();
-      this.state = 'ready';
-      return result;
-    } catch (error) {
-      const variant = errorVariantOf(error);
-      if (variant) {
-        this.state = 'ready';
-        throw new WeirError('WEIR_PLUGIN_ERROR', `${this.#host.plugin} ${fn} returned ${variant.tag}: ${variant.val}`, { ...where, kind: variant.tag });
-      }
-      this.state = 'poisoned';
-      throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#host.plugin} trapped in ${fn}: ${messageOf(error)}`, where, { cause: error });
-    }
-  }
-
-  close(): void {
-    this.state = 'closed';
-  }
-}
-
-const ERROR_TAGS = new Set(['transient', 'invalid-input', 'fatal']);
-
-function errorVariantOf(thrown: unknown): { tag: 'transient' | 'invalid-input' | 'fatal'; val: string } | undefined {
-  const candidate = (thrown as { payload?: unknown })?.payload ?? thrown;
-  if (typeof candidate !== 'object' || candidate === null) return undefined;
-  const { tag, val } = candidate as { tag?: unknown; val?: unknown };
-  if (typeof tag === 'string' && ERROR_TAGS.has(tag)) return { tag: tag as 'transient', val: String(val) };
-  return undefined;
 }

@@ -1,5 +1,137 @@
-// TEMPORARY STUB (owned by the AssemblyScript helper, who replaces this whole file).
-import type { HostContext } from '../linker/host-context.js';
+/**
+ * Loads core-module plugins (AssemblyScript, or any language following
+ * `sdk/assemblyscript/ABI.md`) with `@assemblyscript/loader` and adapts them
+ * to the {@link ProcessorInstance} shape.
+ *
+ * A call copies the input batch once, straight into the guest's input buffer
+ * (`weir_alloc`), and decodes the output once from the guest's output buffer:
+ * one packed buffer in, one out. Host functions that return bytes park them
+ * as "pending" and return their length; the guest copies them with `take`.
+ */
+import { instantiate } from '@assemblyscript/loader';
+import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
 import type { PluginKind, ProcessorInstance } from '../sandbox/plugin.js';
-export function checkCoreModuleWorld(_module: WebAssembly.Module, _kind: PluginKind): string[] { return []; }
-export async function instantiateCoreProcessor(_module: WebAssembly.Module, _host: HostContext): Promise<ProcessorInstance> { throw new Error('stub'); }
+import { CallGuard } from '../sandbox/call-guard.js';
+import type { PluginErrorKind } from '../sandbox/call-guard.js';
+import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** The ABI version the host speaks. */
+export const CORE_ABI_VERSION = 1;
+
+const REQUIRED_EXPORTS = ['memory', 'weir_abi_version', 'weir_alloc', 'weir_configure', 'weir_process', 'weir_output_ptr', 'weir_output_len'];
+const HOST_IMPORTS = new Set([
+  'weir.log', 'weir.now', 'weir.config_get', 'weir.state_get', 'weir.state_set', 'weir.state_delete',
+  'weir.counter_add', 'weir.gauge_set', 'weir.call_service', 'weir.take',
+  'env.abort', 'env.trace', 'env.seed',
+]);
+const LEVELS: readonly PluginLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+const STATUS_KINDS: Readonly<Record<number, PluginErrorKind>> = { 1: 'transient', 2: 'invalid-input', 3: 'fatal' };
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  weir_abi_version(): number;
+  weir_alloc(size: number): number;
+  weir_configure(ptr: number, len: number): number;
+  weir_process(ptr: number, len: number): number;
+  weir_output_ptr(): number;
+  weir_output_len(): number;
+}
+
+/** Problems that keep a core module from filling a node of `kind`; empty when it fits. */
+export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKind): string[] {
+  if (kind !== 'processor') return [`core modules can fill processor nodes only (this node is a ${kind}); build the plugin as a component for the ${kind} world`];
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const problems = REQUIRED_EXPORTS.filter((name) => !exported.has(name)).map(
+    (name) => `missing export "${name}" required by the core-module ABI for processors (sdk/assemblyscript/ABI.md)`,
+  );
+  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
+    if (!HOST_IMPORTS.has(`${from}.${name}`)) {
+      problems.push(`imports "${from}"."${name}", which the host does not offer (it offers ${[...HOST_IMPORTS].join(', ')})`);
+    }
+  }
+  return problems;
+}
+
+/** Instantiates a core-module processor bound to `host`. */
+export async function instantiateCoreProcessor(module: WebAssembly.Module, host: HostContext): Promise<ProcessorInstance> {
+  const text = new TextDecoder();
+  const encoder = new TextEncoder();
+  let memory: WebAssembly.Memory | undefined;
+  let pending: Uint8Array | undefined;
+  const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(memory!.buffer, ptr, len).slice();
+  const string = (ptr: number, len: number): string => text.decode(new Uint8Array(memory!.buffer, ptr, len));
+  const park = (value: Uint8Array | undefined): number => {
+    pending = value;
+    return value === undefined ? -1 : value.byteLength;
+  };
+
+  const imports = {
+    weir: {
+      log: (level: number, ptr: number, len: number) => host.log(LEVELS[level] ?? 'info', string(ptr, len)),
+      now: () => host.now(),
+      config_get: (ptr: number, len: number) => {
+        const value = host.configValue(string(ptr, len));
+        return park(value === undefined ? undefined : encoder.encode(value));
+      },
+      state_get: (ptr: number, len: number) => park(host.state.get(bytes(ptr, len))),
+      state_set: (kp: number, kl: number, vp: number, vl: number) => host.state.set(bytes(kp, kl), bytes(vp, vl)),
+      state_delete: (ptr: number, len: number) => host.state.delete(bytes(ptr, len)),
+      counter_add: (ptr: number, len: number, delta: bigint) => host.counterAdd(string(ptr, len), delta),
+      gauge_set: (ptr: number, len: number, value: number) => host.gaugeSet(string(ptr, len), value),
+      call_service: (sp: number, sl: number, mp: number, ml: number, pp: number, pl: number) => {
+        try {
+          return park(host.callService(string(sp, sl), string(mp, ml), bytes(pp, pl)));
+        } catch (error) {
+          return -1 - park(encoder.encode(messageOf(error)));
+        }
+      },
+      take: (ptr: number) => {
+        if (pending) new Uint8Array(memory!.buffer, ptr, pending.byteLength).set(pending);
+        pending = undefined;
+      },
+    },
+    env: {
+      trace: (ptr: number) => host.log('debug', `trace at ${ptr}`),
+    },
+  };
+
+  let exports: CoreExports;
+  try {
+    exports = (await instantiate<Record<string, unknown>>(module, imports)).exports as unknown as CoreExports;
+  } catch (error) {
+    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
+  }
+  memory = exports.memory;
+  const version = exports.weir_abi_version();
+  if (version !== CORE_ABI_VERSION) {
+    throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${host.plugin} follows core-module ABI version ${version}; the host speaks version ${CORE_ABI_VERSION}`, { node: host.node, plugin: host.plugin });
+  }
+
+  const guard = new CallGuard(host.node, host.plugin);
+  /** Copies `input` into the guest, calls `fn`, and returns the guest's output bytes (a view: read before the next call). */
+  const call = (fn: 'weir_configure' | 'weir_process', size: number, write: (target: Uint8Array) => void): Uint8Array => {
+    const ptr = exports.weir_alloc(size);
+    write(new Uint8Array(memory!.buffer, ptr, size));
+    const status = exports[fn](ptr, size);
+    const output = new Uint8Array(memory!.buffer, exports.weir_output_ptr(), exports.weir_output_len());
+    if (status !== 0) {
+      const kind = STATUS_KINDS[status];
+      if (!kind) throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `returned unknown status ${status}`);
+      throw { tag: kind, val: text.decode(output) };
+    }
+    return output;
+  };
+
+  return {
+    kind: 'processor',
+    configure: (config) =>
+      guard.run('weir_configure', () => {
+        const json = encoder.encode(config);
+        call('weir_configure', json.byteLength, (target) => target.set(json));
+      }),
+    process: (batch) =>
+      guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)))),
+    close: () => guard.close(),
+  };
+}

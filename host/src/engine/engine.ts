@@ -103,10 +103,7 @@ export class Engine {
       imports: WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`),
       cacheHit: false,
       transpileMs: 0,
-      check: (kind) =>
-        kind === 'processor'
-          ? checkCoreModuleWorld(module, kind)
-          : [`core modules can fill processor nodes only (this node is a ${kind}); build the plugin as a component for the ${kind} world`],
+      check: (kind) => checkCoreModuleWorld(module, kind),
       instantiate: async (kind, host) => {
         if (kind !== 'processor') throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `core module ${file} cannot be a ${kind}`, { plugin: file });
         return instantiateCoreProcessor(module, host);

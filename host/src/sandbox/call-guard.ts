@@ -1,0 +1,76 @@
+/**
+ * Runs the export calls of one plugin instance and owns its lifecycle state:
+ * an `error` result becomes `WEIR_PLUGIN_ERROR` (the instance stays usable),
+ * anything else thrown (a wasm trap, an AssemblyScript abort, an uncaught
+ * guest exception) becomes `WEIR_PLUGIN_TRAP` and poisons the instance, and
+ * calls on a poisoned or closed instance are refused. Shared by the component
+ * and core-module loaders so both report failures the same way.
+ */
+import type { InstanceState } from './plugin.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** The cases of the WIT `error` variant. */
+export type PluginErrorKind = 'transient' | 'invalid-input' | 'fatal';
+
+/** What a loader throws inside {@link CallGuard.run} to report an error result. */
+export interface ErrorVariant {
+  tag: PluginErrorKind;
+  val: string;
+}
+
+const ERROR_TAGS: ReadonlySet<string> = new Set(['transient', 'invalid-input', 'fatal']);
+
+/** Guards the calls of one instance. */
+export class CallGuard {
+  #state: InstanceState = 'ready';
+  readonly #node: string;
+  readonly #plugin: string;
+
+  constructor(node: string, plugin: string) {
+    this.#node = node;
+    this.#plugin = plugin;
+  }
+
+  get state(): InstanceState {
+    return this.#state;
+  }
+
+  /** Runs `body` as the export `fn`. */
+  run<T>(fn: string, body: () => T): T {
+    const where = { node: this.#node, plugin: this.#plugin, function: fn };
+    if (this.#state === 'poisoned') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} cannot be called: the instance is poisoned after a trap`, where);
+    if (this.#state === 'closed') throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${this.#plugin} cannot be called: the instance is closed`, where);
+    if (this.#state === 'busy') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} was re-entered during ${fn}`, where);
+    this.#state = 'busy';
+    try {
+      const result = body();
+      this.#state = 'ready';
+      return result;
+    } catch (error) {
+      const variant = errorVariantOf(error);
+      if (variant) {
+        this.#state = 'ready';
+        throw new WeirError('WEIR_PLUGIN_ERROR', `${this.#plugin} ${fn} returned ${variant.tag}: ${variant.val}`, { ...where, kind: variant.tag });
+      }
+      if (error instanceof WeirError && error.code === 'WEIR_PLUGIN_BAD_OUTPUT') {
+        this.#state = 'poisoned';
+        throw new WeirError(error.code, `${this.#plugin} ${fn}: ${error.message}`, where, { cause: error });
+      }
+      this.#state = 'poisoned';
+      throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} trapped in ${fn}: ${messageOf(error)}`, where, { cause: error });
+    }
+  }
+
+  /** No further calls are accepted. */
+  close(): void {
+    this.#state = 'closed';
+  }
+}
+
+/** The error variant carried by a thrown value (directly, or as jco's `payload`), if any. */
+function errorVariantOf(thrown: unknown): ErrorVariant | undefined {
+  const candidate = (thrown as { payload?: unknown })?.payload ?? thrown;
+  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  const { tag, val } = candidate as { tag?: unknown; val?: unknown };
+  return typeof tag === 'string' && ERROR_TAGS.has(tag) ? { tag: tag as PluginErrorKind, val: String(val) } : undefined;
+}
