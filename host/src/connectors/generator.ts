@@ -36,8 +36,11 @@ export class GeneratorSource implements Source {
   #seq = 0;
   #random: () => number;
 
+  readonly #template: Uint8Array;
+
   constructor(options: GeneratorOptions) {
     this.#options = options;
+    this.#template = templateOf(Math.max(options.valueSize, MIN_VALUE_SIZE));
     this.#keys = Array.from({ length: options.keyCardinality }, (_, i) => encoder.encode(`k${i}`));
     this.#random = mulberry32(options.seed);
   }
@@ -53,8 +56,12 @@ export class GeneratorSource implements Source {
       }
       n = Math.min(n, allowed);
     }
+    // One backing buffer per batch; each value is a view into it. Allocating a
+    // typed array per record costs several times more than filling it.
+    const size = this.#template.byteLength;
+    const block = new Uint8Array(n * size);
     const records: StreamRecord[] = new Array(n);
-    for (let i = 0; i < n; i++) records[i] = this.#next();
+    for (let i = 0; i < n; i++) records[i] = this.#next(block, i * size);
     const position = new Uint8Array(8);
     new DataView(position.buffer).setBigUint64(0, BigInt(this.#seq), true);
     return { records, position, done: count !== 0 && this.#seq >= count };
@@ -62,20 +69,40 @@ export class GeneratorSource implements Source {
 
   async close(): Promise<void> {}
 
-  #next(): StreamRecord {
+  #next(block: Uint8Array, offset: number): StreamRecord {
     const seq = this.#seq++;
-    const { valueSize, keyCardinality, startTime, eventIntervalMs } = this.#options;
-    const level = LEVELS[Math.floor(this.#random() * LEVELS.length)]!;
-    const head = `{"seq":${seq},"level":"${level}","msg":"`;
-    const fill = Math.max(0, valueSize - head.length - 2);
-    const value = encoder.encode(head + 'x'.repeat(fill) + '"}');
+    const { keyCardinality, startTime, eventIntervalMs } = this.#options;
+    const size = this.#template.byteLength;
+    block.set(this.#template, offset);
+    let at = offset;
+    for (const b of SEQ_PREFIX) block[at++] = b;
+    at = writeDigits(block, at, seq);
+    const level = LEVEL_BYTES[Math.floor(this.#random() * LEVEL_BYTES.length)]!;
+    for (const b of level) block[at++] = b;
     return {
       key: keyCardinality > 0 ? this.#keys[Math.floor(this.#random() * keyCardinality)] : undefined,
-      value,
+      value: block.subarray(offset, offset + size),
       headers: [],
       eventTime: BigInt(startTime + seq * eventIntervalMs),
     };
   }
+}
+
+const SEQ_PREFIX = encoder.encode('{"seq":');
+const LEVEL_BYTES = LEVELS.map((level) => encoder.encode(`,"level":"${level}","msg":"`));
+/** The shortest value that holds the JSON envelope of the largest sequence number. */
+const MIN_VALUE_SIZE = SEQ_PREFIX.byteLength + 16 + Math.max(...LEVEL_BYTES.map((l) => l.byteLength)) + 2;
+
+function writeDigits(target: Uint8Array, at: number, value: number): number {
+  const digits = value === 0 ? 1 : Math.floor(Math.log10(value)) + 1;
+  for (let i = digits - 1, v = value; i >= 0; i--, v = Math.floor(v / 10)) target[at + i] = 0x30 + (v % 10);
+  return at + digits;
+}
+
+function templateOf(size: number): Uint8Array {
+  const bytes = new Uint8Array(size).fill(0x78);
+  if (size >= 2) bytes.set([0x22, 0x7d], size - 2);
+  return bytes;
 }
 
 function mulberry32(seed: number): () => number {

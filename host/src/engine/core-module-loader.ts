@@ -1,7 +1,7 @@
 /**
  * Loads core-module plugins (AssemblyScript, or any language following
  * `sdk/assemblyscript/ABI.md`) with `@assemblyscript/loader` and adapts them
- * to the {@link ProcessorInstance} shape.
+ * to the {@link InThreadProcessorInstance} shape.
  *
  * A call copies the input batch once, straight into the guest's input buffer
  * (`weir_alloc`), and decodes the output once from the guest's output buffer:
@@ -10,7 +10,7 @@
  */
 import { instantiate } from '@assemblyscript/loader';
 import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
-import type { PluginKind, ProcessorInstance } from '../sandbox/plugin.js';
+import type { InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
@@ -54,7 +54,7 @@ export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKin
 }
 
 /** Instantiates a core-module processor bound to `host`. */
-export async function instantiateCoreProcessor(module: WebAssembly.Module, host: HostContext): Promise<ProcessorInstance> {
+export async function instantiateCoreProcessor(module: WebAssembly.Module, host: HostContext): Promise<InThreadProcessorInstance> {
   const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;

@@ -67,12 +67,14 @@ export function encodeBatch(batch: readonly StreamRecord[]): Uint8Array {
 }
 
 /**
- * Decodes a packed batch. The returned records copy their bytes out of
- * `source`, so `source` may be guest memory that changes afterwards.
+ * Decodes a packed batch. `source` is copied once, in bulk, and the records'
+ * byte fields are views into that copy: one allocation per batch instead of
+ * two per record, and `source` may be guest memory that changes afterwards.
  *
  * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` when the buffer is truncated or malformed.
  */
-export function decodeBatch(source: Uint8Array): StreamRecord[] {
+export function decodeBatch(guestBytes: Uint8Array): StreamRecord[] {
+  const source = guestBytes.slice();
   const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
   const reader = { at: 0 };
   const count = readU32(view, reader);
@@ -131,7 +133,7 @@ function readU32(view: DataView, reader: { at: number }): number {
 function readBytes(view: DataView, source: Uint8Array, reader: { at: number }): Uint8Array {
   const len = readU32(view, reader);
   need(view, reader, len);
-  const bytes = source.slice(reader.at, reader.at + len);
+  const bytes = source.subarray(reader.at, reader.at + len);
   reader.at += len;
   return bytes;
 }

@@ -11,12 +11,21 @@ export type PluginKind = 'source' | 'processor' | 'sink' | 'service';
 /** The lifecycle of one plugin instance. */
 export type InstanceState = 'ready' | 'busy' | 'poisoned' | 'closed';
 
-/** A processor: configured once, then called with batches. */
+/**
+ * A processor: configured once, then called with batches. `process` may
+ * return a promise, for instances that run off the calling thread (a worker)
+ * or behind an asynchronous host API.
+ */
 export interface ProcessorInstance {
   readonly kind: 'processor';
   configure(config: string): void;
-  process(batch: StreamRecord[]): StreamRecord[];
+  process(batch: StreamRecord[]): StreamRecord[] | Promise<StreamRecord[]>;
   close(): void;
+}
+
+/** A processor whose calls complete on the calling thread, as the component and core-module loaders return. */
+export interface InThreadProcessorInstance extends ProcessorInstance {
+  process(batch: StreamRecord[]): StreamRecord[];
 }
 
 /** What a source returns from one poll. */

@@ -272,7 +272,7 @@ export class PipelineRun {
           let output: StreamRecord[] | undefined;
           for (let attempt = 1; output === undefined; attempt++) {
             try {
-              output = instance.process(batch);
+              output = await instance.process(batch);
             } catch (error) {
               stats.errors += batch.length;
               if (hasCode(error, 'WEIR_PLUGIN_TRAP') || (error as WeirError).details?.kind === 'fatal') {

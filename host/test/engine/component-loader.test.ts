@@ -8,7 +8,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics, ServiceCaller } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import type { ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/sandbox/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import { WeirError, hasCode } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
@@ -61,7 +61,7 @@ describe('component plugins', () => {
     const { ctx, metrics } = host({ config: { suffix: '/' }, lines });
     const module = await (await engine()).load(join(fixtures, 'probe-js.wasm'));
     expect(module.check('processor')).toEqual([]);
-    const instance = (await module.instantiate('processor', ctx)) as ProcessorInstance;
+    const instance = (await module.instantiate('processor', ctx)) as InThreadProcessorInstance;
     instance.configure(JSON.stringify({ suffix: '/' }));
     const out = instance.process([textRecord('a', { key: 'x', headers: [['h', 'v']], eventTime: 9n }), textRecord('b', { key: 'x' }), textRecord('c', { key: 'y' })]);
     expect(out.map((r) => text(r.value))).toEqual(['a/1', 'b/2', 'c/1']);
@@ -77,7 +77,7 @@ describe('component plugins', () => {
 
   it('turns error results into WEIR_PLUGIN_ERROR with their kind, and keeps the instance usable', async () => {
     const { ctx } = host();
-    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as ProcessorInstance;
+    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(() => instance.process([textRecord('bad one')])).toThrow(expect.objectContaining({ code: 'WEIR_PLUGIN_ERROR', details: expect.objectContaining({ kind: 'invalid-input' }) }));
     expect(() => instance.process([textRecord('flaky')])).toThrow(expect.objectContaining({ details: expect.objectContaining({ kind: 'transient' }) }));
@@ -86,7 +86,7 @@ describe('component plugins', () => {
 
   it('turns a trap into WEIR_PLUGIN_TRAP and poisons the instance', async () => {
     const { ctx } = host();
-    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as ProcessorInstance;
+    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(() => instance.process([textRecord('trap')])).toThrow(expect.objectContaining({ code: 'WEIR_PLUGIN_TRAP' }));
     expect(() => instance.process([textRecord('ok')])).toThrow(/poisoned/);
@@ -102,7 +102,7 @@ describe('component plugins', () => {
         return service.call(method, payload);
       },
     });
-    const instance = (await (await eng.load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as ProcessorInstance;
+    const instance = (await (await eng.load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(text(instance.process([textRecord('call:echo')])[0]!.value)).toBe('CALL:ECHO');
     // A failing call arrives in the guest as a thrown error variant; the probe does not catch it, so

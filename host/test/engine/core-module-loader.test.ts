@@ -9,7 +9,7 @@ import type { PluginModule } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics, ServiceCaller } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
@@ -36,7 +36,7 @@ async function instance(options: { config?: Record<string, unknown>; callService
     metrics,
     callService: options.callService ?? ((name) => { throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service ${name}`); }),
   });
-  const plugin = (await probe.instantiate('processor', ctx)) as ProcessorInstance;
+  const plugin = (await probe.instantiate('processor', ctx)) as InThreadProcessorInstance;
   plugin.configure(JSON.stringify(config));
   return { plugin, metrics, state };
 }

@@ -39,15 +39,19 @@ export function utf8(text: string): Uint8Array {
 const FLAG_KEY: u32 = 1;
 const FLAG_EVENT_TIME: u32 = 2;
 
-function readBytes(at: usize): Uint8Array {
+/** A view of `len` bytes at `at` inside `buffer` (no copy). */
+function viewBytes(buffer: ArrayBuffer, at: usize): Uint8Array {
   const len = load<u32>(at);
-  const out = new Uint8Array(len);
-  memory.copy(out.dataStart, at + 4, len);
-  return out;
+  return Uint8Array.wrap(buffer, <i32>(at + 4 - changetype<usize>(buffer)), len);
 }
 
-/** Decodes a packed batch at `ptr` (written by the host; trusted to be well formed). */
-export function decodeBatch(ptr: usize): Record[] {
+/**
+ * Decodes the packed batch at the start of `buffer` (written by the host;
+ * trusted to be well formed). Keys, values and header values are views into
+ * `buffer`, valid until the next call: copy them (`slice()`) to keep them longer.
+ */
+export function decodeBatch(buffer: ArrayBuffer): Record[] {
+  const ptr = changetype<usize>(buffer);
   const count = load<u32>(ptr);
   const records = new Array<Record>(count);
   let at = ptr + 4;
@@ -57,10 +61,10 @@ export function decodeBatch(ptr: usize): Record[] {
     r.eventTime = load<i64>(at + 4);
     r.hasEventTime = (flags & FLAG_EVENT_TIME) != 0;
     at += 12;
-    const key = readBytes(at);
+    const key = viewBytes(buffer, at);
     at += 4 + key.length;
     if (flags & FLAG_KEY) r.key = key;
-    r.value = readBytes(at);
+    r.value = viewBytes(buffer, at);
     at += 4 + r.value.length;
     const headerCount = load<u32>(at);
     at += 4;
@@ -69,7 +73,7 @@ export function decodeBatch(ptr: usize): Record[] {
       const nameLen = load<u32>(at);
       const name = String.UTF8.decodeUnsafe(at + 4, nameLen);
       at += 4 + nameLen;
-      const value = readBytes(at);
+      const value = viewBytes(buffer, at);
       at += 4 + value.length;
       headers[h] = new Header(name, value);
     }

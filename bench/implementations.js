@@ -1,0 +1,171 @@
+// The implementations a benchmark compares, all doing the same work: upper-case
+// the ASCII letters of every record's value, keeping key, headers and event time.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Engine } from '../dist/engine/engine.js';
+import { TranspileCache } from '../dist/engine/transpile-cache.js';
+import { buildPlugin } from '../dist/build/plugin-build.js';
+import { createHostContext } from '../dist/linker/host-context.js';
+import { MemoryKeyedState } from '../dist/state/keyed-state.js';
+import { decodeBatch, encodeBatch } from '../dist/records/batch-codec.js';
+import { pino } from 'pino';
+import { createHash } from 'node:crypto';
+
+const here = import.meta.dirname;
+
+/**
+ * The transform in plain JavaScript: the physical limit of the same engine.
+ * Written as a careful JS author would: one output buffer per batch, values
+ * as views into it (allocating a typed array per record costs more than the work).
+ */
+export function upperRecords(batch) {
+  let total = 0;
+  for (let i = 0; i < batch.length; i++) total += batch[i].value.byteLength;
+  const block = new Uint8Array(total);
+  const out = new Array(batch.length);
+  let at = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i];
+    const src = r.value;
+    for (let j = 0; j < src.length; j++) {
+      const c = src[j];
+      block[at + j] = c >= 97 && c <= 122 ? c - 32 : c;
+    }
+    out[i] = { key: r.key, value: block.subarray(at, at + src.length), headers: r.headers, eventTime: r.eventTime };
+    at += src.length;
+  }
+  return out;
+}
+
+/** A PluginModule whose instances come from a factory (for implementations the engine does not load). */
+function moduleFromFactory(name, factory) {
+  return {
+    file: name,
+    sha256: createHash('sha256').update(name).digest('hex'),
+    size: 0,
+    binary: 'module',
+    exports: ['process'],
+    imports: [],
+    cacheHit: false,
+    transpileMs: 0,
+    check: () => [],
+    instantiate: async () => factory(),
+  };
+}
+
+/** A host context for benchmark instances: silent logs, in-memory state, no services. */
+export function benchHost(name) {
+  return createHostContext({
+    node: name,
+    plugin: name,
+    config: {},
+    logger: pino({ level: 'silent' }),
+    state: new MemoryKeyedState(),
+    metrics: { counters: new Map(), gauges: new Map() },
+    callService: () => {
+      throw new Error('no services in benchmarks');
+    },
+  });
+}
+
+async function rawComponentExports(file, cacheDir) {
+  const bytes = await readFile(file);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const transpiled = await new TranspileCache(join(cacheDir, 'components')).get(bytes, sha, file);
+  const { instantiate } = await import(pathToFileURL(transpiled.jsFile).href);
+  return instantiate(async (name) => WebAssembly.compile(await readFile(join(transpiled.dir, name))), {});
+}
+
+/**
+ * Builds every implementation into `workDir` and returns them, each as
+ * `{ id, label, available, note, module }` where `module` is a PluginModule a
+ * pipeline can run, plus `packed` for implementations measured with one packed
+ * buffer per call.
+ */
+export async function prepareImplementations(workDir, log) {
+  await mkdir(workDir, { recursive: true });
+  const cacheDir = join(workDir, 'cache');
+  const engine = new Engine({ cacheDir });
+  const impls = [];
+  const add = (impl) => impls.push({ available: true, note: '', ...impl });
+  const unavailable = (id, label, error) => impls.push({ id, label, available: false, note: String(error?.message ?? error).split('\n')[0] });
+
+  add({
+    id: 'js-function',
+    label: 'plain JS function',
+    module: moduleFromFactory('js-function', () => ({ kind: 'processor', configure() {}, process: upperRecords, close() {} })),
+  });
+
+  try {
+    const built = await buildPlugin(join(here, 'plugins/upper-as'), workDir);
+    add({ id: 'assemblyscript', label: 'AssemblyScript module (packed ABI)', module: await engine.load(built.outFile) });
+  } catch (error) {
+    unavailable('assemblyscript', 'AssemblyScript module (packed ABI)', error);
+  }
+
+  const rustFile = join(workDir, 'upper-rust.wasm');
+  try {
+    const committed = join(here, 'plugins/upper-rust/upper-rust.wasm');
+    if (existsSync('/usr/bin/rustc')) {
+      const { buildRustComponent } = await import('./plugins/upper-rust/build.js');
+      await buildRustComponent({ outFile: rustFile });
+    } else if (existsSync(committed)) {
+      log('rustc not found: using the committed bench/plugins/upper-rust/upper-rust.wasm');
+      await writeFile(rustFile, await readFile(committed));
+    } else {
+      throw new Error('rustc not found (apt-get install -y rustc libstd-rust-dev-wasm32)');
+    }
+    add({ id: 'rust', label: 'Rust component (list<record>)', module: await engine.load(rustFile) });
+    const exports = await rawComponentExports(rustFile, cacheDir);
+    exports.configure('{}');
+    add({
+      id: 'rust-packed',
+      label: 'Rust component (packed list<u8>)',
+      module: moduleFromFactory('rust-packed', () => ({
+        kind: 'processor',
+        configure() {},
+        process: (batch) => decodeBatch(exports.processPacked(encodeBatch(batch))),
+        close() {},
+      })),
+    });
+  } catch (error) {
+    unavailable('rust', 'Rust component', error);
+  }
+
+  try {
+    const { buildJsComponents } = await import('./plugins/upper-js/build.js');
+    await buildJsComponents({ outDir: workDir });
+    add({ id: 'js-qjs', label: 'JS component (componentize-qjs)', module: await engine.load(join(workDir, 'upper-js-qjs.wasm')) });
+    try {
+      const sm = await engine.load(join(workDir, 'upper-js-sm.wasm'));
+      const problems = sm.check('processor');
+      if (problems.length > 0) throw new Error(problems.join('; '));
+      add({ id: 'js-sm', label: 'JS component (componentize-js)', module: sm });
+    } catch (error) {
+      unavailable('js-sm', 'JS component (componentize-js)', error);
+    }
+  } catch (error) {
+    unavailable('js-qjs', 'JS components', error);
+  }
+
+  try {
+    const { buildExtismPlugin } = await import('./plugins/upper-extism/build.js');
+    const { createExtismUpper } = await import('./plugins/upper-extism/run.js');
+    const file = join(workDir, 'upper-extism.wasm');
+    await buildExtismPlugin({ outFile: file });
+    const bytes = await readFile(file);
+    add({
+      id: 'extism',
+      label: 'Extism plugin (@extism/extism)',
+      module: moduleFromFactory('extism', async () => {
+        const plugin = await createExtismUpper(bytes);
+        return { kind: 'processor', configure() {}, process: async (batch) => decodeBatch(await plugin.call(encodeBatch(batch))), close: () => plugin.close() };
+      }),
+    });
+  } catch (error) {
+    unavailable('extism', 'Extism plugin', error);
+  }
+  return impls;
+}

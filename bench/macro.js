@@ -1,0 +1,50 @@
+// Macro benchmark: whole-pipeline throughput, generator -> processor -> null sink,
+// through the real topology (PipelineRun), one process, one core.
+import { PassThrough, Readable } from 'node:stream';
+import { pino } from 'pino';
+import { compilePipeline } from '../dist/config/compile.js';
+import { builtinConnectors } from '../dist/connectors/builtin.js';
+import { PipelineRun } from '../dist/topology/pipeline-run.js';
+
+function pipelineFor(count) {
+  return {
+    name: 'bench',
+    nodes: [
+      { id: 'gen', kind: 'source', connector: 'generator', config: { count, valueSize: 100, keyCardinality: 16 }, batch: { maxRecords: 1024 } },
+      { id: 'transform', kind: 'processor', plugin: 'bench.wasm', inputs: ['gen'] },
+      { id: 'out', kind: 'sink', connector: 'null', inputs: ['transform'] },
+    ],
+  };
+}
+
+/** Runs one pipeline of `count` records through `module`; returns records/s. */
+async function throughput(module, count) {
+  const connectors = builtinConnectors();
+  const compiled = compilePipeline(pipelineFor(count), { file: '/bench/pipeline.json', connectors });
+  if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
+  const run = await PipelineRun.start(compiled.config, {
+    modules: new Map([['transform', module]]),
+    connectors,
+    logger: pino({ level: 'silent' }),
+    stdin: Readable.from([]),
+    stdout: new PassThrough(),
+  });
+  const summary = await run.done;
+  if (summary.status !== 'completed' || summary.totals.written !== count) throw new Error(`pipeline ${summary.status}: ${JSON.stringify(summary.totals)}`);
+  return count / (summary.wallMs / 1000);
+}
+
+/** Returns rows `{ id, label, recordsPerSec: {median, min, max}, runs }`. */
+export async function runMacro(impls, { count, runs, log }) {
+  const rows = [];
+  for (const impl of impls.filter((i) => i.available)) {
+    await throughput(impl.module, Math.min(count, 2048));
+    const results = [];
+    for (let r = 0; r < runs; r++) results.push(await throughput(impl.module, count));
+    results.sort((a, b) => a - b);
+    const row = { id: impl.id, label: impl.label, recordsPerSec: { median: results[Math.floor(results.length / 2)], min: results[0], max: results.at(-1) }, runs };
+    rows.push(row);
+    log(`macro ${impl.id.padEnd(14)}: ${Math.round(row.recordsPerSec.median).toLocaleString('en')} records/s`);
+  }
+  return rows;
+}

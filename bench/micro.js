@@ -1,0 +1,51 @@
+// Micro benchmark: the cost of one call and of one record, per implementation
+// and batch size, measured in-process with tinybench.
+import { Bench } from 'tinybench';
+import { benchHost, upperRecords } from './implementations.js';
+import { sampleBatch } from './workload.js';
+
+const decoder = new TextDecoder();
+
+/** Checks that an implementation does the same work as the plain JS function. */
+function assertSameWork(id, batch, output) {
+  const expected = upperRecords(batch);
+  if (output.length !== expected.length) throw new Error(`${id}: returned ${output.length} records for ${batch.length}`);
+  for (let i = 0; i < output.length; i++) {
+    if (decoder.decode(output[i].value) !== decoder.decode(expected[i].value)) throw new Error(`${id}: record ${i} differs from the plain JS result`);
+  }
+}
+
+/**
+ * Returns rows `{ id, label, batchSize, nsPerCall: {median, min, max}, nsPerRecord, recordsPerSec, samples }`.
+ */
+export async function runMicro(impls, { batchSizes, timeMs, warmupMs, log }) {
+  const rows = [];
+  for (const impl of impls.filter((i) => i.available)) {
+    const instance = await impl.module.instantiate('processor', benchHost(impl.id));
+    instance.configure('{}');
+    for (const size of batchSizes) {
+      const batch = await sampleBatch(size);
+      assertSameWork(impl.id, batch, await instance.process(batch));
+      const bench = new Bench({ time: timeMs, warmupTime: warmupMs });
+      bench.add(`${impl.id}/${size}`, async () => {
+        await instance.process(batch);
+      });
+      await bench.run();
+      const { latency, totalTime } = bench.tasks[0].result;
+      void totalTime;
+      const median = latency.p50 * 1e6;
+      rows.push({
+        id: impl.id,
+        label: impl.label,
+        batchSize: size,
+        nsPerCall: { median, min: latency.min * 1e6, max: latency.max * 1e6 },
+        nsPerRecord: median / size,
+        recordsPerSec: (size / median) * 1e9,
+        samples: latency.samplesCount ?? bench.tasks[0].result.latency.samples?.length ?? 0,
+      });
+      log(`micro ${impl.id.padEnd(14)} batch ${String(size).padStart(4)}: ${(median / 1000).toFixed(1)} µs/call, ${(median / size).toFixed(0)} ns/record`);
+    }
+    instance.close();
+  }
+  return rows;
+}
