@@ -34,15 +34,22 @@ async function throughput(module, count) {
   return count / (summary.wallMs / 1000);
 }
 
-/** Returns rows `{ id, label, recordsPerSec: {median, min, max}, runs }`. */
-export async function runMacro(impls, { count, runs, log }) {
+/**
+ * Returns rows `{ id, label, records, recordsPerSec: {median, min, max}, runs }`.
+ * Each run pushes `count` records, or fewer for slow implementations: about
+ * `seconds` worth at the rate a first short run measured (at least 20,000).
+ */
+export async function runMacro(impls, { count: maxCount, seconds, runs, log }) {
   const rows = [];
   for (const impl of impls.filter((i) => i.available)) {
-    await throughput(impl.module, Math.min(count, 2048));
+    // Two short runs: the first warms the JIT, the second sizes the measured runs.
+    await throughput(impl.module, 4096);
+    const probe = await throughput(impl.module, 20_480);
+    const count = Math.max(20_000, Math.min(maxCount, Math.round((probe * seconds) / 1024) * 1024));
     const results = [];
     for (let r = 0; r < runs; r++) results.push(await throughput(impl.module, count));
     results.sort((a, b) => a - b);
-    const row = { id: impl.id, label: impl.label, recordsPerSec: { median: results[Math.floor(results.length / 2)], min: results[0], max: results.at(-1) }, runs };
+    const row = { id: impl.id, label: impl.label, records: count, recordsPerSec: { median: results[Math.floor(results.length / 2)], min: results[0], max: results.at(-1) }, runs };
     rows.push(row);
     log(`macro ${impl.id.padEnd(14)}: ${Math.round(row.recordsPerSec.median).toLocaleString('en')} records/s`);
   }

@@ -16,36 +16,42 @@ function assertSameWork(id, batch, output) {
 }
 
 /**
- * Returns rows `{ id, label, batchSize, nsPerCall: {median, min, max}, nsPerRecord, recordsPerSec, samples }`.
+ * Returns rows `{ id, label, batchSize, nsPerCall: {median, min, max}, nsPerRecord, recordsPerSec }`,
+ * or `{ id, label, batchSize, error }` when the calls failed.
  */
 export async function runMicro(impls, { batchSizes, timeMs, warmupMs, log }) {
   const rows = [];
   for (const impl of impls.filter((i) => i.available)) {
-    const instance = await impl.module.instantiate('processor', benchHost(impl.id));
-    instance.configure('{}');
     for (const size of batchSizes) {
+      // A fresh instance per batch size, so one size's garbage does not weigh on the next.
+      const instance = await impl.module.instantiate('processor', benchHost(impl.id));
+      instance.configure('{}');
       const batch = await sampleBatch(size);
       assertSameWork(impl.id, batch, await instance.process(batch));
-      const bench = new Bench({ time: timeMs, warmupTime: warmupMs });
+      const bench = new Bench({ time: timeMs, warmupTime: warmupMs, throws: false });
       bench.add(`${impl.id}/${size}`, async () => {
         await instance.process(batch);
       });
       await bench.run();
-      const { latency, totalTime } = bench.tasks[0].result;
-      void totalTime;
-      const median = latency.p50 * 1e6;
+      instance.close();
+      const result = bench.tasks[0].result;
+      if (!result.latency) {
+        const message = String(result.error?.message ?? result.error ?? 'no samples').split('\n')[0];
+        rows.push({ id: impl.id, label: impl.label, batchSize: size, error: message });
+        log(`micro ${impl.id.padEnd(14)} batch ${String(size).padStart(4)}: failed: ${message}`);
+        continue;
+      }
+      const median = result.latency.p50 * 1e6;
       rows.push({
         id: impl.id,
         label: impl.label,
         batchSize: size,
-        nsPerCall: { median, min: latency.min * 1e6, max: latency.max * 1e6 },
+        nsPerCall: { median, min: result.latency.min * 1e6, max: result.latency.max * 1e6 },
         nsPerRecord: median / size,
         recordsPerSec: (size / median) * 1e9,
-        samples: latency.samplesCount ?? bench.tasks[0].result.latency.samples?.length ?? 0,
       });
       log(`micro ${impl.id.padEnd(14)} batch ${String(size).padStart(4)}: ${(median / 1000).toFixed(1)} µs/call, ${(median / size).toFixed(0)} ns/record`);
     }
-    instance.close();
   }
   return rows;
 }

@@ -9,6 +9,7 @@ import { runMicro } from './micro.js';
 import { runMacro } from './macro.js';
 import { runStartup } from './startup.js';
 import { runMemory } from './memory.js';
+import { runBreakdown } from './breakdown.js';
 import { renderChart, renderResults } from './report.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
@@ -18,8 +19,8 @@ const chart = join(dirname(out), basename(out, '.md') + '-throughput.svg');
 const log = (line) => process.stderr.write(line + '\n');
 
 const settings = quick
-  ? { batchSizes: [1, 16, 256, 4096], timeMs: 30, warmupMs: 10, count: 20_000, runs: 1, startupRuns: 1, instances: 3 }
-  : { batchSizes: [1, 16, 256, 4096], timeMs: 1000, warmupMs: 200, count: 500_000, runs: 5, startupRuns: 5, instances: 20 };
+  ? { batchSizes: [1, 16, 256, 4096], timeMs: 30, warmupMs: 10, count: 20_000, seconds: 0.2, runs: 1, startupRuns: 1, instances: 3 }
+  : { batchSizes: [1, 16, 256, 4096], timeMs: 1000, warmupMs: 200, count: 1_000_000, seconds: 2, runs: 5, startupRuns: 5, instances: 20 };
 
 const workDir = join(import.meta.dirname, '.work');
 log(`building implementations into ${workDir}`);
@@ -27,11 +28,12 @@ const impls = await prepareImplementations(workDir, log);
 for (const i of impls.filter((x) => !x.available)) log(`not measured: ${i.label}: ${i.note}`);
 
 const micro = await runMicro(impls, { batchSizes: settings.batchSizes, timeMs: settings.timeMs, warmupMs: settings.warmupMs, log });
-const macro = await runMacro(impls, { count: settings.count, runs: settings.runs, log });
+const macro = await runMacro(impls, { count: settings.count, seconds: settings.seconds, runs: settings.runs, log });
 const startup = await runStartup(impls, { runs: settings.startupRuns, log });
 const memory = runMemory(impls, { instances: settings.instances, cacheDir: join(workDir, 'cache'), log });
+const breakdown = await runBreakdown({ timeMs: settings.timeMs, count: settings.count, log });
 
 await mkdir(dirname(out), { recursive: true });
 await writeFile(chart, renderChart(micro));
-await writeFile(out, renderResults({ machine: describeMachine(), quick, impls, micro, macro, startup, memory, chartFile: basename(chart) }) + '\n');
+await writeFile(out, renderResults({ machine: describeMachine(), quick, impls, micro, macro, startup, memory, breakdown, chartFile: basename(chart) }) + '\n');
 log(`wrote ${out} and ${chart}`);

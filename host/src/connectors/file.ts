@@ -7,17 +7,22 @@ import type { LineFormat } from './jsonl.js';
 
 const formatSchema = { enum: ['jsonl', 'lines'], default: 'jsonl', description: 'jsonl: one JSON record per line; lines: each line is a value' };
 
+/** The config schema of both file connectors: a path and a line format. */
+function fileConfigSchema(pathDescription: string) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: { path: { type: 'string', minLength: 1, description: pathDescription }, format: formatSchema },
+  };
+}
+
 /** Reads records from a file. */
 export const fileSource: SourceSpec = {
   kind: 'source',
   name: 'file',
   description: 'reads records from a file, one per line',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['path'],
-    properties: { path: { type: 'string', minLength: 1, description: 'file to read, relative to the pipeline file' }, format: formatSchema },
-  },
+  configSchema: fileConfigSchema('file to read, relative to the pipeline file'),
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);
     return new LineSource(createReadStream(path, { highWaterMark: 1 << 16 }), (config.format ?? 'jsonl') as LineFormat, path);
@@ -29,12 +34,7 @@ export const fileSink: SinkSpec = {
   kind: 'sink',
   name: 'file',
   description: 'writes records to a file, one per line (the file is replaced)',
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['path'],
-    properties: { path: { type: 'string', minLength: 1, description: 'file to write, relative to the pipeline file' }, format: formatSchema },
-  },
+  configSchema: fileConfigSchema('file to write, relative to the pipeline file'),
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);
     mkdirSync(dirname(path), { recursive: true });

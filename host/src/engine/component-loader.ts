@@ -31,10 +31,10 @@ type JcoInstantiate = (
  */
 export function checkComponentWorld(component: Pick<TranspiledComponent, 'imports' | 'exports'>, kind: PluginKind): string[] {
   const problems: string[] = [];
-  for (const name of REQUIRED_EXPORTS[kind]) {
-    if (!component.exports.includes(name)) {
-      problems.push(`missing export "${name}" required by the weir:plugin/${kind} world (it exports: ${component.exports.join(', ') || 'nothing'})`);
-    }
+  const missing = REQUIRED_EXPORTS[kind].filter((name) => !component.exports.includes(name));
+  if (missing.length > 0) {
+    const names = missing.map((name) => `"${name}"`).join(', ');
+    problems.push(`missing export${missing.length > 1 ? 's' : ''} ${names} required by the weir:plugin/${kind} world (it exports: ${component.exports.join(', ') || 'nothing'})`);
   }
   for (const name of component.imports) {
     if ((HOST_INTERFACES as readonly string[]).includes(name)) continue;

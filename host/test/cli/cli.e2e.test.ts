@@ -106,7 +106,7 @@ describe('host inspect', () => {
     expect(component.stdout).toMatch(/fits: +processor\n/);
     expect(component.stdout).toMatch(/sha256: +[0-9a-f]{64}/);
     expect(component.stdout).toContain('weir:plugin/log');
-    expect(component.stdout).toContain('not a sink: missing export "open"');
+    expect(component.stdout).toContain('not a sink: missing exports "open", "write", "flush"');
 
     const core = JSON.parse(host(['inspect', '--json', 'plugins/filter-as.wasm']).stdout) as { binary: string; fits: string[] };
     expect(core).toMatchObject({ binary: 'module', fits: ['processor'] });

@@ -1,0 +1,30 @@
+// Keeps the benchmark harness from rotting: `npm run bench -- --quick` must build and
+// measure every implementation and write a complete report. Figures are not checked
+// here (speed targets are proven by `npm run bench`, never by timed assertions).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '../../..');
+
+describe('npm run bench -- --quick', () => {
+  it('measures every implementation and writes RESULTS.md with its chart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
+    const result = spawnSync(process.execPath, [join(root, 'bench/run.js'), '--quick', '--out', join(dir, 'RESULTS.md')], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    expect(result.stderr).toContain('wrote');
+    expect(result.status).toBe(0);
+    const report = readFileSync(join(dir, 'RESULTS.md'), 'utf8');
+    expect(report).not.toContain('Not measured in this run');
+    for (const section of ['## Call cost by batch size', '## Canonical ABI', '## Pipeline throughput', '## Start-up', '## Memory per plugin instance', '## Targets']) {
+      expect(report).toContain(section);
+    }
+    for (const label of ['plain JS function', 'AssemblyScript module', 'Rust component (list<record>)', 'Rust component (packed', 'componentize-qjs', 'componentize-js', 'Extism']) {
+      expect(report).toContain(label);
+    }
+    expect(report).toMatch(/Machine: .+ cores/);
+    expect(existsSync(join(dir, 'RESULTS-throughput.svg'))).toBe(true);
+    expect(readFileSync(join(dir, 'RESULTS-throughput.svg'), 'utf8')).toContain('<polyline');
+  }, 300_000);
+});
