@@ -8,7 +8,11 @@ export async function createExtismUpper(wasm) {
     async call(packed) {
       const output = await plugin.call('upper', packed);
       if (!output) throw new Error('the Extism plugin returned no output');
-      return output.bytes();
+      const bytes = output.bytes().slice();
+      // The JS host keeps every call's memory blocks until reset; without this, block
+      // indices run out after some thousands of calls ("cannot assign to this block").
+      await plugin.reset();
+      return bytes;
     },
     close: () => plugin.close(),
   };
