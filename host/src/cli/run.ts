@@ -11,7 +11,7 @@ import { createLogger, LOG_LEVELS } from '../telemetry/logger.js';
 import type { LogLevel } from '../telemetry/logger.js';
 import { PipelineRun } from '../topology/pipeline-run.js';
 import { formatSummary } from '../topology/run-summary.js';
-import { WeirError, messageOf } from '../errors/errors.js';
+import { WeirError } from '../errors/errors.js';
 
 /** Help text of `host run`. */
 export function runHelp(): string {
@@ -108,8 +108,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       return EXIT.failed;
     }
     return EXIT.ok;
-  } catch (error) {
-    throw error instanceof WeirError ? error : new WeirError('WEIR_PIPELINE_FAILED', messageOf(error), {}, { cause: error });
   } finally {
     removeSignalHandler();
   }

@@ -39,21 +39,6 @@ export function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
   return undefined;
 }
 
-/** Ids in an order where every node comes after all of its inputs. Assumes no cycle. */
-export function topologicalOrder(nodes: readonly GraphNode[]): string[] {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const seen = new Set<string>();
-  const order: string[] = [];
-  const visit = (id: string): void => {
-    if (seen.has(id)) return;
-    seen.add(id);
-    for (const input of byId.get(id)?.inputs ?? []) if (byId.has(input)) visit(input);
-    order.push(id);
-  };
-  for (const node of nodes) visit(node.id);
-  return order;
-}
-
 /** For each id, the ids of the nodes that read from it, in declaration order. */
 export function downstreamOf(nodes: readonly GraphNode[]): Map<string, string[]> {
   const out = new Map<string, string[]>(nodes.map((n) => [n.id, []]));

@@ -28,7 +28,7 @@ export function encodedBatchSize(batch: readonly StreamRecord[]): number {
   let size = 4;
   for (const r of batch) {
     size += 4 + 8 + 4 + (r.key?.byteLength ?? 0) + 4 + r.value.byteLength + 4;
-    for (const h of r.headers) size += 4 + utf8Encoder.encode(h.name).byteLength + 4 + h.value.byteLength;
+    for (const h of r.headers) size += 4 + Buffer.byteLength(h.name, 'utf8') + 4 + h.value.byteLength;
   }
   return size;
 }

@@ -24,6 +24,7 @@ import type { KeyedState } from '../state/keyed-state.js';
 import type { ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
 import type { StreamRecord } from '../records/record.js';
 import { BatchChannel } from './batch-channel.js';
+import { downstreamOf } from '../graph/dag.js';
 import { pluginSink, pluginSource } from './plugin-adapters.js';
 import { totalsOf } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
@@ -53,6 +54,7 @@ export class PipelineRun {
   readonly #deps: RunDependencies;
   readonly #stats = new Map<string, NodeStats>();
   readonly #channels = new Map<string, BatchChannel>();
+  readonly #readers: Map<string, string[]>;
   readonly #services = new Map<string, ServiceInstance>();
   readonly #states = new Map<string, KeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
@@ -64,6 +66,7 @@ export class PipelineRun {
   private constructor(config: PipelineConfig, deps: RunDependencies) {
     this.#config = config;
     this.#deps = deps;
+    this.#readers = downstreamOf(config.nodes);
   }
 
   /**
@@ -213,7 +216,7 @@ export class PipelineRun {
   }
 
   #downstream(node: NodeConfig): BatchChannel[] {
-    return this.#config.nodes.filter((n) => n.inputs.includes(node.id)).map((n) => this.#channels.get(n.id)!);
+    return (this.#readers.get(node.id) ?? []).map((id) => this.#channels.get(id)!);
   }
 
   async #emit(outputs: BatchChannel[], batch: StreamRecord[]): Promise<void> {

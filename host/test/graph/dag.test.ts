@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { downstreamOf, findCycle, topologicalOrder } from '../../src/graph/dag.js';
+import { downstreamOf, findCycle } from '../../src/graph/dag.js';
 
 describe('findCycle', () => {
   it('returns undefined for a DAG with fan-out and fan-in', () => {
@@ -27,19 +27,6 @@ describe('findCycle', () => {
   it('finds a self-loop and ignores unknown inputs', () => {
     expect(findCycle([{ id: 'a', inputs: ['a'] }])).toEqual(['a', 'a']);
     expect(findCycle([{ id: 'a', inputs: ['ghost'] }])).toBeUndefined();
-  });
-});
-
-describe('topologicalOrder', () => {
-  it('puts every node after its inputs', () => {
-    const nodes = [
-      { id: 'sink', inputs: ['b', 'a'] },
-      { id: 'b', inputs: ['a'] },
-      { id: 'a', inputs: ['src'] },
-      { id: 'src', inputs: [] },
-    ];
-    const order = topologicalOrder(nodes);
-    for (const node of nodes) for (const input of node.inputs) expect(order.indexOf(input)).toBeLessThan(order.indexOf(node.id));
   });
 });
 
