@@ -154,7 +154,7 @@ export function targets({ macro, startup, breakdown }) {
 /** An SVG line chart of records/s (log) against batch size (log), one line per implementation. */
 export function renderChart(allRows) {
   const micro = allRows.filter((r) => !r.error);
-  const W = 760, H = 420, L = 70, R = 230, T = 30, B = 50;
+  const W = 860, H = 420, L = 70, R = 300, T = 30, B = 50;
   const sizes = [...new Set(micro.map((r) => r.batchSize))].sort((a, b) => a - b);
   const ys = micro.map((r) => r.recordsPerSec);
   const yMin = 10 ** Math.floor(Math.log10(Math.min(...ys)));

@@ -33,7 +33,10 @@ const startup = await runStartup(impls, { runs: settings.startupRuns, log });
 const memory = runMemory(impls, { instances: settings.instances, cacheDir: join(workDir, 'cache'), log });
 const breakdown = await runBreakdown({ timeMs: settings.timeMs, count: settings.count, log });
 
+const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown };
+const json = join(dirname(out), basename(out, '.md') + '.json');
 await mkdir(dirname(out), { recursive: true });
+await writeFile(json, JSON.stringify(results, null, 2) + '\n');
 await writeFile(chart, renderChart(micro));
-await writeFile(out, renderResults({ machine: describeMachine(), quick, impls, micro, macro, startup, memory, breakdown, chartFile: basename(chart) }) + '\n');
-log(`wrote ${out} and ${chart}`);
+await writeFile(out, renderResults({ ...results, chartFile: basename(chart) }) + '\n');
+log(`wrote ${out}, ${chart} and ${json} (the raw figures)`);
