@@ -67,7 +67,8 @@ export class Engine {
     try {
       bytes = await readFile(file);
     } catch (error) {
-      throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `cannot read plugin ${file}: ${messageOf(error)}`, { file }, { cause: error });
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new WeirError('WEIR_PLUGIN_NOT_FOUND', missing ? `plugin file ${file} does not exist` : `cannot read plugin ${file}: ${messageOf(error)}`, { file }, { cause: error });
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const binary = detectBinaryKind(bytes, file);
