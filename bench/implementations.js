@@ -12,6 +12,10 @@ import { MemoryKeyedState } from '../dist/state/keyed-state.js';
 import { decodeBatch, encodeBatch } from '../dist/records/batch-codec.js';
 import { pino } from 'pino';
 import { createHash } from 'node:crypto';
+import { DEFAULT_LIMITS, instanceLimits } from '../dist/sandbox/limits.js';
+
+/** Plugins in micro benchmarks run under the limits a pipeline node gets by default. */
+export const BENCH_LIMITS = instanceLimits(DEFAULT_LIMITS);
 
 const here = import.meta.dirname;
 

@@ -14,6 +14,8 @@ import schema from './pipeline.schema.json' with { type: 'json' };
 import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
 import type { NodeConfig, PipelineConfig, Problem } from './pipeline-config.js';
 import { findCycle } from '../graph/dag.js';
+import { DEFAULT_LIMITS } from '../sandbox/limits.js';
+import type { LimitsSettings } from '../sandbox/limits.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
@@ -113,12 +115,18 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
       parallelism: node.parallelism ?? 1,
       partition: node.partition ?? 'round-robin',
       batch: { ...DEFAULT_BATCH, ...defaults.batch, ...node.batch },
-      limits: { ...defaults.limits, ...node.limits },
+      limits: resolveLimits(defaults.limits, node.limits),
       onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
       index,
     })),
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+type RawLimits = Partial<Omit<LimitsSettings, 'cpu'>> & { cpu?: Partial<LimitsSettings['cpu']> };
+
+function resolveLimits(defaults: RawLimits = {}, node: RawLimits = {}): LimitsSettings {
+  return { ...DEFAULT_LIMITS, ...defaults, ...node, cpu: { ...DEFAULT_LIMITS.cpu, ...defaults.cpu, ...node.cpu } };
 }
 
 interface RawNode {
@@ -131,14 +139,14 @@ interface RawNode {
   parallelism?: number;
   partition?: NodeConfig['partition'];
   batch?: Partial<NodeConfig['batch']>;
-  limits?: NodeConfig['limits'];
+  limits?: RawLimits;
   onError?: Partial<NodeConfig['onError']>;
 }
 
 interface RawPipeline {
   name: string;
   plugins?: { dir?: string };
-  defaults?: { batch?: Partial<NodeConfig['batch']>; limits?: NodeConfig['limits']; onError?: Partial<NodeConfig['onError']> };
+  defaults?: { batch?: Partial<NodeConfig['batch']>; limits?: RawLimits; onError?: Partial<NodeConfig['onError']> };
   nodes: RawNode[];
 }
 

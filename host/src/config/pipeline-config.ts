@@ -3,6 +3,7 @@
  * `compilePipeline()` works with. Defaults are filled in; paths are absolute.
  */
 import type { PluginKind } from '../sandbox/plugin.js';
+import type { LimitsSettings } from '../sandbox/limits.js';
 
 /** One problem found in a pipeline file. */
 export interface Problem {
@@ -21,14 +22,6 @@ export interface BatchConfig {
   readonly lingerMs: number;
 }
 
-/** Per-node limits, as written (enforcement grows with the sandbox). */
-export interface LimitsConfig {
-  readonly memoryMb?: number;
-  readonly timeoutMs?: number;
-  readonly fuel?: number;
-  readonly maxOutputBytes?: number;
-  readonly cpu?: { readonly mode?: 'fuel' | 'worker' | 'none' };
-}
 
 /** What a node does when its plugin fails on a batch. */
 export interface OnErrorConfig {
@@ -53,7 +46,8 @@ export interface NodeConfig {
   readonly parallelism: number;
   readonly partition: 'round-robin' | 'key' | 'broadcast';
   readonly batch: BatchConfig;
-  readonly limits: LimitsConfig;
+  /** Sandbox limits, defaults filled in (see `DEFAULT_LIMITS`). */
+  readonly limits: LimitsSettings;
   readonly onError: OnErrorConfig;
   /** Index in the file's `nodes` array, for JSON pointers. */
   readonly index: number;

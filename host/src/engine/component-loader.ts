@@ -2,10 +2,11 @@
  * Instantiates a transpiled component and adapts its exports to the
  * {@link PluginInstance} shape of its node kind.
  *
- * jco's `instantiate(getCoreModule, imports)` asks the host for every core
- * module, so compilation (and, later, the memory cap) stays in the host's
- * hands. Calls are synchronous: a component export runs to completion on the
- * calling thread.
+ * jco's `instantiate(getCoreModule, imports, instantiateCore)` asks the host
+ * for every core module and lets it instantiate each one, so the host compiles
+ * them instrumented for the node's limits and its {@link InstanceMeter} sees
+ * every core instance's counters and memories. Calls are synchronous: a
+ * component export runs to completion on the calling thread.
  */
 import { pathToFileURL } from 'node:url';
 import { REQUIRED_EXPORTS } from '../sandbox/plugin.js';
@@ -15,6 +16,9 @@ import type { HostContext } from '../linker/host-context.js';
 import { componentImports, HOST_INTERFACES } from '../linker/component-imports.js';
 import type { TranspiledComponent } from './transpile-cache.js';
 import { CallGuard } from '../sandbox/call-guard.js';
+import { InstanceMeter } from '../sandbox/meter.js';
+import type { InstanceLimits } from '../sandbox/limits.js';
+import { encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 /** Compiles one core module of a component, by the file name jco gives it. */
@@ -23,6 +27,7 @@ export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
 type JcoInstantiate = (
   getCoreModule: CoreModuleCompiler,
   imports: Record<string, Record<string, unknown>>,
+  instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
 ) => Promise<Record<string, (...args: never[]) => unknown>>;
 
 /**
@@ -52,17 +57,31 @@ export async function instantiateComponent(
   component: TranspiledComponent,
   kind: PluginKind,
   host: HostContext,
+  limits: InstanceLimits,
   compileCore: CoreModuleCompiler,
 ): Promise<PluginInstance> {
   const module = (await import(pathToFileURL(component.jsFile).href)) as { instantiate: JcoInstantiate };
+  const meter = new InstanceMeter(limits);
+  const instantiateCore = async (core: WebAssembly.Module, imports?: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
+    const instance = await WebAssembly.instantiate(core, imports);
+    meter.attach(instance);
+    return instance;
+  };
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await module.instantiate(compileCore, componentImports(host));
+    exports = await module.instantiate(compileCore, componentImports(host), instantiateCore);
   } catch (error) {
     if (error instanceof WeirError) throw error;
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
   }
-  const guard = new CallGuard(host.node, host.plugin);
+  const guard = new CallGuard(host.node, host.plugin, meter);
+  const limitOutput = (records: StreamRecord[], fn: string): StreamRecord[] => {
+    const size = encodedBatchSize(records);
+    if (size > limits.maxOutputBytes) {
+      throw new WeirError('WEIR_LIMIT_OUTPUT', `${host.plugin} returned ${size} bytes from ${fn}, above limits.maxOutputBytes (${limits.maxOutputBytes})`, { node: host.node, plugin: host.plugin, function: fn, limit: 'output', bytes: size });
+    }
+    return records;
+  };
   const call = <T>(name: string, ...args: unknown[]): T =>
     guard.run(name, () => (exports[name] as (...a: unknown[]) => T)(...args));
 
@@ -71,14 +90,20 @@ export async function instantiateComponent(
       return {
         kind,
         configure: (config) => call<void>('configure', config),
-        process: (batch) => call<StreamRecord[]>('process', batch),
+        process: (batch) => guard.run('process', () => limitOutput((exports.process as (b: StreamRecord[]) => StreamRecord[])(batch), 'process')),
+        usage: () => meter.usage(),
         close: () => guard.close(),
       };
     case 'source':
       return {
         kind,
         open: (config, resumeFrom) => call<void>('open', config, resumeFrom),
-        poll: (max) => call<PollResult>('poll', max),
+        poll: (max) => guard.run('poll', () => {
+          const result = (exports.poll as (m: number) => PollResult)(max);
+          limitOutput(result.records, 'poll');
+          return result;
+        }),
+        usage: () => meter.usage(),
         ack: (position) => call<void>('ack', position),
         close: () => {
           if (guard.state !== 'closed' && guard.state !== 'poisoned') call<void>('close');
@@ -91,6 +116,7 @@ export async function instantiateComponent(
         open: (config) => call<void>('open', config),
         write: (batch) => call<void>('write', batch),
         flush: () => call<void>('flush'),
+        usage: () => meter.usage(),
         close: () => guard.close(),
       };
     case 'service':
@@ -98,6 +124,7 @@ export async function instantiateComponent(
         kind,
         configure: (config) => call<void>('configure', config),
         call: (method, payload) => call<Uint8Array>('call', method, payload),
+        usage: () => meter.usage(),
         close: () => guard.close(),
       };
   }

@@ -12,6 +12,8 @@ import { instantiate } from '@assemblyscript/loader';
 import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
 import type { InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
+import { InstanceMeter } from '../sandbox/meter.js';
+import type { InstanceLimits } from '../sandbox/limits.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
@@ -53,8 +55,8 @@ export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKin
   return problems;
 }
 
-/** Instantiates a core-module processor bound to `host`. */
-export async function instantiateCoreProcessor(module: WebAssembly.Module, host: HostContext): Promise<InThreadProcessorInstance> {
+/** Instantiates a core-module processor bound to `host`; `module` is already instrumented for `limits`. */
+export async function instantiateCoreProcessor(module: WebAssembly.Module, host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance> {
   const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
@@ -96,9 +98,12 @@ export async function instantiateCoreProcessor(module: WebAssembly.Module, host:
     },
   };
 
+  const meter = new InstanceMeter(limits);
   let exports: CoreExports;
   try {
-    exports = (await instantiate<Record<string, unknown>>(module, imports)).exports as unknown as CoreExports;
+    const loaded = await instantiate<Record<string, unknown>>(module, imports);
+    meter.attach(loaded.instance);
+    exports = loaded.instance.exports as unknown as CoreExports;
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
   }
@@ -108,13 +113,17 @@ export async function instantiateCoreProcessor(module: WebAssembly.Module, host:
     throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${host.plugin} follows core-module ABI version ${version}; the host speaks version ${CORE_ABI_VERSION}`, { node: host.node, plugin: host.plugin });
   }
 
-  const guard = new CallGuard(host.node, host.plugin);
+  const guard = new CallGuard(host.node, host.plugin, meter);
   /** Copies `input` into the guest, calls `fn`, and returns the guest's output bytes (a view: read before the next call). */
   const call = (fn: 'weir_configure' | 'weir_process', size: number, write: (target: Uint8Array) => void): Uint8Array => {
     const ptr = exports.weir_alloc(size);
     write(new Uint8Array(memory!.buffer, ptr, size));
     const status = exports[fn](ptr, size);
-    const output = new Uint8Array(memory!.buffer, exports.weir_output_ptr(), exports.weir_output_len());
+    const length = exports.weir_output_len();
+    if (length > limits.maxOutputBytes) {
+      throw new WeirError('WEIR_LIMIT_OUTPUT', `${host.plugin} returned ${length} bytes from ${fn}, above limits.maxOutputBytes (${limits.maxOutputBytes})`, { node: host.node, plugin: host.plugin, function: fn, limit: 'output', bytes: length });
+    }
+    const output = new Uint8Array(memory!.buffer, exports.weir_output_ptr(), length);
     if (status !== 0) {
       const kind = STATUS_KINDS[status];
       if (!kind) throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `returned unknown status ${status}`);
@@ -132,6 +141,7 @@ export async function instantiateCoreProcessor(module: WebAssembly.Module, host:
       }),
     process: (batch) =>
       guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)))),
+    usage: () => meter.usage(),
     close: () => guard.close(),
   };
 }

@@ -2,7 +2,8 @@
  * The engine loads plugin files into {@link PluginModule}s: it reads and
  * hashes the bytes, tells a component from a core module, transpiles
  * components through the on-disk {@link TranspileCache}, and compiles every
- * core module itself (once per engine, shared by all instances).
+ * core module itself, instrumented for the instance's limits (memory cap,
+ * grow hook, fuel): once per engine and limits, shared by all instances.
  *
  * Vocabulary follows wasmtime: one Engine per process, a PluginModule per
  * plugin file, one PluginInstance per node instance.
@@ -19,6 +20,9 @@ import { checkComponentWorld, instantiateComponent } from './component-loader.js
 import { checkCoreModuleWorld, instantiateCoreProcessor } from './core-module-loader.js';
 import type { HostContext } from '../linker/host-context.js';
 import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
+import type { InstanceLimits } from '../sandbox/limits.js';
+import { InitialMemoryOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
+import { MalformedModuleError } from '../sandbox/instrument/wasm-bytes.js';
 
 /** A loaded plugin file, ready to be checked against a world and instantiated. */
 export interface PluginModule {
@@ -36,8 +40,8 @@ export interface PluginModule {
   readonly transpileMs: number;
   /** Problems that keep this plugin from filling a node of `kind`; empty if it fits. */
   check(kind: PluginKind): string[];
-  /** Creates one instance bound to `host`. Check first. */
-  instantiate(kind: PluginKind, host: HostContext): Promise<PluginInstance>;
+  /** Creates one instance bound to `host`, running under `limits`. Check first. */
+  instantiate(kind: PluginKind, host: HostContext, limits: InstanceLimits): Promise<PluginInstance>;
 }
 
 /** Engine settings. */
@@ -77,8 +81,8 @@ export class Engine {
 
   async #loadComponent(file: string, bytes: Uint8Array, sha256: string): Promise<PluginModule> {
     const transpiled = await this.#cache.get(bytes, sha256, file);
-    const compileCore = (name: string): Promise<WebAssembly.Module> =>
-      this.#compileOnce(join(transpiled.dir, name), async () => WebAssembly.compile(await readFile(join(transpiled.dir, name))));
+    const compilerFor = (limits: InstanceLimits) => (name: string): Promise<WebAssembly.Module> =>
+      this.#compileLimited(join(transpiled.dir, name), limits, file, () => readFile(join(transpiled.dir, name)));
     return {
       file,
       sha256,
@@ -89,7 +93,7 @@ export class Engine {
       cacheHit: transpiled.cacheHit,
       transpileMs: transpiled.transpileMs,
       check: (kind) => checkComponentWorld(transpiled, kind),
-      instantiate: (kind, host) => instantiateComponent(transpiled, kind, host, compileCore),
+      instantiate: (kind, host, limits) => instantiateComponent(transpiled, kind, host, limits, compilerFor(limits)),
     };
   }
 
@@ -105,11 +109,31 @@ export class Engine {
       cacheHit: false,
       transpileMs: 0,
       check: (kind) => checkCoreModuleWorld(module, kind),
-      instantiate: async (kind, host) => {
+      instantiate: async (kind, host, limits) => {
         if (kind !== 'processor') throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `core module ${file} cannot be a ${kind}`, { plugin: file });
-        return instantiateCoreProcessor(module, host);
+        return instantiateCoreProcessor(await this.#compileLimited(sha256, limits, file, async () => bytes), host, limits);
       },
     };
+  }
+
+  /** Compiles a core module instrumented for `limits`, once per module and limits. */
+  #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>): Promise<WebAssembly.Module> {
+    const fuel = limits.cpuMode === 'fuel' ? limits.fuel : undefined;
+    return this.#compileOnce(`${key}:${limits.memoryPages}:${fuel ?? '-'}`, async () => {
+      let instrumented;
+      try {
+        instrumented = instrumentModule(await read(), { maxMemoryPages: limits.memoryPages, fuel });
+      } catch (error) {
+        if (error instanceof InitialMemoryOverCapError) {
+          throw new WeirError('WEIR_LIMIT_MEMORY', `${file}: ${error.message}; raise limits.memoryMb`, { plugin: file, limit: 'memory', capPages: limits.memoryPages, pages: error.initialPages }, { cause: error });
+        }
+        if (error instanceof MalformedModuleError) {
+          throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} cannot be sandboxed: ${error.message}`, { plugin: file }, { cause: error });
+        }
+        throw error;
+      }
+      return compileCoreModule(instrumented.bytes, file);
+    });
   }
 
   #compileOnce(key: string, compile: () => Promise<WebAssembly.Module>): Promise<WebAssembly.Module> {

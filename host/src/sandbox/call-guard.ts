@@ -3,11 +3,17 @@
  * an `error` result becomes `WEIR_PLUGIN_ERROR` (the instance stays usable),
  * anything else thrown (a wasm trap, an AssemblyScript abort, an uncaught
  * guest exception) becomes `WEIR_PLUGIN_TRAP` and poisons the instance, and
- * calls on a poisoned or closed instance are refused. Shared by the component
- * and core-module loaders so both report failures the same way.
+ * calls on a poisoned or closed instance are refused. A call that runs into
+ * a limit (its {@link InstanceMeter} says a grow was denied or fuel ran out)
+ * becomes `WEIR_LIMIT_MEMORY` or `WEIR_LIMIT_CPU` and poisons the instance.
+ * Shared by the component and core-module loaders so both report failures
+ * the same way.
  */
 import type { InstanceState } from './plugin.js';
+import type { InstanceMeter, LimitBreach } from './meter.js';
+import { pagesToMiB } from './instrument/instrument.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import type { ErrorDetails } from '../errors/errors.js';
 
 /** The cases of the WIT `error` variant. */
 export type PluginErrorKind = 'transient' | 'invalid-input' | 'fatal';
@@ -25,10 +31,12 @@ export class CallGuard {
   #state: InstanceState = 'ready';
   readonly #node: string;
   readonly #plugin: string;
+  readonly meter: InstanceMeter;
 
-  constructor(node: string, plugin: string) {
+  constructor(node: string, plugin: string, meter: InstanceMeter) {
     this.#node = node;
     this.#plugin = plugin;
+    this.meter = meter;
   }
 
   get state(): InstanceState {
@@ -42,11 +50,23 @@ export class CallGuard {
     if (this.#state === 'closed') throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${this.#plugin} cannot be called: the instance is closed`, where);
     if (this.#state === 'busy') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} was re-entered during ${fn}`, where);
     this.#state = 'busy';
+    this.meter.begin();
     try {
       const result = body();
+      this.meter.end();
       this.#state = 'ready';
       return result;
     } catch (error) {
+      this.meter.end();
+      const breach = this.meter.breach();
+      if (breach) {
+        this.#state = 'poisoned';
+        throw this.#limitError(breach, fn, where, error);
+      }
+      if (error instanceof WeirError && error.code === 'WEIR_LIMIT_OUTPUT') {
+        this.#state = 'ready';
+        throw error;
+      }
       const variant = errorVariantOf(error);
       if (variant) {
         this.#state = 'ready';
@@ -59,6 +79,24 @@ export class CallGuard {
       this.#state = 'poisoned';
       throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} trapped in ${fn}: ${messageOf(error)}`, where, { cause: error });
     }
+  }
+
+  #limitError(breach: LimitBreach, fn: string, where: ErrorDetails, cause: unknown): WeirError {
+    const { limits } = this.meter;
+    if (breach.kind === 'fuel') {
+      return new WeirError(
+        'WEIR_LIMIT_CPU',
+        `${this.#plugin} used up its CPU budget in ${fn}: all ${limits.fuel} fuel of one call consumed (raise limits.fuel if the work is legitimate)`,
+        { ...where, limit: 'fuel', fuel: String(limits.fuel) },
+        { cause },
+      );
+    }
+    return new WeirError(
+      'WEIR_LIMIT_MEMORY',
+      `${this.#plugin} hit its memory cap in ${fn}: growing by ${breach.requestedPages} pages was denied at ${breach.pages} pages (cap ${limits.memoryPages} pages = ${pagesToMiB(limits.memoryPages)} MiB; raise limits.memoryMb if the plugin needs more)`,
+      { ...where, limit: 'memory', capPages: limits.memoryPages, pages: breach.pages, requestedPages: breach.requestedPages },
+      { cause },
+    );
   }
 
   /** No further calls are accepted. */

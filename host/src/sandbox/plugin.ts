@@ -4,6 +4,13 @@
  * loader). Loaders in `engine/` adapt their exports to these shapes.
  */
 import type { StreamRecord } from '../records/record.js';
+import type { ResourceUsage } from './meter.js';
+
+/** What every instance reports of the resources it used. */
+export interface MeteredInstance {
+  /** Calls, fuel, time in calls and memory high-water mark so far. */
+  usage(): ResourceUsage;
+}
 
 /** The node kinds a plugin can fill; each has a WIT world of the same name. */
 export type PluginKind = 'source' | 'processor' | 'sink' | 'service';
@@ -16,7 +23,7 @@ export type InstanceState = 'ready' | 'busy' | 'poisoned' | 'closed';
  * return a promise, for instances that run off the calling thread (a worker)
  * or behind an asynchronous host API.
  */
-export interface ProcessorInstance {
+export interface ProcessorInstance extends MeteredInstance {
   readonly kind: 'processor';
   configure(config: string): void;
   process(batch: StreamRecord[]): StreamRecord[] | Promise<StreamRecord[]>;
@@ -38,7 +45,7 @@ export interface PollResult {
 }
 
 /** A source: opened with its config (and a position to resume from), then polled. */
-export interface SourceInstance {
+export interface SourceInstance extends MeteredInstance {
   readonly kind: 'source';
   open(config: string, resumeFrom: Uint8Array | undefined): void;
   poll(max: number): PollResult;
@@ -47,7 +54,7 @@ export interface SourceInstance {
 }
 
 /** A sink: opened, written batch by batch, flushed at the end. */
-export interface SinkInstance {
+export interface SinkInstance extends MeteredInstance {
   readonly kind: 'sink';
   open(config: string): void;
   write(batch: StreamRecord[]): void;
@@ -56,7 +63,7 @@ export interface SinkInstance {
 }
 
 /** A service: called by processors through the host import `call-service`. */
-export interface ServiceInstance {
+export interface ServiceInstance extends MeteredInstance {
   readonly kind: 'service';
   configure(config: string): void;
   call(method: string, payload: Uint8Array): Uint8Array;

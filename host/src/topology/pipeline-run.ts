@@ -29,6 +29,8 @@ import { pluginSink, pluginSource } from './plugin-adapters.js';
 import { totalsOf } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
 import { WeirError, hasCode, messageOf } from '../errors/errors.js';
+import { instanceLimits } from '../sandbox/limits.js';
+import { NodeResources } from './node-resources.js';
 
 /** What a run needs besides its config. */
 export interface RunDependencies {
@@ -58,6 +60,7 @@ export class PipelineRun {
   readonly #services = new Map<string, ServiceInstance>();
   readonly #states = new Map<string, KeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
+  readonly #resources = new Map<string, NodeResources>();
   readonly #started = performance.now();
   readonly #tasks: Array<() => Promise<void>> = [];
   readonly #cleanups: Array<() => Promise<void> | void> = [];
@@ -108,7 +111,10 @@ export class PipelineRun {
 
   /** A snapshot of the per-node counters. */
   stats(): NodeStats[] {
-    return [...this.#stats.values()].map((s) => ({ ...s, queueHighWater: this.#channels.get(s.id)?.highWater ?? 0 }));
+    return [...this.#stats.values()].map((s) => {
+      const resources = this.#resources.get(s.id)?.summary();
+      return { ...s, queueHighWater: this.#channels.get(s.id)?.highWater ?? 0, ...(resources ? { resources } : {}) };
+    });
   }
 
   /** Plugin-defined metrics of a node. */
@@ -127,6 +133,7 @@ export class PipelineRun {
         ...(module ? { pluginSha256: module.sha256 } : {}),
         in: 0, out: 0, errors: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
       });
+      if (module) this.#resources.set(node.id, new NodeResources(node.limits));
       if (node.kind === 'processor' || node.kind === 'sink') {
         this.#channels.set(node.id, new BatchChannel(CHANNEL_CAPACITY, node.inputs.length));
       }
@@ -212,7 +219,9 @@ export class PipelineRun {
     if (node.implementation.type !== 'plugin') throw new Error(`node ${node.id} is not a plugin node`);
     const module = this.#deps.modules.get(node.id);
     if (!module) throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin of node "${node.id}" was not loaded`, { node: node.id });
-    return module.instantiate(node.kind, this.#hostContext(node, node.implementation.file));
+    const instance = await module.instantiate(node.kind, this.#hostContext(node, node.implementation.file), instanceLimits(node.limits));
+    this.#resources.get(node.id)!.track(instance);
+    return instance;
   }
 
   #downstream(node: NodeConfig): BatchChannel[] {
@@ -278,7 +287,8 @@ export class PipelineRun {
               output = await instance.process(batch);
             } catch (error) {
               stats.errors += batch.length;
-              if (hasCode(error, 'WEIR_PLUGIN_TRAP') || (error as WeirError).details?.kind === 'fatal') {
+              this.#resources.get(node.id)!.recordFailure(error);
+              if (POISONING_CODES.some((code) => hasCode(error, code)) || (error as WeirError).details?.kind === 'fatal') {
                 instance.close();
                 instance = await create();
                 stats.restarts++;
@@ -347,6 +357,9 @@ export class PipelineRun {
 }
 
 const encoder = new TextEncoder();
+
+/** Failures after which an instance is poisoned and must be recreated. */
+const POISONING_CODES = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU'] as const;
 
 function withErrorHeaders(record: StreamRecord, error: unknown, node: NodeConfig): StreamRecord {
   const code = (error as { code?: string }).code ?? 'WEIR_PLUGIN_ERROR';

@@ -1,5 +1,6 @@
 /** Counters of a run, per node and in total, as the summary prints them. */
 import type { PluginKind } from '../sandbox/plugin.js';
+import type { NodeResourceSummary } from './node-resources.js';
 
 /** Counters of one node. */
 export interface NodeStats {
@@ -23,6 +24,8 @@ export interface NodeStats {
   restarts: number;
   /** Most batches ever queued in front of the node. */
   queueHighWater: number;
+  /** What the node's plugin instances used (plugin nodes only). */
+  resources?: NodeResourceSummary;
 }
 
 /** How a run ended. */

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 let fixtures: string;
 let sharedCacheDir: string;
+const DEFAULTS = instanceLimits(DEFAULT_LIMITS);
+
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 beforeAll(async () => {
@@ -61,7 +64,7 @@ describe('component plugins', () => {
     const { ctx, metrics } = host({ config: { suffix: '/' }, lines });
     const module = await (await engine()).load(join(fixtures, 'probe-js.wasm'));
     expect(module.check('processor')).toEqual([]);
-    const instance = (await module.instantiate('processor', ctx)) as InThreadProcessorInstance;
+    const instance = (await module.instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure(JSON.stringify({ suffix: '/' }));
     const out = instance.process([textRecord('a', { key: 'x', headers: [['h', 'v']], eventTime: 9n }), textRecord('b', { key: 'x' }), textRecord('c', { key: 'y' })]);
     expect(out.map((r) => text(r.value))).toEqual(['a/1', 'b/2', 'c/1']);
@@ -77,7 +80,7 @@ describe('component plugins', () => {
 
   it('turns error results into WEIR_PLUGIN_ERROR with their kind, and keeps the instance usable', async () => {
     const { ctx } = host();
-    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as InThreadProcessorInstance;
+    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(() => instance.process([textRecord('bad one')])).toThrow(expect.objectContaining({ code: 'WEIR_PLUGIN_ERROR', details: expect.objectContaining({ kind: 'invalid-input' }) }));
     expect(() => instance.process([textRecord('flaky')])).toThrow(expect.objectContaining({ details: expect.objectContaining({ kind: 'transient' }) }));
@@ -86,7 +89,7 @@ describe('component plugins', () => {
 
   it('turns a trap into WEIR_PLUGIN_TRAP and poisons the instance', async () => {
     const { ctx } = host();
-    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as InThreadProcessorInstance;
+    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(() => instance.process([textRecord('trap')])).toThrow(expect.objectContaining({ code: 'WEIR_PLUGIN_TRAP' }));
     expect(() => instance.process([textRecord('ok')])).toThrow(/poisoned/);
@@ -94,7 +97,7 @@ describe('component plugins', () => {
 
   it('calls services through call-service and maps service errors', async () => {
     const eng = await engine();
-    const service = (await (await eng.load(join(fixtures, 'echo-service-js.wasm'))).instantiate('service', host().ctx)) as ServiceInstance;
+    const service = (await (await eng.load(join(fixtures, 'echo-service-js.wasm'))).instantiate('service', host().ctx, DEFAULTS)) as ServiceInstance;
     service.configure('{}');
     const { ctx } = host({
       callService: (name, method, payload) => {
@@ -102,7 +105,7 @@ describe('component plugins', () => {
         return service.call(method, payload);
       },
     });
-    const instance = (await (await eng.load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx)) as InThreadProcessorInstance;
+    const instance = (await (await eng.load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(text(instance.process([textRecord('call:echo')])[0]!.value)).toBe('CALL:ECHO');
     // A failing call arrives in the guest as a thrown error variant; the probe does not catch it, so
@@ -114,7 +117,7 @@ describe('component plugins', () => {
 
   it('runs source and sink plugins', async () => {
     const eng = await engine();
-    const source = (await (await eng.load(join(fixtures, 'count-source-js.wasm'))).instantiate('source', host().ctx)) as SourceInstance;
+    const source = (await (await eng.load(join(fixtures, 'count-source-js.wasm'))).instantiate('source', host().ctx, DEFAULTS)) as SourceInstance;
     source.open(JSON.stringify({ count: 5 }), undefined);
     const first = source.poll(3);
     const second = source.poll(3);
@@ -125,7 +128,7 @@ describe('component plugins', () => {
     expect([...second.position!]).toEqual([5]);
 
     const { ctx, metrics, state } = host();
-    const sink = (await (await eng.load(join(fixtures, 'tally-sink-js.wasm'))).instantiate('sink', ctx)) as SinkInstance;
+    const sink = (await (await eng.load(join(fixtures, 'tally-sink-js.wasm'))).instantiate('sink', ctx, DEFAULTS)) as SinkInstance;
     sink.open('{}');
     sink.write([...first.records, ...second.records]);
     sink.flush();

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 let probe: PluginModule;
+const DEFAULTS = instanceLimits(DEFAULT_LIMITS);
+
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 beforeAll(async () => {
@@ -36,7 +39,7 @@ async function instance(options: { config?: Record<string, unknown>; callService
     metrics,
     callService: options.callService ?? ((name) => { throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service ${name}`); }),
   });
-  const plugin = (await probe.instantiate('processor', ctx)) as InThreadProcessorInstance;
+  const plugin = (await probe.instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
   plugin.configure(JSON.stringify(config));
   return { plugin, metrics, state };
 }

@@ -1,0 +1,362 @@
+/**
+ * Rewrites a core WebAssembly module so that the host can enforce limits V8
+ * does not offer:
+ *
+ * - **Memory cap.** Every memory the module defines gets `max = cap` (or
+ *   keeps a smaller max), so `memory.grow` past the cap fails inside the
+ *   guest. A module whose initial memory already exceeds the cap is refused.
+ * - **Grow hook.** Every `memory.grow` on memory 0 becomes a call to an added
+ *   function that performs the grow and, when it fails, records the pages
+ *   asked for in the exported global `weir_grow_denied`. A trap after a
+ *   denied grow is reported as a memory-limit breach, not a generic trap.
+ * - **Fuel.** With metering on, an exported mutable i64 global `weir_fuel`
+ *   is charged at every function entry and loop header with the number of
+ *   instructions up to the next charge point; the guest traps when it goes
+ *   below zero. The host refills it before each call and reads what was
+ *   used after. Fuel therefore counts wasm instructions, approximately
+ *   (straight-line code is charged once per entry, not per branch taken).
+ *
+ * New types, functions and globals are appended, so every existing index
+ * stays valid and the rest of the module is copied byte for byte.
+ */
+import { ByteReader, ByteWriter, MalformedModuleError } from './wasm-bytes.js';
+import { OP, forEachInstruction } from './instructions.js';
+
+/** What to enforce. */
+export interface InstrumentOptions {
+  /** Cap for every memory the module defines, in 64 KiB pages. */
+  maxMemoryPages: number;
+  /** Initial fuel when metering; `undefined` leaves the module unmetered. */
+  fuel?: bigint;
+}
+
+/** A rewritten module and what the host can read back from its instances. */
+export interface InstrumentedModule {
+  bytes: Uint8Array<ArrayBuffer>;
+  /** Whether the module exports {@link FUEL_EXPORT}. */
+  metered: boolean;
+  /** Whether the module exports {@link GROW_DENIED_EXPORT}. */
+  growHooked: boolean;
+  /** Initial pages of each memory the module defines. */
+  initialPages: number[];
+}
+
+/** Exported mutable i64 global holding the fuel left. */
+export const FUEL_EXPORT = 'weir_fuel';
+/** Exported mutable i32 global: pages asked for by the last denied `memory.grow`, or 0. */
+export const GROW_DENIED_EXPORT = 'weir_grow_denied';
+
+/** Thrown when a module's initial memory is already above the cap. */
+export class InitialMemoryOverCapError extends Error {
+  readonly initialPages: number;
+  readonly maxPages: number;
+  constructor(initialPages: number, maxPages: number) {
+    super(`the module starts with ${initialPages} pages of memory (${pagesToMiB(initialPages)} MiB), above the cap of ${maxPages} pages (${pagesToMiB(maxPages)} MiB)`);
+    this.name = 'InitialMemoryOverCapError';
+    this.initialPages = initialPages;
+    this.maxPages = maxPages;
+  }
+}
+
+/** 64 KiB pages as MiB, for messages. */
+export function pagesToMiB(pages: number): string {
+  return String(Math.round((pages / 16) * 100) / 100);
+}
+
+const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12, tag: 13 } as const;
+/** Position of each section id in the required order. */
+const SECTION_RANK: Readonly<Record<number, number>> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
+const I32 = 0x7f;
+const I64 = 0x7e;
+const FUNC_TYPE = 0x60;
+const EMPTY_BLOCK = 0x40;
+
+interface Section {
+  id: number;
+  content: Uint8Array;
+}
+
+interface ModuleFacts {
+  types: number;
+  importedFunctions: number;
+  importedGlobals: number;
+  importedMemories: number;
+  definedFunctions: number;
+  definedGlobals: number;
+  exportNames: Set<string>;
+}
+
+/**
+ * Rewrites `bytes` to enforce `options`.
+ *
+ * @throws MalformedModuleError when the bytes cannot be read as a module.
+ * @throws InitialMemoryOverCapError when a defined memory starts above the cap.
+ */
+export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+  const sections = readSections(bytes);
+  const facts = readFacts(sections);
+  const initialPages: number[] = [];
+  const memory = sections.find((s) => s.id === SECTION.memory);
+  if (memory) memory.content = capMemories(memory.content, options.maxMemoryPages, initialPages);
+
+  const code = sections.find((s) => s.id === SECTION.code);
+  const hasMemory = facts.importedMemories > 0 || memory !== undefined;
+  const growHooked = code !== undefined && hasMemory;
+  const metered = code !== undefined && options.fuel !== undefined;
+  if (!growHooked && !metered) return { bytes: writeSections(sections), metered, growHooked, initialPages };
+
+  for (const name of [FUEL_EXPORT, GROW_DENIED_EXPORT]) {
+    if (facts.exportNames.has(name)) throw new MalformedModuleError(`already exports "${name}", a name the host reserves`);
+  }
+  const fuelGlobal = facts.importedGlobals + facts.definedGlobals;
+  const growGlobal = fuelGlobal + (metered ? 1 : 0);
+  const growType = facts.types;
+  const growFunction = facts.importedFunctions + facts.definedFunctions;
+
+  const newGlobals = new ByteWriter();
+  const newExports = new ByteWriter();
+  let globalCount = 0;
+  let exportCount = 0;
+  if (metered) {
+    newGlobals.byte(I64).byte(1).byte(OP.i64Const).s64(options.fuel!).byte(OP.end);
+    newExports.name(FUEL_EXPORT).byte(3).u32(fuelGlobal);
+    globalCount++;
+    exportCount++;
+  }
+  if (growHooked) {
+    newGlobals.byte(I32).byte(1).byte(OP.i32Const).byte(0).byte(OP.end);
+    newExports.name(GROW_DENIED_EXPORT).byte(3).u32(growGlobal);
+    globalCount++;
+    exportCount++;
+    appendToVector(sections, SECTION.type, 1, new ByteWriter().byte(FUNC_TYPE).u32(1).byte(I32).u32(1).byte(I32).toBytes());
+    appendToVector(sections, SECTION.function, 1, new ByteWriter().u32(growType).toBytes());
+  }
+  appendToVector(sections, SECTION.global, globalCount, newGlobals.toBytes());
+  appendToVector(sections, SECTION.export, exportCount, newExports.toBytes());
+
+  const rewritten = rewriteCode(code!.content, {
+    fuelGlobal: metered ? fuelGlobal : undefined,
+    growFunction: growHooked ? growFunction : undefined,
+  });
+  if (growHooked) {
+    const body = growHookBody(growGlobal);
+    rewritten.count++;
+    rewritten.bodies.u32(body.byteLength).bytes(body);
+  }
+  code!.content = new ByteWriter().u32(rewritten.count).bytes(rewritten.bodies.toBytes()).toBytes();
+  return { bytes: writeSections(sections), metered, growHooked, initialPages };
+}
+
+function readSections(bytes: Uint8Array): Section[] {
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  if (bytes.byteLength < 8 || header.some((b, i) => bytes[i] !== b)) throw new MalformedModuleError('not a core WebAssembly module (bad header)');
+  const reader = new ByteReader(bytes, 8);
+  const sections: Section[] = [];
+  while (!reader.done) {
+    const id = reader.byte();
+    const size = reader.u32();
+    const start = reader.pos;
+    reader.skip(size);
+    sections.push({ id, content: bytes.subarray(start, start + size) });
+  }
+  return sections;
+}
+
+function writeSections(sections: readonly Section[]): Uint8Array<ArrayBuffer> {
+  const out = new ByteWriter(sections.reduce((n, s) => n + s.content.byteLength + 6, 8));
+  out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  for (const section of sections) out.byte(section.id).u32(section.content.byteLength).bytes(section.content);
+  return out.toBytes();
+}
+
+function readFacts(sections: readonly Section[]): ModuleFacts {
+  const facts: ModuleFacts = { types: 0, importedFunctions: 0, importedGlobals: 0, importedMemories: 0, definedFunctions: 0, definedGlobals: 0, exportNames: new Set() };
+  for (const { id, content } of sections) {
+    const r = new ByteReader(content);
+    if (id === SECTION.type) {
+      facts.types = r.u32();
+      for (let i = 0; i < facts.types; i++) {
+        if (r.byte() !== FUNC_TYPE) throw new MalformedModuleError('uses GC type definitions, which the instrumenter does not support');
+        for (let list = 0; list < 2; list++) {
+          const count = r.u32();
+          for (let v = 0; v < count; v++) {
+            const type = r.byte();
+            if (type === 0x63 || type === 0x64) throw new MalformedModuleError('uses typed function references, which the instrumenter does not support');
+          }
+        }
+      }
+    } else if (id === SECTION.import) {
+      const count = r.u32();
+      for (let i = 0; i < count; i++) {
+        r.name();
+        r.name();
+        const kind = r.byte();
+        if (kind === 0) {
+          facts.importedFunctions++;
+          r.u32();
+        } else if (kind === 1) {
+          r.byte();
+          skipLimits(r);
+        } else if (kind === 2) {
+          facts.importedMemories++;
+          skipLimits(r);
+        } else if (kind === 3) {
+          facts.importedGlobals++;
+          r.byte();
+          r.byte();
+        } else if (kind === 4) {
+          r.byte();
+          r.u32();
+        } else {
+          throw new MalformedModuleError(`unknown import kind ${kind}`);
+        }
+      }
+    } else if (id === SECTION.function) {
+      facts.definedFunctions = r.u32();
+    } else if (id === SECTION.global) {
+      facts.definedGlobals = r.u32();
+    } else if (id === SECTION.export) {
+      const count = r.u32();
+      for (let i = 0; i < count; i++) {
+        facts.exportNames.add(r.name());
+        r.byte();
+        r.u32();
+      }
+    }
+  }
+  return facts;
+}
+
+function skipLimits(r: ByteReader): void {
+  const flags = r.byte();
+  r.skipLeb();
+  if (flags & 1) r.skipLeb();
+}
+
+/** Rewrites the memory section with every max at most `maxPages`. */
+function capMemories(content: Uint8Array, maxPages: number, initialPages: number[]): Uint8Array<ArrayBuffer> {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  const out = new ByteWriter().u32(count);
+  for (let i = 0; i < count; i++) {
+    const flags = r.byte();
+    if (flags & 0x04) throw new MalformedModuleError('uses 64-bit memory, which the memory cap does not support');
+    const min = r.u32();
+    const max = flags & 1 ? r.u32() : Infinity;
+    initialPages.push(min);
+    if (min > maxPages) throw new InitialMemoryOverCapError(min, maxPages);
+    out.byte(flags | 1).u32(min).u32(Math.min(max, maxPages));
+  }
+  return out.toBytes();
+}
+
+/** Appends `count` encoded entries to the vector section `id`, creating the section if needed. */
+function appendToVector(sections: Section[], id: number, count: number, entries: Uint8Array): void {
+  if (count === 0) return;
+  const existing = sections.find((s) => s.id === id);
+  if (existing) {
+    const r = new ByteReader(existing.content);
+    const old = r.u32();
+    existing.content = new ByteWriter().u32(old + count).bytes(existing.content.subarray(r.pos)).bytes(entries).toBytes();
+    return;
+  }
+  const content = new ByteWriter().u32(count).bytes(entries).toBytes();
+  const rank = SECTION_RANK[id]!;
+  const at = sections.findIndex((s) => s.id !== SECTION.custom && SECTION_RANK[s.id]! > rank);
+  sections.splice(at === -1 ? sections.length : at, 0, { id, content });
+}
+
+interface CodeRewrite {
+  fuelGlobal: number | undefined;
+  growFunction: number | undefined;
+}
+
+/** Rewrites every function body of the code section. */
+function rewriteCode(content: Uint8Array, rewrite: CodeRewrite): { count: number; bodies: ByteWriter } {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  const bodies = new ByteWriter(content.byteLength + count * 24);
+  for (let i = 0; i < count; i++) {
+    const size = r.u32();
+    const end = r.pos + size;
+    const body = rewriteBody(new ByteReader(content, r.pos, end), rewrite);
+    bodies.u32(body.byteLength).bytes(body);
+    r.pos = end;
+  }
+  return { count, bodies };
+}
+
+function rewriteBody(r: ByteReader, rewrite: CodeRewrite): Uint8Array {
+  const bodyStart = r.pos;
+  const localGroups = r.u32();
+  for (let i = 0; i < localGroups; i++) {
+    r.u32();
+    r.byte();
+  }
+  const out = new ByteWriter(r.end - bodyStart + 32);
+  out.bytes(r.bytes.subarray(bodyStart, r.pos));
+
+  // First pass: instruction boundaries and charge points (entry, after each `loop`).
+  const instructions: Array<{ start: number; end: number; op: number; memory: number }> = [];
+  const chargeAfter: number[] = [-1];
+  forEachInstruction(r, (ins) => {
+    let memory = 0;
+    if (ins.op === OP.memoryGrow) memory = new ByteReader(r.bytes, ins.start + 1, ins.end).u32();
+    instructions.push({ start: ins.start, end: ins.end, op: ins.op, memory });
+    if (ins.op === OP.loop) chargeAfter.push(instructions.length - 1);
+  });
+
+  // Second pass: copy, inserting charges and replacing memory.grow.
+  let nextCharge = 0;
+  const chargeAt = (index: number): void => {
+    if (rewrite.fuelGlobal === undefined) return;
+    const following = nextCharge + 1 < chargeAfter.length ? chargeAfter[nextCharge + 1]! : instructions.length - 1;
+    emitCharge(out, rewrite.fuelGlobal, BigInt(Math.max(1, following - index)));
+  };
+  if (chargeAfter[0] === -1) {
+    chargeAt(-1);
+    nextCharge = 1;
+  }
+  let copyFrom = instructions[0]?.start ?? r.end;
+  for (let i = 0; i < instructions.length; i++) {
+    const ins = instructions[i]!;
+    if (ins.op === OP.memoryGrow && ins.memory === 0 && rewrite.growFunction !== undefined) {
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      out.byte(OP.call).u32(rewrite.growFunction);
+      copyFrom = ins.end;
+    }
+    if (nextCharge < chargeAfter.length && chargeAfter[nextCharge] === i) {
+      out.bytes(r.bytes.subarray(copyFrom, ins.end));
+      copyFrom = ins.end;
+      chargeAt(i);
+      nextCharge++;
+    }
+  }
+  out.bytes(r.bytes.subarray(copyFrom, r.end));
+  return out.toBytes();
+}
+
+/** `fuel -= cost; if (fuel < 0) unreachable` */
+function emitCharge(out: ByteWriter, fuelGlobal: number, cost: bigint): void {
+  out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.i64Const).s64(cost).byte(OP.i64Sub).byte(OP.globalSet).u32(fuelGlobal);
+  out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.i64Const).s64(0n).byte(OP.i64LtS);
+  out.byte(OP.if).byte(EMPTY_BLOCK).byte(OP.unreachable).byte(OP.end);
+}
+
+/** `(func (param $pages i32) (result i32) (local $r i32) ...)`: grows memory 0 and records a denial. */
+function growHookBody(growGlobal: number): Uint8Array {
+  return new ByteWriter()
+    .u32(1).u32(1).byte(I32)
+    .byte(OP.localGet).u32(0)
+    .byte(OP.memoryGrow).byte(0)
+    .byte(OP.localTee).u32(1)
+    .byte(OP.i32Const).byte(0x7f)
+    .byte(OP.i32Eq)
+    .byte(OP.if).byte(EMPTY_BLOCK)
+    .byte(OP.localGet).u32(0)
+    .byte(OP.globalSet).u32(growGlobal)
+    .byte(OP.end)
+    .byte(OP.localGet).u32(1)
+    .byte(OP.end)
+    .toBytes();
+}

@@ -1,0 +1,90 @@
+/**
+ * Reads and refills the limit counters of one plugin instance. The
+ * instrumenter ({@link instrumentModule}) gives each core module an exported
+ * fuel global and a "grow denied" global; the meter collects them from every
+ * core instance of a plugin (a component has several), refills fuel before
+ * each call, and afterwards tells what was used and whether a limit was hit.
+ */
+import { FUEL_EXPORT, GROW_DENIED_EXPORT } from './instrument/instrument.js';
+import { PAGE_BYTES } from './limits.js';
+import type { InstanceLimits } from './limits.js';
+
+/** What one instance has used so far. */
+export interface ResourceUsage {
+  calls: number;
+  /** Fuel spent over all calls (0 unless metered). */
+  fuelUsed: bigint;
+  /** Wall-clock milliseconds spent inside calls. */
+  callMs: number;
+  /** Most linear-memory pages the instance has held. */
+  memoryPagesHighWater: number;
+}
+
+/** A limit the last call ran into. */
+export type LimitBreach =
+  | { kind: 'memory'; requestedPages: number; pages: number }
+  | { kind: 'fuel' };
+
+/** Meters one plugin instance. */
+export class InstanceMeter {
+  readonly limits: InstanceLimits;
+  readonly #fuel: WebAssembly.Global[] = [];
+  readonly #growDenied: WebAssembly.Global[] = [];
+  readonly #memories = new Set<WebAssembly.Memory>();
+  #usage: ResourceUsage = { calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 };
+  #callStarted = 0;
+
+  constructor(limits: InstanceLimits) {
+    this.limits = limits;
+  }
+
+  /** Picks up the counters and memories a core instance exports. */
+  attach(instance: WebAssembly.Instance): void {
+    const exports = instance.exports;
+    if (exports[FUEL_EXPORT] instanceof WebAssembly.Global) this.#fuel.push(exports[FUEL_EXPORT]);
+    if (exports[GROW_DENIED_EXPORT] instanceof WebAssembly.Global) this.#growDenied.push(exports[GROW_DENIED_EXPORT]);
+    for (const value of Object.values(exports)) if (value instanceof WebAssembly.Memory) this.#memories.add(value);
+    this.#recordMemory();
+  }
+
+  /** Call before entering the guest: refills fuel, clears the grow flag. */
+  begin(): void {
+    for (const global of this.#fuel) global.value = this.limits.fuel;
+    for (const global of this.#growDenied) global.value = 0;
+    this.#callStarted = performance.now();
+  }
+
+  /** Call after the guest returned or trapped. */
+  end(): void {
+    this.#usage.calls++;
+    this.#usage.callMs += performance.now() - this.#callStarted;
+    for (const global of this.#fuel) this.#usage.fuelUsed += this.limits.fuel - (global.value as bigint);
+    this.#recordMemory();
+  }
+
+  /** The limit the last call hit, if any. Read after {@link end}. */
+  breach(): LimitBreach | undefined {
+    for (const global of this.#growDenied) {
+      const requestedPages = global.value as number;
+      if (requestedPages !== 0) return { kind: 'memory', requestedPages, pages: this.memoryPages() };
+    }
+    for (const global of this.#fuel) if ((global.value as bigint) < 0n) return { kind: 'fuel' };
+    return undefined;
+  }
+
+  /** Pages of linear memory held now, over all memories of the instance. */
+  memoryPages(): number {
+    let pages = 0;
+    for (const memory of this.#memories) pages += memory.buffer.byteLength / PAGE_BYTES;
+    return pages;
+  }
+
+  /** A snapshot of what the instance used. */
+  usage(): ResourceUsage {
+    return { ...this.#usage };
+  }
+
+  #recordMemory(): void {
+    this.#usage.memoryPagesHighWater = Math.max(this.#usage.memoryPagesHighWater, this.memoryPages());
+  }
+}
