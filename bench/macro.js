@@ -11,7 +11,7 @@ function pipelineFor(count) {
     name: 'bench',
     nodes: [
       { id: 'gen', kind: 'source', connector: 'generator', config: { count, valueSize: 100, keyCardinality: 16 }, batch: { maxRecords: 1024 } },
-      { id: 'transform', kind: 'processor', plugin: 'bench.wasm', inputs: ['gen'] },
+      { id: 'transform', kind: 'processor', plugin: 'bench.wasm', inputs: ['gen'], limits: { cpu: { mode: 'none' } } },
       { id: 'out', kind: 'sink', connector: 'null', inputs: ['transform'] },
     ],
   };

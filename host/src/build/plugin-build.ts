@@ -5,7 +5,8 @@
  * follows `sdk/assemblyscript/ABI.md`.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentize } from 'componentize-qjs';
@@ -33,7 +34,7 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
   const started = performance.now();
   let wasm: Uint8Array;
   try {
-    wasm = manifest.lang === 'js' ? await buildJavaScript(entry, manifest) : await buildAssemblyScript(entry);
+    wasm = manifest.lang === 'js' ? await buildJavaScript(entry, manifest, dir) : await buildAssemblyScript(entry);
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `building ${dir} (${manifest.lang}) failed: ${messageOf(error)}`, { plugin: manifest.name }, { cause: error });
   }
@@ -42,19 +43,28 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
   return { manifest, outFile, bytes: wasm.byteLength, ms: performance.now() - started };
 }
 
-async function buildJavaScript(entry: string, manifest: PluginManifest): Promise<Uint8Array> {
+async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string): Promise<Uint8Array> {
   const { component } = await componentize({
-    witPath: join(REPO_ROOT, 'wit'),
+    witPath: manifest.wit ? await witWithWeirDeps(resolve(dir, manifest.wit)) : join(REPO_ROOT, 'wit'),
     world: manifest.kind,
     jsSource: await readFile(entry, 'utf8'),
     jsPath: entry,
     moduleRoot: REPO_ROOT,
-    // No WASI: the host grants no capabilities by default, so the component must not import any.
-    stubWasi: true,
+    // No WASI unless asked for: the host grants no capabilities by default.
+    stubWasi: manifest.wasi !== true,
     // The host calls plugins synchronously; no component-model async ABI.
     sync: true,
   });
   return component;
+}
+
+/** A temporary copy of the plugin's WIT folder with Weir's package under `deps/weir-plugin/`. */
+async function witWithWeirDeps(witDir: string): Promise<string> {
+  const staged = await mkdtemp(join(tmpdir(), 'weir-wit-'));
+  await cp(witDir, staged, { recursive: true });
+  await mkdir(join(staged, 'deps', 'weir-plugin'), { recursive: true });
+  await cp(join(REPO_ROOT, 'wit', 'plugin.wit'), join(staged, 'deps', 'weir-plugin', 'plugin.wit'));
+  return staged;
 }
 
 function findRepoRoot(): string {

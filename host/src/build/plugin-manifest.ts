@@ -21,6 +21,13 @@ export interface PluginManifest {
   lang: PluginLanguage;
   /** Entry source file, relative to the plugin folder. */
   entry: string;
+  /** JS only: keep WASI imports instead of stubbing them; the node must then grant what the plugin uses. */
+  wasi?: boolean;
+  /**
+   * JS only: a WIT folder of the plugin's own (relative to the plugin folder) whose
+   * world is named by `kind`; the build adds Weir's package under `deps/`.
+   */
+  wit?: string;
 }
 
 const KINDS: readonly string[] = ['source', 'processor', 'sink', 'service'];
@@ -40,6 +47,8 @@ export async function readPluginManifest(dir: string): Promise<PluginManifest> {
   if (typeof raw.kind !== 'string' || !KINDS.includes(raw.kind)) problems.push(`"kind" must be one of ${KINDS.join(', ')}`);
   if (typeof raw.lang !== 'string' || !LANGS.includes(raw.lang)) problems.push(`"lang" must be one of ${LANGS.join(', ')}`);
   if (typeof raw.entry !== 'string') problems.push('"entry" must be the entry source file, relative to the folder');
+  if (raw.wasi !== undefined && typeof raw.wasi !== 'boolean') problems.push('"wasi" must be true or false');
+  if (raw.wit !== undefined && typeof raw.wit !== 'string') problems.push('"wit" must be a folder relative to the plugin folder');
   if (problems.length > 0) throw new WeirError('WEIR_CONFIG_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
   return raw as unknown as PluginManifest;
 }

@@ -16,6 +16,7 @@ import type { NodeConfig, PipelineConfig, Problem } from './pipeline-config.js';
 import { findCycle } from '../graph/dag.js';
 import { DEFAULT_LIMITS } from '../sandbox/limits.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
@@ -58,6 +59,8 @@ export async function readPipelineFile(file: string): Promise<unknown> {
 export interface PluginTarget {
   index: number;
   kind: PluginKind;
+  /** Capabilities the node grants, as far as they could be read. */
+  grants: CapabilityGrants;
   /** As written in the node. */
   file: string;
   /** Absolute path. */
@@ -74,7 +77,7 @@ export function pluginTargets(raw: unknown, file: string): { pluginsDir: string;
   const pluginsDir = resolve(dirname(resolve(file)), typeof dir === 'string' && dir !== '' ? dir : 'plugins');
   const targets = rawNodes(raw).flatMap((node): PluginTarget[] =>
     typeof node.plugin === 'string' && node.plugin.endsWith('.wasm') && KINDS.includes(node.kind as PluginKind)
-      ? [{ index: node.index, kind: node.kind as PluginKind, file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
+      ? [{ index: node.index, kind: node.kind as PluginKind, grants: grantsOf(node.capabilities), file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
       : [],
   );
   return { pluginsDir, targets };
@@ -92,6 +95,7 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
   const nodes = rawNodes(raw);
   problems.push(...graphProblems(nodes));
   problems.push(...connectorProblems(nodes, options.connectors, ajv));
+  problems.push(...limitProblems(raw));
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
 
   const pipeline = raw as RawPipeline;
@@ -115,7 +119,8 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
       parallelism: node.parallelism ?? 1,
       partition: node.partition ?? 'round-robin',
       batch: { ...DEFAULT_BATCH, ...defaults.batch, ...node.batch },
-      limits: resolveLimits(defaults.limits, node.limits),
+      limits: resolveLimits(node.kind, defaults.limits, node.limits),
+      capabilities: grantsOf(node.capabilities),
       onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
       index,
     })),
@@ -125,8 +130,34 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
 
 type RawLimits = Partial<Omit<LimitsSettings, 'cpu'>> & { cpu?: Partial<LimitsSettings['cpu']> };
 
-function resolveLimits(defaults: RawLimits = {}, node: RawLimits = {}): LimitsSettings {
-  return { ...DEFAULT_LIMITS, ...defaults, ...node, cpu: { ...DEFAULT_LIMITS.cpu, ...defaults.cpu, ...node.cpu } };
+/** Node limits over `defaults.limits` over {@link DEFAULT_LIMITS}; a worker mode from `defaults` applies to processors only. */
+function resolveLimits(kind: PluginKind, defaults: RawLimits = {}, node: RawLimits = {}): LimitsSettings {
+  const inherited = defaults.cpu?.mode === 'worker' && kind !== 'processor' ? {} : defaults.cpu;
+  return { ...DEFAULT_LIMITS, ...defaults, ...node, cpu: { ...DEFAULT_LIMITS.cpu, ...inherited, ...node.cpu } };
+}
+
+/** Limits that cannot take effect as written. */
+function limitProblems(raw: unknown): Problem[] {
+  const pipeline = (typeof raw === 'object' && raw !== null ? raw : {}) as { defaults?: { limits?: RawLimits }; nodes?: unknown };
+  const defaultMode = pipeline.defaults?.limits?.cpu?.mode;
+  const problems: Problem[] = [];
+  (Array.isArray(pipeline.nodes) ? pipeline.nodes : []).forEach((n: unknown, index) => {
+    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits };
+    const limits = node.limits;
+    if (!limits || typeof limits !== 'object') return;
+    const at = `/nodes/${index}/limits`;
+    const mode = limits.cpu?.mode ?? (defaultMode === 'worker' && node.kind !== 'processor' ? undefined : defaultMode) ?? DEFAULT_LIMITS.cpu.mode;
+    if (limits.cpu?.mode === 'worker' && node.kind !== 'processor') {
+      problems.push({ pointer: `${at}/cpu/mode`, message: `cpu mode "worker" is available for processor nodes only (this node is a ${String(node.kind)})`, hint: 'use "fuel" (the default)' });
+    }
+    if (limits.timeoutMs !== undefined && mode !== 'worker') {
+      problems.push({ pointer: `${at}/timeoutMs`, message: `timeoutMs is enforced in cpu mode "worker" only; this node runs in mode "${mode}"`, hint: 'add "cpu": {"mode": "worker"}, or budget the call with "fuel"' });
+    }
+    if (limits.fuel !== undefined && mode !== 'fuel') {
+      problems.push({ pointer: `${at}/fuel`, message: `fuel is metered in cpu mode "fuel" only; this node runs in mode "${mode}"`, hint: mode === 'worker' ? 'budget the call with "timeoutMs"' : 'remove "fuel", or use cpu mode "fuel"' });
+    }
+  });
+  return problems;
 }
 
 interface RawNode {
@@ -140,6 +171,7 @@ interface RawNode {
   partition?: NodeConfig['partition'];
   batch?: Partial<NodeConfig['batch']>;
   limits?: RawLimits;
+  capabilities?: unknown;
   onError?: Partial<NodeConfig['onError']>;
 }
 
@@ -159,7 +191,18 @@ interface LooseNode {
   connector?: unknown;
   config?: unknown;
   inputs: string[];
+  capabilities?: unknown;
   onError?: { policy?: unknown; deadLetter?: unknown };
+}
+
+/** Grants from a node's `capabilities`, reading what is well-formed and ignoring the rest (the schema reports it). */
+function grantsOf(raw: unknown): CapabilityGrants {
+  const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  return {
+    env: Array.isArray(o.env) ? o.env.filter((name): name is string => typeof name === 'string') : [],
+    clock: o.clock === true,
+    random: o.random === true,
+  };
 }
 
 function rawNodes(raw: unknown): LooseNode[] {
@@ -176,6 +219,7 @@ function rawNodes(raw: unknown): LooseNode[] {
       connector: o.connector,
       config: o.config,
       inputs: Array.isArray(o.inputs) ? o.inputs.filter((i): i is string => typeof i === 'string') : [],
+      capabilities: o.capabilities,
       onError: typeof o.onError === 'object' && o.onError !== null ? (o.onError as LooseNode['onError']) : undefined,
     }];
   });
@@ -204,7 +248,8 @@ function graphProblems(nodes: LooseNode[]): Problem[] {
     if (node.kind === 'service' && node.inputs.length > 0) {
       problems.push({ pointer: `${at}/inputs`, message: `service "${node.id}" cannot have inputs: services are called by plugins, not wired`, hint: 'remove "inputs"; processors call it through call-service' });
     }
-    if ((node.kind === 'processor' || node.kind === 'sink') && node.inputs.length === 0) {
+    const deadLetterTarget = node.kind === 'sink' && nodes.some((other) => other.onError?.deadLetter === node.id);
+    if ((node.kind === 'processor' || node.kind === 'sink') && node.inputs.length === 0 && !deadLetterTarget) {
       problems.push({ pointer: at, message: `${node.kind} "${node.id}" has no inputs, so it would never receive a record`, hint: `add "inputs": ["<id of an upstream node>"] (known ids: ${known.join(', ')})` });
     }
     node.inputs.forEach((input, k) => {

@@ -4,6 +4,7 @@
  */
 import type { PluginKind } from '../sandbox/plugin.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
 
 /** One problem found in a pipeline file. */
 export interface Problem {
@@ -48,6 +49,8 @@ export interface NodeConfig {
   readonly batch: BatchConfig;
   /** Sandbox limits, defaults filled in (see `DEFAULT_LIMITS`). */
   readonly limits: LimitsSettings;
+  /** Capabilities granted to the node's plugin (none by default). */
+  readonly capabilities: CapabilityGrants;
   readonly onError: OnErrorConfig;
   /** Index in the file's `nodes` array, for JSON pointers. */
   readonly index: number;

@@ -14,6 +14,8 @@ import type { PluginInstance, PluginKind, PollResult } from '../sandbox/plugin.j
 import type { StreamRecord } from '../records/record.js';
 import type { HostContext } from '../linker/host-context.js';
 import { componentImports, HOST_INTERFACES } from '../linker/component-imports.js';
+import { componentImportCapability, denial, NO_GRANTS } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { TranspiledComponent } from './transpile-cache.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
@@ -34,7 +36,7 @@ type JcoInstantiate = (
  * Problems that keep a component from filling a node of `kind`: missing
  * exports, imports the host does not offer, capabilities not granted.
  */
-export function checkComponentWorld(component: Pick<TranspiledComponent, 'imports' | 'exports'>, kind: PluginKind): string[] {
+export function checkComponentWorld(component: Pick<TranspiledComponent, 'imports' | 'exports'>, kind: PluginKind, grants: CapabilityGrants = NO_GRANTS): string[] {
   const problems: string[] = [];
   const missing = REQUIRED_EXPORTS[kind].filter((name) => !component.exports.includes(name));
   if (missing.length > 0) {
@@ -42,14 +44,19 @@ export function checkComponentWorld(component: Pick<TranspiledComponent, 'import
     problems.push(`missing export${missing.length > 1 ? 's' : ''} ${names} required by the weir:plugin/${kind} world (it exports: ${component.exports.join(', ') || 'nothing'})`);
   }
   for (const name of component.imports) {
-    if ((HOST_INTERFACES as readonly string[]).includes(name)) continue;
-    problems.push(
-      name.startsWith('wasi:')
-        ? `imports "${name}", a WASI capability the host does not grant (build JS plugins with stubbed WASI; capability grants are not available yet)`
-        : `imports "${name}", which the host does not offer (it offers ${HOST_INTERFACES.filter((i) => !i.endsWith('/types')).join(', ')})`,
-    );
+    if ((HOST_INTERFACES as readonly string[]).includes(name) || componentImportCapability(name)) continue;
+    problems.push(`imports "${name}", which the host does not offer (it offers ${HOST_INTERFACES.filter((i) => !i.endsWith('/types')).join(', ')})`);
   }
-  return problems;
+  return [...problems, ...componentCapabilityProblems(component, grants)];
+}
+
+/** The WASI imports of a component that `grants` does not cover. */
+export function componentCapabilityProblems(component: Pick<TranspiledComponent, 'imports'>, grants: CapabilityGrants): string[] {
+  return component.imports.flatMap((name) => {
+    const capability = componentImportCapability(name);
+    const denied = capability && denial(`"${name}"`, capability, grants);
+    return denied ? [denied] : [];
+  });
 }
 
 /** Instantiates a component for a node of `kind`. */

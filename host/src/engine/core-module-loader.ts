@@ -10,6 +10,8 @@
  */
 import { instantiate } from '@assemblyscript/loader';
 import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
+import { coreImportCapability, denial, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
@@ -41,18 +43,27 @@ interface CoreExports {
 }
 
 /** Problems that keep a core module from filling a node of `kind`; empty when it fits. */
-export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKind): string[] {
+export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKind, grants: CapabilityGrants = NO_GRANTS): string[] {
   if (kind !== 'processor') return [`core modules can fill processor nodes only (this node is a ${kind}); build the plugin as a component for the ${kind} world`];
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   const problems = REQUIRED_EXPORTS.filter((name) => !exported.has(name)).map(
     (name) => `missing export "${name}" required by the core-module ABI for processors (sdk/assemblyscript/ABI.md)`,
   );
   for (const { module: from, name } of WebAssembly.Module.imports(module)) {
-    if (!HOST_IMPORTS.has(`${from}.${name}`)) {
+    if (!coreImportCapability(from, name) && !HOST_IMPORTS.has(`${from}.${name}`)) {
       problems.push(`imports "${from}"."${name}", which the host does not offer (it offers ${[...HOST_IMPORTS].join(', ')})`);
     }
   }
-  return problems;
+  return [...problems, ...coreCapabilityProblems(module, grants)];
+}
+
+/** The WASI imports of a core module that `grants` does not cover. */
+export function coreCapabilityProblems(module: WebAssembly.Module, grants: CapabilityGrants): string[] {
+  return WebAssembly.Module.imports(module).flatMap(({ module: from, name }) => {
+    const capability = coreImportCapability(from, name);
+    const denied = capability && denial(`"${from}"."${name}"`, capability, grants);
+    return denied ? [denied] : [];
+  });
 }
 
 /** Instantiates a core-module processor bound to `host`; `module` is already instrumented for `limits`. */
@@ -96,6 +107,7 @@ export async function instantiateCoreProcessor(module: WebAssembly.Module, host:
     env: {
       trace: (ptr: number) => host.log('debug', `trace at ${ptr}`),
     },
+    wasi_snapshot_preview1: wasiCoreImports(host.capabilities, () => memory!),
   };
 
   const meter = new InstanceMeter(limits);

@@ -16,13 +16,15 @@ import { WeirError, messageOf } from '../errors/errors.js';
 import { detectBinaryKind } from './binary-kind.js';
 import type { BinaryKind } from './binary-kind.js';
 import { TranspileCache } from './transpile-cache.js';
-import { checkComponentWorld, instantiateComponent } from './component-loader.js';
-import { checkCoreModuleWorld, instantiateCoreProcessor } from './core-module-loader.js';
+import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
+import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCoreProcessor } from './core-module-loader.js';
 import type { HostContext } from '../linker/host-context.js';
 import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
 import { InitialMemoryOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../sandbox/instrument/wasm-bytes.js';
+import { WorkerProcessor } from '../sandbox/worker/worker-processor.js';
 
 /** A loaded plugin file, ready to be checked against a world and instantiated. */
 export interface PluginModule {
@@ -38,8 +40,8 @@ export interface PluginModule {
   readonly cacheHit: boolean;
   /** Milliseconds spent transpiling (0 on a cache hit or for core modules). */
   readonly transpileMs: number;
-  /** Problems that keep this plugin from filling a node of `kind`; empty if it fits. */
-  check(kind: PluginKind): string[];
+  /** Problems that keep this plugin from filling a node of `kind` that grants `grants`; empty if it fits. */
+  check(kind: PluginKind, grants?: CapabilityGrants): string[];
   /** Creates one instance bound to `host`, running under `limits`. Check first. */
   instantiate(kind: PluginKind, host: HostContext, limits: InstanceLimits): Promise<PluginInstance>;
 }
@@ -61,7 +63,10 @@ export class Engine {
   readonly #cache: TranspileCache;
   readonly #compiled = new Map<string, Promise<WebAssembly.Module>>();
 
+  readonly #cacheDir: string;
+
   constructor(options: EngineOptions) {
+    this.#cacheDir = options.cacheDir;
     this.#cache = new TranspileCache(join(options.cacheDir, 'components'));
   }
 
@@ -92,8 +97,12 @@ export class Engine {
       imports: transpiled.imports,
       cacheHit: transpiled.cacheHit,
       transpileMs: transpiled.transpileMs,
-      check: (kind) => checkComponentWorld(transpiled, kind),
-      instantiate: (kind, host, limits) => instantiateComponent(transpiled, kind, host, limits, compilerFor(limits)),
+      check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
+      instantiate: async (kind, host, limits) => {
+        refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
+        if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
+        return instantiateComponent(transpiled, kind, host, limits, compilerFor(limits));
+      },
     };
   }
 
@@ -108,9 +117,10 @@ export class Engine {
       imports: WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`),
       cacheHit: false,
       transpileMs: 0,
-      check: (kind) => checkCoreModuleWorld(module, kind),
+      check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
       instantiate: async (kind, host, limits) => {
-        if (kind !== 'processor') throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `core module ${file} cannot be a ${kind}`, { plugin: file });
+        refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
+        if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
         return instantiateCoreProcessor(await this.#compileLimited(sha256, limits, file, async () => bytes), host, limits);
       },
     };
@@ -145,6 +155,13 @@ export class Engine {
     }
     return compiled;
   }
+}
+
+/** Throws when a plugin does not fit its node: a denied capability first, else a world mismatch. */
+function refuseUnfit(denied: string[], problems: string[], file: string, host: HostContext): void {
+  if (problems.length === 0) return;
+  const code = denied.length > 0 ? 'WEIR_CAPABILITY_DENIED' : 'WEIR_PLUGIN_WORLD_MISMATCH';
+  throw new WeirError(code, `${file} ${denied[0] ?? problems[0]}`, { node: host.node, plugin: file, problems });
 }
 
 async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>, file: string): Promise<WebAssembly.Module> {

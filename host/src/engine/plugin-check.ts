@@ -27,10 +27,10 @@ export async function checkPlugins(targets: readonly PluginTarget[], pluginsDir:
     }
     try {
       const module = await loading;
-      const mismatches = module.check(target.kind);
+      const mismatches = module.check(target.kind, target.grants);
       if (mismatches.length === 0) modules.set(target.index, module);
       for (const message of mismatches) {
-        problems.push({ pointer, message: `${target.file} does not fit a ${target.kind} node: ${message}`, hint: `see wit/plugin.wit, world "${target.kind}"` });
+        problems.push({ pointer, message: `${target.file} does not fit a ${target.kind} node: ${message}`, hint: `see wit/plugin.wit, world "${target.kind}", and "capabilities" in docs/pipeline.md` });
       }
     } catch (error) {
       problems.push({

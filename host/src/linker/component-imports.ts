@@ -5,6 +5,7 @@
  */
 import type { HostContext, PluginLogLevel } from './host-context.js';
 import { hasCode, messageOf } from '../errors/errors.js';
+import { wasiComponentImports } from './capabilities.js';
 
 /** The interfaces the host offers to components, as jco names them. */
 export const HOST_INTERFACES = [
@@ -44,6 +45,7 @@ export function componentImports(host: HostContext): Record<string, Record<strin
     },
     'weir:plugin/clock': { now: () => host.now() },
     'weir:plugin/types': {},
+    ...wasiComponentImports(host.capabilities),
   };
 }
 

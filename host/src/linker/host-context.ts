@@ -6,6 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { KeyedState } from '../state/keyed-state.js';
+import { NO_GRANTS } from './capabilities.js';
+import type { CapabilityGrants } from './capabilities.js';
 
 /** Log levels a plugin may use, as in the WIT `log.level` enum. */
 export type PluginLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -17,6 +19,8 @@ export type ServiceCaller = (service: string, method: string, payload: Uint8Arra
 export interface HostContext {
   readonly node: string;
   readonly plugin: string;
+  /** The node's config, as pipeline.json gives it. */
+  readonly config: Readonly<Record<string, unknown>>;
   log(level: PluginLogLevel, message: string): void;
   /** JSON text of the top-level config field `key`, or `undefined`. */
   configValue(key: string): string | undefined;
@@ -26,6 +30,8 @@ export interface HostContext {
   callService: ServiceCaller;
   /** Milliseconds since the Unix epoch. */
   now(): bigint;
+  /** What the node grants beyond the Weir interfaces (WASI env, clock, random). */
+  readonly capabilities: CapabilityGrants;
 }
 
 /** Plugin-defined metric values of one node. */
@@ -44,6 +50,7 @@ export interface HostContextOptions {
   metrics: PluginMetrics;
   callService: ServiceCaller;
   now?: () => bigint;
+  capabilities?: CapabilityGrants;
 }
 
 /** Builds the host functions for one node. */
@@ -53,6 +60,7 @@ export function createHostContext(options: HostContextOptions): HostContext {
   return {
     node: options.node,
     plugin: options.plugin,
+    config,
     log: (level, message) => pluginLogger[level](message),
     configValue: (key) => (Object.hasOwn(config, key) ? JSON.stringify(config[key]) : undefined),
     state: options.state,
@@ -60,5 +68,6 @@ export function createHostContext(options: HostContextOptions): HostContext {
     gaugeSet: (name, value) => metrics.gauges.set(name, value),
     callService: options.callService,
     now: options.now ?? (() => BigInt(Date.now())),
+    capabilities: options.capabilities ?? NO_GRANTS,
   };
 }

@@ -38,13 +38,14 @@ export interface LimitsSettings {
 }
 
 /**
- * Safe defaults: a runaway plugin is stopped. 256 MiB of memory; 10^10 fuel
- * per call (seconds of pure compute, far above any sane batch); worker
- * timeout 10 s; 64 MiB of output per call.
+ * Safe defaults: a runaway plugin is stopped. 256 MiB of memory; 5 * 10^9
+ * fuel per call (a tight wasm loop runs out in about 5 s, a QuickJS loop in
+ * under 1 s, while a 1024-record batch through the QuickJS uppercase example
+ * uses about 2 * 10^8); worker timeout 10 s; 64 MiB of output per call.
  */
 export const DEFAULT_LIMITS: LimitsSettings = {
   memoryMb: 256,
-  fuel: 10_000_000_000,
+  fuel: 5_000_000_000,
   timeoutMs: 10_000,
   maxOutputBytes: 64 << 20,
   cpu: { mode: 'fuel' },

@@ -19,19 +19,20 @@ export type PluginKind = 'source' | 'processor' | 'sink' | 'service';
 export type InstanceState = 'ready' | 'busy' | 'poisoned' | 'closed';
 
 /**
- * A processor: configured once, then called with batches. `process` may
- * return a promise, for instances that run off the calling thread (a worker)
- * or behind an asynchronous host API.
+ * A processor: configured once, then called with batches. `configure` and
+ * `process` may return promises, for instances that run off the calling
+ * thread (a worker) or behind an asynchronous host API.
  */
 export interface ProcessorInstance extends MeteredInstance {
   readonly kind: 'processor';
-  configure(config: string): void;
+  configure(config: string): void | Promise<void>;
   process(batch: StreamRecord[]): StreamRecord[] | Promise<StreamRecord[]>;
   close(): void;
 }
 
 /** A processor whose calls complete on the calling thread, as the component and core-module loaders return. */
 export interface InThreadProcessorInstance extends ProcessorInstance {
+  configure(config: string): void;
   process(batch: StreamRecord[]): StreamRecord[];
 }
 

@@ -131,7 +131,7 @@ export class PipelineRun {
         kind: node.kind,
         implementation: node.implementation.type === 'plugin' ? `plugin:${node.implementation.file}` : `connector:${node.implementation.name}`,
         ...(module ? { pluginSha256: module.sha256 } : {}),
-        in: 0, out: 0, errors: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
+        in: 0, out: 0, errors: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
       });
       if (module) this.#resources.set(node.id, new NodeResources(node.limits));
       if (node.kind === 'processor' || node.kind === 'sink') {
@@ -202,6 +202,7 @@ export class PipelineRun {
       node: node.id,
       plugin,
       config: node.config,
+      capabilities: node.capabilities,
       logger: this.#deps.logger,
       state,
       metrics,
@@ -267,7 +268,7 @@ export class PipelineRun {
   async #processorTask(node: NodeConfig): Promise<() => Promise<void>> {
     const create = async (): Promise<ProcessorInstance> => {
       const instance = (await this.#instantiate(node)) as ProcessorInstance;
-      instance.configure(JSON.stringify(node.config));
+      await instance.configure(JSON.stringify(node.config));
       return instance;
     };
     let instance = await create();
@@ -277,42 +278,62 @@ export class PipelineRun {
     const deadLetter = node.onError.deadLetter ? this.#channels.get(node.onError.deadLetter) : undefined;
     const stats = this.#stats.get(node.id)!;
     const { policy, maxAttempts, backoffMs } = node.onError;
+    const resources = this.#resources.get(node.id)!;
+    const log = this.#deps.logger;
+
+    /**
+     * Runs one batch under the node's `onError` policy and returns what to emit.
+     * Under skip and dead-letter, a batch that fails with an error result or a
+     * trap is run again record by record, so one bad record costs only itself;
+     * a limit breach (memory, CPU, output) fails the whole batch, since
+     * repeating it per record would repeat the breach.
+     */
+    const runBatch = async (batch: StreamRecord[]): Promise<StreamRecord[]> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const output = await instance.process(batch);
+          stats.dropped += Math.max(0, batch.length - output.length);
+          return output;
+        } catch (error) {
+          resources.recordFailure(error);
+          if (POISONING_CODES.some((code) => hasCode(error, code)) || (error as WeirError).details?.kind === 'fatal') {
+            instance.close();
+            instance = await create();
+            stats.restarts++;
+          }
+          if (policy === 'retry' && attempt < maxAttempts && (error as WeirError).details?.kind !== 'invalid-input') {
+            log.warn({ node: node.id, attempt, err: messageOf(error) }, 'batch failed; retrying');
+            await sleep(backoffMs * 2 ** (attempt - 1));
+            continue;
+          }
+          if (policy !== 'skip' && policy !== 'dead-letter') {
+            stats.errors += batch.length;
+            throw error;
+          }
+          if (batch.length > 1 && ISOLATED_CODES.some((code) => hasCode(error, code))) {
+            const output: StreamRecord[] = [];
+            for (const record of batch) output.push(...(await runBatch([record])));
+            return output;
+          }
+          stats.errors += batch.length;
+          if (policy === 'skip') {
+            stats.skipped += batch.length;
+            log.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'records failed; skipped');
+          } else {
+            stats.deadLettered += batch.length;
+            log.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'records failed; dead-lettered');
+            await deadLetter!.push(batch.map((r) => withErrorHeaders(r, error, node)));
+          }
+          return [];
+        }
+      }
+    };
+
     return async () => {
       try {
         for (let batch = await input.pull(); batch; batch = await input.pull()) {
           stats.in += batch.length;
-          let output: StreamRecord[] | undefined;
-          for (let attempt = 1; output === undefined; attempt++) {
-            try {
-              output = await instance.process(batch);
-            } catch (error) {
-              stats.errors += batch.length;
-              this.#resources.get(node.id)!.recordFailure(error);
-              if (POISONING_CODES.some((code) => hasCode(error, code)) || (error as WeirError).details?.kind === 'fatal') {
-                instance.close();
-                instance = await create();
-                stats.restarts++;
-              }
-              const retryable = policy === 'retry' && attempt < maxAttempts && (error as WeirError).details?.kind !== 'invalid-input';
-              if (retryable) {
-                this.#deps.logger.warn({ node: node.id, attempt, err: messageOf(error) }, 'batch failed; retrying');
-                await sleep(backoffMs * 2 ** (attempt - 1));
-                stats.errors -= batch.length;
-                continue;
-              }
-              if (policy === 'skip') {
-                stats.skipped += batch.length;
-                this.#deps.logger.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'batch failed; skipped');
-                output = [];
-              } else if (policy === 'dead-letter' && deadLetter) {
-                stats.deadLettered += batch.length;
-                await deadLetter.push(batch.map((r) => withErrorHeaders(r, error, node)));
-                output = [];
-              } else {
-                throw error;
-              }
-            }
-          }
+          const output = await runBatch(batch);
           stats.out += output.length;
           await this.#emit(outputs, output);
         }
@@ -357,6 +378,9 @@ export class PipelineRun {
 }
 
 const encoder = new TextEncoder();
+
+/** Failures worth isolating record by record (see `runBatch`). */
+const ISOLATED_CODES = ['WEIR_PLUGIN_ERROR', 'WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT'] as const;
 
 /** Failures after which an instance is poisoned and must be recreated. */
 const POISONING_CODES = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU'] as const;

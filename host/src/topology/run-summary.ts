@@ -14,8 +14,10 @@ export interface NodeStats {
   in: number;
   /** Records emitted (sources, processors) or written (sinks). */
   out: number;
-  /** Records in batches the plugin failed on. */
+  /** Records the plugin finally failed on (after retries and isolation): skipped, dead-lettered, or failing the run. */
   errors: number;
+  /** Records a processor took in and did not emit (filtered out), from batches it processed. */
+  dropped: number;
   /** Records dropped by `onError: skip`. */
   skipped: number;
   /** Records sent to a dead-letter sink. */
@@ -37,7 +39,7 @@ export interface RunSummary {
   status: RunStatus;
   wallMs: number;
   /** Records read by sources and records written by sinks. */
-  totals: { read: number; written: number; errors: number; skipped: number; deadLettered: number };
+  totals: { read: number; written: number; errors: number; dropped: number; skipped: number; deadLettered: number };
   nodes: NodeStats[];
   error?: { code: string; message: string; details?: unknown };
 }
@@ -50,6 +52,7 @@ export function totalsOf(nodes: readonly NodeStats[]): RunSummary['totals'] {
     read: sum((n) => n.out, 'source'),
     written: sum((n) => n.out, 'sink'),
     errors: sum((n) => n.errors),
+    dropped: sum((n) => n.dropped),
     skipped: sum((n) => n.skipped),
     deadLettered: sum((n) => n.deadLettered),
   };
@@ -57,15 +60,30 @@ export function totalsOf(nodes: readonly NodeStats[]): RunSummary['totals'] {
 
 /** The human summary printed at the end of `host run`. */
 export function formatSummary(summary: RunSummary): string {
-  const rows = summary.nodes.map((n) => [n.id, n.kind, n.implementation, String(n.in), String(n.out), String(n.errors)]);
-  const header = ['node', 'kind', 'runs', 'in', 'out', 'errors'];
+  const rows = summary.nodes.map((n) => {
+    const r = n.resources;
+    return [
+      n.id, n.kind, n.implementation, String(n.in), String(n.out), String(n.errors), String(n.restarts),
+      r ? `${(r.memoryPagesHighWater / 16).toFixed(1)}/${r.memoryCapPages / 16}` : '-',
+      r ? r.callMs.toFixed(0) : '-',
+      r && r.cpuMode === 'fuel' ? compact(Number(r.fuelUsed)) : '-',
+    ];
+  });
+  const header = ['node', 'kind', 'runs', 'in', 'out', 'errors', 'restarts', 'mem MiB', 'call ms', 'fuel'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const t = summary.totals;
-  const extra = [t.skipped ? `${t.skipped} skipped` : '', t.deadLettered ? `${t.deadLettered} dead-lettered` : ''].filter(Boolean).join(', ');
+  const extra = [t.dropped ? `${t.dropped} filtered out` : '', t.skipped ? `${t.skipped} skipped` : '', t.deadLettered ? `${t.deadLettered} dead-lettered` : ''].filter(Boolean).join(', ');
   return [
     `pipeline "${summary.pipeline}" ${summary.status} in ${(summary.wallMs / 1000).toFixed(2)} s: ${t.read} read, ${t.written} written, ${t.errors} errors${extra ? `, ${extra}` : ''}`,
     line(header),
     ...rows.map(line),
   ].join('\n');
+}
+
+/** 1234567 -> "1.2M". */
+function compact(value: number): string {
+  const units: Array<[number, string]> = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [size, unit] of units) if (value >= size) return `${(value / size).toFixed(1)}${unit}`;
+  return String(value);
 }

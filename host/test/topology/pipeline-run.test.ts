@@ -169,6 +169,28 @@ describe('PipelineRun', () => {
     expect(run.pluginMetrics('probe')?.counters.get('probed')).toBe(1n);
   });
 
+  it('runs a processor in a worker thread (cpu mode worker) with the same host functions', async () => {
+    const input = [['a', 'one'], ['b', 'two'], ['a', 'three'], ['a', 'call:echo']].map(([key, value]) => JSON.stringify({ key, value })).join('\n');
+    const { run, dir } = await start(
+      {
+        name: 'worker',
+        nodes: [
+          { id: 'echo', kind: 'service', plugin: 'echo-service-js.wasm' },
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 2 } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], config: { suffix: '@' }, limits: { cpu: { mode: 'worker' }, timeoutMs: 5000 } },
+          { id: 'out', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'out.jsonl' } },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    // Keyed state lives in the host: the worker reaches it through synchronous host calls.
+    expect((await lines(join(dir, 'out.jsonl'))).map((r) => r.value)).toEqual(['one@1', 'two@1', 'three@2', 'CALL:ECHO']);
+    expect(run.pluginMetrics('probe')?.counters.get('probed')).toBe(3n);
+    expect(summary.nodes.find((n) => n.id === 'probe')!.resources).toMatchObject({ cpuMode: 'worker', instances: 1, traps: 0 });
+  });
+
   it('drains on stop: everything read is written', async () => {
     const { run } = await start({
       name: 'drain',

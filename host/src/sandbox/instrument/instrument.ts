@@ -10,11 +10,12 @@
  *   asked for in the exported global `weir_grow_denied`. A trap after a
  *   denied grow is reported as a memory-limit breach, not a generic trap.
  * - **Fuel.** With metering on, an exported mutable i64 global `weir_fuel`
- *   is charged at every function entry and loop header with the number of
- *   instructions up to the next charge point; the guest traps when it goes
- *   below zero. The host refills it before each call and reads what was
- *   used after. Fuel therefore counts wasm instructions, approximately
- *   (straight-line code is charged once per entry, not per branch taken).
+ *   is charged at the start of every straight-line region (function entry,
+ *   after each loop, if, else, end and br_if) with the number of instructions in
+ *   the region; the guest traps when it goes below zero. The host refills it
+ *   before each call and reads what was used after. Fuel therefore counts
+ *   wasm instructions executed, give or take the tail of a region that a
+ *   branch skips.
  *
  * New types, functions and globals are appended, so every existing index
  * stays valid and the rest of the module is copied byte for byte.
@@ -70,6 +71,10 @@ const I32 = 0x7f;
 const I64 = 0x7e;
 const FUNC_TYPE = 0x60;
 const EMPTY_BLOCK = 0x40;
+/** Instructions after which a new straight-line region starts: loop, if, else, end, catch, catch_all, and the conditional branches (br_if, br_on_null, br_on_non_null). */
+const REGION_STARTS: ReadonlySet<number> = new Set([OP.loop, OP.if, 0x05, OP.end, 0x07, 0x19, 0x0d, 0xd5, 0xd6]);
+/** Structural instructions, free at run time: nop, block, loop, else, end. */
+const FREE_OPS: ReadonlySet<number> = new Set([0x01, OP.block, OP.loop, 0x05, OP.end]);
 
 interface Section {
   id: number;
@@ -296,27 +301,27 @@ function rewriteBody(r: ByteReader, rewrite: CodeRewrite): Uint8Array {
   const out = new ByteWriter(r.end - bodyStart + 32);
   out.bytes(r.bytes.subarray(bodyStart, r.pos));
 
-  // First pass: instruction boundaries and charge points (entry, after each `loop`).
+  // First pass: instruction boundaries and charge points. A charge point
+  // starts each straight-line region: the function entry and the instruction
+  // after every loop, if, else, end (the places a branch can land) and br_if. It is
+  // charged the number of instructions up to the next charge point, not
+  // counting the structural ones (block, loop, else, end, nop), which cost
+  // nothing at run time: an interpreter's dispatch opens hundreds of blocks.
   const instructions: Array<{ start: number; end: number; op: number; memory: number }> = [];
-  const chargeAfter: number[] = [-1];
+  const cost = new Map<number, number>([[-1, 0]]);
+  let region = -1;
   forEachInstruction(r, (ins) => {
     let memory = 0;
     if (ins.op === OP.memoryGrow) memory = new ByteReader(r.bytes, ins.start + 1, ins.end).u32();
     instructions.push({ start: ins.start, end: ins.end, op: ins.op, memory });
-    if (ins.op === OP.loop) chargeAfter.push(instructions.length - 1);
+    if (!FREE_OPS.has(ins.op)) cost.set(region, cost.get(region)! + 1);
+    if (REGION_STARTS.has(ins.op)) cost.set((region = instructions.length - 1), 0);
   });
+  for (const [at, units] of cost) if (units === 0) cost.delete(at);
 
   // Second pass: copy, inserting charges and replacing memory.grow.
-  let nextCharge = 0;
-  const chargeAt = (index: number): void => {
-    if (rewrite.fuelGlobal === undefined) return;
-    const following = nextCharge + 1 < chargeAfter.length ? chargeAfter[nextCharge + 1]! : instructions.length - 1;
-    emitCharge(out, rewrite.fuelGlobal, BigInt(Math.max(1, following - index)));
-  };
-  if (chargeAfter[0] === -1) {
-    chargeAt(-1);
-    nextCharge = 1;
-  }
+  const fuel = rewrite.fuelGlobal;
+  if (fuel !== undefined && cost.has(-1)) emitCharge(out, fuel, BigInt(cost.get(-1)!));
   let copyFrom = instructions[0]?.start ?? r.end;
   for (let i = 0; i < instructions.length; i++) {
     const ins = instructions[i]!;
@@ -325,11 +330,10 @@ function rewriteBody(r: ByteReader, rewrite: CodeRewrite): Uint8Array {
       out.byte(OP.call).u32(rewrite.growFunction);
       copyFrom = ins.end;
     }
-    if (nextCharge < chargeAfter.length && chargeAfter[nextCharge] === i) {
+    if (fuel !== undefined && cost.has(i)) {
       out.bytes(r.bytes.subarray(copyFrom, ins.end));
       copyFrom = ins.end;
-      chargeAt(i);
-      nextCharge++;
+      emitCharge(out, fuel, BigInt(cost.get(i)!));
     }
   }
   out.bytes(r.bytes.subarray(copyFrom, r.end));

@@ -1,0 +1,186 @@
+/**
+ * Capabilities: what a plugin may reach beyond the Weir host interfaces.
+ * WASI is denied by default; a node grants capabilities in pipeline.json:
+ *
+ * ```json
+ * "capabilities": { "env": ["TZ", "API_REGION"], "clock": true, "random": true }
+ * ```
+ *
+ * - `env`: the named environment variables (and only those) through
+ *   `wasi:cli/environment` or preview1 `environ_get`;
+ * - `clock`: wall and monotonic clocks (`wasi:clocks/*`, `clock_time_get`);
+ * - `random`: random bytes (`wasi:random/*`, `random_get`).
+ *
+ * A plugin that imports a capability its node was not granted is refused at
+ * load; the problem names the import and the grant that would allow it.
+ * Filesystem, network, stdio and process exit cannot be granted by this
+ * version: a plugin importing them is refused with that said plainly.
+ */
+import { randomFillSync } from 'node:crypto';
+
+/** What a node grants its plugin. */
+export interface CapabilityGrants {
+  /** Environment variables the plugin may read, by name. */
+  readonly env: readonly string[];
+  readonly clock: boolean;
+  readonly random: boolean;
+}
+
+/** Nothing granted: the default. */
+export const NO_GRANTS: CapabilityGrants = { env: [], clock: false, random: false };
+
+/** A capability an import needs. */
+type Capability = 'env' | 'clock' | 'random' | 'filesystem' | 'network' | 'stdio' | 'exit' | 'io';
+
+const GRANT_HINT: Readonly<Record<'env' | 'clock' | 'random', string>> = {
+  env: 'grant it with "capabilities": {"env": ["NAME", ...]} on the node',
+  clock: 'grant it with "capabilities": {"clock": true} on the node',
+  random: 'grant it with "capabilities": {"random": true} on the node',
+};
+
+const UNGRANTABLE: Readonly<Record<'filesystem' | 'network' | 'stdio' | 'exit' | 'io', string>> = {
+  filesystem: 'filesystem access',
+  network: 'network access',
+  stdio: 'standard input/output',
+  exit: 'exiting the process',
+  io: 'WASI streams',
+};
+
+/** The capability a component import (`wasi:clocks/wall-clock`, as jco names it) needs, if it is WASI. */
+export function componentImportCapability(name: string): Capability | undefined {
+  if (!name.startsWith('wasi:')) return undefined;
+  if (name === 'wasi:cli/environment') return 'env';
+  if (name === 'wasi:cli/exit') return 'exit';
+  if (name.startsWith('wasi:cli/')) return 'stdio';
+  if (name.startsWith('wasi:clocks/')) return 'clock';
+  if (name.startsWith('wasi:random/')) return 'random';
+  if (name.startsWith('wasi:filesystem/')) return 'filesystem';
+  if (name.startsWith('wasi:io/')) return 'io';
+  return 'network';
+}
+
+/** The capability a core-module import needs, if it is WASI preview 1. */
+export function coreImportCapability(module: string, name: string): Capability | undefined {
+  if (module !== 'wasi_snapshot_preview1' && module !== 'wasi_unstable') return undefined;
+  if (name.startsWith('environ_') || name.startsWith('args_')) return 'env';
+  if (name.startsWith('clock_')) return 'clock';
+  if (name === 'random_get') return 'random';
+  if (name === 'proc_exit' || name === 'proc_raise') return 'exit';
+  if (name.startsWith('sock_')) return 'network';
+  if (name === 'sched_yield' || name === 'poll_oneoff') return 'clock';
+  return 'filesystem';
+}
+
+/**
+ * Why `importName` (needing `capability`) is denied under `grants`, or
+ * `undefined` when it is granted.
+ */
+export function denial(importName: string, capability: Capability, grants: CapabilityGrants): string | undefined {
+  if (capability === 'env' && grants.env.length > 0) return undefined;
+  if (capability === 'clock' && grants.clock) return undefined;
+  if (capability === 'random' && grants.random) return undefined;
+  if (capability === 'env' || capability === 'clock' || capability === 'random') {
+    return `imports ${importName}, which needs the "${capability}" capability its node was not granted: ${GRANT_HINT[capability]}`;
+  }
+  return `imports ${importName} (${UNGRANTABLE[capability]}), a capability this host cannot grant: rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
+}
+
+/** The granted environment: only the named variables that are set. */
+export function grantedEnvironment(grants: CapabilityGrants, env: NodeJS.ProcessEnv = process.env): Array<[string, string]> {
+  return grants.env.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!] as [string, string]]));
+}
+
+/** `count` random bytes. */
+export function randomBytes(count: number): Uint8Array {
+  return randomFillSync(new Uint8Array(count));
+}
+
+/**
+ * jco import objects for the granted WASI interfaces of a component. Only
+ * what a grant covers is present; `check` has already refused the rest.
+ */
+export function wasiComponentImports(grants: CapabilityGrants): Record<string, Record<string, unknown>> {
+  const imports: Record<string, Record<string, unknown>> = {};
+  if (grants.env.length > 0) {
+    const environment = grantedEnvironment(grants);
+    imports['wasi:cli/environment'] = {
+      getEnvironment: () => environment,
+      getArguments: () => [],
+      initialCwd: () => undefined,
+    };
+  }
+  if (grants.clock) {
+    imports['wasi:clocks/wall-clock'] = {
+      now: () => {
+        const ns = BigInt(Date.now()) * 1_000_000n;
+        return { seconds: ns / 1_000_000_000n, nanoseconds: Number(ns % 1_000_000_000n) };
+      },
+      resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
+    };
+    imports['wasi:clocks/monotonic-clock'] = {
+      now: () => process.hrtime.bigint(),
+      resolution: () => 1n,
+    };
+  }
+  if (grants.random) {
+    const u64 = () => new DataView(randomBytes(8).buffer).getBigUint64(0);
+    imports['wasi:random/random'] = { getRandomBytes: (len: bigint) => randomBytes(Number(len)), getRandomU64: u64 };
+    imports['wasi:random/insecure'] = { getInsecureRandomBytes: (len: bigint) => randomBytes(Number(len)), getInsecureRandomU64: u64 };
+    imports['wasi:random/insecure-seed'] = { insecureSeed: () => [u64(), u64()] };
+  }
+  return imports;
+}
+
+/**
+ * WASI preview 1 functions for the granted capabilities of a core module
+ * (`memory` is read once the instance exists). Errno 0 is success; 8 (badf)
+ * and 28 (inval) are the failures these functions can report.
+ */
+export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory): Record<string, (...args: never[]) => number> {
+  const view = () => new DataView(memory().buffer);
+  const imports: Record<string, (...args: never[]) => number> = {};
+  if (grants.env.length > 0) {
+    const encoder = new TextEncoder();
+    const entries = grantedEnvironment(grants).map(([name, value]) => encoder.encode(`${name}=${value}\0`));
+    imports.environ_sizes_get = ((countPtr: number, sizePtr: number) => {
+      view().setUint32(countPtr, entries.length, true);
+      view().setUint32(sizePtr, entries.reduce((n, e) => n + e.byteLength, 0), true);
+      return 0;
+    }) as never;
+    imports.environ_get = ((pointers: number, buffer: number) => {
+      const bytes = new Uint8Array(memory().buffer);
+      entries.forEach((entry, i) => {
+        view().setUint32(pointers + 4 * i, buffer, true);
+        bytes.set(entry, buffer);
+        buffer += entry.byteLength;
+      });
+      return 0;
+    }) as never;
+    imports.args_sizes_get = ((countPtr: number, sizePtr: number) => {
+      view().setUint32(countPtr, 0, true);
+      view().setUint32(sizePtr, 0, true);
+      return 0;
+    }) as never;
+    imports.args_get = (() => 0) as never;
+  }
+  if (grants.clock) {
+    imports.clock_time_get = ((id: number, _precision: bigint, timePtr: number) => {
+      if (id === 0) view().setBigUint64(timePtr, BigInt(Date.now()) * 1_000_000n, true);
+      else if (id === 1) view().setBigUint64(timePtr, process.hrtime.bigint(), true);
+      else return 28;
+      return 0;
+    }) as never;
+    imports.clock_res_get = ((id: number, resPtr: number) => {
+      if (id !== 0 && id !== 1) return 28;
+      view().setBigUint64(resPtr, id === 0 ? 1_000_000n : 1n, true);
+      return 0;
+    }) as never;
+  }
+  if (grants.random) {
+    imports.random_get = ((buffer: number, length: number) => {
+      randomFillSync(new Uint8Array(memory().buffer, buffer, length));
+      return 0;
+    }) as never;
+  }
+  return imports;
+}

@@ -1,0 +1,272 @@
+/**
+ * A processor instance that runs in a worker thread under a watchdog: the
+ * CPU limit of cpu mode `worker`. Each call gets `limits.timeoutMs` of wall
+ * time; when it runs over, the worker is terminated (V8 stops the guest
+ * wherever it is, even in a loop with no calls out) and the call fails with
+ * `WEIR_LIMIT_CPU`. The instance is then poisoned; the topology closes it and
+ * creates a fresh one, as after a trap.
+ *
+ * The guest's synchronous host calls (state, call-service) are answered here
+ * while the main thread awaits the call; see ./protocol.ts.
+ *
+ * Lifecycle: `start()` resolves once the worker has loaded the plugin;
+ * `close()` terminates the worker.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { WeirError, messageOf } from '../../errors/errors.js';
+import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
+import type { StreamRecord } from '../../records/record.js';
+import type { HostContext } from '../../linker/host-context.js';
+import type { InstanceState, ProcessorInstance } from '../plugin.js';
+import type { InstanceLimits } from '../limits.js';
+import type { ResourceUsage } from '../meter.js';
+import type { FromWorker, HostCall, HostReply, ToWorker, WireError, WorkerSetup } from './protocol.js';
+
+/** What {@link WorkerProcessor.start} needs. */
+export interface WorkerProcessorOptions {
+  file: string;
+  cacheDir: string;
+  host: HostContext;
+  limits: InstanceLimits;
+}
+
+interface Pending {
+  resolve: (output: Uint8Array | undefined) => void;
+  reject: (error: WeirError) => void;
+  fn: string;
+}
+
+/** A processor in a worker thread. */
+export class WorkerProcessor implements ProcessorInstance {
+  readonly kind = 'processor';
+  #state: InstanceState = 'ready';
+  readonly #worker: Worker;
+  readonly #host: HostContext;
+  readonly #limits: InstanceLimits;
+  readonly #hostPort: MessagePort;
+  readonly #signal: Int32Array;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #usage: ResourceUsage = { calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 };
+  #callMs = 0;
+
+  private constructor(worker: Worker, hostPort: MessagePort, signal: Int32Array, options: WorkerProcessorOptions) {
+    this.#worker = worker;
+    this.#hostPort = hostPort;
+    this.#signal = signal;
+    this.#host = options.host;
+    this.#limits = options.limits;
+  }
+
+  /** Starts a worker and loads the plugin in it. */
+  static async start(options: WorkerProcessorOptions): Promise<WorkerProcessor> {
+    const { port1, port2 } = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
+    const { host, limits } = options;
+    const setup: WorkerSetup = {
+      file: options.file,
+      cacheDir: options.cacheDir,
+      node: host.node,
+      plugin: host.plugin,
+      config: host.config,
+      capabilities: host.capabilities,
+      limits: { ...limits, cpuMode: 'none' },
+      hostPort: port2,
+      signal,
+    };
+    const worker = new Worker(workerEntry(), { workerData: setup, transferList: [port2] });
+    const instance = new WorkerProcessor(worker, port1, new Int32Array(signal), options);
+    await instance.#ready();
+    return instance;
+  }
+
+  get state(): InstanceState {
+    return this.#state;
+  }
+
+  async configure(config: string): Promise<void> {
+    await this.#call({ type: 'configure', id: 0, config }, 'configure');
+  }
+
+  async process(batch: StreamRecord[]): Promise<StreamRecord[]> {
+    const output = await this.#call({ type: 'process', id: 0, batch: encodeBatch(batch) }, 'process');
+    return decodeBatch(output!);
+  }
+
+  usage(): ResourceUsage {
+    return { ...this.#usage, callMs: this.#callMs };
+  }
+
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#hostPort.close();
+    void this.#worker.terminate();
+  }
+
+  #ready(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: FromWorker) => {
+        if (message.type === 'ready') {
+          this.#worker.off('error', onError);
+          this.#listen();
+          resolve();
+        } else if (message.type === 'setup-failed') {
+          void this.#worker.terminate();
+          reject(fromWire(message.error));
+        }
+      };
+      const onError = (error: Error) => {
+        reject(new WeirError('WEIR_PLUGIN_LOAD_FAILED', `the worker for ${this.#host.plugin} failed to start: ${messageOf(error)}`, { node: this.#host.node, plugin: this.#host.plugin }, { cause: error }));
+      };
+      this.#worker.on('message', onMessage);
+      this.#worker.once('error', onError);
+    });
+  }
+
+  #listen(): void {
+    this.#worker.on('message', (message: FromWorker) => this.#onMessage(message));
+    this.#worker.on('error', (error) => this.#abandon(new WeirError('WEIR_PLUGIN_TRAP', `the worker of ${this.#host.plugin} crashed: ${messageOf(error)}`, this.#where('process'))));
+    this.#worker.on('exit', () => this.#abandon(new WeirError('WEIR_PLUGIN_TRAP', `the worker of ${this.#host.plugin} exited`, this.#where('process'))));
+    this.#hostPort.on('message', (call: HostCall) => this.#answer(call));
+  }
+
+  #onMessage(message: FromWorker): void {
+    switch (message.type) {
+      case 'log':
+        this.#host.log(message.level, message.message);
+        return;
+      case 'counter':
+        this.#host.counterAdd(message.name, message.delta);
+        return;
+      case 'gauge':
+        this.#host.gaugeSet(message.name, message.value);
+        return;
+      case 'done':
+      case 'failed': {
+        const pending = this.#pending.get(message.id);
+        if (!pending) return;
+        this.#pending.delete(message.id);
+        this.#usage = message.usage;
+        if (message.type === 'done') pending.resolve(message.output);
+        else pending.reject(fromWire(message.error));
+        return;
+      }
+      default:
+    }
+  }
+
+  /** Answers a synchronous host call and wakes the waiting worker. */
+  #answer(call: HostCall): void {
+    let reply: HostReply;
+    try {
+      const { state } = this.#host;
+      switch (call.op) {
+        case 'state-get':
+          reply = { ok: true, value: state.get(call.key) };
+          break;
+        case 'state-set':
+          state.set(call.key, call.value);
+          reply = { ok: true };
+          break;
+        case 'state-delete':
+          state.delete(call.key);
+          reply = { ok: true };
+          break;
+        case 'state-size': {
+          const value = new Uint8Array(4);
+          new DataView(value.buffer).setUint32(0, state.size);
+          reply = { ok: true, value };
+          break;
+        }
+        case 'call-service':
+          reply = { ok: true, value: this.#host.callService(call.service, call.method, call.payload) };
+          break;
+      }
+    } catch (error) {
+      reply = { ok: false, error: toWire(error, this.#where('call-service')) };
+    }
+    this.#hostPort.postMessage(reply);
+    Atomics.store(this.#signal, 0, 1);
+    Atomics.notify(this.#signal, 0);
+  }
+
+  #call(message: ToWorker, fn: string): Promise<Uint8Array | undefined> {
+    if (this.#state !== 'ready') {
+      const why = this.#state === 'poisoned' ? 'is poisoned after a failure' : this.#state === 'busy' ? 'is busy' : 'is closed';
+      return Promise.reject(new WeirError(this.#state === 'poisoned' ? 'WEIR_PLUGIN_TRAP' : 'WEIR_PLUGIN_LOAD_FAILED', `${this.#host.plugin} cannot be called: the instance ${why}`, this.#where(fn)));
+    }
+    this.#state = 'busy';
+    const id = this.#nextId++;
+    const started = performance.now();
+    return new Promise<Uint8Array | undefined>((resolve, reject) => {
+      const timeoutMs = this.#limits.timeoutMs;
+      const watchdog = setTimeout(() => {
+        this.#pending.delete(id);
+        this.#state = 'poisoned';
+        this.#callMs += performance.now() - started;
+        void this.#worker.terminate();
+        reject(new WeirError(
+          'WEIR_LIMIT_CPU',
+          `${this.#host.plugin} used up its CPU budget in ${fn}: the call ran longer than ${timeoutMs} ms and its worker was terminated (raise limits.timeoutMs if the work is legitimate)`,
+          { ...this.#where(fn), limit: 'timeout', timeoutMs },
+        ));
+      }, timeoutMs);
+      const settle = () => {
+        clearTimeout(watchdog);
+        this.#callMs += performance.now() - started;
+      };
+      this.#pending.set(id, {
+        fn,
+        resolve: (output) => {
+          settle();
+          this.#state = 'ready';
+          resolve(output);
+        },
+        reject: (error) => {
+          settle();
+          this.#state = POISONING.has(error.code) ? 'poisoned' : 'ready';
+          reject(error);
+        },
+      });
+      const transfer = message.type === 'process' ? [message.batch.buffer as ArrayBuffer] : [];
+      this.#worker.postMessage({ ...message, id }, transfer);
+    });
+  }
+
+  /** Fails every pending call (the worker died). */
+  #abandon(error: WeirError): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'poisoned';
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
+  #where(fn: string) {
+    return { node: this.#host.node, plugin: this.#host.plugin, function: fn };
+  }
+}
+
+const POISONING: ReadonlySet<string> = new Set(['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU']);
+
+function fromWire(error: WireError): WeirError {
+  return new WeirError(error.code, error.message, error.details);
+}
+
+function toWire(error: unknown, where: Record<string, unknown>): WireError {
+  if (error instanceof WeirError) return { code: error.code, message: error.message, details: error.details };
+  return { code: 'WEIR_PLUGIN_ERROR', message: messageOf(error), details: { ...where, kind: 'fatal' } };
+}
+
+/**
+ * The worker's entry module. Workers run the compiled host (dist/), also
+ * when the host itself runs from TypeScript sources (under vitest).
+ */
+function workerEntry(): URL {
+  const here = new URL('./worker-entry.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  return new URL('../../../../dist/sandbox/worker/worker-entry.js', import.meta.url);
+}
