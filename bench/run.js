@@ -10,6 +10,8 @@ import { runMacro } from './macro.js';
 import { runStartup } from './startup.js';
 import { runMemory } from './memory.js';
 import { runBreakdown } from './breakdown.js';
+import { runLimits } from './limits.js';
+import { Engine } from '../dist/engine/engine.js';
 import { renderChart, renderResults } from './report.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
@@ -32,8 +34,18 @@ const macro = await runMacro(impls, { count: settings.count, seconds: settings.s
 const startup = await runStartup(impls, { runs: settings.startupRuns, log });
 const memory = runMemory(impls, { instances: settings.instances, cacheDir: join(workDir, 'cache'), log });
 const breakdown = await runBreakdown({ timeMs: settings.timeMs, count: settings.count, log });
+const limits = await runLimits(impls, {
+  workDir,
+  engine: new Engine({ cacheDir: join(workDir, 'cache') }),
+  count: settings.count,
+  seconds: settings.seconds,
+  runs: settings.runs,
+  timeMs: settings.timeMs,
+  warmupMs: settings.warmupMs,
+  log,
+});
 
-const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown };
+const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown, limits };
 const json = join(dirname(out), basename(out, '.md') + '.json');
 await mkdir(dirname(out), { recursive: true });
 await writeFile(json, JSON.stringify(results, null, 2) + '\n');
