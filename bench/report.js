@@ -153,8 +153,8 @@ export function limitsSummary(limits) {
   };
   return [
     `Fuel metering keeps ${range(fuel, (r) => 100 * r.keep, '%')} of the unlimited throughput and adds ${range(fuel, (r) => r.addedUs, ' µs', 1)} to a one-record call;`,
-    `a worker keeps ${range(worker, (r) => 100 * r.keep, '%')} and adds ${range(worker, (r) => r.addedUs, ' µs', 1)} (a postMessage round trip, the batch encoded and decoded once more).`,
-    'Fuel is the default (`limits.cpu.mode`): it stops a runaway loop deterministically, in-thread, with the smaller cost on small batches and no thread per instance;',
+    `a worker keeps ${range(worker, (r) => 100 * r.keep, '%')} (the plugin runs on another core, so the extra encoding of each batch overlaps with the rest of the pipeline) and adds ${range(worker, (r) => r.addedUs, ' µs', 1)} to a one-record call (a postMessage round trip, the batch encoded and decoded once more).`,
+    'Fuel is the default (`limits.cpu.mode`): it stops a runaway loop deterministically, in-thread, with a far smaller cost per call and no thread (and second copy of the plugin) per instance;',
     'a worker is the choice for plugins whose hot loops make metering expensive, or when a wall-clock deadline is wanted, and it is the only mode that also bounds time spent in host calls.',
   ].join(' ');
 }

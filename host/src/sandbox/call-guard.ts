@@ -13,7 +13,7 @@ import type { InstanceState } from './plugin.js';
 import type { InstanceMeter, LimitBreach } from './meter.js';
 import { pagesToMiB } from './instrument/instrument.js';
 import { WeirError, messageOf } from '../errors/errors.js';
-import type { ErrorDetails } from '../errors/errors.js';
+import type { ErrorCode, ErrorDetails } from '../errors/errors.js';
 
 /** The cases of the WIT `error` variant. */
 export type PluginErrorKind = 'transient' | 'invalid-input' | 'fatal';
@@ -25,6 +25,9 @@ export interface ErrorVariant {
 }
 
 const ERROR_TAGS: ReadonlySet<string> = new Set(['transient', 'invalid-input', 'fatal']);
+
+/** Failures after which an instance is poisoned: it refuses calls and must be recreated. */
+export const POISONING_CODES: readonly ErrorCode[] = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU'];
 
 /** Guards the calls of one instance. */
 export class CallGuard {

@@ -30,6 +30,7 @@ import { totalsOf } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
 import { WeirError, hasCode, messageOf } from '../errors/errors.js';
 import { instanceLimits } from '../sandbox/limits.js';
+import { POISONING_CODES } from '../sandbox/call-guard.js';
 import { NodeResources } from './node-resources.js';
 
 /** What a run needs besides its config. */
@@ -58,6 +59,7 @@ export class PipelineRun {
   readonly #channels = new Map<string, BatchChannel>();
   readonly #readers: Map<string, string[]>;
   readonly #services = new Map<string, ServiceInstance>();
+  readonly #restarting = new Map<string, Promise<void>>();
   readonly #states = new Map<string, KeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
   readonly #resources = new Map<string, NodeResources>();
@@ -145,12 +147,7 @@ export class PipelineRun {
       }
     }
     // Services first: processors may call them as soon as they are configured.
-    for (const node of nodes.filter((n) => n.kind === 'service')) {
-      const instance = (await this.#instantiate(node)) as ServiceInstance;
-      instance.configure(JSON.stringify(node.config));
-      this.#services.set(node.id, instance);
-      this.#cleanups.push(() => instance.close());
-    }
+    for (const node of nodes.filter((n) => n.kind === 'service')) await this.#startService(node);
     for (const node of nodes) {
       if (node.kind === 'source') this.#tasks.push(await this.#sourceTask(node));
       if (node.kind === 'processor') this.#tasks.push(await this.#processorTask(node));
@@ -164,6 +161,9 @@ export class PipelineRun {
     const status: RunStatus = this.#failure ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
     this.#state = status;
     const nodes = this.stats();
+    for (const node of nodes) {
+      if (node.resources) this.#deps.logger.info({ node: node.id, plugin: node.implementation, resources: node.resources }, 'plugin resources');
+    }
     return {
       pipeline: this.#config.name,
       status,
@@ -211,9 +211,37 @@ export class PipelineRun {
         if (!instance) {
           throw new WeirError('WEIR_SERVICE_NOT_FOUND', `node "${node.id}" called service "${service}", which is not a service node of this pipeline`, { node: node.id, service });
         }
-        return instance.call(method, payload);
+        try {
+          return instance.call(method, payload);
+        } catch (error) {
+          if (POISONING_CODES.some((code) => hasCode(error, code))) this.#restartService(service);
+          throw error;
+        }
       },
     });
+  }
+
+  async #startService(node: NodeConfig): Promise<void> {
+    const instance = (await this.#instantiate(node)) as ServiceInstance;
+    instance.configure(JSON.stringify(node.config));
+    this.#services.set(node.id, instance);
+    this.#cleanups.push(() => instance.close());
+  }
+
+  /**
+   * Replaces a poisoned service instance. Calls are synchronous, so the new
+   * instance is created in the background; processors wait for it before
+   * their next batch, and calls made before then fail (the caller's guest
+   * gets an error result).
+   */
+  #restartService(id: string): void {
+    if (this.#restarting.has(id)) return;
+    const node = this.#config.nodes.find((n) => n.id === id)!;
+    this.#stats.get(id)!.restarts++;
+    const restart = this.#startService(node)
+      .catch((error: unknown) => this.#fail(error, node))
+      .finally(() => this.#restarting.delete(id));
+    this.#restarting.set(id, restart);
   }
 
   async #instantiate(node: NodeConfig): Promise<ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance> {
@@ -289,6 +317,7 @@ export class PipelineRun {
      * repeating it per record would repeat the breach.
      */
     const runBatch = async (batch: StreamRecord[]): Promise<StreamRecord[]> => {
+      if (this.#restarting.size > 0) await Promise.all(this.#restarting.values());
       for (let attempt = 1; ; attempt++) {
         try {
           const output = await instance.process(batch);
@@ -382,8 +411,6 @@ const encoder = new TextEncoder();
 /** Failures worth isolating record by record (see `runBatch`). */
 const ISOLATED_CODES = ['WEIR_PLUGIN_ERROR', 'WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT'] as const;
 
-/** Failures after which an instance is poisoned and must be recreated. */
-const POISONING_CODES = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU'] as const;
 
 function withErrorHeaders(record: StreamRecord, error: unknown, node: NodeConfig): StreamRecord {
   const code = (error as { code?: string }).code ?? 'WEIR_PLUGIN_ERROR';

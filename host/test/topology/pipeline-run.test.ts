@@ -169,6 +169,28 @@ describe('PipelineRun', () => {
     expect(run.pluginMetrics('probe')?.counters.get('probed')).toBe(1n);
   });
 
+  it('recreates a service that trapped; the caller gets an error result for that record only', async () => {
+    const input = ['call:echo', 'call:echo:boom!', 'call:echo', 'call:echo'].map((v) => JSON.stringify({ value: v })).join('\n');
+    const { run, dir } = await start(
+      {
+        name: 'service-restart',
+        nodes: [
+          { id: 'echo', kind: 'service', plugin: 'echo-service-js.wasm' },
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
+          { id: 'out', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'out.jsonl' } },
+          { id: 'dlq', kind: 'sink', connector: 'file', config: { path: 'dlq.jsonl' } },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    expect((await lines(join(dir, 'out.jsonl'))).map((r) => r.value)).toEqual(['CALL:ECHO', 'CALL:ECHO', 'CALL:ECHO']);
+    expect((await lines(join(dir, 'dlq.jsonl'))).map((r) => r.value)).toEqual(['call:echo:boom!']);
+    expect(summary.nodes.find((n) => n.id === 'echo')).toMatchObject({ restarts: 1 });
+  });
+
   it('runs a processor in a worker thread (cpu mode worker) with the same host functions', async () => {
     const input = [['a', 'one'], ['b', 'two'], ['a', 'three'], ['a', 'call:echo']].map(([key, value]) => JSON.stringify({ key, value })).join('\n');
     const { run, dir } = await start(

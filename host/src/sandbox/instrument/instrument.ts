@@ -42,6 +42,9 @@ export interface InstrumentedModule {
   initialPages: number[];
 }
 
+/** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
+export const INSTRUMENT_VERSION = 1;
+
 /** Exported mutable i64 global holding the fuel left. */
 export const FUEL_EXPORT = 'weir_fuel';
 /** Exported mutable i32 global: pages asked for by the last denied `memory.grow`, or 0. */

@@ -21,6 +21,7 @@ import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { StreamRecord } from '../../records/record.js';
 import type { HostContext } from '../../linker/host-context.js';
 import type { InstanceState, ProcessorInstance } from '../plugin.js';
+import { POISONING_CODES } from '../call-guard.js';
 import type { InstanceLimits } from '../limits.js';
 import type { ResourceUsage } from '../meter.js';
 import type { FromWorker, HostCall, HostReply, ToWorker, WireError, WorkerSetup } from './protocol.js';
@@ -228,7 +229,7 @@ export class WorkerProcessor implements ProcessorInstance {
         },
         reject: (error) => {
           settle();
-          this.#state = POISONING.has(error.code) ? 'poisoned' : 'ready';
+          this.#state = POISONING_CODES.includes(error.code) ? 'poisoned' : 'ready';
           reject(error);
         },
       });
@@ -249,8 +250,6 @@ export class WorkerProcessor implements ProcessorInstance {
     return { node: this.#host.node, plugin: this.#host.plugin, function: fn };
   }
 }
-
-const POISONING: ReadonlySet<string> = new Set(['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU']);
 
 function fromWire(error: WireError): WeirError {
   return new WeirError(error.code, error.message, error.details);
