@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentize } from 'componentize-qjs';
 import { readPluginManifest } from './plugin-manifest.js';
@@ -49,7 +49,8 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
     world: manifest.kind,
     jsSource: await readFile(entry, 'utf8'),
     jsPath: entry,
-    moduleRoot: REPO_ROOT,
+    // The plugin's imports (the JS SDK among them) must resolve under this root.
+    moduleRoot: commonAncestor(dirname(entry), REPO_ROOT),
     // No WASI unless asked for: the host grants no capabilities by default.
     stubWasi: manifest.wasi !== true,
     // The host calls plugins synchronously; no component-model async ABI.
@@ -65,6 +66,14 @@ async function witWithWeirDeps(witDir: string): Promise<string> {
   await mkdir(join(staged, 'deps', 'weir-plugin'), { recursive: true });
   await cp(join(REPO_ROOT, 'wit', 'plugin.wit'), join(staged, 'deps', 'weir-plugin', 'plugin.wit'));
   return staged;
+}
+
+function commonAncestor(a: string, b: string): string {
+  const left = resolve(a).split(sep);
+  const right = resolve(b).split(sep);
+  let n = 0;
+  while (n < left.length && n < right.length && left[n] === right[n]) n++;
+  return left.slice(0, n).join(sep) || sep;
 }
 
 function findRepoRoot(): string {

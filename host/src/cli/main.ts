@@ -8,12 +8,18 @@ import { EXIT, println } from './cli-io.js';
 import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 import { inspectCommand } from './inspect.js';
+import { newCommand } from './new.js';
+import { buildCommand } from './build.js';
+import { testCommand } from './test.js';
 import { messageOf } from '../errors/errors.js';
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   run: runCommand,
   validate: validateCommand,
   inspect: inspectCommand,
+  new: newCommand,
+  build: buildCommand,
+  test: testCommand,
 };
 
 /** Help text of `host`. */
@@ -26,13 +32,17 @@ Commands:
   run PIPELINE.json        validate, then run a pipeline to completion
   validate PIPELINE.json   list every problem of a pipeline, run nothing
   inspect PLUGIN.wasm      describe a plugin: kind, world fit, imports, exports
+  new KIND NAME --lang L   scaffold a plugin folder (js: any kind; as: processor)
+  build DIR...             build plugin folders into .wasm files
+  test PLUGIN --input F    run one plugin against records; --expect F compares
 
 Options:
   -h, --help               show help (also: host <command> --help)
   -v, --version            print the version
 
-Exit codes: 0 ok, 1 the pipeline failed while running, 2 invalid pipeline or
-plugin, 3 usage error, 130 forced exit by a second signal.
+Exit codes: 0 ok, 1 the pipeline failed while running (host test: the output
+differs), 2 invalid pipeline or plugin, 3 usage error, 130 forced exit by a
+second signal.
 `;
 }
 

@@ -1,0 +1,110 @@
+/** `host test PLUGIN --input FILE [--expect FILE]`: run one plugin against records, without a pipeline. */
+import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { CliIo } from './cli-io.js';
+import { EXIT, println } from './cli-io.js';
+import { defaultCacheDir } from '../engine/engine.js';
+import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
+import type { PluginKind } from '../sandbox/plugin.js';
+import { WeirError } from '../errors/errors.js';
+
+/** Help text of `host test`. */
+export function testHelp(): string {
+  return `Usage: host test PLUGIN [options]
+
+Runs one plugin against records, without a pipeline. PLUGIN is a plugin folder
+(with plugin.json; it is built first) or a .wasm file. Processors get the input
+records in batches and their output is printed (or compared); sources are
+polled until done; sinks are written the input; services are called once per
+input record with its value as the payload.
+
+Options:
+  --input FILE       records to feed, as JSONL (docs/pipeline.md)
+  --expect FILE      compare the output with this JSONL file; on a mismatch,
+                     print each differing line and exit 1
+  --config JSON      the node's config object (default {})
+  --kind KIND        processor, source, sink or service (default: plugin.json's
+                     kind, else processor)
+  --method NAME      the service method to call (services; default "call")
+  --batch N          records per call (default 1024)
+  --cache-dir DIR    transpile cache (as for host run)
+  -h, --help         show this help
+
+Without --expect the output records are printed as JSONL on standard output.
+Plugin log lines go to standard error.
+
+Exit codes: 0 ran (and matched), 1 output differs or the plugin failed,
+2 the plugin cannot be built or loaded, 3 usage error.
+`;
+}
+
+const KINDS: readonly string[] = ['processor', 'source', 'sink', 'service'];
+
+/** Runs `host test`. */
+export async function testCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string' },
+      expect: { type: 'string' },
+      config: { type: 'string' },
+      kind: { type: 'string' },
+      method: { type: 'string' },
+      batch: { type: 'string' },
+      'cache-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(testHelp());
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new WeirError('WEIR_USAGE', 'host test takes one plugin folder or .wasm file: host test PLUGIN --input FILE');
+  if (values.kind !== undefined && !KINDS.includes(values.kind)) throw new WeirError('WEIR_USAGE', `--kind must be one of ${KINDS.join(', ')}`);
+  const batchSize = values.batch === undefined ? undefined : Number(values.batch);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new WeirError('WEIR_USAGE', '--batch must be a positive integer');
+  let config: Record<string, unknown> | undefined;
+  if (values.config !== undefined) {
+    try {
+      config = JSON.parse(values.config) as Record<string, unknown>;
+    } catch {
+      throw new WeirError('WEIR_USAGE', `--config must be a JSON object, got ${values.config}`);
+    }
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new WeirError('WEIR_USAGE', '--config must be a JSON object');
+  }
+
+  const input = values.input === undefined ? [] : await readJsonl(resolve(io.cwd, values.input)).catch((error: unknown) => {
+    throw (error as { code?: string }).code === 'ENOENT' ? new WeirError('WEIR_CONFIG_READ', `input file ${values.input} does not exist`) : error;
+  });
+  const result = await runPlugin({
+    plugin: resolve(io.cwd, positionals[0]!),
+    input,
+    kind: values.kind as PluginKind | undefined,
+    config,
+    method: values.method,
+    batchSize,
+    cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env),
+    log: (level, message) => println(io.stderr, `plugin ${level}: ${message}`),
+  });
+
+  if (values.expect === undefined) {
+    for (const line of result.lines) println(io.stdout, line);
+    return EXIT.ok;
+  }
+  const expected = (await readFile(resolve(io.cwd, values.expect), 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const differences = diffLines(expected, result.lines);
+  if (differences.length === 0) {
+    println(io.stdout, `ok: ${result.lines.length} records match ${values.expect}`);
+    return EXIT.ok;
+  }
+  println(io.stdout, `FAIL: ${differences.length} of ${Math.max(expected.length, result.lines.length)} lines differ from ${values.expect}`);
+  for (const d of differences.slice(0, 20)) {
+    println(io.stdout, `line ${d.line}:`);
+    println(io.stdout, `  - expected ${d.expected ?? '(no line)'}`);
+    println(io.stdout, `  + actual   ${d.actual ?? '(no line)'}`);
+  }
+  if (differences.length > 20) println(io.stdout, `... and ${differences.length - 20} more`);
+  return EXIT.failed;
+}

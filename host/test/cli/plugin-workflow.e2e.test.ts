@@ -1,0 +1,79 @@
+// End-to-end: `host new`, `host build` and `host test` as a plugin author runs them,
+// the real command as a subprocess, in a folder outside the repository.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '../../..');
+const cacheDir = mkdtempSync(join(tmpdir(), 'weir-cache-'));
+
+function host(args: string[], cwd: string) {
+  const result = spawnSync(process.execPath, [join(root, 'host/bin/host.js'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, WEIR_CACHE_DIR: cacheDir },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const CASES = [
+  { kind: 'processor', lang: 'js' },
+  { kind: 'processor', lang: 'as' },
+  { kind: 'source', lang: 'js' },
+  { kind: 'sink', lang: 'js' },
+  { kind: 'service', lang: 'js' },
+] as const;
+
+describe('host new -> host build -> host test', () => {
+  it.each(CASES)('works for a $lang $kind, and the test fails with a diff when the output is wrong', ({ kind, lang }) => {
+    const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
+    const name = `my-${kind}`;
+    const created = host(['new', kind, name, '--lang', lang], work);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain(`created ${name}/`);
+
+    const built = host(['build', name], work);
+    expect(built.stderr).toBe('');
+    expect(built.code).toBe(0);
+    expect(existsSync(join(work, `${name}.wasm`))).toBe(true);
+
+    const method = kind === 'service' ? ['--method', 'upper'] : [];
+    const sample = ['--input', `${name}/sample/input.jsonl`, '--expect', `${name}/sample/expected.jsonl`, ...method];
+    const passed = host(['test', `${name}.wasm`, '--kind', kind, ...sample], work);
+    expect(passed.stdout).toMatch(/^ok: \d+ records match/);
+    expect(passed.code).toBe(0);
+
+    if (kind === 'sink') return;
+    writeFileSync(join(work, name, 'sample/expected.jsonl'), '{"value":"something else"}\n');
+    const failed = host(['test', name, ...sample], work);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('FAIL:');
+    expect(failed.stdout).toContain('line 1:\n  - expected {"value":"something else"}\n  + actual   {');
+  });
+
+  it('prints the output as JSONL without --expect, and plugin logs on standard error', () => {
+    const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
+    expect(host(['new', 'processor', 'shout', '--lang', 'js'], work).code).toBe(0);
+    const run = host(['test', 'shout', '--input', 'shout/sample/input.jsonl'], work);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual(readFileSync(join(work, 'shout/sample/expected.jsonl'), 'utf8').trim().split('\n'));
+    expect(run.stderr).toContain('plugin info: shout configured');
+  });
+
+  it('refuses what it cannot do, saying why', () => {
+    const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
+    const source = host(['new', 'source', 'x', '--lang', 'as'], work);
+    expect(source.code).toBe(3);
+    expect(source.stderr).toContain('as plugins can be processor (a source needs a component: use --lang js)');
+    expect(host(['new', 'processor', 'Bad_Name', '--lang', 'js'], work).stderr).toContain('must be lowercase letters');
+    expect(host(['new', 'processor', 'x'], work).stderr).toContain('--lang is required');
+    expect(host(['new', 'processor', 'x', '--lang', 'js'], work).code).toBe(0);
+    expect(host(['new', 'processor', 'x', '--lang', 'js'], work).stderr).toContain('already exists');
+    const missing = host(['build', 'nowhere'], work);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('plugin.json');
+  });
+});

@@ -1,0 +1,51 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diffLines, runPlugin } from '../../src/testing/plugin-harness.js';
+import { textRecord } from '../../src/records/record.js';
+import { buildFixtures } from '../fixtures/build-fixtures.js';
+
+let fixtures: string;
+let cacheDir: string;
+
+beforeAll(async () => {
+  fixtures = await buildFixtures('probe-js', 'echo-service-js');
+  cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+});
+
+describe('the plugin test harness (weir/test)', () => {
+  it('is what the package exports as weir/test', () => {
+    expect(import.meta.resolve('weir/test')).toMatch(/\/dist\/testing\/plugin-harness\.js$/);
+  });
+
+  it('runs a processor with its config, keyed state and metrics, in batches', async () => {
+    const input = ['a', 'b', 'a'].map((key, i) => textRecord(`v${i}`, { key }));
+    const result = await runPlugin({ plugin: join(fixtures, 'probe-js.wasm'), input, config: { suffix: '~' }, batchSize: 2, cacheDir });
+    expect(result.lines).toEqual(['{"key":"a","value":"v0~1"}', '{"key":"b","value":"v1~1"}', '{"key":"a","value":"v2~2"}']);
+    expect(result.metrics.counters.get('probed')).toBe(3n);
+    expect(result.state.size).toBe(2);
+  });
+
+  it('answers call-service with the function it is given, and reports plugin failures with their codes', async () => {
+    const calls: string[] = [];
+    const result = await runPlugin({
+      plugin: join(fixtures, 'probe-js.wasm'),
+      input: [textRecord('call:lookup')],
+      callService: (service, method) => {
+        calls.push(`${service}.${method}`);
+        return new TextEncoder().encode('from the test');
+      },
+      cacheDir,
+    });
+    expect(calls).toEqual(['lookup.upper']);
+    expect(result.lines).toEqual(['{"value":"from the test"}']);
+    await expect(runPlugin({ plugin: join(fixtures, 'probe-js.wasm'), input: [textRecord('bad')], cacheDir })).rejects.toMatchObject({ code: 'WEIR_PLUGIN_ERROR' });
+    await expect(runPlugin({ plugin: join(fixtures, 'echo-service-js.wasm'), cacheDir })).rejects.toMatchObject({ code: 'WEIR_PLUGIN_WORLD_MISMATCH' });
+  });
+
+  it('compares JSONL lines as records, whatever the key order', () => {
+    expect(diffLines(['{"key":"a","value":"x"}'], ['{"value":"x","key":"a"}'])).toEqual([]);
+    expect(diffLines(['{"value":"x"}', '{"value":"y"}'], ['{"value":"x"}'])).toEqual([{ line: 2, expected: '{"value":"y"}', actual: undefined }]);
+  });
+});
