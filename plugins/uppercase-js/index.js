@@ -1,8 +1,9 @@
-// A processor written in JavaScript and built into a component with componentize-qjs.
-// It upper-cases each record's value (as UTF-8 text) and keeps key, headers and event time.
-// Config: {"tag": "..."} (optional) adds a header `uppercased-by` with that text.
+// Example (uppercase, JavaScript): upper-cases the ASCII letters a-z of each
+// record's value, keeping key, headers and event time. Config: {"tag": "..."}
+// (optional) adds a header `uppercased-by` with that text.
+// Twins: uppercase-as, uppercase-rust (same output, byte for byte).
 import { log } from 'weir:plugin/log@0.1.0';
-import { decodeUtf8, encodeUtf8 } from '../../sdk/js/src/utf8.js';
+import { encodeUtf8 } from '../../sdk/js/src/utf8.js';
 
 let tagHeader = null;
 
@@ -15,13 +16,22 @@ export function configure(config) {
   log('info', `uppercase-js configured${tagHeader ? ` (tag "${parsed.tag}")` : ''}`);
 }
 
+function upperAscii(bytes) {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    out[i] = c >= 97 && c <= 122 ? c - 32 : c;
+  }
+  return out;
+}
+
 export function process(batch) {
   const out = new Array(batch.length);
   for (let i = 0; i < batch.length; i++) {
     const record = batch[i];
     out[i] = {
       key: record.key,
-      value: encodeUtf8(decodeUtf8(record.value).toUpperCase()),
+      value: upperAscii(record.value),
       headers: tagHeader ? [...record.headers, tagHeader] : record.headers,
       eventTime: record.eventTime,
     };

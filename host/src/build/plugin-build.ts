@@ -9,10 +9,8 @@ import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { componentize } from 'componentize-qjs';
 import { readPluginManifest } from './plugin-manifest.js';
 import type { PluginManifest } from './plugin-manifest.js';
-import { buildAssemblyScript } from './assemblyscript-build.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 /** The repository root: wit/ and sdk/ live there. */
@@ -34,7 +32,10 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
   const started = performance.now();
   let wasm: Uint8Array;
   try {
-    wasm = manifest.lang === 'js' ? await buildJavaScript(entry, manifest, dir) : await buildAssemblyScript(entry);
+    // Toolchains load on first use: `host run` never pays for them.
+    if (manifest.lang === 'js') wasm = await buildJavaScript(entry, manifest, dir);
+    else if (manifest.lang === 'rust') wasm = await (await import('./rust-build.js')).buildRust(entry, manifest.kind, REPO_ROOT);
+    else wasm = await (await import('./assemblyscript-build.js')).buildAssemblyScript(entry);
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `building ${dir} (${manifest.lang}) failed: ${messageOf(error)}`, { plugin: manifest.name }, { cause: error });
   }
@@ -44,6 +45,7 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
 }
 
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string): Promise<Uint8Array> {
+  const { componentize } = await import('componentize-qjs');
   const { component } = await componentize({
     witPath: manifest.wit ? await witWithWeirDeps(resolve(dir, manifest.wit)) : join(REPO_ROOT, 'wit'),
     world: manifest.kind,

@@ -12,7 +12,7 @@ import type { PluginKind } from '../sandbox/plugin.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 /** Languages the host can build. */
-export type PluginLanguage = 'js' | 'as';
+export type PluginLanguage = 'js' | 'as' | 'rust';
 
 /** A parsed `plugin.json`. */
 export interface PluginManifest {
@@ -31,7 +31,7 @@ export interface PluginManifest {
 }
 
 const KINDS: readonly string[] = ['source', 'processor', 'sink', 'service'];
-const LANGS: readonly string[] = ['js', 'as'];
+const LANGS: readonly string[] = ['js', 'as', 'rust'];
 
 /** Reads and checks `<dir>/plugin.json`. */
 export async function readPluginManifest(dir: string): Promise<PluginManifest> {

@@ -18,6 +18,7 @@ import { WeirError } from '../errors/errors.js';
 const LANGUAGES: Readonly<Record<PluginLanguage, { sdk: string; templates: string; kinds: readonly PluginKind[]; sourceDir: string }>> = {
   js: { sdk: 'sdk/js/src', templates: 'sdk/js/templates', kinds: ['processor', 'source', 'sink', 'service'], sourceDir: '.' },
   as: { sdk: 'sdk/assemblyscript/assembly', templates: 'sdk/assemblyscript/templates', kinds: ['processor'], sourceDir: 'assembly' },
+  rust: { sdk: 'sdk/rust/weir', templates: 'sdk/rust/templates', kinds: ['processor', 'service'], sourceDir: '.' },
 };
 
 /** What to create. */
@@ -36,7 +37,7 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]
   if (!language) throw new WeirError('WEIR_USAGE', `unknown language "${lang}" (languages: ${Object.keys(LANGUAGES).join(', ')})`);
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new WeirError('WEIR_USAGE', `plugin name "${name}" must be lowercase letters, digits and -, starting with a letter`);
   if (!language.kinds.includes(kind)) {
-    throw new WeirError('WEIR_USAGE', `${lang} plugins can be ${language.kinds.join(', ')} (a ${kind} needs a component: use --lang js)`);
+    throw new WeirError('WEIR_USAGE', `${lang} plugins can be ${language.kinds.join(', ')} here (for a ${kind}, use --lang js)`);
   }
   const existing = await readdir(dir).catch(() => undefined);
   if (existing && existing.length > 0) throw new WeirError('WEIR_USAGE', `${dir} already exists and is not empty; choose another name or folder`);
@@ -48,7 +49,7 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]
   for (const file of files) {
     const target = join(dir, file);
     await mkdir(dirname(target), { recursive: true });
-    if (/\.(js|ts|json|md)$/.test(file)) {
+    if (/\.(js|ts|rs|toml|json|md)$/.test(file)) {
       const text = await readFile(join(template, file), 'utf8');
       await writeFile(target, text.replaceAll('{{name}}', name).replaceAll('{{sdk}}', sdk.startsWith('.') ? sdk : `./${sdk}`));
     } else {
@@ -73,10 +74,11 @@ async function listFiles(root: string, prefix = ''): Promise<string[]> {
 function readmeFor(name: string, kind: PluginKind, lang: PluginLanguage, dir: string): string {
   const folder = relative(process.cwd(), dir) || '.';
   const method = kind === 'service' ? ' --method upper' : '';
-  const sdkReadme = lang === 'js' ? 'sdk/js/README.md' : 'sdk/assemblyscript/README.md';
+  const sdkReadme = { js: 'sdk/js/README.md', as: 'sdk/assemblyscript/README.md', rust: 'sdk/rust/README.md' }[lang];
+  const language = { js: 'JavaScript', as: 'AssemblyScript', rust: 'Rust' }[lang];
   return `# ${name}
 
-A Weir ${kind} plugin in ${lang === 'js' ? 'JavaScript' : 'AssemblyScript'}, made by \`host new\`.
+A Weir ${kind} plugin in ${language}, made by \`host new\`.${lang === 'rust' ? ' Building needs rustc with the wasm32 standard library (see the SDK README).' : ''}
 
 - Build: \`host build ${folder}\` writes \`${name}.wasm\` next to this folder.
 - Test: \`host test ${folder} --input ${folder}/sample/input.jsonl --expect ${folder}/sample/expected.jsonl${method}\`

@@ -11,9 +11,12 @@ export function buildHelp(): string {
   return `Usage: host build DIR... [options]
 
 Builds plugin folders (each with a plugin.json) into .wasm files:
-JavaScript ("lang": "js") into a component with componentize-qjs, and
-AssemblyScript ("lang": "as") into a core module with asc. Both toolchains
-come with Weir's npm dependencies.
+JavaScript ("lang": "js") into a component with componentize-qjs,
+AssemblyScript ("lang": "as") into a core module with asc (both come with
+Weir's npm dependencies), and Rust ("lang": "rust") into a component with
+rustc for wasm32-unknown-unknown (install: apt-get install -y rustc
+libstd-rust-dev-wasm32, or rustup target add wasm32-unknown-unknown; WEIR_RUSTC
+picks a compiler).
 
 Options:
   --out DIR          where <name>.wasm goes (default: the folder that holds

@@ -5,21 +5,18 @@
 import { readFileSync } from 'node:fs';
 import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
-import { runCommand } from './run.js';
-import { validateCommand } from './validate.js';
-import { inspectCommand } from './inspect.js';
-import { newCommand } from './new.js';
-import { buildCommand } from './build.js';
-import { testCommand } from './test.js';
 import { messageOf } from '../errors/errors.js';
 
-const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
-  run: runCommand,
-  validate: validateCommand,
-  inspect: inspectCommand,
-  new: newCommand,
-  build: buildCommand,
-  test: testCommand,
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+/** Each command's module loads only when it runs, so `host run` starts without the build toolchains. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).runCommand,
+  validate: async () => (await import('./validate.js')).validateCommand,
+  inspect: async () => (await import('./inspect.js')).inspectCommand,
+  new: async () => (await import('./new.js')).newCommand,
+  build: async () => (await import('./build.js')).buildCommand,
+  test: async () => (await import('./test.js')).testCommand,
 };
 
 /** Help text of `host`. */
@@ -70,13 +67,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     println(io.stdout, packageVersion());
     return EXIT.ok;
   }
-  const handler = COMMANDS[command];
-  if (!handler) {
+  const load = COMMANDS[command];
+  if (!load) {
     println(io.stderr, `error WEIR_USAGE: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')}; see host --help)`);
     return EXIT.usage;
   }
   try {
-    return await handler(rest, io);
+    return await (await load())(rest, io);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'WEIR_USAGE' || code?.startsWith('ERR_PARSE_ARGS')) {

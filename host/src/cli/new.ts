@@ -10,7 +10,7 @@ import { WeirError } from '../errors/errors.js';
 
 /** Help text of `host new`. */
 export function newHelp(): string {
-  return `Usage: host new <processor|source|sink|service> NAME --lang <js|as> [options]
+  return `Usage: host new <processor|source|sink|service> NAME --lang <js|as|rust> [options]
 
 Creates a plugin folder NAME (in --dir) from the SDK's template: plugin.json,
 the source, a README, and a sample input with its expected output. It builds
@@ -20,11 +20,12 @@ and passes its sample as it is:
   host build my-filter
   host test my-filter --input my-filter/sample/input.jsonl --expect my-filter/sample/expected.jsonl
 
-Languages: js (any kind; a component through componentize-qjs) and as
-(AssemblyScript; processors only, a core module).
+Languages: js (any kind; a component through componentize-qjs), as
+(AssemblyScript; processors only, a core module) and rust (processors and
+services; a component, built with rustc for wasm32-unknown-unknown).
 
 Options:
-  --lang LANG        js or as (required)
+  --lang LANG        js, as or rust (required)
   --dir DIR          where the folder goes (default: the current folder)
   -h, --help         show this help
 
@@ -47,8 +48,8 @@ export async function newCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const [kind, name] = positionals;
-  if (positionals.length !== 2 || !KINDS.includes(kind!)) throw new WeirError('WEIR_USAGE', 'usage: host new <processor|source|sink|service> NAME --lang <js|as>');
-  if (values.lang === undefined) throw new WeirError('WEIR_USAGE', '--lang is required: js or as');
+  if (positionals.length !== 2 || !KINDS.includes(kind!)) throw new WeirError('WEIR_USAGE', 'usage: host new <processor|source|sink|service> NAME --lang <js|as|rust>');
+  if (values.lang === undefined) throw new WeirError('WEIR_USAGE', '--lang is required: js, as or rust');
   const dir = join(resolve(io.cwd, values.dir ?? '.'), name!);
   const files = await scaffoldPlugin({ kind: kind as PluginKind, name: name!, lang: values.lang as PluginLanguage, dir });
   const folder = relative(io.cwd, dir) || '.';

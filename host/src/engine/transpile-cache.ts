@@ -11,7 +11,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { transpileBytes } from '@bytecodealliance/jco-transpile';
+import type { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 /** What the cache knows of one transpiled component. */
@@ -56,6 +56,8 @@ export class TranspileCache {
     const started = performance.now();
     let result: Awaited<ReturnType<typeof transpileBytes>>;
     try {
+      // Loaded on the first miss only: a warm start never pays for jco.
+      const { transpileBytes } = await import('@bytecodealliance/jco-transpile');
       result = await transpileBytes(bytes, {
         name: MODULE_NAME,
         instantiation: 'async',

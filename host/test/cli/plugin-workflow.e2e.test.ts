@@ -24,6 +24,9 @@ const CASES = [
   { kind: 'source', lang: 'js' },
   { kind: 'sink', lang: 'js' },
   { kind: 'service', lang: 'js' },
+  // Rust needs rustc with the wasm32 standard library: .ci/run installs Debian's.
+  { kind: 'processor', lang: 'rust' },
+  { kind: 'service', lang: 'rust' },
 ] as const;
 
 describe('host new -> host build -> host test', () => {
@@ -67,7 +70,7 @@ describe('host new -> host build -> host test', () => {
     const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
     const source = host(['new', 'source', 'x', '--lang', 'as'], work);
     expect(source.code).toBe(3);
-    expect(source.stderr).toContain('as plugins can be processor (a source needs a component: use --lang js)');
+    expect(source.stderr).toContain('as plugins can be processor here (for a source, use --lang js)');
     expect(host(['new', 'processor', 'Bad_Name', '--lang', 'js'], work).stderr).toContain('must be lowercase letters');
     expect(host(['new', 'processor', 'x'], work).stderr).toContain('--lang is required');
     expect(host(['new', 'processor', 'x', '--lang', 'js'], work).code).toBe(0);
@@ -75,5 +78,14 @@ describe('host new -> host build -> host test', () => {
     const missing = host(['build', 'nowhere'], work);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('plugin.json');
+  });
+});
+
+describe('building Rust plugins', () => {
+  it('says exactly what to install when no rustc can build for wasm32', async () => {
+    const { findRustc } = await import('../../src/build/rust-build.js');
+    await expect(findRustc({}, ['/nonexistent/rustc'])).rejects.toThrow(
+      /tried \/nonexistent\/rustc \(not found\); install a Rust compiler with the wasm32 standard library: on Debian\/Ubuntu `apt-get install -y rustc libstd-rust-dev-wasm32`/,
+    );
   });
 });

@@ -3,4 +3,4 @@
 export { Header, Record, utf8 } from "./record";
 export { ErrorKind, Processor, fail, register } from "./processor";
 export { LogLevel, callService, configGet, counterAdd, gaugeSet, lastServiceError, log, now, state } from "./host";
-export { jsonNumber, jsonString } from "./json";
+export { jsonNumber, jsonString, jsonStringField } from "./json";

@@ -29,3 +29,31 @@ export function jsonString(json: string): string | null {
 export function jsonNumber(json: string): f64 {
   return parseFloat(json.trim());
 }
+
+/**
+ * The string value of the top-level field `name` of a flat JSON object
+ * (`{"level": "error", "n": 1}` -> "error" for "level"), or null when the
+ * field is missing or not a string. Nested objects are not looked into.
+ */
+export function jsonStringField(json: string, name: string): string | null {
+  const pattern = "\"" + name + "\"";
+  let at = json.indexOf(pattern);
+  while (at >= 0) {
+    let i = at + pattern.length;
+    while (i < json.length && isSpace(json.charCodeAt(i))) i++;
+    if (i < json.length && json.charCodeAt(i) == 0x3a) {
+      i++;
+      while (i < json.length && isSpace(json.charCodeAt(i))) i++;
+      if (i >= json.length || json.charCodeAt(i) != 0x22) return null;
+      let end = i + 1;
+      while (end < json.length && json.charCodeAt(end) != 0x22) end += json.charCodeAt(end) == 0x5c ? 2 : 1;
+      return jsonString(json.substring(i, end + 1));
+    }
+    at = json.indexOf(pattern, at + 1);
+  }
+  return null;
+}
+
+function isSpace(c: i32): bool {
+  return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09;
+}

@@ -1,0 +1,30 @@
+// Example (field filter, JavaScript): keeps the records whose value is a JSON
+// object with the string field config.field equal to config.equals, e.g.
+// {"field": "level", "equals": "error"}; every other record is dropped.
+// Twins: field-filter-as, field-filter-rust (same output, byte for byte).
+import { decodeUtf8 } from '../../sdk/js/src/utf8.js';
+
+let field = '';
+let equals = '';
+
+export function configure(config) {
+  const parsed = JSON.parse(config);
+  if (typeof parsed.field !== 'string' || typeof parsed.equals !== 'string') {
+    throw { tag: 'invalid-input', val: 'config needs "field" and "equals", both strings' };
+  }
+  field = parsed.field;
+  equals = parsed.equals;
+}
+
+function fieldOf(bytes) {
+  try {
+    const value = JSON.parse(decodeUtf8(bytes));
+    return typeof value === 'object' && value !== null ? value[field] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function process(batch) {
+  return batch.filter((record) => fieldOf(record.value) === equals);
+}

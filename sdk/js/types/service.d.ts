@@ -1,0 +1,20 @@
+/// <reference path="./interfaces/weir-plugin-clock.d.ts" />
+/// <reference path="./interfaces/weir-plugin-config.d.ts" />
+/// <reference path="./interfaces/weir-plugin-log.d.ts" />
+/// <reference path="./interfaces/weir-plugin-metrics.d.ts" />
+/// <reference path="./interfaces/weir-plugin-services.d.ts" />
+/// <reference path="./interfaces/weir-plugin-state.d.ts" />
+/// <reference path="./interfaces/weir-plugin-types.d.ts" />
+declare module 'weir:plugin/service@0.1.0' {
+  export type Error = import('weir:plugin/types@0.1.0').Error;
+  export type * as WeirPluginClock010 from 'weir:plugin/clock@0.1.0'; // import weir:plugin/clock@0.1.0
+  export type * as WeirPluginConfig010 from 'weir:plugin/config@0.1.0'; // import weir:plugin/config@0.1.0
+  export type * as WeirPluginLog010 from 'weir:plugin/log@0.1.0'; // import weir:plugin/log@0.1.0
+  export type * as WeirPluginMetrics010 from 'weir:plugin/metrics@0.1.0'; // import weir:plugin/metrics@0.1.0
+  export type * as WeirPluginServices010 from 'weir:plugin/services@0.1.0'; // import weir:plugin/services@0.1.0
+  export type * as WeirPluginState010 from 'weir:plugin/state@0.1.0'; // import weir:plugin/state@0.1.0
+  export type * as WeirPluginTypes010 from 'weir:plugin/types@0.1.0'; // import weir:plugin/types@0.1.0
+  export function configure(config: string): void;
+  export function call(method: string, payload: Uint8Array): Uint8Array;
+  export type Result<T, E> = { tag: 'ok', val: T } | { tag: 'err', val: E };
+}

@@ -1,0 +1,34 @@
+/// <reference path="./interfaces/weir-plugin-clock.d.ts" />
+/// <reference path="./interfaces/weir-plugin-config.d.ts" />
+/// <reference path="./interfaces/weir-plugin-log.d.ts" />
+/// <reference path="./interfaces/weir-plugin-metrics.d.ts" />
+/// <reference path="./interfaces/weir-plugin-services.d.ts" />
+/// <reference path="./interfaces/weir-plugin-state.d.ts" />
+/// <reference path="./interfaces/weir-plugin-types.d.ts" />
+declare module 'weir:plugin/source@0.1.0' {
+  export type Error = import('weir:plugin/types@0.1.0').Error;
+  export type Position = import('weir:plugin/types@0.1.0').Position;
+  export type PollResult = import('weir:plugin/types@0.1.0').PollResult;
+  export type * as WeirPluginClock010 from 'weir:plugin/clock@0.1.0'; // import weir:plugin/clock@0.1.0
+  export type * as WeirPluginConfig010 from 'weir:plugin/config@0.1.0'; // import weir:plugin/config@0.1.0
+  export type * as WeirPluginLog010 from 'weir:plugin/log@0.1.0'; // import weir:plugin/log@0.1.0
+  export type * as WeirPluginMetrics010 from 'weir:plugin/metrics@0.1.0'; // import weir:plugin/metrics@0.1.0
+  export type * as WeirPluginServices010 from 'weir:plugin/services@0.1.0'; // import weir:plugin/services@0.1.0
+  export type * as WeirPluginState010 from 'weir:plugin/state@0.1.0'; // import weir:plugin/state@0.1.0
+  export type * as WeirPluginTypes010 from 'weir:plugin/types@0.1.0'; // import weir:plugin/types@0.1.0
+  /**
+  * Called once; `resume-from` is the last acknowledged position, if any.
+  */
+  export function open(config: string, resumeFrom: Position | undefined): void;
+  /**
+  * Returns up to `max` records.
+  */
+  export function poll(max: number): PollResult;
+  /**
+  * Everything up to `position` is durably processed downstream.
+  */
+  export function ack(position: Position): void;
+  export function close(): void;
+  export type Option<T> = { tag: 'none' } | { tag: 'some', val: T };
+  export type Result<T, E> = { tag: 'ok', val: T } | { tag: 'err', val: E };
+}

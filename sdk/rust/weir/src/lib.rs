@@ -1,0 +1,176 @@
+//! Weir plugins in Rust: the `weir:plugin@0.1.0` contract (wit/plugin.wit) as
+//! plain Rust types and traits, with the canonical-ABI glue written by hand so
+//! that the crate has no dependencies (no wit-bindgen) and builds with rustc
+//! 1.63 as well as current stable, for `wasm32-unknown-unknown`.
+//!
+//! A processor is a type implementing [`Processor`] plus one macro call:
+//!
+//! ```ignore
+//! use weir::{export_processor, Error, Processor, Record};
+//!
+//! #[derive(Default)]
+//! struct Shout;
+//!
+//! impl Processor for Shout {
+//!     fn process(&mut self, batch: Vec<Record>) -> Result<Vec<Record>, Error> {
+//!         Ok(batch.into_iter().map(|mut r| { r.value.make_ascii_uppercase(); r }).collect())
+//!     }
+//! }
+//!
+//! export_processor!(Shout);
+//! ```
+//!
+//! `host build` compiles the crate and turns the core module into a component
+//! of the `processor` (or `service`) world. The host functions are in [`host`].
+
+pub mod abi;
+pub mod host;
+pub mod json;
+
+pub use json::{json_string_field, json_string_map};
+
+/// One record header. Names may repeat; order is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: Vec<u8>,
+}
+
+/// The unit of data flowing through a pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Partitioning key; `None` when the record has no key.
+    pub key: Option<Vec<u8>>,
+    pub value: Vec<u8>,
+    pub headers: Vec<Header>,
+    /// Event time in milliseconds since the Unix epoch.
+    pub event_time: Option<i64>,
+}
+
+impl Record {
+    /// The value as UTF-8 text (lossy).
+    pub fn value_text(&self) -> String {
+        String::from_utf8_lossy(&self.value).into_owned()
+    }
+
+    /// The first header named `name`.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.iter().find(|h| h.name == name).map(|h| h.value.as_slice())
+    }
+}
+
+/// Why a call failed, and whether retrying can help.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// Retrying the same input later may succeed.
+    Transient(String),
+    /// This input can never succeed; skip it or dead-letter it.
+    InvalidInput(String),
+    /// The plugin cannot go on; the instance is recreated.
+    Fatal(String),
+}
+
+/// A processor: configured once, then called with batches.
+pub trait Processor {
+    /// Called once with the node's `config` object as JSON text.
+    fn configure(&mut self, _config: &str) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Returns the records to pass downstream: zero, one or many per input record.
+    fn process(&mut self, batch: Vec<Record>) -> Result<Vec<Record>, Error>;
+}
+
+/// A service: called by processors through `call-service`.
+pub trait Service {
+    /// Called once with the node's `config` object as JSON text.
+    fn configure(&mut self, _config: &str) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Answers one call.
+    fn call(&mut self, method: &str, payload: Vec<u8>) -> Result<Vec<u8>, Error>;
+}
+
+/// Makes a type implementing [`Processor`] (and `Default`) the plugin's processor.
+#[macro_export]
+macro_rules! export_processor {
+    ($t:ty) => {
+        static mut WEIR_PLUGIN: Option<$t> = None;
+
+        fn weir_plugin() -> &'static mut $t {
+            unsafe { (*::std::ptr::addr_of_mut!(WEIR_PLUGIN)).get_or_insert_with(<$t as ::std::default::Default>::default) }
+        }
+
+        $crate::export_cabi_realloc!();
+
+        #[export_name = "configure"]
+        pub unsafe extern "C" fn weir_export_configure(ptr: *mut u8, len: usize) -> *mut u8 {
+            let config = $crate::abi::take_string(ptr, len);
+            $crate::abi::return_unit(<$t as $crate::Processor>::configure(weir_plugin(), &config))
+        }
+
+        #[export_name = "cabi_post_configure"]
+        pub unsafe extern "C" fn weir_post_configure(area: *mut u8) {
+            $crate::abi::free_unit_result(area)
+        }
+
+        #[export_name = "process"]
+        pub unsafe extern "C" fn weir_export_process(ptr: *mut u8, len: usize) -> *mut u8 {
+            let batch = $crate::abi::take_records(ptr, len);
+            $crate::abi::return_records(<$t as $crate::Processor>::process(weir_plugin(), batch))
+        }
+
+        #[export_name = "cabi_post_process"]
+        pub unsafe extern "C" fn weir_post_process(area: *mut u8) {
+            $crate::abi::free_records_result(area)
+        }
+    };
+}
+
+/// Makes a type implementing [`Service`] (and `Default`) the plugin's service.
+#[macro_export]
+macro_rules! export_service {
+    ($t:ty) => {
+        static mut WEIR_PLUGIN: Option<$t> = None;
+
+        fn weir_plugin() -> &'static mut $t {
+            unsafe { (*::std::ptr::addr_of_mut!(WEIR_PLUGIN)).get_or_insert_with(<$t as ::std::default::Default>::default) }
+        }
+
+        $crate::export_cabi_realloc!();
+
+        #[export_name = "configure"]
+        pub unsafe extern "C" fn weir_export_configure(ptr: *mut u8, len: usize) -> *mut u8 {
+            let config = $crate::abi::take_string(ptr, len);
+            $crate::abi::return_unit(<$t as $crate::Service>::configure(weir_plugin(), &config))
+        }
+
+        #[export_name = "cabi_post_configure"]
+        pub unsafe extern "C" fn weir_post_configure(area: *mut u8) {
+            $crate::abi::free_unit_result(area)
+        }
+
+        #[export_name = "call"]
+        pub unsafe extern "C" fn weir_export_call(method_ptr: *mut u8, method_len: usize, ptr: *mut u8, len: usize) -> *mut u8 {
+            let method = $crate::abi::take_string(method_ptr, method_len);
+            let payload = $crate::abi::take_bytes(ptr, len);
+            $crate::abi::return_bytes(<$t as $crate::Service>::call(weir_plugin(), &method, payload))
+        }
+
+        #[export_name = "cabi_post_call"]
+        pub unsafe extern "C" fn weir_post_call(area: *mut u8) {
+            $crate::abi::free_bytes_result(area)
+        }
+    };
+}
+
+/// Exports `cabi_realloc`, the allocator the host lowers arguments and results with.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! export_cabi_realloc {
+    () => {
+        #[no_mangle]
+        pub unsafe extern "C" fn cabi_realloc(old: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8 {
+            $crate::abi::realloc(old, old_size, align, new_size)
+        }
+    };
+}
