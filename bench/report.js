@@ -117,7 +117,8 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
   for (const r of limits) {
     const none = limits.find((x) => x.id === r.id && x.mode === 'none');
     const ratio = none ? `${fmt((100 * r.recordsPerSec.median) / none.recordsPerSec.median)}%` : '–';
-    const latency = none ? `+${fmt((r.callNs - none.callNs) / 1000, 1)} µs` : '–';
+    const delta = none ? (r.callNs - none.callNs) / 1000 : 0;
+    const latency = none ? `${delta < 0 ? '−' : '+'}${fmt(Math.abs(delta), 1)} µs` : '–';
     line(`| ${r.label} | ${r.mode} | ${rate(r.recordsPerSec.median)} [${rate(r.recordsPerSec.min)} – ${rate(r.recordsPerSec.max)}] | ${r.mode === 'none' ? '100%' : ratio} | ${fmt(r.callNs / 1000, 1)} | ${r.mode === 'none' ? '–' : latency} |`);
   }
   line();
@@ -142,7 +143,7 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
 export function limitsSummary(limits) {
   const share = (mode) => limits.filter((r) => r.mode === mode).map((r) => {
     const none = limits.find((x) => x.id === r.id && x.mode === 'none');
-    return { id: r.id, keep: r.recordsPerSec.median / none.recordsPerSec.median, addedUs: (r.callNs - none.callNs) / 1000 };
+    return { id: r.id, keep: r.recordsPerSec.median / none.recordsPerSec.median, addedUs: Math.max(0, (r.callNs - none.callNs) / 1000) };
   });
   const fuel = share('fuel');
   const worker = share('worker');

@@ -45,9 +45,11 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
 }
 
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string): Promise<Uint8Array> {
+  const witPath = manifest.wit ? await witWithWeirDeps(resolve(dir, manifest.wit)) : join(REPO_ROOT, 'wit');
+  if (manifest.jsEngine === 'spidermonkey') return buildWithSpiderMonkey(entry, manifest, witPath);
   const { componentize } = await import('componentize-qjs');
   const { component } = await componentize({
-    witPath: manifest.wit ? await witWithWeirDeps(resolve(dir, manifest.wit)) : join(REPO_ROOT, 'wit'),
+    witPath,
     world: manifest.kind,
     jsSource: await readFile(entry, 'utf8'),
     jsPath: entry,
@@ -57,6 +59,23 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
     stubWasi: manifest.wasi !== true,
     // The host calls plugins synchronously; no component-model async ABI.
     sync: true,
+  });
+  return component;
+}
+
+/** componentize-js: SpiderMonkey inside the component. */
+async function buildWithSpiderMonkey(entry: string, manifest: PluginManifest, witPath: string): Promise<Uint8Array> {
+  // componentize-js reads the WIT through preview2-shim's file system, which has no preopens by default.
+  const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
+  // (The package's types describe the browser build; in Node this takes host paths.)
+  (_setPreopens as unknown as (preopens: Record<string, string>) => void)({ '/': '/' });
+  const { componentize } = await import('@bytecodealliance/componentize-js');
+  const { component } = await componentize({
+    sourcePath: entry,
+    witPath,
+    worldName: manifest.kind,
+    // No WASI unless asked for: leave out every feature that imports it.
+    disableFeatures: manifest.wasi === true ? [] : ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
   });
   return component;
 }

@@ -24,6 +24,12 @@ export interface PluginManifest {
   /** JS only: keep WASI imports instead of stubbing them; the node must then grant what the plugin uses. */
   wasi?: boolean;
   /**
+   * JS only: `quickjs` (default: componentize-qjs, ~1.6 MB components) or
+   * `spidermonkey` (componentize-js, ~12 MB, with TextEncoder and a JIT-less
+   * SpiderMonkey; the source must be one module importing only `weir:plugin/*`).
+   */
+  jsEngine?: 'quickjs' | 'spidermonkey';
+  /**
    * JS only: a WIT folder of the plugin's own (relative to the plugin folder) whose
    * world is named by `kind`; the build adds Weir's package under `deps/`.
    */
@@ -48,6 +54,7 @@ export async function readPluginManifest(dir: string): Promise<PluginManifest> {
   if (typeof raw.lang !== 'string' || !LANGS.includes(raw.lang)) problems.push(`"lang" must be one of ${LANGS.join(', ')}`);
   if (typeof raw.entry !== 'string') problems.push('"entry" must be the entry source file, relative to the folder');
   if (raw.wasi !== undefined && typeof raw.wasi !== 'boolean') problems.push('"wasi" must be true or false');
+  if (raw.jsEngine !== undefined && raw.jsEngine !== 'quickjs' && raw.jsEngine !== 'spidermonkey') problems.push('"jsEngine" must be "quickjs" or "spidermonkey"');
   if (raw.wit !== undefined && typeof raw.wit !== 'string') problems.push('"wit" must be a folder relative to the plugin folder');
   if (problems.length > 0) throw new WeirError('WEIR_CONFIG_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
   return raw as unknown as PluginManifest;

@@ -1,4 +1,5 @@
 /** `host new KIND NAME --lang LANG`: scaffold a plugin folder. */
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CliIo } from './cli-io.js';
@@ -16,9 +17,10 @@ Creates a plugin folder NAME (in --dir) from the SDK's template: plugin.json,
 the source, a README, and a sample input with its expected output. It builds
 and passes its sample as it is:
 
-  host new processor my-filter --lang js
-  host build my-filter
-  host test my-filter --input my-filter/sample/input.jsonl --expect my-filter/sample/expected.jsonl
+  host new processor my-filter --lang js        # -> plugins/my-filter/
+  host build plugins/my-filter                  # -> plugins/my-filter.wasm
+  host test plugins/my-filter --input plugins/my-filter/sample/input.jsonl \
+    --expect plugins/my-filter/sample/expected.jsonl
 
 Languages: js (any kind; a component through componentize-qjs), as
 (AssemblyScript; processors only, a core module) and rust (processors and
@@ -26,7 +28,8 @@ services; a component, built with rustc for wasm32-unknown-unknown).
 
 Options:
   --lang LANG        js, as or rust (required)
-  --dir DIR          where the folder goes (default: the current folder)
+  --dir DIR          where the folder goes (default: ./plugins when there is
+                     one, else the current folder)
   -h, --help         show this help
 
 Exit codes: 0 created, 3 usage error (unknown kind or language, bad name,
@@ -50,7 +53,8 @@ export async function newCommand(args: string[], io: CliIo): Promise<number> {
   const [kind, name] = positionals;
   if (positionals.length !== 2 || !KINDS.includes(kind!)) throw new WeirError('WEIR_USAGE', 'usage: host new <processor|source|sink|service> NAME --lang <js|as|rust>');
   if (values.lang === undefined) throw new WeirError('WEIR_USAGE', '--lang is required: js, as or rust');
-  const dir = join(resolve(io.cwd, values.dir ?? '.'), name!);
+  const parent = values.dir ?? (existsSync(join(io.cwd, 'plugins')) ? 'plugins' : '.');
+  const dir = join(resolve(io.cwd, parent), name!);
   const files = await scaffoldPlugin({ kind: kind as PluginKind, name: name!, lang: values.lang as PluginLanguage, dir });
   const folder = relative(io.cwd, dir) || '.';
   println(io.stdout, `created ${folder}/ (${files.join(', ')})`);

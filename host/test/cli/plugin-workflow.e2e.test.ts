@@ -2,7 +2,7 @@
 // the real command as a subprocess, in a folder outside the repository.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -64,6 +64,31 @@ describe('host new -> host build -> host test', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split('\n')).toEqual(readFileSync(join(work, 'shout/sample/expected.jsonl'), 'utf8').trim().split('\n'));
     expect(run.stderr).toContain('plugin info: shout configured');
+  });
+
+  it('puts new plugins in ./plugins when there is one, and builds them next to their folder', () => {
+    const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
+    mkdirSync(join(work, 'plugins'));
+    expect(host(['new', 'processor', 'tidy', '--lang', 'as'], work).stdout).toContain('created plugins/tidy/');
+    expect(host(['build', 'plugins/tidy'], work).stdout).toContain('built plugins/tidy.wasm');
+  });
+
+  it('builds a JavaScript plugin with SpiderMonkey (componentize-js) when plugin.json asks for it', () => {
+    const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
+    mkdirSync(join(work, 'sm'));
+    writeFileSync(join(work, 'sm/plugin.json'), JSON.stringify({ name: 'sm', kind: 'processor', lang: 'js', entry: 'index.js', jsEngine: 'spidermonkey' }));
+    writeFileSync(join(work, 'sm/index.js'), [
+      'export function configure(config) {}',
+      'export function process(batch) {',
+      '  return batch.map((r) => ({ ...r, value: new TextEncoder().encode(new TextDecoder().decode(r.value).toUpperCase()) }));',
+      '}',
+    ].join('\n'));
+    writeFileSync(join(work, 'in.jsonl'), '{"value":"héllo"}\n');
+    writeFileSync(join(work, 'expected.jsonl'), '{"value":"HÉLLO"}\n');
+    const built = host(['build', 'sm'], work);
+    expect(built.stderr).toBe('');
+    expect(built.stdout).toMatch(/built sm\.wasm \(processor, js, \d{4,} KiB/);
+    expect(host(['test', 'sm.wasm', '--input', 'in.jsonl', '--expect', 'expected.jsonl'], work).stdout).toContain('ok: 1 records match');
   });
 
   it('refuses what it cannot do, saying why', () => {

@@ -96,3 +96,17 @@ describe('conformance: the JavaScript, AssemblyScript and Rust versions of each 
     }
   });
 });
+
+describe('committed builds of the Rust examples', () => {
+  it('match their sources (refresh with node scripts/build-plugins.js --update-prebuilt)', async () => {
+    // `npm test` builds plugins/<name>.wasm from source first (CI installs rustc), so the
+    // committed copy beside each Rust source, used where rustc is missing, must equal it.
+    const rust = (await readdir(plugins)).filter((name) => name.endsWith('-rust')).sort();
+    expect(rust.length).toBeGreaterThanOrEqual(5);
+    for (const name of rust) {
+      const built = await readFile(join(plugins, `${name}.wasm`));
+      const committed = await readFile(join(plugins, name, `${name}.wasm`));
+      expect(Buffer.compare(built, committed), `${name}: plugins/${name}/${name}.wasm is stale`).toBe(0);
+    }
+  });
+});

@@ -94,24 +94,7 @@ pub trait Service {
 #[macro_export]
 macro_rules! export_processor {
     ($t:ty) => {
-        static mut WEIR_PLUGIN: Option<$t> = None;
-
-        fn weir_plugin() -> &'static mut $t {
-            unsafe { (*::std::ptr::addr_of_mut!(WEIR_PLUGIN)).get_or_insert_with(<$t as ::std::default::Default>::default) }
-        }
-
-        $crate::export_cabi_realloc!();
-
-        #[export_name = "configure"]
-        pub unsafe extern "C" fn weir_export_configure(ptr: *mut u8, len: usize) -> *mut u8 {
-            let config = $crate::abi::take_string(ptr, len);
-            $crate::abi::return_unit(<$t as $crate::Processor>::configure(weir_plugin(), &config))
-        }
-
-        #[export_name = "cabi_post_configure"]
-        pub unsafe extern "C" fn weir_post_configure(area: *mut u8) {
-            $crate::abi::free_unit_result(area)
-        }
+        $crate::export_plugin_state!($t, $crate::Processor);
 
         #[export_name = "process"]
         pub unsafe extern "C" fn weir_export_process(ptr: *mut u8, len: usize) -> *mut u8 {
@@ -130,24 +113,7 @@ macro_rules! export_processor {
 #[macro_export]
 macro_rules! export_service {
     ($t:ty) => {
-        static mut WEIR_PLUGIN: Option<$t> = None;
-
-        fn weir_plugin() -> &'static mut $t {
-            unsafe { (*::std::ptr::addr_of_mut!(WEIR_PLUGIN)).get_or_insert_with(<$t as ::std::default::Default>::default) }
-        }
-
-        $crate::export_cabi_realloc!();
-
-        #[export_name = "configure"]
-        pub unsafe extern "C" fn weir_export_configure(ptr: *mut u8, len: usize) -> *mut u8 {
-            let config = $crate::abi::take_string(ptr, len);
-            $crate::abi::return_unit(<$t as $crate::Service>::configure(weir_plugin(), &config))
-        }
-
-        #[export_name = "cabi_post_configure"]
-        pub unsafe extern "C" fn weir_post_configure(area: *mut u8) {
-            $crate::abi::free_unit_result(area)
-        }
+        $crate::export_plugin_state!($t, $crate::Service);
 
         #[export_name = "call"]
         pub unsafe extern "C" fn weir_export_call(method_ptr: *mut u8, method_len: usize, ptr: *mut u8, len: usize) -> *mut u8 {
@@ -159,6 +125,32 @@ macro_rules! export_service {
         #[export_name = "cabi_post_call"]
         pub unsafe extern "C" fn weir_post_call(area: *mut u8) {
             $crate::abi::free_bytes_result(area)
+        }
+    };
+}
+
+/// The plugin instance, `configure` and `cabi_realloc`: what every world's exports share.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! export_plugin_state {
+    ($t:ty, $world:path) => {
+        static mut WEIR_PLUGIN: Option<$t> = None;
+
+        fn weir_plugin() -> &'static mut $t {
+            unsafe { (*::std::ptr::addr_of_mut!(WEIR_PLUGIN)).get_or_insert_with(<$t as ::std::default::Default>::default) }
+        }
+
+        $crate::export_cabi_realloc!();
+
+        #[export_name = "configure"]
+        pub unsafe extern "C" fn weir_export_configure(ptr: *mut u8, len: usize) -> *mut u8 {
+            let config = $crate::abi::take_string(ptr, len);
+            $crate::abi::return_unit(<$t as $world>::configure(weir_plugin(), &config))
+        }
+
+        #[export_name = "cabi_post_configure"]
+        pub unsafe extern "C" fn weir_post_configure(area: *mut u8) {
+            $crate::abi::free_unit_result(area)
         }
     };
 }
