@@ -95,7 +95,7 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
   const nodes = rawNodes(raw);
   problems.push(...graphProblems(nodes));
   problems.push(...connectorProblems(nodes, options.connectors, ajv));
-  problems.push(...limitProblems(raw));
+  problems.push(...settingProblems(raw));
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
 
   const pipeline = raw as RawPipeline;
@@ -136,13 +136,16 @@ function resolveLimits(kind: PluginKind, defaults: RawLimits = {}, node: RawLimi
   return { ...DEFAULT_LIMITS, ...defaults, ...node, cpu: { ...DEFAULT_LIMITS.cpu, ...inherited, ...node.cpu } };
 }
 
-/** Limits that cannot take effect as written. */
-function limitProblems(raw: unknown): Problem[] {
+/** Settings that cannot take effect as written: limits, parallelism. */
+function settingProblems(raw: unknown): Problem[] {
   const pipeline = (typeof raw === 'object' && raw !== null ? raw : {}) as { defaults?: { limits?: RawLimits }; nodes?: unknown };
   const defaultMode = pipeline.defaults?.limits?.cpu?.mode;
   const problems: Problem[] = [];
   (Array.isArray(pipeline.nodes) ? pipeline.nodes : []).forEach((n: unknown, index) => {
-    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits };
+    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown };
+    if (typeof node.parallelism === 'number' && node.parallelism > 1 && node.kind !== 'processor') {
+      problems.push({ pointer: `/nodes/${index}/parallelism`, message: `parallelism applies to processor nodes only (this node is a ${String(node.kind)})`, hint: 'remove "parallelism", or set it to 1' });
+    }
     const limits = node.limits;
     if (!limits || typeof limits !== 'object') return;
     const at = `/nodes/${index}/limits`;

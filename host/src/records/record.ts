@@ -42,12 +42,16 @@ export function textRecord(
   };
 }
 
+/** Payload bytes of one record (key + value + headers). */
+export function recordBytes(record: StreamRecord): number {
+  let total = record.value.byteLength + (record.key?.byteLength ?? 0);
+  for (const h of record.headers) total += h.name.length + h.value.byteLength;
+  return total;
+}
+
 /** Total payload bytes of a batch (key + value + headers), used for limits and metrics. */
 export function batchBytes(batch: readonly StreamRecord[]): number {
   let total = 0;
-  for (const r of batch) {
-    total += r.value.byteLength + (r.key?.byteLength ?? 0);
-    for (const h of r.headers) total += h.name.length + h.value.byteLength;
-  }
+  for (const r of batch) total += recordBytes(r);
   return total;
 }

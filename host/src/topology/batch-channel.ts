@@ -62,6 +62,36 @@ export class BatchChannel {
     }
   }
 
+  /** The next batch if one is queued now, without waiting; `undefined` otherwise. */
+  tryPull(): StreamRecord[] | undefined {
+    if (this.#cancelled) return undefined;
+    const batch = this.#queue.shift();
+    if (batch) this.#wakeProducers.shift()?.();
+    return batch;
+  }
+
+  /**
+   * The next batch, waiting at most `ms`: `'timeout'` when none came in time,
+   * `undefined` when the channel has ended.
+   */
+  async pullWithin(ms: number): Promise<StreamRecord[] | 'timeout' | undefined> {
+    const queued = this.tryPull();
+    if (queued || this.#cancelled || this.#openProducers === 0) return queued;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        if (this.#wakeConsumer === wake) this.#wakeConsumer = undefined;
+        resolve('timeout');
+      }, ms);
+    });
+    let wake: (() => void) | undefined;
+    const woken = new Promise<void>((resolve) => (wake = this.#wakeConsumer = resolve));
+    const outcome = await Promise.race([woken, timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') return 'timeout';
+    return this.tryPull() ?? (this.#openProducers === 0 || this.#cancelled ? undefined : 'timeout');
+  }
+
   /** One producer is done. */
   closeProducer(): void {
     this.#openProducers--;

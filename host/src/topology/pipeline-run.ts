@@ -19,11 +19,13 @@ import type { ConnectorRegistry, Sink, Source } from '../connectors/connector.js
 import type { PluginModule } from '../engine/engine.js';
 import { createHostContext } from '../linker/host-context.js';
 import type { HostContext, PluginMetrics } from '../linker/host-context.js';
-import { MemoryKeyedState } from '../state/keyed-state.js';
+import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
 import type { KeyedState } from '../state/keyed-state.js';
 import type { ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
 import type { StreamRecord } from '../records/record.js';
 import { BatchChannel } from './batch-channel.js';
+import { BatchFormer } from './batch-former.js';
+import { Partitioner } from './partitioner.js';
 import { downstreamOf } from '../graph/dag.js';
 import { pluginSink, pluginSource } from './plugin-adapters.js';
 import { totalsOf } from './run-summary.js';
@@ -57,6 +59,8 @@ export class PipelineRun {
   readonly #deps: RunDependencies;
   readonly #stats = new Map<string, NodeStats>();
   readonly #channels = new Map<string, BatchChannel>();
+  /** The inputs of each instance of parallel processors (cancelled with the rest on failure). */
+  readonly #laneChannels: BatchChannel[] = [];
   readonly #readers: Map<string, string[]>;
   readonly #services = new Map<string, ServiceInstance>();
   readonly #restarting = new Map<string, Promise<void>>();
@@ -136,14 +140,20 @@ export class PipelineRun {
         in: 0, out: 0, errors: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
       });
       if (module) this.#resources.set(node.id, new NodeResources(node.limits));
+    }
+    // Every instance of a node is a producer of each channel it feeds.
+    const lanes = (id: string): number => {
+      const upstream = nodes.find((n) => n.id === id)!;
+      return upstream.kind === 'processor' && upstream.implementation.type === 'plugin' ? upstream.parallelism : 1;
+    };
+    for (const node of nodes) {
       if (node.kind === 'processor' || node.kind === 'sink') {
-        this.#channels.set(node.id, new BatchChannel(CHANNEL_CAPACITY, node.inputs.length));
+        this.#channels.set(node.id, new BatchChannel(CHANNEL_CAPACITY, node.inputs.reduce((n, id) => n + lanes(id), 0)));
       }
     }
     for (const node of nodes) {
-      if (node.onError.policy === 'dead-letter' && node.onError.deadLetter) this.#channels.get(node.onError.deadLetter)?.addProducer();
-      if (node.implementation.type === 'plugin' && node.parallelism > 1) {
-        this.#deps.logger.warn({ node: node.id, parallelism: node.parallelism }, 'parallelism > 1 is accepted but not yet applied: the node runs one instance');
+      if (node.onError.policy === 'dead-letter' && node.onError.deadLetter) {
+        for (let i = 0; i < lanes(node.id); i++) this.#channels.get(node.onError.deadLetter)?.addProducer();
       }
     }
     // Services first: processors may call them as soon as they are configured.
@@ -190,12 +200,17 @@ export class PipelineRun {
       ? new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${error.message}`, { ...error.details, node: node.id, cause: error.code }, { cause: error })
       : new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${messageOf(error)}`, { node: node.id }, { cause: error });
     this.#deps.logger.error({ node: node.id, err: this.#failure.toJSON() }, 'pipeline failed');
-    for (const channel of this.#channels.values()) channel.cancel();
+    for (const channel of [...this.#channels.values(), ...this.#laneChannels]) channel.cancel();
   }
 
-  #hostContext(node: NodeConfig, plugin: string): HostContext {
+  /** The node's keyed state (one per node, shared by its instances). */
+  #nodeState(node: NodeConfig): KeyedState {
     let state = this.#states.get(node.id);
     if (!state) this.#states.set(node.id, (state = new MemoryKeyedState()));
+    return state;
+  }
+
+  #hostContext(node: NodeConfig, plugin: string, state: KeyedState = this.#nodeState(node)): HostContext {
     let metrics = this.#metrics.get(node.id);
     if (!metrics) this.#metrics.set(node.id, (metrics = { counters: new Map(), gauges: new Map() }));
     return createHostContext({
@@ -244,11 +259,11 @@ export class PipelineRun {
     this.#restarting.set(id, restart);
   }
 
-  async #instantiate(node: NodeConfig): Promise<ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance> {
+  async #instantiate(node: NodeConfig, state?: KeyedState): Promise<ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance> {
     if (node.implementation.type !== 'plugin') throw new Error(`node ${node.id} is not a plugin node`);
     const module = this.#deps.modules.get(node.id);
     if (!module) throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin of node "${node.id}" was not loaded`, { node: node.id });
-    const instance = await module.instantiate(node.kind, this.#hostContext(node, node.implementation.file), instanceLimits(node.limits));
+    const instance = await module.instantiate(node.kind, this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
     this.#resources.get(node.id)!.track(instance);
     return instance;
   }
@@ -293,15 +308,48 @@ export class PipelineRun {
     };
   }
 
+  /**
+   * A processor node: `parallelism` lanes, each one plugin instance with its
+   * own bounded input. With more than one lane, a dispatcher splits each
+   * input batch among them (see Partitioner); every lane emits downstream
+   * on its own, so per-key order holds under `partition: key`.
+   */
   async #processorTask(node: NodeConfig): Promise<() => Promise<void>> {
+    const lanes = node.implementation.type === 'plugin' ? node.parallelism : 1;
+    const input = this.#channels.get(node.id)!;
+    const laneInputs = lanes === 1 ? [input] : Array.from({ length: lanes }, () => new BatchChannel(CHANNEL_CAPACITY, 1));
+    if (lanes > 1) this.#laneChannels.push(...laneInputs);
+    const laneTasks: Array<() => Promise<void>> = [];
+    for (const laneInput of laneInputs) laneTasks.push(await this.#processorLane(node, laneInput));
+    if (lanes === 1) return laneTasks[0]!;
+    const dispatch = async (): Promise<void> => {
+      const partitioner = new Partitioner(node.partition, lanes);
+      try {
+        for (let batch = await input.pull(); batch; batch = await input.pull()) {
+          const parts = partitioner.split(batch);
+          for (let i = 0; i < lanes; i++) if (parts[i]!.length > 0) await laneInputs[i]!.push(parts[i]!);
+        }
+      } finally {
+        for (const laneInput of laneInputs) laneInput.closeProducer();
+      }
+    };
+    return async () => {
+      await Promise.all([dispatch(), ...laneTasks.map((task) => task())]);
+    };
+  }
+
+  /** One instance of a processor node, fed by `input`, under the node's `onError` policy. */
+  async #processorLane(node: NodeConfig, input: BatchChannel): Promise<() => Promise<void>> {
+    // State writes of a call count only if the call succeeds.
+    const state = new StagedKeyedState(this.#nodeState(node));
     const create = async (): Promise<ProcessorInstance> => {
-      const instance = (await this.#instantiate(node)) as ProcessorInstance;
+      const instance = (await this.#instantiate(node, state)) as ProcessorInstance;
       await instance.configure(JSON.stringify(node.config));
+      state.commit();
       return instance;
     };
     let instance = await create();
     this.#cleanups.push(() => instance.close());
-    const input = this.#channels.get(node.id)!;
     const outputs = this.#downstream(node);
     const deadLetter = node.onError.deadLetter ? this.#channels.get(node.onError.deadLetter) : undefined;
     const stats = this.#stats.get(node.id)!;
@@ -321,9 +369,11 @@ export class PipelineRun {
       for (let attempt = 1; ; attempt++) {
         try {
           const output = await instance.process(batch);
+          state.commit();
           stats.dropped += Math.max(0, batch.length - output.length);
           return output;
         } catch (error) {
+          state.rollback();
           resources.recordFailure(error);
           if (POISONING_CODES.some((code) => hasCode(error, code)) || (error as WeirError).details?.kind === 'fatal') {
             instance.close();
@@ -359,8 +409,9 @@ export class PipelineRun {
     };
 
     return async () => {
+      const batches = new BatchFormer(input, node.batch);
       try {
-        for (let batch = await input.pull(); batch; batch = await input.pull()) {
+        for (let batch = await batches.next(); batch; batch = await batches.next()) {
           stats.in += batch.length;
           const output = await runBatch(batch);
           stats.out += output.length;

@@ -78,7 +78,8 @@ async function misbehave(lang: string, mode: string, limits: Record<string, unkn
     name: `misbehave-${mode}`,
     nodes: [
       { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 8 } },
-      { id: 'bad', kind: 'processor', plugin: `misbehave-${lang}.wasm`, inputs: ['in'], config: { mode, trigger: 'x' }, limits: { ...LIMITS, ...limits }, onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
+      // Batches of 8 at the plugin too (nodes coalesce queued batches up to batch.maxRecords).
+      { id: 'bad', kind: 'processor', plugin: `misbehave-${lang}.wasm`, inputs: ['in'], config: { mode, trigger: 'x' }, batch: { maxRecords: 8 }, limits: { ...LIMITS, ...limits }, onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
       { id: 'good', kind: 'processor', plugin: `misbehave-${lang}.wasm`, inputs: ['in'], config: { mode: 'none' }, limits: LIMITS },
       { id: 'badOut', kind: 'sink', connector: 'file', inputs: ['bad'], config: { path: 'bad-out.jsonl' } },
       { id: 'goodOut', kind: 'sink', connector: 'file', inputs: ['good'], config: { path: 'good-out.jsonl' } },

@@ -177,7 +177,7 @@ describe('PipelineRun', () => {
         nodes: [
           { id: 'echo', kind: 'service', plugin: 'echo-service-js.wasm' },
           { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
-          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], batch: { maxRecords: 1 }, onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
           { id: 'out', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'out.jsonl' } },
           { id: 'dlq', kind: 'sink', connector: 'file', config: { path: 'dlq.jsonl' } },
         ],

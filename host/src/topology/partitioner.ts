@@ -1,0 +1,48 @@
+/**
+ * Splits a batch among the N instances of a node (`partition` in
+ * pipeline.json):
+ * - `key`: by a hash of the record key, so every record of a key goes to the
+ *   same instance, in order; records without a key are spread round-robin.
+ * - `round-robin`: whole batches in turn (no order across instances).
+ * - `broadcast`: every instance gets every record.
+ */
+import type { StreamRecord } from '../records/record.js';
+
+/** How a node's input is spread over its instances. */
+export type PartitionMode = 'round-robin' | 'key' | 'broadcast';
+
+/** The instance index of a key: FNV-1a (32-bit) of its bytes, modulo `lanes`. */
+export function keyLane(key: Uint8Array, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key[i]!, 0x01000193);
+  return (hash >>> 0) % lanes;
+}
+
+/** Splits batches for one node; keeps the round-robin position between calls. */
+export class Partitioner {
+  readonly #mode: PartitionMode;
+  readonly #lanes: number;
+  #next = 0;
+
+  constructor(mode: PartitionMode, lanes: number) {
+    this.#mode = mode;
+    this.#lanes = lanes;
+  }
+
+  /** One sub-batch per instance (possibly empty), each in input order. */
+  split(batch: StreamRecord[]): StreamRecord[][] {
+    const lanes = this.#lanes;
+    if (this.#mode === 'broadcast') return Array.from({ length: lanes }, () => batch);
+    const out: StreamRecord[][] = Array.from({ length: lanes }, () => []);
+    if (this.#mode === 'round-robin') {
+      out[this.#next]!.push(...batch);
+      this.#next = (this.#next + 1) % lanes;
+      return out;
+    }
+    for (const record of batch) {
+      const lane = record.key ? keyLane(record.key, lanes) : (this.#next = (this.#next + 1) % lanes);
+      out[lane]!.push(record);
+    }
+    return out;
+  }
+}
