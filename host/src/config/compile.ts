@@ -13,7 +13,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from './pipeline.schema.json' with { type: 'json' };
 import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
 import type { NodeConfig, PipelineConfig, Problem } from './pipeline-config.js';
-import { findCycle } from '../graph/dag.js';
+import { findCycle, parseInput } from '../graph/dag.js';
 import { DEFAULT_LIMITS } from '../sandbox/limits.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
@@ -256,10 +256,13 @@ function graphProblems(nodes: LooseNode[]): Problem[] {
       problems.push({ pointer: at, message: `${node.kind} "${node.id}" has no inputs, so it would never receive a record`, hint: `add "inputs": ["<id of an upstream node>"] (known ids: ${known.join(', ')})` });
     }
     node.inputs.forEach((input, k) => {
-      const upstream = firstById.get(input);
+      const { node: upstreamId, output } = parseInput(input);
+      const upstream = firstById.get(upstreamId);
       const pointer = `${at}/inputs/${k}`;
       if (!upstream) {
         problems.push({ pointer, message: `unknown input "${input}"`, hint: `known node ids: ${known.join(', ')}` });
+      } else if (input.includes('.') && !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(output)) {
+        problems.push({ pointer, message: `"${input}" names an invalid output "${output}"`, hint: 'write "node" for the default output or "node.output", the output name a letter then letters, digits, _ or -' });
       } else if (upstream.kind === 'sink') {
         problems.push({ pointer, message: `"${input}" is a sink, and a sink has no outputs`, hint: `read from the node that feeds "${input}" instead` });
       } else if (upstream.kind === 'service') {

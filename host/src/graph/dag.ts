@@ -3,10 +3,22 @@
  * No I/O and no knowledge of plugins; `config/` and `topology/` build on it.
  */
 
-/** A node as the graph sees it: an id and the ids it reads from. */
+/** A node as the graph sees it: an id and what it reads from (`"id"` or `"id.output"`). */
 export interface GraphNode {
   id: string;
   inputs: readonly string[];
+}
+
+/** One input of a node: the upstream node and which of its outputs (`""`: the default one). */
+export interface InputRef {
+  node: string;
+  output: string;
+}
+
+/** `"validate.invalid"` -> `{node: "validate", output: "invalid"}`; `"validate"` -> output `""`. */
+export function parseInput(input: string): InputRef {
+  const dot = input.indexOf('.');
+  return dot < 0 ? { node: input, output: '' } : { node: input.slice(0, dot), output: input.slice(dot + 1) };
 }
 
 /**
@@ -23,7 +35,7 @@ export function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
     if (mark === 'visiting') return [...path.slice(path.indexOf(id)), id];
     colour.set(id, 'visiting');
     path.push(id);
-    for (const input of byId.get(id)?.inputs ?? []) {
+    for (const { node: input } of (byId.get(id)?.inputs ?? []).map(parseInput)) {
       if (!byId.has(input)) continue;
       const cycle = visit(input);
       if (cycle) return cycle;
@@ -39,9 +51,20 @@ export function findCycle(nodes: readonly GraphNode[]): string[] | undefined {
   return undefined;
 }
 
-/** For each id, the ids of the nodes that read from it, in declaration order. */
-export function downstreamOf(nodes: readonly GraphNode[]): Map<string, string[]> {
-  const out = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
-  for (const node of nodes) for (const input of node.inputs) out.get(input)?.push(node.id);
+/** One edge out of a node: which output, read by which node. */
+export interface Route {
+  output: string;
+  reader: string;
+}
+
+/** For each id, the edges out of it, in declaration order (a node reading two outputs of one node has two). */
+export function downstreamOf(nodes: readonly GraphNode[]): Map<string, Route[]> {
+  const out = new Map<string, Route[]>(nodes.map((n) => [n.id, []]));
+  for (const node of nodes) {
+    for (const input of node.inputs) {
+      const { node: upstream, output } = parseInput(input);
+      out.get(upstream)?.push({ output, reader: node.id });
+    }
+  }
   return out;
 }

@@ -26,7 +26,9 @@ import type { StreamRecord } from '../records/record.js';
 import { BatchChannel } from './batch-channel.js';
 import { BatchFormer } from './batch-former.js';
 import { Partitioner } from './partitioner.js';
-import { downstreamOf } from '../graph/dag.js';
+import { downstreamOf, parseInput } from '../graph/dag.js';
+import type { Route } from '../graph/dag.js';
+import { NodeOutputs } from './node-outputs.js';
 import { pluginSink, pluginSource } from './plugin-adapters.js';
 import { totalsOf } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
@@ -61,7 +63,7 @@ export class PipelineRun {
   readonly #channels = new Map<string, BatchChannel>();
   /** The inputs of each instance of parallel processors (cancelled with the rest on failure). */
   readonly #laneChannels: BatchChannel[] = [];
-  readonly #readers: Map<string, string[]>;
+  readonly #readers: Map<string, Route[]>;
   readonly #services = new Map<string, ServiceInstance>();
   readonly #restarting = new Map<string, Promise<void>>();
   readonly #states = new Map<string, KeyedState>();
@@ -148,7 +150,7 @@ export class PipelineRun {
     };
     for (const node of nodes) {
       if (node.kind === 'processor' || node.kind === 'sink') {
-        this.#channels.set(node.id, new BatchChannel(CHANNEL_CAPACITY, node.inputs.reduce((n, id) => n + lanes(id), 0)));
+        this.#channels.set(node.id, new BatchChannel(CHANNEL_CAPACITY, node.inputs.reduce((n, input) => n + lanes(parseInput(input).node), 0)));
       }
     }
     for (const node of nodes) {
@@ -268,13 +270,16 @@ export class PipelineRun {
     return instance;
   }
 
-  #downstream(node: NodeConfig): BatchChannel[] {
-    return (this.#readers.get(node.id) ?? []).map((id) => this.#channels.get(id)!);
+  /** The outputs of one instance of `node`. */
+  #downstream(node: NodeConfig): NodeOutputs {
+    return new NodeOutputs((this.#readers.get(node.id) ?? []).map(({ output, reader }) => ({ output, channel: this.#channels.get(reader)! })));
   }
 
-  async #emit(outputs: BatchChannel[], batch: StreamRecord[]): Promise<void> {
-    if (batch.length === 0) return;
-    for (const channel of outputs) await channel.push(batch);
+  /** Emits `batch` and counts it: delivered records as `out`, records for an output nobody reads as `dropped`. */
+  async #emit(outputs: NodeOutputs, batch: StreamRecord[], stats: NodeStats): Promise<void> {
+    const { delivered, unrouted } = await outputs.emit(batch);
+    stats.out += delivered;
+    stats.dropped += unrouted;
   }
 
   async #sourceTask(node: NodeConfig): Promise<() => Promise<void>> {
@@ -292,8 +297,7 @@ export class PipelineRun {
       try {
         while (this.#state === 'running' && !this.#failure) {
           const { records, done } = await source.poll(node.batch.maxRecords);
-          stats.out += records.length;
-          await this.#emit(outputs, records);
+          await this.#emit(outputs, records, stats);
           if (done) break;
           // Plugin calls are synchronous and channels resolve as microtasks, so a busy
           // pipeline would never reach the event loop: give timers and signals a turn.
@@ -303,7 +307,7 @@ export class PipelineRun {
         this.#fail(error, node);
       } finally {
         await source.close().catch((error: unknown) => this.#deps.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
-        for (const channel of outputs) channel.closeProducer();
+        outputs.close();
       }
     };
   }
@@ -414,13 +418,12 @@ export class PipelineRun {
         for (let batch = await batches.next(); batch; batch = await batches.next()) {
           stats.in += batch.length;
           const output = await runBatch(batch);
-          stats.out += output.length;
-          await this.#emit(outputs, output);
+          await this.#emit(outputs, output, stats);
         }
       } catch (error) {
         this.#fail(error, node);
       } finally {
-        for (const channel of outputs) channel.closeProducer();
+        outputs.close();
         deadLetter?.closeProducer();
       }
     };

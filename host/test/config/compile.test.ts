@@ -34,6 +34,29 @@ describe('compilePipeline', () => {
     expect(Object.isFrozen(up.config)).toBe(true);
   });
 
+  it('checks named outputs, parallelism and limits that cannot take effect', () => {
+    const result = compilePipeline({
+      name: 'settings',
+      nodes: [
+        { id: 'gen', kind: 'source', connector: 'generator', parallelism: 2 },
+        { id: 'v', kind: 'processor', plugin: 'v.wasm', inputs: ['gen'], limits: { timeoutMs: 5 } },
+        { id: 'w', kind: 'processor', plugin: 'w.wasm', inputs: ['gen'], limits: { cpu: { mode: 'worker' }, fuel: 10 } },
+        { id: 'ok', kind: 'sink', connector: 'null', inputs: ['v.invalid', 'w'] },
+        { id: 'bad', kind: 'sink', connector: 'null', inputs: ['v.no way', 'nope.invalid'], limits: { cpu: { mode: 'worker' } } },
+      ],
+    }, { file: '/p.json', connectors: builtinConnectors() });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems.map((p) => `${p.pointer}: ${p.message}`);
+    expect(problems.sort()).toEqual([
+      '/nodes/0/parallelism: parallelism applies to processor nodes only (this node is a source)',
+      '/nodes/1/limits/timeoutMs: timeoutMs is enforced in cpu mode "worker" only; this node runs in mode "fuel"',
+      '/nodes/2/limits/fuel: fuel is metered in cpu mode "fuel" only; this node runs in mode "worker"',
+      '/nodes/4/inputs/0: "v.no way" names an invalid output "no way"',
+      '/nodes/4/inputs/1: unknown input "nope.invalid"',
+      '/nodes/4/limits/cpu/mode: cpu mode "worker" is available for processor nodes only (this node is a sink)',
+    ]);
+  });
+
   it('does not mutate the caller\'s object', () => {
     const input = structuredClone(valid);
     const result = compilePipeline(input, { file: '/p.json', connectors: builtinConnectors() });

@@ -57,7 +57,7 @@ const golden = (await readdir(examples)).filter((name) => existsSync(join(exampl
 
 describe('examples (golden)', () => {
   it('has the examples the docs promise', () => {
-    expect(golden).toEqual(['count-by-key', 'fan-out', 'field-filter', 'lookup', 'parallel-enrich', 'plugin-connectors', 'quickstart', 'uppercase']);
+    expect(golden).toEqual(['count-by-key', 'fan-out', 'field-filter', 'lookup', 'named-outputs', 'parallel-enrich', 'plugin-connectors', 'quickstart', 'uppercase']);
   });
 
   it.each(golden)('%s writes exactly its expected.jsonl', async (name) => {
@@ -67,6 +67,15 @@ describe('examples (golden)', () => {
     // Parallel instances interleave their outputs; what they promise is the order of each key.
     if (pipeline.nodes.some((n) => (n.parallelism ?? 1) > 1)) expect(byKey(output)).toEqual(byKey(expected));
     else expect(output).toBe(expected);
+  });
+
+  it('named-outputs: records the plugin sends to "invalid" reach the reader of validate.invalid, without the routing header', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-named-'));
+    const { summary } = await runExample('named-outputs', (pipeline) => {
+      (pipeline.nodes.find((n) => n.id === 'rejects') as { config?: Record<string, unknown> }).config = { path: join(dir, 'rejects.jsonl') };
+    });
+    expect(await readFile(join(dir, 'rejects.jsonl'), 'utf8')).toBe(await readFile(join(examples, 'named-outputs', 'expected-rejects.jsonl'), 'utf8'));
+    expect(summary.nodes.find((n) => n.id === 'validate')).toMatchObject({ in: 8, out: 8, dropped: 0 });
   });
 
   it('fan-out: one source feeds two branches, each to its own sink', async () => {

@@ -37,7 +37,7 @@ describe('downstreamOf', () => {
       { id: 'a', inputs: ['src'] },
       { id: 'b', inputs: ['src'] },
     ]);
-    expect(map.get('src')).toEqual(['a', 'b']);
+    expect(map.get('src')).toEqual([{ output: '', reader: 'a' }, { output: '', reader: 'b' }]);
     expect(map.get('a')).toEqual([]);
   });
 });
