@@ -174,7 +174,8 @@ export class PipelineRun {
     this.#state = status;
     const nodes = this.stats();
     for (const node of nodes) {
-      if (node.resources) this.#deps.logger.info({ node: node.id, plugin: node.implementation, resources: node.resources }, 'plugin resources');
+      const { id, implementation, in: received, out, errors, dropped, queueHighWater, restarts, resources } = node;
+      this.#deps.logger.info({ node: id, implementation, in: received, out, errors, dropped, queueHighWater, restarts, ...(resources ? { resources } : {}) }, 'node summary');
     }
     return {
       pipeline: this.#config.name,
