@@ -13,7 +13,7 @@ const out = process.argv[2] ?? join(root, 'sdk/js/types');
 // jco's wasm-tools reads the WIT through WASI: give it the file system.
 _setPreopens({ '/': '/' });
 await rm(out, { recursive: true, force: true });
-for (const world of ['processor', 'source', 'sink', 'service']) {
+for (const world of ['processor', 'source', 'sink', 'service', 'aggregator']) {
   const files = await generateGuestTypes(join(root, 'wit'), { worldName: world });
   for (const [name, content] of Object.entries(files)) {
     const file = join(out, name);

@@ -36,7 +36,7 @@ export interface PluginManifest {
   wit?: string;
 }
 
-const KINDS: readonly string[] = ['source', 'processor', 'sink', 'service'];
+const KINDS: readonly string[] = ['source', 'processor', 'sink', 'service', 'aggregator'];
 const LANGS: readonly string[] = ['js', 'as', 'rust'];
 
 /** Reads and checks `<dir>/plugin.json`. */

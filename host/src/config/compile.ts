@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from './pipeline.schema.json' with { type: 'json' };
 import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
-import type { NodeConfig, PipelineConfig, Problem } from './pipeline-config.js';
+import type { NodeConfig, PipelineConfig, Problem, WindowConfig } from './pipeline-config.js';
 import { findCycle, parseInput } from '../graph/dag.js';
 import { DEFAULT_LIMITS } from '../sandbox/limits.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
@@ -77,7 +77,7 @@ export function pluginTargets(raw: unknown, file: string): { pluginsDir: string;
   const pluginsDir = resolve(dirname(resolve(file)), typeof dir === 'string' && dir !== '' ? dir : 'plugins');
   const targets = rawNodes(raw).flatMap((node): PluginTarget[] =>
     typeof node.plugin === 'string' && node.plugin.endsWith('.wasm') && KINDS.includes(node.kind as PluginKind)
-      ? [{ index: node.index, kind: node.kind as PluginKind, grants: grantsOf(node.capabilities), file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
+      ? [{ index: node.index, kind: node.kind === 'processor' && node.window !== undefined ? 'aggregator' : (node.kind as PluginKind), grants: grantsOf(node.capabilities), file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
       : [],
   );
   return { pluginsDir, targets };
@@ -121,11 +121,26 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
       batch: { ...DEFAULT_BATCH, ...defaults.batch, ...node.batch },
       limits: resolveLimits(node.kind, defaults.limits, node.limits),
       capabilities: grantsOf(node.capabilities),
+      ...(node.window ? { window: resolveWindow(node.window) } : {}),
       onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
       index,
     })),
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+type RawWindow = { type: WindowConfig['type']; sizeMs?: number; slideMs?: number; gapMs?: number; allowedLatenessMs?: number; lateOutput?: string };
+
+function resolveWindow(raw: RawWindow): WindowConfig {
+  const sizeMs = raw.sizeMs ?? 0;
+  return {
+    type: raw.type,
+    sizeMs,
+    slideMs: raw.type === 'sliding' ? raw.slideMs ?? sizeMs : sizeMs,
+    gapMs: raw.gapMs ?? 0,
+    allowedLatenessMs: raw.allowedLatenessMs ?? 0,
+    lateOutput: raw.lateOutput ?? 'late',
+  };
 }
 
 type RawLimits = Partial<Omit<LimitsSettings, 'cpu'>> & { cpu?: Partial<LimitsSettings['cpu']> };
@@ -136,13 +151,35 @@ function resolveLimits(kind: PluginKind, defaults: RawLimits = {}, node: RawLimi
   return { ...DEFAULT_LIMITS, ...defaults, ...node, cpu: { ...DEFAULT_LIMITS.cpu, ...inherited, ...node.cpu } };
 }
 
+function windowProblems(node: { kind?: unknown; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown } }, at: string): Problem[] {
+  const window = node.window;
+  if (!window || typeof window !== 'object') return [];
+  const problems: Problem[] = [];
+  const pointer = `${at}/window`;
+  if (node.kind !== 'processor') problems.push({ pointer, message: `a window belongs on a processor node (this node is a ${String(node.kind)})` });
+  if ((window.type === 'tumbling' || window.type === 'sliding') && window.sizeMs === undefined) problems.push({ pointer, message: `a ${window.type} window needs "sizeMs"` });
+  if (window.type === 'sliding' && window.slideMs === undefined) problems.push({ pointer, message: 'a sliding window needs "slideMs"' });
+  if (window.type === 'sliding' && typeof window.slideMs === 'number' && typeof window.sizeMs === 'number' && window.slideMs > window.sizeMs) {
+    problems.push({ pointer: `${pointer}/slideMs`, message: 'slideMs must not exceed sizeMs (records between windows would belong to none)' });
+  }
+  if (window.type === 'session' && window.gapMs === undefined) problems.push({ pointer, message: 'a session window needs "gapMs"' });
+  if (typeof node.parallelism === 'number' && node.parallelism > 1 && node.partition !== 'key') {
+    problems.push({ pointer: `${at}/partition`, message: 'a windowed node with parallelism > 1 needs "partition": "key", so that every record of a key reaches the same accumulator' });
+  }
+  if (node.onError?.policy !== undefined && node.onError.policy !== 'fail') {
+    problems.push({ pointer: `${at}/onError/policy`, message: 'windowed nodes support onError "fail" only for now (a failed accumulate leaves its window half-updated)' });
+  }
+  return problems;
+}
+
 /** Settings that cannot take effect as written: limits, parallelism. */
 function settingProblems(raw: unknown): Problem[] {
   const pipeline = (typeof raw === 'object' && raw !== null ? raw : {}) as { defaults?: { limits?: RawLimits }; nodes?: unknown };
   const defaultMode = pipeline.defaults?.limits?.cpu?.mode;
   const problems: Problem[] = [];
   (Array.isArray(pipeline.nodes) ? pipeline.nodes : []).forEach((n: unknown, index) => {
-    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown };
+    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown } };
+    problems.push(...windowProblems(node, `/nodes/${index}`));
     if (typeof node.parallelism === 'number' && node.parallelism > 1 && node.kind !== 'processor') {
       problems.push({ pointer: `/nodes/${index}/parallelism`, message: `parallelism applies to processor nodes only (this node is a ${String(node.kind)})`, hint: 'remove "parallelism", or set it to 1' });
     }
@@ -175,6 +212,7 @@ interface RawNode {
   batch?: Partial<NodeConfig['batch']>;
   limits?: RawLimits;
   capabilities?: unknown;
+  window?: RawWindow;
   onError?: Partial<NodeConfig['onError']>;
 }
 
@@ -195,6 +233,7 @@ interface LooseNode {
   config?: unknown;
   inputs: string[];
   capabilities?: unknown;
+  window?: unknown;
   onError?: { policy?: unknown; deadLetter?: unknown };
 }
 
@@ -223,6 +262,7 @@ function rawNodes(raw: unknown): LooseNode[] {
       config: o.config,
       inputs: Array.isArray(o.inputs) ? o.inputs.filter((i): i is string => typeof i === 'string') : [],
       capabilities: o.capabilities,
+      window: o.window,
       onError: typeof o.onError === 'object' && o.onError !== null ? (o.onError as LooseNode['onError']) : undefined,
     }];
   });

@@ -24,6 +24,20 @@ export interface BatchConfig {
 }
 
 
+/** An event-time window of an aggregating processor. */
+export interface WindowConfig {
+  readonly type: 'tumbling' | 'sliding' | 'session';
+  /** Window length (tumbling, sliding). */
+  readonly sizeMs: number;
+  /** Start-to-start distance of sliding windows (equals sizeMs for tumbling). */
+  readonly slideMs: number;
+  /** Inactivity that ends a session. */
+  readonly gapMs: number;
+  readonly allowedLatenessMs: number;
+  /** Named output of late records. */
+  readonly lateOutput: string;
+}
+
 /** What a node does when its plugin fails on a batch. */
 export interface OnErrorConfig {
   readonly policy: 'fail' | 'skip' | 'retry' | 'dead-letter';
@@ -49,6 +63,8 @@ export interface NodeConfig {
   readonly batch: BatchConfig;
   /** Sandbox limits, defaults filled in (see `DEFAULT_LIMITS`). */
   readonly limits: LimitsSettings;
+  /** Present on a windowed aggregation (a processor whose plugin fills the aggregator world). */
+  readonly window?: WindowConfig;
   /** Capabilities granted to the node's plugin (none by default). */
   readonly capabilities: CapabilityGrants;
   readonly onError: OnErrorConfig;

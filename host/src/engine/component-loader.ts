@@ -126,6 +126,16 @@ export async function instantiateComponent(
         usage: () => meter.usage(),
         close: () => guard.close(),
       };
+    case 'aggregator':
+      return {
+        kind,
+        configure: (config) => call<void>('configure', config),
+        accumulate: (accumulator, record) => call<Uint8Array>('accumulate', accumulator, record),
+        merge: (a, b) => call<Uint8Array>('merge', a, b),
+        emit: (key, window, accumulator) => guard.run('emit', () => limitOutput((exports.emit as (k: unknown, w: unknown, a: unknown) => StreamRecord[])(key, window, accumulator), 'emit')),
+        usage: () => meter.usage(),
+        close: () => guard.close(),
+      };
     case 'service':
       return {
         kind,

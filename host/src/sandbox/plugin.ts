@@ -12,8 +12,11 @@ export interface MeteredInstance {
   usage(): ResourceUsage;
 }
 
-/** The node kinds a plugin can fill; each has a WIT world of the same name. */
-export type PluginKind = 'source' | 'processor' | 'sink' | 'service';
+/**
+ * The worlds of wit/plugin.wit a plugin can fill: one per node kind, plus
+ * `aggregator`, the world of a processor node with a `window`.
+ */
+export type PluginKind = 'source' | 'processor' | 'sink' | 'service' | 'aggregator';
 
 /** The lifecycle of one plugin instance. */
 export type InstanceState = 'ready' | 'busy' | 'poisoned' | 'closed';
@@ -71,8 +74,24 @@ export interface ServiceInstance extends MeteredInstance {
   close(): void;
 }
 
+/** An event-time window, [start, end) in ms since the epoch. */
+export interface EventWindow {
+  start: bigint;
+  end: bigint;
+}
+
+/** A windowed aggregation: the host keeps accumulators per key and window and asks for output when a window closes. */
+export interface AggregatorInstance extends MeteredInstance {
+  readonly kind: 'aggregator';
+  configure(config: string): void;
+  accumulate(accumulator: Uint8Array | undefined, record: StreamRecord): Uint8Array;
+  merge(a: Uint8Array, b: Uint8Array): Uint8Array;
+  emit(key: Uint8Array | undefined, window: EventWindow, accumulator: Uint8Array): StreamRecord[];
+  close(): void;
+}
+
 /** Any plugin instance. */
-export type PluginInstance = ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance;
+export type PluginInstance = ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance | AggregatorInstance;
 
 /** The exports each kind's world requires, by WIT name. */
 export const REQUIRED_EXPORTS: Readonly<Record<PluginKind, readonly string[]>> = {
@@ -80,4 +99,5 @@ export const REQUIRED_EXPORTS: Readonly<Record<PluginKind, readonly string[]>> =
   source: ['open', 'poll', 'ack', 'close'],
   sink: ['open', 'write', 'flush'],
   service: ['configure', 'call'],
+  aggregator: ['configure', 'accumulate', 'merge', 'emit'],
 };

@@ -21,7 +21,8 @@ import { createHostContext } from '../linker/host-context.js';
 import type { HostContext, PluginMetrics } from '../linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
 import type { KeyedState } from '../state/keyed-state.js';
-import type { ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { AggregatorInstance, PluginInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import { WindowOperator } from './window-operator.js';
 import type { StreamRecord } from '../records/record.js';
 import { BatchChannel } from './batch-channel.js';
 import { BatchFormer } from './batch-former.js';
@@ -262,11 +263,12 @@ export class PipelineRun {
     this.#restarting.set(id, restart);
   }
 
-  async #instantiate(node: NodeConfig, state?: KeyedState): Promise<ProcessorInstance | SourceInstance | SinkInstance | ServiceInstance> {
+  async #instantiate(node: NodeConfig, state?: KeyedState): Promise<PluginInstance> {
     if (node.implementation.type !== 'plugin') throw new Error(`node ${node.id} is not a plugin node`);
     const module = this.#deps.modules.get(node.id);
     if (!module) throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin of node "${node.id}" was not loaded`, { node: node.id });
-    const instance = await module.instantiate(node.kind, this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
+    const world = node.window ? 'aggregator' : node.kind;
+    const instance = await module.instantiate(world, this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
     this.#resources.get(node.id)!.track(instance);
     return instance;
   }
@@ -343,8 +345,34 @@ export class PipelineRun {
     };
   }
 
+  /** One instance of a windowed aggregation: records go through the WindowOperator. */
+  async #aggregatorLane(node: NodeConfig, input: BatchChannel): Promise<() => Promise<void>> {
+    const instance = (await this.#instantiate(node)) as AggregatorInstance;
+    this.#cleanups.push(() => instance.close());
+    instance.configure(JSON.stringify(node.config));
+    const operator = new WindowOperator(node.window!, instance);
+    const outputs = this.#downstream(node);
+    const stats = this.#stats.get(node.id)!;
+    return async () => {
+      const batches = new BatchFormer(input, node.batch);
+      try {
+        for (let batch = await batches.next(); batch; batch = await batches.next()) {
+          stats.in += batch.length;
+          const { emitted, late } = operator.add(batch);
+          await this.#emit(outputs, [...emitted, ...late], stats);
+        }
+        await this.#emit(outputs, operator.flush(), stats);
+      } catch (error) {
+        this.#fail(error, node);
+      } finally {
+        outputs.close();
+      }
+    };
+  }
+
   /** One instance of a processor node, fed by `input`, under the node's `onError` policy. */
   async #processorLane(node: NodeConfig, input: BatchChannel): Promise<() => Promise<void>> {
+    if (node.window) return this.#aggregatorLane(node, input);
     // State writes of a call count only if the call succeeds.
     const state = new StagedKeyedState(this.#nodeState(node));
     const create = async (): Promise<ProcessorInstance> => {

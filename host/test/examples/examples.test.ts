@@ -57,7 +57,7 @@ const golden = (await readdir(examples)).filter((name) => existsSync(join(exampl
 
 describe('examples (golden)', () => {
   it('has the examples the docs promise', () => {
-    expect(golden).toEqual(['count-by-key', 'fan-out', 'field-filter', 'lookup', 'named-outputs', 'parallel-enrich', 'plugin-connectors', 'quickstart', 'uppercase']);
+    expect(golden).toEqual(['count-by-key', 'fan-out', 'field-filter', 'lookup', 'named-outputs', 'parallel-enrich', 'plugin-connectors', 'quickstart', 'sessions', 'tumbling-average', 'uppercase']);
   });
 
   it.each(golden)('%s writes exactly its expected.jsonl', async (name) => {
@@ -76,6 +76,14 @@ describe('examples (golden)', () => {
     });
     expect(await readFile(join(dir, 'rejects.jsonl'), 'utf8')).toBe(await readFile(join(examples, 'named-outputs', 'expected-rejects.jsonl'), 'utf8'));
     expect(summary.nodes.find((n) => n.id === 'validate')).toMatchObject({ in: 8, out: 8, dropped: 0 });
+  });
+
+  it('tumbling-average: readings that arrive after their window closed go to avg.late', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-late-'));
+    await runExample('tumbling-average', (pipeline) => {
+      (pipeline.nodes.find((n) => n.id === 'late') as { config?: Record<string, unknown> }).config = { path: join(dir, 'late.jsonl') };
+    });
+    expect(await readFile(join(dir, 'late.jsonl'), 'utf8')).toBe(await readFile(join(examples, 'tumbling-average', 'expected-late.jsonl'), 'utf8'));
   });
 
   it('fan-out: one source feeds two branches, each to its own sink', async () => {

@@ -67,4 +67,11 @@ declare module 'weir:plugin/types@0.1.0' {
      */
     done: boolean,
   }
+  /**
+   * An event-time window, [start, end) in milliseconds since the epoch.
+   */
+  export interface Window {
+    start: bigint,
+    end: bigint,
+  }
 }

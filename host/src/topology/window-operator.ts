@@ -1,0 +1,150 @@
+/**
+ * Event-time windows for an aggregating processor (a node with `window`).
+ * The operator assigns each record to its windows per key (tumbling: one,
+ * sliding: every window that covers it, session: one that grows and merges
+ * with the key's neighbouring sessions), keeps one accumulator per key and
+ * window (the plugin's opaque bytes), and closes windows as the watermark
+ * passes them:
+ *
+ * - the watermark is the highest event time seen by this instance;
+ * - a window closes once `watermark >= end + allowedLatenessMs`, and the
+ *   plugin's `emit` turns its accumulator into output records;
+ * - a record whose windows have all closed is late: it goes to the node's
+ *   late output (header `weir-output`) untouched;
+ * - at the end of the input every open window closes.
+ *
+ * Records without an event time take the wall clock. Windows close in order
+ * of end, then start, then the order their keys were first seen.
+ */
+import type { StreamRecord } from '../records/record.js';
+import type { AggregatorInstance } from '../sandbox/plugin.js';
+import type { WindowConfig } from '../config/pipeline-config.js';
+import { OUTPUT_HEADER } from './node-outputs.js';
+
+interface OpenWindow {
+  key: Uint8Array | undefined;
+  start: number;
+  end: number;
+  accumulator: Uint8Array;
+}
+
+/** What one batch produced. */
+export interface WindowOutput {
+  /** Records emitted by windows that closed. */
+  emitted: StreamRecord[];
+  /** Late records, tagged for the late output. */
+  late: StreamRecord[];
+}
+
+const encoder = new TextEncoder();
+const latin1 = (key: Uint8Array | undefined) => (key === undefined ? '\u0000none' : Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+
+/** The windows of one aggregator instance. */
+export class WindowOperator {
+  readonly #config: WindowConfig;
+  readonly #plugin: AggregatorInstance;
+  /** Open windows by key (in first-seen order of keys); sessions kept sorted by start. */
+  readonly #open = new Map<string, OpenWindow[]>();
+  #watermark = Number.NEGATIVE_INFINITY;
+
+  constructor(config: WindowConfig, plugin: AggregatorInstance) {
+    this.#config = config;
+    this.#plugin = plugin;
+  }
+
+  /** Windows closed up to here (exclusive of later ends). */
+  get #closedUpTo(): number {
+    return this.#watermark - this.#config.allowedLatenessMs;
+  }
+
+  /** Accumulates a batch, then closes what the watermark passed. */
+  add(batch: readonly StreamRecord[]): WindowOutput {
+    const late: StreamRecord[] = [];
+    for (const record of batch) {
+      const time = record.eventTime === undefined ? Date.now() : Number(record.eventTime);
+      if (this.#isLate(time)) {
+        late.push({ ...record, headers: [...record.headers, { name: OUTPUT_HEADER, value: encoder.encode(this.#config.lateOutput) }] });
+        continue;
+      }
+      if (this.#config.type === 'session') this.#addToSession(record, time);
+      else for (const start of this.#windowStarts(time)) this.#addToWindow(record, start, start + this.#config.sizeMs);
+      if (time > this.#watermark) this.#watermark = time;
+    }
+    return { emitted: this.#close(this.#closedUpTo), late };
+  }
+
+  /** Closes every open window (end of input). */
+  flush(): StreamRecord[] {
+    return this.#close(Number.POSITIVE_INFINITY);
+  }
+
+  #isLate(time: number): boolean {
+    const closed = this.#closedUpTo;
+    if (this.#config.type === 'session') return time + this.#config.gapMs <= closed;
+    const starts = this.#windowStarts(time);
+    return starts.length === 0 || starts.at(-1)! + this.#config.sizeMs <= closed;
+  }
+
+  /** Starts of the tumbling or sliding windows covering `time`, earliest first. */
+  #windowStarts(time: number): number[] {
+    const { sizeMs, slideMs } = this.#config;
+    const last = Math.floor(time / slideMs) * slideMs;
+    const starts: number[] = [];
+    for (let start = last; start > time - sizeMs; start -= slideMs) starts.unshift(start);
+    return starts;
+  }
+
+  #windowsOf(key: Uint8Array | undefined): OpenWindow[] {
+    const id = latin1(key);
+    let windows = this.#open.get(id);
+    if (!windows) this.#open.set(id, (windows = []));
+    return windows;
+  }
+
+  #addToWindow(record: StreamRecord, start: number, end: number): void {
+    const windows = this.#windowsOf(record.key);
+    const window = windows.find((w) => w.start === start);
+    if (window) window.accumulator = this.#plugin.accumulate(window.accumulator, record);
+    else windows.push({ key: record.key, start, end, accumulator: this.#plugin.accumulate(undefined, record) });
+  }
+
+  #addToSession(record: StreamRecord, time: number): void {
+    const windows = this.#windowsOf(record.key);
+    let start = time;
+    let end = time + this.#config.gapMs;
+    let accumulator: Uint8Array | undefined;
+    // Every open session of the key that touches [time, time + gap) grows into one.
+    for (let i = 0; i < windows.length; ) {
+      const w = windows[i]!;
+      if (w.start <= end && start <= w.end) {
+        start = Math.min(start, w.start);
+        end = Math.max(end, w.end);
+        accumulator = accumulator === undefined ? w.accumulator : this.#plugin.merge(accumulator, w.accumulator);
+        windows.splice(i, 1);
+      } else {
+        i++;
+      }
+    }
+    const merged = { key: record.key, start, end, accumulator: this.#plugin.accumulate(accumulator, record) };
+    const at = windows.findIndex((w) => w.start > start);
+    windows.splice(at < 0 ? windows.length : at, 0, merged);
+  }
+
+  /** Emits and forgets every window ending at or before `limit`. */
+  #close(limit: number): StreamRecord[] {
+    const closing: Array<{ window: OpenWindow; order: number }> = [];
+    let order = 0;
+    for (const [id, windows] of this.#open) {
+      const keep = windows.filter((w) => {
+        if (w.end > limit) return true;
+        closing.push({ window: w, order: order });
+        return false;
+      });
+      order++;
+      if (keep.length === 0) this.#open.delete(id);
+      else this.#open.set(id, keep);
+    }
+    closing.sort((a, b) => a.window.end - b.window.end || a.window.start - b.window.start || a.order - b.order);
+    return closing.flatMap(({ window }) => this.#plugin.emit(window.key, { start: BigInt(window.start), end: BigInt(window.end) }, window.accumulator));
+  }
+}
