@@ -12,7 +12,7 @@ import { instantiate } from '@assemblyscript/loader';
 import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
 import { coreImportCapability, denial, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
-import type { InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
+import type { AggregatorInstance, InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
@@ -23,6 +23,7 @@ import { WeirError, messageOf } from '../errors/errors.js';
 /** The ABI version the host speaks. */
 export const CORE_ABI_VERSION = 1;
 
+const AGGREGATOR_EXPORTS = ['weir_accumulate', 'weir_merge', 'weir_emit'];
 const REQUIRED_EXPORTS = ['memory', 'weir_abi_version', 'weir_alloc', 'weir_configure', 'weir_process', 'weir_output_ptr', 'weir_output_len'];
 const HOST_IMPORTS = new Set([
   'weir.log', 'weir.now', 'weir.config_get', 'weir.state_get', 'weir.state_set', 'weir.state_delete',
@@ -38,16 +39,20 @@ interface CoreExports {
   weir_alloc(size: number): number;
   weir_configure(ptr: number, len: number): number;
   weir_process(ptr: number, len: number): number;
+  weir_accumulate(ptr: number, len: number): number;
+  weir_merge(ptr: number, len: number): number;
+  weir_emit(ptr: number, len: number): number;
   weir_output_ptr(): number;
   weir_output_len(): number;
 }
 
 /** Problems that keep a core module from filling a node of `kind`; empty when it fits. */
 export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKind, grants: CapabilityGrants = NO_GRANTS): string[] {
-  if (kind !== 'processor') return [`core modules can fill processor nodes only (this node is a ${kind}); build the plugin as a component for the ${kind} world`];
+  if (kind !== 'processor' && kind !== 'aggregator') return [`core modules can fill processor nodes only (this node is a ${kind}); build the plugin as a component for the ${kind} world`];
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const problems = REQUIRED_EXPORTS.filter((name) => !exported.has(name)).map(
-    (name) => `missing export "${name}" required by the core-module ABI for processors (sdk/assemblyscript/ABI.md)`,
+  const required = kind === 'aggregator' ? [...REQUIRED_EXPORTS.filter((e) => e !== 'weir_process'), ...AGGREGATOR_EXPORTS] : REQUIRED_EXPORTS;
+  const problems = required.filter((name) => !exported.has(name)).map(
+    (name) => `missing export "${name}" required by the core-module ABI for ${kind === 'aggregator' ? 'aggregators' : 'processors'} (sdk/assemblyscript/ABI.md)`,
   );
   for (const { module: from, name } of WebAssembly.Module.imports(module)) {
     if (!coreImportCapability(from, name) && !HOST_IMPORTS.has(`${from}.${name}`)) {
@@ -66,8 +71,10 @@ export function coreCapabilityProblems(module: WebAssembly.Module, grants: Capab
   });
 }
 
-/** Instantiates a core-module processor bound to `host`; `module` is already instrumented for `limits`. */
-export async function instantiateCoreProcessor(module: WebAssembly.Module, host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance> {
+/** Instantiates a core-module processor or aggregator bound to `host`; `module` is already instrumented for `limits`. */
+export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance>;
+export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance | AggregatorInstance>;
+export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance | AggregatorInstance> {
   const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
@@ -127,7 +134,7 @@ export async function instantiateCoreProcessor(module: WebAssembly.Module, host:
 
   const guard = new CallGuard(host.node, host.plugin, meter);
   /** Copies `input` into the guest, calls `fn`, and returns the guest's output bytes (a view: read before the next call). */
-  const call = (fn: 'weir_configure' | 'weir_process', size: number, write: (target: Uint8Array) => void): Uint8Array => {
+  const call = (fn: 'weir_configure' | 'weir_process' | 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: number, write: (target: Uint8Array) => void): Uint8Array => {
     const ptr = exports.weir_alloc(size);
     write(new Uint8Array(memory!.buffer, ptr, size));
     const status = exports[fn](ptr, size);
@@ -144,6 +151,13 @@ export async function instantiateCoreProcessor(module: WebAssembly.Module, host:
     return output;
   };
 
+  const configure = (config: string) =>
+    guard.run('weir_configure', () => {
+      const json = encoder.encode(config);
+      call('weir_configure', json.byteLength, (target) => target.set(json));
+    });
+  if (kind === 'aggregator') return coreAggregator(call, guard, meter, configure);
+
   return {
     kind: 'processor',
     configure: (config) =>
@@ -153,6 +167,62 @@ export async function instantiateCoreProcessor(module: WebAssembly.Module, host:
       }),
     process: (batch) =>
       guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)))),
+    usage: () => meter.usage(),
+    close: () => guard.close(),
+  };
+}
+
+type CoreCall = (fn: 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: number, write: (target: Uint8Array) => void) => Uint8Array;
+
+const NO_BYTES = 0xffffffff;
+
+/**
+ * The aggregator exports of the core-module ABI (sdk/assemblyscript/ABI.md):
+ * inputs are length-prefixed byte strings (0xFFFFFFFF for none) and, for
+ * `accumulate`, a packed batch of one record; outputs are the accumulator or
+ * a packed batch.
+ */
+function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, configure: (config: string) => void): AggregatorInstance {
+  const withLength = (view: DataView, at: number, bytes: Uint8Array | undefined): number => {
+    view.setUint32(at, bytes === undefined ? NO_BYTES : bytes.byteLength, true);
+    return at + 4 + (bytes?.byteLength ?? 0);
+  };
+  return {
+    kind: 'aggregator',
+    configure,
+    accumulate: (accumulator, record) =>
+      guard.run('weir_accumulate', () => {
+        const size = 4 + (accumulator?.byteLength ?? 0) + encodedBatchSize([record]);
+        return call('weir_accumulate', size, (target) => {
+          const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+          const at = withLength(view, 0, accumulator);
+          if (accumulator) target.set(accumulator, 4);
+          encodeBatchInto([record], target.subarray(at));
+        }).slice();
+      }),
+    merge: (a, b) =>
+      guard.run('weir_merge', () =>
+        call('weir_merge', 8 + a.byteLength + b.byteLength, (target) => {
+          const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+          withLength(view, 0, a);
+          target.set(a, 4);
+          withLength(view, 4 + a.byteLength, b);
+          target.set(b, 8 + a.byteLength);
+        }).slice(),
+      ),
+    emit: (key, window, accumulator) =>
+      guard.run('weir_emit', () => {
+        const size = 4 + (key?.byteLength ?? 0) + 16 + accumulator.byteLength;
+        return decodeBatch(call('weir_emit', size, (target) => {
+          const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
+          let at = withLength(view, 0, key);
+          if (key) target.set(key, 4);
+          view.setBigInt64(at, window.start, true);
+          view.setBigInt64(at + 8, window.end, true);
+          at += 16;
+          target.set(accumulator, at);
+        }));
+      }),
     usage: () => meter.usage(),
     close: () => guard.close(),
   };

@@ -17,7 +17,7 @@ import { detectBinaryKind } from './binary-kind.js';
 import type { BinaryKind } from './binary-kind.js';
 import { TranspileCache } from './transpile-cache.js';
 import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
-import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCoreProcessor } from './core-module-loader.js';
+import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCorePlugin } from './core-module-loader.js';
 import type { HostContext } from '../linker/host-context.js';
 import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
@@ -120,8 +120,10 @@ export class Engine {
       check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
       instantiate: async (kind, host, limits) => {
         refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
+        const compiled = await this.#compileLimited(sha256, limits, file, async () => bytes);
+        if (kind === 'aggregator') return instantiateCorePlugin(compiled, 'aggregator', host, limits);
         if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
-        return instantiateCoreProcessor(await this.#compileLimited(sha256, limits, file, async () => bytes), host, limits);
+        return instantiateCorePlugin(compiled, 'processor', host, limits);
       },
     };
   }

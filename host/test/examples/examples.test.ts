@@ -105,6 +105,7 @@ const FAMILIES = [
   { example: 'field-filter', node: 'errors-only', stem: 'field-filter' },
   { example: 'count-by-key', node: 'count', stem: 'count-by-key' },
   { example: 'lookup', node: 'locate', stem: 'lookup' },
+  { example: 'sessions', node: 'sessions', stem: 'click-sessions' },
 ] as const;
 const LANGS = ['js', 'as', 'rust'] as const;
 

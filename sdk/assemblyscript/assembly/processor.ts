@@ -1,5 +1,6 @@
 // The processor a plugin registers, and how it reports errors.
 import { Record } from "./record";
+import { setOutputText } from "./buffers";
 
 /** Why a call failed, as in the WIT `error` variant. */
 export enum ErrorKind { Transient = 1, InvalidInput = 2, Fatal = 3 }
@@ -13,12 +14,58 @@ export abstract class Processor {
 }
 
 let registered: Processor | null = null;
+let registeredAggregator: Aggregator | null = null;
 let failureKind: i32 = 0;
 let failureMessage: string = "";
 
 /** Makes `processor` the plugin's processor; call it once at the top level of the plugin. */
 export function register(processor: Processor): void {
   registered = processor;
+}
+
+/** An event-time window, [start, end) in ms since the epoch. */
+export class Window {
+  constructor(public start: i64, public end: i64) {}
+}
+
+/**
+ * A windowed aggregation (world `aggregator`): the host keeps one accumulator
+ * (bytes of the plugin's choosing) per key and window.
+ */
+export abstract class Aggregator {
+  /** Called once with the node's config as JSON text. */
+  configure(config: string): void {}
+  /** Folds `record` into `accumulator` (null for a window's first record); returns the new accumulator. */
+  abstract accumulate(accumulator: Uint8Array | null, record: Record): Uint8Array;
+  /** Combines two accumulators of one key (session windows that grew together). */
+  abstract merge(a: Uint8Array, b: Uint8Array): Uint8Array;
+  /** Appends the records a closed window emits to `out`. */
+  abstract emit(key: Uint8Array | null, window: Window, accumulator: Uint8Array, out: Record[]): void;
+}
+
+/** Makes `aggregator` the plugin's aggregator; call it once at the top level of the plugin. */
+export function registerAggregator(aggregator: Aggregator): void {
+  registeredAggregator = aggregator;
+}
+
+/** The registered aggregator (aborts when the plugin registered none). */
+export function registeredAggregatorInstance(): Aggregator {
+  const a = registeredAggregator;
+  if (a === null) abort("no aggregator registered: call registerAggregator(new MyAggregator()) at the top level");
+  return changetype<Aggregator>(a);
+}
+
+/** Configures whichever the plugin registered. */
+export function registeredConfigure(config: string): void {
+  if (registeredAggregator !== null) registeredAggregator!.configure(config);
+  else registeredProcessor().configure(config);
+}
+
+/** The status of the call: 0, or the failure kind with its message as the call's output. */
+export function callStatus(): i32 {
+  const kind = takeFailure();
+  if (kind != 0) setOutputText(failureText());
+  return kind;
 }
 
 /** The registered processor (aborts when the plugin registered none). */

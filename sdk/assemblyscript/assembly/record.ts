@@ -50,8 +50,8 @@ function viewBytes(buffer: ArrayBuffer, at: usize): Uint8Array {
  * trusted to be well formed). Keys, values and header values are views into
  * `buffer`, valid until the next call: copy them (`slice()`) to keep them longer.
  */
-export function decodeBatch(buffer: ArrayBuffer): Record[] {
-  const ptr = changetype<usize>(buffer);
+export function decodeBatch(buffer: ArrayBuffer, offset: usize = 0): Record[] {
+  const ptr = changetype<usize>(buffer) + offset;
   const count = load<u32>(ptr);
   const records = new Array<Record>(count);
   let at = ptr + 4;

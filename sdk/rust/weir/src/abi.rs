@@ -77,6 +77,45 @@ pub(crate) fn give_bytes(bytes: Vec<u8>) -> (usize, usize) {
     (Box::into_raw(bytes.into_boxed_slice()) as *mut u8 as usize, len)
 }
 
+/// Lifts `list<header>`, taking ownership.
+pub unsafe fn take_headers(ptr: *mut u8, count: usize) -> Vec<Header> {
+    let mut headers = Vec::with_capacity(count);
+    for h in 0..count {
+        let p = ptr.add(h * HEADER_SIZE);
+        headers.push(Header {
+            name: take_string(read_u32(p) as *mut u8, read_u32(p.add(4))),
+            value: take_bytes(read_u32(p.add(8)) as *mut u8, read_u32(p.add(12))),
+        });
+    }
+    free(ptr as usize, count * HEADER_SIZE, 4);
+    headers
+}
+
+/// Lifts `option<list<u8>>` passed as flat values.
+pub unsafe fn take_optional_bytes(present: i32, ptr: *mut u8, len: usize) -> Option<Vec<u8>> {
+    if present != 0 {
+        Some(take_bytes(ptr, len))
+    } else {
+        None
+    }
+}
+
+/// Lifts one `record` passed as flat values (an export's parameter).
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn take_flat_record(
+    key_present: i32, key_ptr: *mut u8, key_len: usize,
+    value_ptr: *mut u8, value_len: usize,
+    headers_ptr: *mut u8, header_count: usize,
+    time_present: i32, time: i64,
+) -> Record {
+    Record {
+        key: take_optional_bytes(key_present, key_ptr, key_len),
+        value: take_bytes(value_ptr, value_len),
+        headers: take_headers(headers_ptr, header_count),
+        event_time: if time_present != 0 { Some(time) } else { None },
+    }
+}
+
 /// Lifts `list<record>` from guest memory, taking ownership of every buffer.
 pub unsafe fn take_records(ptr: *mut u8, len: usize) -> Vec<Record> {
     let mut out = Vec::with_capacity(len);
@@ -84,17 +123,7 @@ pub unsafe fn take_records(ptr: *mut u8, len: usize) -> Vec<Record> {
         let r = ptr.add(i * RECORD_SIZE);
         let key = if *r != 0 { Some(take_bytes(read_u32(r.add(4)) as *mut u8, read_u32(r.add(8)))) } else { None };
         let value = take_bytes(read_u32(r.add(12)) as *mut u8, read_u32(r.add(16)));
-        let headers_ptr = read_u32(r.add(20)) as *mut u8;
-        let header_count = read_u32(r.add(24));
-        let mut headers = Vec::with_capacity(header_count);
-        for h in 0..header_count {
-            let p = headers_ptr.add(h * HEADER_SIZE);
-            headers.push(Header {
-                name: take_string(read_u32(p) as *mut u8, read_u32(p.add(4))),
-                value: take_bytes(read_u32(p.add(8)) as *mut u8, read_u32(p.add(12))),
-            });
-        }
-        free(headers_ptr as usize, header_count * HEADER_SIZE, 4);
+        let headers = take_headers(read_u32(r.add(20)) as *mut u8, read_u32(r.add(24)));
         let event_time = if *r.add(32) != 0 { Some(i64::from_le_bytes(*(r.add(40) as *const [u8; 8]))) } else { None };
         out.push(Record { key, value, headers, event_time });
     }

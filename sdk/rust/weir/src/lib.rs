@@ -80,6 +80,28 @@ pub trait Processor {
     fn process(&mut self, batch: Vec<Record>) -> Result<Vec<Record>, Error>;
 }
 
+/// An event-time window, [start, end) in milliseconds since the epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub start: i64,
+    pub end: i64,
+}
+
+/// A windowed aggregation (world `aggregator`): the host keeps one accumulator
+/// (bytes of the plugin's choosing) per key and window.
+pub trait Aggregator {
+    /// Called once with the node's `config` object as JSON text.
+    fn configure(&mut self, _config: &str) -> Result<(), Error> {
+        Ok(())
+    }
+    /// Folds `record` into `accumulator` (`None` for a window's first record).
+    fn accumulate(&mut self, accumulator: Option<Vec<u8>>, record: Record) -> Result<Vec<u8>, Error>;
+    /// Combines two accumulators of one key (session windows that grew together).
+    fn merge(&mut self, a: Vec<u8>, b: Vec<u8>) -> Result<Vec<u8>, Error>;
+    /// The records a closed window emits.
+    fn emit(&mut self, key: Option<Vec<u8>>, window: Window, accumulator: Vec<u8>) -> Result<Vec<Record>, Error>;
+}
+
 /// A service: called by processors through `call-service`.
 pub trait Service {
     /// Called once with the node's `config` object as JSON text.
@@ -125,6 +147,61 @@ macro_rules! export_service {
         #[export_name = "cabi_post_call"]
         pub unsafe extern "C" fn weir_post_call(area: *mut u8) {
             $crate::abi::free_bytes_result(area)
+        }
+    };
+}
+
+/// Makes a type implementing [`Aggregator`] (and `Default`) the plugin's aggregator.
+#[macro_export]
+macro_rules! export_aggregator {
+    ($t:ty) => {
+        $crate::export_plugin_state!($t, $crate::Aggregator);
+
+        #[export_name = "accumulate"]
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe extern "C" fn weir_export_accumulate(
+            acc_present: i32, acc_ptr: *mut u8, acc_len: usize,
+            key_present: i32, key_ptr: *mut u8, key_len: usize,
+            value_ptr: *mut u8, value_len: usize,
+            headers_ptr: *mut u8, header_count: usize,
+            time_present: i32, time: i64,
+        ) -> *mut u8 {
+            let accumulator = $crate::abi::take_optional_bytes(acc_present, acc_ptr, acc_len);
+            let record = $crate::abi::take_flat_record(key_present, key_ptr, key_len, value_ptr, value_len, headers_ptr, header_count, time_present, time);
+            $crate::abi::return_bytes(<$t as $crate::Aggregator>::accumulate(weir_plugin(), accumulator, record))
+        }
+
+        #[export_name = "cabi_post_accumulate"]
+        pub unsafe extern "C" fn weir_post_accumulate(area: *mut u8) {
+            $crate::abi::free_bytes_result(area)
+        }
+
+        #[export_name = "merge"]
+        pub unsafe extern "C" fn weir_export_merge(a_ptr: *mut u8, a_len: usize, b_ptr: *mut u8, b_len: usize) -> *mut u8 {
+            let a = $crate::abi::take_bytes(a_ptr, a_len);
+            let b = $crate::abi::take_bytes(b_ptr, b_len);
+            $crate::abi::return_bytes(<$t as $crate::Aggregator>::merge(weir_plugin(), a, b))
+        }
+
+        #[export_name = "cabi_post_merge"]
+        pub unsafe extern "C" fn weir_post_merge(area: *mut u8) {
+            $crate::abi::free_bytes_result(area)
+        }
+
+        #[export_name = "emit"]
+        pub unsafe extern "C" fn weir_export_emit(
+            key_present: i32, key_ptr: *mut u8, key_len: usize,
+            start: i64, end: i64,
+            acc_ptr: *mut u8, acc_len: usize,
+        ) -> *mut u8 {
+            let key = $crate::abi::take_optional_bytes(key_present, key_ptr, key_len);
+            let accumulator = $crate::abi::take_bytes(acc_ptr, acc_len);
+            $crate::abi::return_records(<$t as $crate::Aggregator>::emit(weir_plugin(), key, $crate::Window { start, end }, accumulator))
+        }
+
+        #[export_name = "cabi_post_emit"]
+        pub unsafe extern "C" fn weir_post_emit(area: *mut u8) {
+            $crate::abi::free_records_result(area)
         }
     };
 }
