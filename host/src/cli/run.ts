@@ -10,6 +10,7 @@ import { builtinConnectors } from '../connectors/builtin.js';
 import { createLogger, LOG_LEVELS } from '../telemetry/logger.js';
 import type { LogLevel } from '../telemetry/logger.js';
 import { PipelineRun } from '../topology/pipeline-run.js';
+import { HotReload } from '../reload/hot-reload.js';
 import { formatSummary } from '../topology/run-summary.js';
 import { WeirError } from '../errors/errors.js';
 
@@ -29,6 +30,11 @@ Options:
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
   --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
+  --no-watch            do not hot-reload plugins (by default a processor's
+                        .wasm that changes while running is checked and, if
+                        it passes, serves from the next batch; a file that
+                        fails any check is refused and the old one keeps
+                        running)
   -h, --help            show this help
 
 Built-in connectors (use as "connector": NAME):
@@ -49,8 +55,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       'summary-json': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'cache-dir': { type: 'string' },
+      watch: { type: 'boolean', default: true },
       help: { type: 'boolean', short: 'h' },
     },
+    allowNegative: true,
   });
   if (values.help) {
     io.stdout.write(runHelp());
@@ -83,6 +91,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout });
   logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
+  const running = new Map<string, string>();
+  for (const node of prepared.config.nodes) {
+    const module = prepared.modules.get(node.id);
+    if (module && node.implementation.type === 'plugin') running.set(node.implementation.path, module.sha256);
+  }
+  const hotReload = values.watch && running.size > 0 ? await HotReload.start(run, engine, running, logger) : undefined;
   let signals = 0;
   let forced: ((code: number) => void) | undefined;
   const forcedExit = new Promise<number>((resolve) => (forced = resolve));
@@ -110,5 +124,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   } finally {
     removeSignalHandler();
+    await hotReload?.close();
   }
 }

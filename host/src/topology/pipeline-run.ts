@@ -38,6 +38,11 @@ import { instanceLimits } from '../sandbox/limits.js';
 import { POISONING_CODES } from '../sandbox/call-guard.js';
 import { NodeResources } from './node-resources.js';
 
+/** What {@link PipelineRun.reload} did for one node. */
+export type ReloadOutcome =
+  | { node: string; ok: true; sha256: string }
+  | { node: string; ok: false; sha256: string; error: WeirError };
+
 /** What a run needs besides its config. */
 export interface RunDependencies {
   /** Loaded and checked plugin modules by node id (see `checkPlugins`). */
@@ -67,6 +72,10 @@ export class PipelineRun {
   readonly #readers: Map<string, Route[]>;
   readonly #services = new Map<string, ServiceInstance>();
   readonly #restarting = new Map<string, Promise<void>>();
+  /** The plugin module each node runs now (hot reload replaces entries). */
+  readonly #modules: Map<string, PluginModule>;
+  /** Bumped when a node's plugin is replaced; lanes compare it before each batch. */
+  readonly #versions = new Map<string, number>();
   readonly #states = new Map<string, KeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
   readonly #resources = new Map<string, NodeResources>();
@@ -79,6 +88,7 @@ export class PipelineRun {
     this.#config = config;
     this.#deps = deps;
     this.#readers = downstreamOf(config.nodes);
+    this.#modules = new Map(deps.modules);
   }
 
   /**
@@ -118,6 +128,51 @@ export class PipelineRun {
     }
   }
 
+  /**
+   * Switches every processor node that runs `module.file` to `module`, after
+   * checking it: it must fit the node's world and grants, instantiate under
+   * the node's limits and accept the node's config. Each instance switches
+   * before its next batch; a batch in flight finishes on the old version.
+   * A plugin that fails a check changes nothing.
+   */
+  async reload(module: PluginModule): Promise<ReloadOutcome[]> {
+    const outcomes: ReloadOutcome[] = [];
+    for (const node of this.#config.nodes) {
+      if (node.implementation.type !== 'plugin' || node.implementation.path !== module.file) continue;
+      const stats = this.#stats.get(node.id)!;
+      try {
+        await this.#checkReplacement(node, module);
+        this.#modules.set(node.id, module);
+        this.#versions.set(node.id, this.#versions.get(node.id)! + 1);
+        stats.pluginSha256 = module.sha256;
+        stats.reloads = (stats.reloads ?? 0) + 1;
+        outcomes.push({ node: node.id, ok: true, sha256: module.sha256 });
+      } catch (error) {
+        stats.reloadsRejected = (stats.reloadsRejected ?? 0) + 1;
+        outcomes.push({ node: node.id, ok: false, sha256: module.sha256, error: error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_LOAD_FAILED', messageOf(error), { node: node.id }) });
+      }
+    }
+    return outcomes;
+  }
+
+  async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<void> {
+    const where = { node: node.id, plugin: module.file };
+    if (node.kind !== 'processor' || node.window) {
+      throw new WeirError('WEIR_RELOAD_REFUSED', `node "${node.id}" is a ${node.window ? 'windowed processor' : node.kind}; only plain processors reload live for now (restart the pipeline)`, where);
+    }
+    const problems = module.check('processor', node.capabilities);
+    if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${module.file} does not fit node "${node.id}": ${problems.join('; ')}`, { ...where, problems });
+    // A trial instance with the node's limits and config; its state writes are discarded.
+    const state = new StagedKeyedState(this.#nodeState(node));
+    const trial = (await module.instantiate('processor', this.#hostContext(node, node.implementation.type === 'plugin' ? node.implementation.file : '', state), instanceLimits(node.limits))) as ProcessorInstance;
+    try {
+      await trial.configure(JSON.stringify(node.config));
+    } finally {
+      state.rollback();
+      trial.close();
+    }
+  }
+
   /** A snapshot of the per-node counters. */
   stats(): NodeStats[] {
     return [...this.#stats.values()].map((s) => {
@@ -134,7 +189,8 @@ export class PipelineRun {
   async #build(): Promise<void> {
     const { nodes } = this.#config;
     for (const node of nodes) {
-      const module = this.#deps.modules.get(node.id);
+      const module = this.#modules.get(node.id);
+      this.#versions.set(node.id, 0);
       this.#stats.set(node.id, {
         id: node.id,
         kind: node.kind,
@@ -265,7 +321,7 @@ export class PipelineRun {
 
   async #instantiate(node: NodeConfig, state?: KeyedState): Promise<PluginInstance> {
     if (node.implementation.type !== 'plugin') throw new Error(`node ${node.id} is not a plugin node`);
-    const module = this.#deps.modules.get(node.id);
+    const module = this.#modules.get(node.id);
     if (!module) throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin of node "${node.id}" was not loaded`, { node: node.id });
     const world = node.window ? 'aggregator' : node.kind;
     const instance = await module.instantiate(world, this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
@@ -382,6 +438,7 @@ export class PipelineRun {
       return instance;
     };
     let instance = await create();
+    let version = this.#versions.get(node.id)!;
     this.#cleanups.push(() => instance.close());
     const outputs = this.#downstream(node);
     const deadLetter = node.onError.deadLetter ? this.#channels.get(node.onError.deadLetter) : undefined;
@@ -399,6 +456,12 @@ export class PipelineRun {
      */
     const runBatch = async (batch: StreamRecord[]): Promise<StreamRecord[]> => {
       if (this.#restarting.size > 0) await Promise.all(this.#restarting.values());
+      if (version !== this.#versions.get(node.id)) {
+        // A reloaded plugin: switch between batches; keyed state lives in the host and carries over.
+        version = this.#versions.get(node.id)!;
+        instance.close();
+        instance = await create();
+      }
       for (let attempt = 1; ; attempt++) {
         try {
           const output = await instance.process(batch);

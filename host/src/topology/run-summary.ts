@@ -26,6 +26,9 @@ export interface NodeStats {
   restarts: number;
   /** Most batches ever queued in front of the node. */
   queueHighWater: number;
+  /** Plugin versions switched to while running (hot reload), and replacements refused. */
+  reloads?: number;
+  reloadsRejected?: number;
   /** What the node's plugin instances used (plugin nodes only). */
   resources?: NodeResourceSummary;
 }

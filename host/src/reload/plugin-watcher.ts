@@ -1,0 +1,56 @@
+/**
+ * Watches the plugin files a running pipeline uses and hands each changed
+ * file, once it is completely written, to a callback. Writes are often
+ * partial (a copy in progress, a build writing in chunks): chokidar's
+ * `awaitWriteFinish` waits until the size has been stable for a moment, and
+ * an atomic rename arrives as an `add` of the final name. Whatever arrives is
+ * still checked by the engine (a truncated file fails to compile) before any
+ * node switches.
+ *
+ * Lifecycle: `start()` resolves once watching; `close()` stops it.
+ */
+import { watch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
+import { resolve } from 'node:path';
+
+/** Called with the absolute path of a plugin file that changed. */
+export type PluginChanged = (file: string) => void;
+
+/** How long a file's size must hold still before it counts as written (ms). */
+export const STABLE_FOR_MS = 100;
+
+/** Watches a fixed set of plugin files. */
+export class PluginWatcher {
+  readonly #watcher: FSWatcher;
+  readonly #files: ReadonlySet<string>;
+
+  private constructor(watcher: FSWatcher, files: ReadonlySet<string>) {
+    this.#watcher = watcher;
+    this.#files = files;
+  }
+
+  /** Starts watching `files` (their folders, so renames into place are seen). */
+  static async start(files: readonly string[], onChange: PluginChanged, stableForMs = STABLE_FOR_MS): Promise<PluginWatcher> {
+    const wanted = new Set(files.map((f) => resolve(f)));
+    const folders = [...new Set([...wanted].map((f) => resolve(f, '..')))];
+    const watcher = watch(folders, {
+      ignoreInitial: true,
+      depth: 0,
+      awaitWriteFinish: { stabilityThreshold: stableForMs, pollInterval: Math.max(10, Math.floor(stableForMs / 4)) },
+    });
+    const self = new PluginWatcher(watcher, wanted);
+    const handle = (path: string) => {
+      const file = resolve(path);
+      if (self.#files.has(file)) onChange(file);
+    };
+    watcher.on('add', handle);
+    watcher.on('change', handle);
+    await new Promise<void>((ready) => watcher.once('ready', () => ready()));
+    return self;
+  }
+
+  /** Stops watching. */
+  async close(): Promise<void> {
+    await this.#watcher.close();
+  }
+}
