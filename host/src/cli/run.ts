@@ -30,11 +30,13 @@ Options:
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
   --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
-  --no-watch            do not hot-reload plugins (by default a processor's
-                        .wasm that changes while running is checked and, if
-                        it passes, serves from the next batch; a file that
-                        fails any check is refused and the old one keeps
-                        running)
+  --no-watch            do not hot-reload (by default a processor's .wasm
+                        that changes while running is checked and, if it
+                        passes, serves from the next batch, and edits to
+                        PIPELINE.json that change processors' plugin, config,
+                        limits or grants are applied the same way; anything
+                        that fails a check, or needs a restart, is refused
+                        and the running pipeline stays as it was)
   -h, --help            show this help
 
 Built-in connectors (use as "connector": NAME):
@@ -96,7 +98,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     const module = prepared.modules.get(node.id);
     if (module && node.implementation.type === 'plugin') running.set(node.implementation.path, module.sha256);
   }
-  const hotReload = values.watch && running.size > 0 ? await HotReload.start(run, engine, running, logger) : undefined;
+  const hotReload = values.watch
+    ? await HotReload.start({ run, engine, running, logger, pipeline: { file, prepare: () => preparePipeline(file, engine, connectors) } })
+    : undefined;
   let signals = 0;
   let forced: ((code: number) => void) | undefined;
   const forcedExit = new Promise<number>((resolve) => (forced = resolve));

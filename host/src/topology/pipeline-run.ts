@@ -28,6 +28,7 @@ import { BatchChannel } from './batch-channel.js';
 import { BatchFormer } from './batch-former.js';
 import { Partitioner } from './partitioner.js';
 import { downstreamOf, parseInput } from '../graph/dag.js';
+import { diffPipelines } from '../config/diff.js';
 import type { Route } from '../graph/dag.js';
 import { NodeOutputs } from './node-outputs.js';
 import { pluginSink, pluginSource } from './plugin-adapters.js';
@@ -42,6 +43,15 @@ import { NodeResources } from './node-resources.js';
 export type ReloadOutcome =
   | { node: string; ok: true; sha256: string }
   | { node: string; ok: false; sha256: string; error: WeirError };
+
+/** What {@link PipelineRun.apply} did with an edited pipeline. */
+export interface ApplyOutcome {
+  ok: boolean;
+  /** Nodes switched (when ok). */
+  changed: string[];
+  /** Why nothing was applied (when not ok). */
+  reasons: string[];
+}
 
 /** What a run needs besides its config. */
 export interface RunDependencies {
@@ -76,6 +86,10 @@ export class PipelineRun {
   readonly #modules: Map<string, PluginModule>;
   /** Bumped when a node's plugin is replaced; lanes compare it before each batch. */
   readonly #versions = new Map<string, number>();
+  /** Each node's config as it runs now (an applied pipeline.json edit replaces entries). */
+  readonly #nodes: Map<string, NodeConfig>;
+  /** The pipeline as it runs now. */
+  #running: PipelineConfig;
   readonly #states = new Map<string, KeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
   readonly #resources = new Map<string, NodeResources>();
@@ -89,6 +103,8 @@ export class PipelineRun {
     this.#deps = deps;
     this.#readers = downstreamOf(config.nodes);
     this.#modules = new Map(deps.modules);
+    this.#nodes = new Map(config.nodes.map((n) => [n.id, n]));
+    this.#running = config;
   }
 
   /**
@@ -137,7 +153,7 @@ export class PipelineRun {
    */
   async reload(module: PluginModule): Promise<ReloadOutcome[]> {
     const outcomes: ReloadOutcome[] = [];
-    for (const node of this.#config.nodes) {
+    for (const node of this.#nodes.values()) {
       if (node.implementation.type !== 'plugin' || node.implementation.path !== module.file) continue;
       const stats = this.#stats.get(node.id)!;
       try {
@@ -153,6 +169,37 @@ export class PipelineRun {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * Applies an edited pipeline.json: every changed node's new plugin, config,
+   * limits and grants are checked first (as for {@link reload}); only when all
+   * pass do they switch, each before its next batch. A change that cannot be
+   * applied live, or a check that fails, leaves the pipeline as it was.
+   */
+  async apply(edited: PipelineConfig, modules: ReadonlyMap<string, PluginModule>): Promise<ApplyOutcome> {
+    const diff = diffPipelines(this.#running, edited);
+    if (diff.refused.length > 0) return { ok: false, changed: [], reasons: diff.refused };
+    const next = new Map(edited.nodes.map((n) => [n.id, n]));
+    for (const id of diff.changed) {
+      try {
+        await this.#checkReplacement(next.get(id)!, modules.get(id)!);
+      } catch (error) {
+        return { ok: false, changed: [], reasons: [`node "${id}": ${messageOf(error)}`] };
+      }
+    }
+    for (const id of diff.changed) {
+      const node = next.get(id)!;
+      const module = modules.get(id)!;
+      this.#nodes.set(id, node);
+      this.#modules.set(id, module);
+      this.#versions.set(id, this.#versions.get(id)! + 1);
+      const stats = this.#stats.get(id)!;
+      stats.pluginSha256 = module.sha256;
+      stats.reloads = (stats.reloads ?? 0) + 1;
+    }
+    this.#running = edited;
+    return { ok: true, changed: diff.changed, reasons: [] };
   }
 
   async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<void> {
@@ -432,8 +479,10 @@ export class PipelineRun {
     // State writes of a call count only if the call succeeds.
     const state = new StagedKeyedState(this.#nodeState(node));
     const create = async (): Promise<ProcessorInstance> => {
-      const instance = (await this.#instantiate(node, state)) as ProcessorInstance;
-      await instance.configure(JSON.stringify(node.config));
+      // The node as it runs now: an applied pipeline.json edit may have changed its plugin, config or limits.
+      const current = this.#nodes.get(node.id)!;
+      const instance = (await this.#instantiate(current, state)) as ProcessorInstance;
+      await instance.configure(JSON.stringify(current.config));
       state.commit();
       return instance;
     };

@@ -65,7 +65,9 @@ describe('hot reload', () => {
     if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
     const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
     const outcomes: ReloadOutcome[] = [];
-    const reload = await HotReload.start(run, engine, new Map([[plugin, prepared.modules.get('tag')!.sha256]]), pino({ level: 'silent' }), (o) => outcomes.push(o), 20);
+    const reload = await HotReload.start({
+      run, engine, running: new Map([[plugin, prepared.modules.get('tag')!.sha256]]), logger: pino({ level: 'silent' }), onOutcome: (o) => outcomes.push(o), stableForMs: 20,
+    });
 
     /** Drops `source` into place by rename, as a deploy would, and waits for the reload's outcome. */
     const dropIn = async (source: string | Uint8Array, expected: number) => {
@@ -117,4 +119,67 @@ describe('hot reload', () => {
     }
     for (const seqs of perKey.values()) expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   }, 120_000);
+});
+
+describe('pipeline.json edits while running', () => {
+  it('applies a diff only when every changed node passes its checks, and refuses what needs a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-apply-'));
+    for (const name of ['tag-v1-as', 'tag-v2-as', 'echo-service-js']) await copyFile(join(fixtures, `${name}.wasm`), join(dir, `${name}.wasm`));
+    const versions: string[][] = [];
+    const connectors = builtinConnectors().register({
+      kind: 'sink', name: 'collect', description: 'test', configSchema: { type: 'object' },
+      create: () => ({ write: async (batch) => void versions.push(...batch.map((r) => header(r, 'version'))), flush: async () => {}, close: async () => {} }),
+    });
+    const file = join(dir, 'pipeline.json');
+    const pipeline = (a: string, b: string, extra: object[] = []) => JSON.stringify({
+      name: 'apply',
+      plugins: { dir },
+      nodes: [
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0, ratePerSec: 20000 }, batch: { maxRecords: 20 } },
+        { id: 'a', kind: 'processor', plugin: a, inputs: ['gen'] },
+        { id: 'b', kind: 'processor', plugin: b, inputs: ['a'] },
+        { id: 'out', kind: 'sink', connector: 'collect', inputs: ['b'] },
+        ...extra,
+      ],
+    });
+    await writeFile(file, pipeline('tag-v1-as.wasm', 'tag-v1-as.wasm'));
+    const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
+    const prepare = () => preparePipeline(file, engine, connectors);
+    const prepared = await prepare();
+    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    const applied: Array<{ ok: boolean; changed: string[]; reasons: string[] }> = [];
+    const reload = await HotReload.start({ run, engine, running: new Map(), logger: pino({ level: 'silent' }), pipeline: { file, prepare }, onApply: (o) => applied.push(o), stableForMs: 20 });
+    const edit = async (text: string) => {
+      const before = applied.length;
+      await writeFile(`${file}.tmp`, text);
+      await rename(`${file}.tmp`, file);
+      for (let i = 0; i < 400 && applied.length === before; i++) await sleep(5);
+      return applied.at(-1)!;
+    };
+    const lastVersions = () => versions.at(-1)!;
+
+    await sleep(100);
+    // b's new plugin is of the wrong world: nothing switches, a included.
+    const refused = await edit(pipeline('tag-v2-as.wasm', 'echo-service-js.wasm'));
+    expect(refused.ok).toBe(false);
+    expect(refused.reasons.join(' ')).toContain('echo-service-js.wasm');
+    await sleep(100);
+    expect(lastVersions()).toEqual(['1', '1']);
+    // A structural change needs a restart.
+    const structural = await edit(pipeline('tag-v2-as.wasm', 'tag-v1-as.wasm', [{ id: 'extra', kind: 'sink', connector: 'null', inputs: ['a'] }]));
+    expect(structural).toMatchObject({ ok: false, reasons: ['node "extra" was added'] });
+    // A valid plugin change switches live.
+    const ok = await edit(pipeline('tag-v2-as.wasm', 'tag-v1-as.wasm'));
+    expect(ok).toMatchObject({ ok: true, changed: ['a'] });
+    await sleep(100);
+    expect(lastVersions()).toEqual(['2', '1']);
+
+    run.stop();
+    const summary = await run.done;
+    await reload.close();
+    expect(summary.totals.written).toBe(summary.totals.read);
+    expect(versions).toHaveLength(summary.totals.read);
+    expect(summary.nodes.find((n) => n.id === 'a')).toMatchObject({ reloads: 1 });
+  }, 60_000);
 });
