@@ -4,7 +4,7 @@ const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: d
 const rate = (n) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 1)}k` : fmt(n));
 
 /** Markdown for one run of the benchmarks. */
-export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], chartFile }) {
+export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], chartFile }) {
   const out = [];
   const line = (s = '') => out.push(s);
   line('# Benchmark results');
@@ -125,6 +125,17 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
   const summary = limitsSummary(limits);
   if (summary) {
     line(summary);
+    line();
+  }
+
+  if (reload.length) {
+    line('## Hot reload');
+    line();
+    line(`A generator at full speed through the plugin while a new build is renamed over its .wasm ${reload[0].swaps} times (\`host run\`'s watcher, defaults). Latency: from the rename to the new version being checked and switched in (the watcher first waits ${reload[0].stableForMs} ms for the file to stop changing). Throughput during a swap: median records/s while a reload is in progress against the median outside.`);
+    line();
+    line('| plugin | rename -> serving, median [min – max] | throughput during a swap |');
+    line('| --- | --- | --- |');
+    for (const r of reload) line(`| ${r.label} | ${fmt(r.latencyMs.median)} ms [${fmt(r.latencyMs.min)} – ${fmt(r.latencyMs.max)}] | ${fmt(100 - r.dipPercent)}% of steady |`);
     line();
   }
 

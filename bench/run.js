@@ -11,6 +11,7 @@ import { runStartup } from './startup.js';
 import { runMemory } from './memory.js';
 import { runBreakdown } from './breakdown.js';
 import { runLimits } from './limits.js';
+import { runReload } from './reload.js';
 import { Engine } from '../dist/engine/engine.js';
 import { renderChart, renderResults } from './report.js';
 
@@ -44,8 +45,9 @@ const limits = await runLimits(impls, {
   warmupMs: settings.warmupMs,
   log,
 });
+const reload = await runReload(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), swaps: quick ? 3 : 20, log });
 
-const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown, limits };
+const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown, limits, reload };
 const json = join(dirname(out), basename(out, '.md') + '.json');
 await mkdir(dirname(out), { recursive: true });
 await writeFile(json, JSON.stringify(results, null, 2) + '\n');

@@ -1,14 +1,13 @@
 // End-to-end: `host run` picks up a new build of a plugin dropped into its
 // plugins folder, says so in the log, loses nothing, and refuses a broken build.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { startBackgroundRun } from './background-run.js';
 
-const root = join(import.meta.dirname, '../../..');
 let fixtures: string;
 
 beforeAll(async () => {
@@ -21,24 +20,17 @@ describe('host run with hot reload', () => {
     const plugins = join(dir, 'plugins');
     mkdirSync(plugins);
     copyFileSync(join(fixtures, 'tag-v1-as.wasm'), join(plugins, 'tagger.wasm'));
-    writeFileSync(join(dir, 'pipeline.json'), JSON.stringify({
+    const { child, exited, stderr: output } = startBackgroundRun(dir, {
       name: 'hot',
       nodes: [
         { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0, ratePerSec: 5000 }, batch: { maxRecords: 50 } },
         { id: 'tag', kind: 'processor', plugin: 'tagger.wasm', inputs: ['gen'] },
         { id: 'out', kind: 'sink', connector: 'file', inputs: ['tag'], config: { path: 'out.jsonl' } },
       ],
-    }));
-    const child = spawn(process.execPath, [join(root, 'host/bin/host.js'), 'run', join(dir, 'pipeline.json'), '--summary-json', join(dir, 'summary.json')], {
-      env: { ...process.env, WEIR_CACHE_DIR: mkdtempSync(join(tmpdir(), 'weir-cache-')) },
-      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const waitFor = async (text: string) => {
-      for (let i = 0; i < 400 && !stderr.includes(text); i++) await sleep(25);
-      expect(stderr).toContain(text);
+      for (let i = 0; i < 400 && !output().includes(text); i++) await sleep(25);
+      expect(output()).toContain(text);
     };
     await waitFor('pipeline running');
     await sleep(200);

@@ -1,8 +1,8 @@
 // End-to-end: SIGTERM in the middle of a run drains, loses nothing and exits 0;
 // a second signal forces the exit (130). The real `host` as a subprocess.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { startBackgroundRun } from './background-run.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,7 @@ const root = join(import.meta.dirname, '../../..');
 
 function startRun() {
   const dir = mkdtempSync(join(tmpdir(), 'weir-signal-'));
-  writeFileSync(join(dir, 'pipeline.json'), JSON.stringify({
+  const run = startBackgroundRun(dir, {
     name: 'endless',
     plugins: { dir: join(root, 'plugins') },
     nodes: [
@@ -19,15 +19,8 @@ function startRun() {
       { id: 'upper', kind: 'processor', plugin: 'uppercase-as.wasm', inputs: ['gen'] },
       { id: 'out', kind: 'sink', connector: 'file', inputs: ['upper'], config: { path: 'out.jsonl' } },
     ],
-  }));
-  const child = spawn(process.execPath, [join(root, 'host/bin/host.js'), 'run', join(dir, 'pipeline.json'), '--summary-json', join(dir, 'summary.json')], {
-    env: { ...process.env, WEIR_CACHE_DIR: mkdtempSync(join(tmpdir(), 'weir-cache-')) },
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { dir, child, exited, stderr: () => stderr };
+  return { dir, ...run };
 }
 
 async function waitForOutput(file: string): Promise<void> {
