@@ -93,14 +93,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout });
   logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
-  const running = new Map<string, string>();
-  for (const node of prepared.config.nodes) {
-    const module = prepared.modules.get(node.id);
-    if (module && node.implementation.type === 'plugin') running.set(node.implementation.path, module.sha256);
-  }
-  const hotReload = values.watch
-    ? await HotReload.start({ run, engine, running, logger, pipeline: { file, prepare: () => preparePipeline(file, engine, connectors) } })
-    : undefined;
   let signals = 0;
   let forced: ((code: number) => void) | undefined;
   const forcedExit = new Promise<number>((resolve) => (forced = resolve));
@@ -114,7 +106,15 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       forced?.(EXIT.interrupted);
     }
   });
+  // Signals are handled from here on; the watcher starts after, so a signal during its set-up still drains.
+  const running = new Map<string, string>();
+  for (const node of prepared.config.nodes) {
+    const module = prepared.modules.get(node.id);
+    if (module && node.implementation.type === 'plugin') running.set(node.implementation.path, module.sha256);
+  }
+  let hotReload: HotReload | undefined;
   try {
+    if (values.watch) hotReload = await HotReload.start({ run, engine, running, logger, pipeline: { file, prepare: () => preparePipeline(file, engine, connectors) } });
     const outcome = await Promise.race([run.done, forcedExit]);
     if (typeof outcome === 'number') return outcome;
     println(io.stderr, formatSummary(outcome));

@@ -37,7 +37,8 @@ describe('host run with hot reload', () => {
     copyFileSync(join(fixtures, 'tag-v2-as.wasm'), join(plugins, '.tagger.tmp'));
     renameSync(join(plugins, '.tagger.tmp'), join(plugins, 'tagger.wasm'));
     await waitFor('plugin reloaded: new version serving from the next batch');
-    await sleep(200);
+    // Let records through the new version before the broken file arrives.
+    for (let i = 0; i < 400 && !readFileSync(join(dir, 'out.jsonl'), 'utf8').includes('"version":"2"'); i++) await sleep(25);
     writeFileSync(join(plugins, 'tagger.wasm'), readFileSync(join(fixtures, 'tag-v1-as.wasm')).subarray(0, 100));
     await waitFor('plugin changed but cannot be loaded: the running version stays');
     await sleep(200);

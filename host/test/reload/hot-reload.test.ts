@@ -158,6 +158,11 @@ describe('pipeline.json edits while running', () => {
       return applied.at(-1)!;
     };
     const lastVersions = () => versions.at(-1)!;
+    /** Waits (up to 10 s, for loaded machines) until records show `expected` versions. */
+    const untilVersions = async (expected: string[]) => {
+      for (let i = 0; i < 1000 && JSON.stringify(lastVersions()) !== JSON.stringify(expected); i++) await sleep(10);
+      expect(lastVersions()).toEqual(expected);
+    };
 
     await sleep(100);
     // b's new plugin is of the wrong world: nothing switches, a included.
@@ -165,15 +170,14 @@ describe('pipeline.json edits while running', () => {
     expect(refused.ok).toBe(false);
     expect(refused.reasons.join(' ')).toContain('echo-service-js.wasm');
     await sleep(100);
-    expect(lastVersions()).toEqual(['1', '1']);
+    await untilVersions(['1', '1']);
     // A structural change needs a restart.
     const structural = await edit(pipeline('tag-v2-as.wasm', 'tag-v1-as.wasm', [{ id: 'extra', kind: 'sink', connector: 'null', inputs: ['a'] }]));
     expect(structural).toMatchObject({ ok: false, reasons: ['node "extra" was added'] });
     // A valid plugin change switches live.
     const ok = await edit(pipeline('tag-v2-as.wasm', 'tag-v1-as.wasm'));
     expect(ok).toMatchObject({ ok: true, changed: ['a'] });
-    await sleep(100);
-    expect(lastVersions()).toEqual(['2', '1']);
+    await untilVersions(['2', '1']);
 
     run.stop();
     const summary = await run.done;
