@@ -30,13 +30,14 @@ Options:
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
   --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
-  --no-watch            do not hot-reload (by default a processor's .wasm
-                        that changes while running is checked and, if it
-                        passes, serves from the next batch, and edits to
-                        PIPELINE.json that change processors' plugin, config,
-                        limits or grants are applied the same way; anything
-                        that fails a check, or needs a restart, is refused
-                        and the running pipeline stays as it was)
+  --no-watch            do not hot-reload (by default a plugin's .wasm that
+                        changes while running is checked and, if it passes,
+                        serves from the next batch (sources resume where the
+                        old version stopped), and edits to PIPELINE.json that
+                        change plugin nodes' plugin, config, limits or grants
+                        are applied the same way; anything that fails a
+                        check, or needs a restart, is refused and the running
+                        pipeline stays as it was)
   -h, --help            show this help
 
 Built-in connectors (use as "connector": NAME):

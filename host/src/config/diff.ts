@@ -1,7 +1,7 @@
 /**
  * What changed between two compiled pipelines, and whether the change can be
- * applied to a running pipeline. Live: a plain processor's `config`, `limits`,
- * `capabilities` or plugin file. Everything else (nodes added or removed,
+ * applied to a running pipeline. Live: the `config`, `limits`,
+ * `capabilities` or plugin file of a plugin source, sink or plain processor. Everything else (nodes added or removed,
  * inputs, kinds, parallelism, partitioning, batching, onError, windows,
  * connectors) needs a restart and is refused with the reason.
  */
@@ -9,7 +9,7 @@ import type { NodeConfig, PipelineConfig } from './pipeline-config.js';
 
 /** The outcome of {@link diffPipelines}. */
 export interface PipelineDiff {
-  /** Ids of processor nodes to switch live. */
+  /** Ids of plugin nodes to switch live. */
   changed: string[];
   /** Why the diff cannot be applied live, one reason per change; empty when it can. */
   refused: string[];
@@ -33,14 +33,14 @@ export function diffPipelines(running: PipelineConfig, edited: PipelineConfig): 
     for (const field of restart) refused.push(`node "${id}": ${field} changed`);
     const live = LIVE_FIELDS.filter((f) => !same(old[f], next[f]));
     if (live.length === 0) continue;
-    if (!livePlugin(old) || !livePlugin(next)) refused.push(`node "${id}": ${live.join(', ')} changed on a node that is not a plain processor plugin`);
+    if (!livePlugin(old) || !livePlugin(next)) refused.push(`node "${id}": ${live.join(', ')} changed on a node that cannot switch live (a connector, a service or a windowed processor)`);
     else changed.push(id);
   }
   return { changed, refused };
 }
 
 function livePlugin(node: NodeConfig): boolean {
-  return node.kind === 'processor' && node.implementation.type === 'plugin' && node.window === undefined;
+  return node.kind !== 'service' && node.implementation.type === 'plugin' && node.window === undefined;
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -204,16 +204,18 @@ export class PipelineRun {
 
   async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<void> {
     const where = { node: node.id, plugin: module.file };
-    if (node.kind !== 'processor' || node.window) {
-      throw new WeirError('WEIR_RELOAD_REFUSED', `node "${node.id}" is a ${node.window ? 'windowed processor' : node.kind}; only plain processors reload live for now (restart the pipeline)`, where);
+    if (node.kind === 'service' || node.window) {
+      throw new WeirError('WEIR_RELOAD_REFUSED', `node "${node.id}" is a ${node.window ? 'windowed processor' : node.kind}; it does not reload live yet (restart the pipeline)`, where);
     }
-    const problems = module.check('processor', node.capabilities);
+    const problems = module.check(node.kind, node.capabilities);
     if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${module.file} does not fit node "${node.id}": ${problems.join('; ')}`, { ...where, problems });
     // A trial instance with the node's limits and config; its state writes are discarded.
     const state = new StagedKeyedState(this.#nodeState(node));
-    const trial = (await module.instantiate('processor', this.#hostContext(node, node.implementation.type === 'plugin' ? node.implementation.file : '', state), instanceLimits(node.limits))) as ProcessorInstance;
+    const trial = await module.instantiate(node.kind, this.#hostContext(node, node.implementation.type === 'plugin' ? node.implementation.file : '', state), instanceLimits(node.limits));
     try {
-      await trial.configure(JSON.stringify(node.config));
+      if (trial.kind === 'processor') await trial.configure(JSON.stringify(node.config));
+      else if (trial.kind === 'sink') trial.open(JSON.stringify(node.config));
+      else if (trial.kind === 'source') trial.open(JSON.stringify(node.config), undefined);
     } finally {
       state.rollback();
       trial.close();
@@ -389,20 +391,33 @@ export class PipelineRun {
   }
 
   async #sourceTask(node: NodeConfig): Promise<() => Promise<void>> {
-    let source: Source;
-    if (node.implementation.type === 'plugin') {
-      const instance = (await this.#instantiate(node)) as SourceInstance;
-      instance.open(JSON.stringify(node.config), undefined);
-      source = pluginSource(instance);
-    } else {
-      source = this.#deps.connectors.source(node.implementation.name)!.create({ ...node.config }, this.#connectorContext());
-    }
+    const isPlugin = node.implementation.type === 'plugin';
+    /** Opens the node's plugin as it is now (a reload may have replaced it), resuming after `position`. */
+    const openPlugin = async (position: Uint8Array | undefined): Promise<Source> => {
+      const current = this.#nodes.get(node.id)!;
+      const instance = (await this.#instantiate(current)) as SourceInstance;
+      instance.open(JSON.stringify(current.config), position);
+      return pluginSource(instance);
+    };
+    let source: Source = isPlugin
+      ? await openPlugin(undefined)
+      : this.#deps.connectors.source((node.implementation as { name: string }).name)!.create({ ...node.config }, this.#connectorContext());
+    let version = this.#versions.get(node.id)!;
+    let position: Uint8Array | undefined;
     const outputs = this.#downstream(node);
     const stats = this.#stats.get(node.id)!;
     return async () => {
       try {
         while (this.#state === 'running' && !this.#failure) {
-          const { records, done } = await source.poll(node.batch.maxRecords);
+          if (isPlugin && version !== this.#versions.get(node.id)) {
+            // A reloaded source: the old instance acknowledges what it emitted, the new one resumes after it.
+            version = this.#versions.get(node.id)!;
+            await source.close();
+            source = await openPlugin(position);
+          }
+          const polled = await source.poll(node.batch.maxRecords);
+          const { records, done } = polled;
+          if (polled.position) position = polled.position;
           await this.#emit(outputs, records, stats);
           if (done) break;
           // Plugin calls are synchronous and channels resolve as microtasks, so a busy
@@ -571,19 +586,29 @@ export class PipelineRun {
   }
 
   async #sinkTask(node: NodeConfig): Promise<() => Promise<void>> {
-    let sink: Sink;
-    if (node.implementation.type === 'plugin') {
-      const instance = (await this.#instantiate(node)) as SinkInstance;
-      instance.open(JSON.stringify(node.config));
-      sink = pluginSink(instance);
-    } else {
-      sink = this.#deps.connectors.sink(node.implementation.name)!.create({ ...node.config }, this.#connectorContext());
-    }
+    const isPlugin = node.implementation.type === 'plugin';
+    /** Opens the node's plugin as it is now (a reload may have replaced it). */
+    const openPlugin = async (): Promise<Sink> => {
+      const current = this.#nodes.get(node.id)!;
+      const instance = (await this.#instantiate(current)) as SinkInstance;
+      instance.open(JSON.stringify(current.config));
+      return pluginSink(instance);
+    };
+    let sink: Sink = isPlugin
+      ? await openPlugin()
+      : this.#deps.connectors.sink((node.implementation as { name: string }).name)!.create({ ...node.config }, this.#connectorContext());
+    let version = this.#versions.get(node.id)!;
     const input = this.#channels.get(node.id)!;
     const stats = this.#stats.get(node.id)!;
     return async () => {
       try {
         for (let batch = await input.pull(); batch; batch = await input.pull()) {
+          if (isPlugin && version !== this.#versions.get(node.id)) {
+            // A reloaded sink: the old instance flushes and closes, the new one takes the next batch.
+            version = this.#versions.get(node.id)!;
+            await sink.close();
+            sink = await openPlugin();
+          }
           stats.in += batch.length;
           await sink.write(batch);
           stats.out += batch.length;
