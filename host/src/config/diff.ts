@@ -1,9 +1,10 @@
 /**
  * What changed between two compiled pipelines, and whether the change can be
  * applied to a running pipeline. Live: the `config`, `limits`,
- * `capabilities` or plugin file of a plugin source, sink or plain processor. Everything else (nodes added or removed,
- * inputs, kinds, parallelism, partitioning, batching, onError, windows,
- * connectors) needs a restart and is refused with the reason.
+ * `capabilities` or plugin file of a plugin node that is not windowed.
+ * Everything else (nodes added or removed, inputs, kinds, parallelism,
+ * partitioning, batching, onError, windows, connectors) needs a restart and
+ * is refused with the reason.
  */
 import type { NodeConfig, PipelineConfig } from './pipeline-config.js';
 
@@ -33,14 +34,14 @@ export function diffPipelines(running: PipelineConfig, edited: PipelineConfig): 
     for (const field of restart) refused.push(`node "${id}": ${field} changed`);
     const live = LIVE_FIELDS.filter((f) => !same(old[f], next[f]));
     if (live.length === 0) continue;
-    if (!livePlugin(old) || !livePlugin(next)) refused.push(`node "${id}": ${live.join(', ')} changed on a node that cannot switch live (a connector, a service or a windowed processor)`);
+    if (!livePlugin(old) || !livePlugin(next)) refused.push(`node "${id}": ${live.join(', ')} changed on a node that cannot switch live (a connector or a windowed processor)`);
     else changed.push(id);
   }
   return { changed, refused };
 }
 
 function livePlugin(node: NodeConfig): boolean {
-  return node.kind !== 'service' && node.implementation.type === 'plugin' && node.window === undefined;
+  return node.implementation.type === 'plugin' && node.window === undefined;
 }
 
 function same(a: unknown, b: unknown): boolean {

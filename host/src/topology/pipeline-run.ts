@@ -160,6 +160,7 @@ export class PipelineRun {
         await this.#checkReplacement(node, module);
         this.#modules.set(node.id, module);
         this.#versions.set(node.id, this.#versions.get(node.id)! + 1);
+        if (node.kind === 'service') await this.#replaceService(node);
         stats.pluginSha256 = module.sha256;
         stats.reloads = (stats.reloads ?? 0) + 1;
         outcomes.push({ node: node.id, ok: true, sha256: module.sha256 });
@@ -194,6 +195,7 @@ export class PipelineRun {
       this.#nodes.set(id, node);
       this.#modules.set(id, module);
       this.#versions.set(id, this.#versions.get(id)! + 1);
+      if (node.kind === 'service') await this.#replaceService(node);
       const stats = this.#stats.get(id)!;
       stats.pluginSha256 = module.sha256;
       stats.reloads = (stats.reloads ?? 0) + 1;
@@ -204,8 +206,8 @@ export class PipelineRun {
 
   async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<void> {
     const where = { node: node.id, plugin: module.file };
-    if (node.kind === 'service' || node.window) {
-      throw new WeirError('WEIR_RELOAD_REFUSED', `node "${node.id}" is a ${node.window ? 'windowed processor' : node.kind}; it does not reload live yet (restart the pipeline)`, where);
+    if (node.window) {
+      throw new WeirError('WEIR_RELOAD_REFUSED', `node "${node.id}" is a windowed processor; it does not reload live yet (its windows hold the old version's accumulators; restart the pipeline)`, where);
     }
     const problems = module.check(node.kind, node.capabilities);
     if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${module.file} does not fit node "${node.id}": ${problems.join('; ')}`, { ...where, problems });
@@ -213,7 +215,7 @@ export class PipelineRun {
     const state = new StagedKeyedState(this.#nodeState(node));
     const trial = await module.instantiate(node.kind, this.#hostContext(node, node.implementation.type === 'plugin' ? node.implementation.file : '', state), instanceLimits(node.limits));
     try {
-      if (trial.kind === 'processor') await trial.configure(JSON.stringify(node.config));
+      if (trial.kind === 'processor' || trial.kind === 'service') await trial.configure(JSON.stringify(node.config));
       else if (trial.kind === 'sink') trial.open(JSON.stringify(node.config));
       else if (trial.kind === 'source') trial.open(JSON.stringify(node.config), undefined);
     } finally {
@@ -343,6 +345,16 @@ export class PipelineRun {
         }
       },
     });
+  }
+
+  /**
+   * Swaps a service for a new instance of the node's current plugin. Calls are
+   * synchronous and this runs between them, so no call sees half a swap.
+   */
+  async #replaceService(node: NodeConfig): Promise<void> {
+    const old = this.#services.get(node.id);
+    await this.#startService(this.#nodes.get(node.id)!);
+    old?.close();
   }
 
   async #startService(node: NodeConfig): Promise<void> {

@@ -48,9 +48,13 @@ describe('signals during host run', () => {
   it('a second signal exits at once with 130', async () => {
     const run = startRun();
     await waitForOutput(join(run.dir, 'out.jsonl'));
-    // Both signals arrive together (the process is paused while they are sent, and
-    // two different signals stay pending), so the drain cannot finish in between.
+    // Both signals arrive together: the process is paused (checked in /proc) while
+    // they are sent, and two different signals stay pending, so the drain cannot
+    // finish in between even on a loaded machine.
     run.child.kill('SIGSTOP');
+    const state = () => readFileSync(`/proc/${run.child.pid}/stat`, 'utf8').split(') ')[1]![0];
+    for (let i = 0; i < 400 && state() !== 'T'; i++) await sleep(5);
+    expect(state()).toBe('T');
     run.child.kill('SIGINT');
     run.child.kill('SIGTERM');
     run.child.kill('SIGCONT');

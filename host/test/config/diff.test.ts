@@ -33,7 +33,7 @@ describe('diffPipelines', () => {
     expect(diffPipelines(compile(base), compile(next)).refused).toEqual([
       'node "extra" was added',
       'node "p": parallelism changed',
-      'node "w": implementation changed on a node that cannot switch live (a connector, a service or a windowed processor)',
+      'node "w": implementation changed on a node that cannot switch live (a connector or a windowed processor)',
     ]);
   });
 });

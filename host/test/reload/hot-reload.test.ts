@@ -188,7 +188,7 @@ describe('pipeline.json edits while running', () => {
   }, 60_000);
 });
 
-describe('reloading sources and sinks', () => {
+describe('reloading sources, sinks and services', () => {
   /** The same plugin with a custom section appended: another build, another hash. */
   const variant = (bytes: Uint8Array) => new Uint8Array([...bytes, 0x00, 0x05, 0x04, 0x74, 0x65, 0x73, 0x74]);
 
@@ -232,5 +232,40 @@ describe('reloading sources and sinks', () => {
     expect(summary.nodes.find((n) => n.id === 'events')!.resources!.instances).toBe(2);
     const values = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { value: string }).value);
     expect(values).toEqual(Array.from({ length: count }, (_, i) => `event ${i + 1}`));
+  }, 60_000);
+
+  it('a service switches between calls, and its callers never see a gap', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-reload-service-'));
+    const plugins = join(import.meta.dirname, '../../../plugins');
+    for (const name of ['regions-service-js', 'lookup-as']) await copyFile(join(plugins, `${name}.wasm`), join(dir, `${name}.wasm`));
+    const count = 40000;
+    await writeFile(join(dir, 'pipeline.json'), JSON.stringify({
+      name: 'reload-service',
+      plugins: { dir },
+      nodes: [
+        { id: 'regions', kind: 'service', plugin: 'regions-service-js.wasm', config: { table: { k0: 'eu', k1: 'us' } } },
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count, keyCardinality: 2 }, batch: { maxRecords: 100 } },
+        { id: 'locate', kind: 'processor', plugin: 'lookup-as.wasm', inputs: ['gen'], config: { service: 'regions' } },
+        { id: 'out', kind: 'sink', connector: 'file', inputs: ['locate'], config: { path: 'out.jsonl' } },
+      ],
+    }));
+    const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
+    const connectors = builtinConnectors();
+    const prepared = await preparePipeline(join(dir, 'pipeline.json'), engine, connectors);
+    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    for (let i = 0; i < 2000 && run.stats().find((s) => s.id === 'gen')!.out < 5000; i++) await sleep(2);
+    const file = join(dir, 'regions-service-js.wasm');
+    await writeFile(file, variant(await readFile(file)));
+    expect(await run.reload(await engine.load(file))).toEqual([expect.objectContaining({ node: 'regions', ok: true })]);
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    expect(summary.totals).toMatchObject({ read: count, written: count, errors: 0 });
+    const regions = summary.nodes.find((n) => n.id === 'regions')!;
+    expect(regions).toMatchObject({ reloads: 1, resources: { instances: 2 } });
+    // Every call was answered: a call that found no service would have said "unknown".
+    const regionsSeen = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { headers: { region: string } }).headers.region);
+    expect(regionsSeen).toHaveLength(count);
+    expect(new Set(regionsSeen)).toEqual(new Set(['eu', 'us']));
   }, 60_000);
 });
