@@ -157,7 +157,9 @@ export class PipelineRun {
       if (node.implementation.type !== 'plugin' || node.implementation.path !== module.file) continue;
       const stats = this.#stats.get(node.id)!;
       try {
+        this.#refuseWhenFinished(node.id);
         await this.#checkReplacement(node, module);
+        this.#refuseWhenFinished(node.id);
         this.#modules.set(node.id, module);
         this.#versions.set(node.id, this.#versions.get(node.id)! + 1);
         if (node.kind === 'service') await this.#replaceService(node);
@@ -179,6 +181,7 @@ export class PipelineRun {
    * applied live, or a check that fails, leaves the pipeline as it was.
    */
   async apply(edited: PipelineConfig, modules: ReadonlyMap<string, PluginModule>): Promise<ApplyOutcome> {
+    if (!this.#accepting()) return { ok: false, changed: [], reasons: ['the run has finished'] };
     const diff = diffPipelines(this.#running, edited);
     if (diff.refused.length > 0) return { ok: false, changed: [], reasons: diff.refused };
     const next = new Map(edited.nodes.map((n) => [n.id, n]));
@@ -189,6 +192,7 @@ export class PipelineRun {
         return { ok: false, changed: [], reasons: [`node "${id}": ${messageOf(error)}`] };
       }
     }
+    if (!this.#accepting()) return { ok: false, changed: [], reasons: ['the run has finished'] };
     for (const id of diff.changed) {
       const node = next.get(id)!;
       const module = modules.get(id)!;
@@ -204,7 +208,16 @@ export class PipelineRun {
     return { ok: true, changed: diff.changed, reasons: [] };
   }
 
-  async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<void> {
+  /** Whether the run still takes replacements (it is running or draining). */
+  #accepting(): boolean {
+    return this.#state === 'running' || this.#state === 'draining';
+  }
+
+  #refuseWhenFinished(node: string): void {
+    if (!this.#accepting()) throw new WeirError('WEIR_RELOAD_REFUSED', 'the run has finished', { node });
+  }
+
+    async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<void> {
     const where = { node: node.id, plugin: module.file };
     if (node.window) {
       throw new WeirError('WEIR_RELOAD_REFUSED', `node "${node.id}" is a windowed processor; it does not reload live yet (its windows hold the old version's accumulators; restart the pipeline)`, where);

@@ -21,6 +21,7 @@ import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { ReloadOutcome } from '../../src/topology/pipeline-run.js';
 import { HotReload } from '../../src/reload/hot-reload.js';
 import type { StreamRecord } from '../../src/records/record.js';
+import type { PluginModule } from '../../src/engine/engine.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 let fixtures: string;
@@ -196,7 +197,7 @@ describe('reloading sources, sinks and services', () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-reload-io-'));
     const plugins = join(import.meta.dirname, '../../../plugins');
     for (const name of ['counter-source-js', 'log-sink-js']) await copyFile(join(plugins, `${name}.wasm`), join(dir, `${name}.wasm`));
-    const count = 60000;
+    const count = 100000;
     await writeFile(join(dir, 'pipeline.json'), JSON.stringify({
       name: 'reload-io',
       plugins: { dir },
@@ -210,17 +211,22 @@ describe('reloading sources, sinks and services', () => {
     const connectors = builtinConnectors();
     const prepared = await preparePipeline(join(dir, 'pipeline.json'), engine, connectors);
     if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+    // New builds are written and loaded (transpiled) before the run starts, so each switch is quick.
+    const builds = new Map<string, PluginModule>();
+    for (const name of ['counter-source-js', 'log-sink-js']) {
+      const file = join(dir, `${name}.wasm`);
+      await writeFile(file, variant(await readFile(file)));
+      builds.set(name, await engine.load(file));
+    }
     const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
     const emitted = () => run.stats().find((s) => s.id === 'events')!.out;
     const replace = async (name: string, after: number) => {
       for (let i = 0; i < 2000 && emitted() < after; i++) await sleep(2);
-      const file = join(dir, `${name}.wasm`);
-      await writeFile(file, variant(await readFile(file)));
-      const outcomes = await run.reload(await engine.load(file));
-      expect(outcomes).toEqual([expect.objectContaining({ ok: true })]);
+      expect(emitted(), 'the switch happens mid-run').toBeLessThan(count);
+      expect(await run.reload(builds.get(name)!)).toEqual([expect.objectContaining({ ok: true })]);
     };
-    await replace('counter-source-js', 5000);
-    await replace('log-sink-js', 20000);
+    await replace('counter-source-js', 2000);
+    await replace('log-sink-js', 10000);
     const summary = await run.done;
 
     expect(summary.status).toBe('completed');
@@ -244,7 +250,7 @@ describe('reloading sources, sinks and services', () => {
       plugins: { dir },
       nodes: [
         { id: 'regions', kind: 'service', plugin: 'regions-service-js.wasm', config: { table: { k0: 'eu', k1: 'us' } } },
-        { id: 'gen', kind: 'source', connector: 'generator', config: { count, keyCardinality: 2 }, batch: { maxRecords: 100 } },
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count, keyCardinality: 2, ratePerSec: 20000 }, batch: { maxRecords: 100 } },
         { id: 'locate', kind: 'processor', plugin: 'lookup-as.wasm', inputs: ['gen'], config: { service: 'regions' } },
         { id: 'out', kind: 'sink', connector: 'file', inputs: ['locate'], config: { path: 'out.jsonl' } },
       ],
@@ -253,11 +259,13 @@ describe('reloading sources, sinks and services', () => {
     const connectors = builtinConnectors();
     const prepared = await preparePipeline(join(dir, 'pipeline.json'), engine, connectors);
     if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
-    for (let i = 0; i < 2000 && run.stats().find((s) => s.id === 'gen')!.out < 5000; i++) await sleep(2);
     const file = join(dir, 'regions-service-js.wasm');
     await writeFile(file, variant(await readFile(file)));
-    expect(await run.reload(await engine.load(file))).toEqual([expect.objectContaining({ node: 'regions', ok: true })]);
+    const build = await engine.load(file);
+    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    for (let i = 0; i < 2000 && run.stats().find((s) => s.id === 'gen')!.out < 5000; i++) await sleep(2);
+    expect(run.stats().find((s) => s.id === 'gen')!.out, 'the switch happens mid-run').toBeLessThan(count);
+    expect(await run.reload(build)).toEqual([expect.objectContaining({ node: 'regions', ok: true })]);
     const summary = await run.done;
     expect(summary.status).toBe('completed');
     expect(summary.totals).toMatchObject({ read: count, written: count, errors: 0 });
