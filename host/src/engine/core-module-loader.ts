@@ -160,11 +160,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
 
   return {
     kind: 'processor',
-    configure: (config) =>
-      guard.run('weir_configure', () => {
-        const json = encoder.encode(config);
-        call('weir_configure', json.byteLength, (target) => target.set(json));
-      }),
+    configure,
     process: (batch) =>
       guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)))),
     usage: () => meter.usage(),

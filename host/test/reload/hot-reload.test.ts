@@ -22,6 +22,8 @@ import type { ReloadOutcome } from '../../src/topology/pipeline-run.js';
 import { HotReload } from '../../src/reload/hot-reload.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import type { PluginModule } from '../../src/engine/engine.js';
+import type { PipelineConfig } from '../../src/config/pipeline-config.js';
+import type { ConnectorRegistry } from '../../src/connectors/connector.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 let fixtures: string;
@@ -31,6 +33,11 @@ beforeAll(async () => {
 });
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** Starts a prepared pipeline with silent logs and no stdio. */
+async function startQuiet(prepared: { config: PipelineConfig; modules: Map<string, PluginModule> }, connectors: ConnectorRegistry): Promise<PipelineRun> {
+  return PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+}
 const header = (r: StreamRecord, name: string) => r.headers.filter((h) => h.name === name).map((h) => text(h.value));
 
 describe('hot reload', () => {
@@ -64,7 +71,7 @@ describe('hot reload', () => {
     const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
     const prepared = await preparePipeline(join(dir, 'pipeline.json'), engine, connectors);
     if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    const run = await startQuiet(prepared, connectors);
     const outcomes: ReloadOutcome[] = [];
     const reload = await HotReload.start({
       run, engine, running: new Map([[plugin, prepared.modules.get('tag')!.sha256]]), logger: pino({ level: 'silent' }), onOutcome: (o) => outcomes.push(o), stableForMs: 20,
@@ -148,7 +155,7 @@ describe('pipeline.json edits while running', () => {
     const prepare = () => preparePipeline(file, engine, connectors);
     const prepared = await prepare();
     if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    const run = await startQuiet(prepared, connectors);
     const applied: Array<{ ok: boolean; changed: string[]; reasons: string[] }> = [];
     const reload = await HotReload.start({ run, engine, running: new Map(), logger: pino({ level: 'silent' }), pipeline: { file, prepare }, onApply: (o) => applied.push(o), stableForMs: 20 });
     const edit = async (text: string) => {
@@ -218,7 +225,7 @@ describe('reloading sources, sinks and services', () => {
       await writeFile(file, variant(await readFile(file)));
       builds.set(name, await engine.load(file));
     }
-    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    const run = await startQuiet(prepared, connectors);
     const emitted = () => run.stats().find((s) => s.id === 'events')!.out;
     const replace = async (name: string, after: number) => {
       for (let i = 0; i < 2000 && emitted() < after; i++) await sleep(2);
@@ -262,7 +269,7 @@ describe('reloading sources, sinks and services', () => {
     const file = join(dir, 'regions-service-js.wasm');
     await writeFile(file, variant(await readFile(file)));
     const build = await engine.load(file);
-    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    const run = await startQuiet(prepared, connectors);
     for (let i = 0; i < 2000 && run.stats().find((s) => s.id === 'gen')!.out < 5000; i++) await sleep(2);
     expect(run.stats().find((s) => s.id === 'gen')!.out, 'the switch happens mid-run').toBeLessThan(count);
     expect(await run.reload(build)).toEqual([expect.objectContaining({ node: 'regions', ok: true })]);
