@@ -4,7 +4,7 @@ const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: d
 const rate = (n) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 1)}k` : fmt(n));
 
 /** Markdown for one run of the benchmarks. */
-export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], chartFile }) {
+export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], chartFile }) {
   const out = [];
   const line = (s = '') => out.push(s);
   line('# Benchmark results');
@@ -136,6 +136,14 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
     line('| plugin | rename -> serving, median [min – max] | throughput during a swap |');
     line('| --- | --- | --- |');
     for (const r of reload) line(`| ${r.label} | ${fmt(r.latencyMs.median)} ms [${fmt(r.latencyMs.min)} – ${fmt(r.latencyMs.max)}] | ${fmt(100 - r.dipPercent)}% of steady |`);
+    line();
+  }
+  if (rewire.length) {
+    line(`Structural pipeline edits: the same generator at full speed through the plugin at parallelism 2, edited ${rewire[0].edits} times, alternately adding and removing a sink on it (\`PipelineRun.apply\`). Time from the edit being applied to the new wiring running: the new sink is built, then the sources pause while the records in flight (up to 16 batches of 1024 per channel) drain, and the graph is rewired.`);
+    line();
+    line('| plugin | edit applied in, median [min – max] |');
+    line('| --- | --- |');
+    for (const r of rewire) line(`| ${r.label} | ${fmt(r.applyMs.median, 1)} ms [${fmt(r.applyMs.min, 1)} – ${fmt(r.applyMs.max, 1)}] |`);
     line();
   }
 

@@ -82,7 +82,10 @@ A Weir ${kind} plugin in ${language}, made by \`host new\`.${lang === 'rust' ? '
 
 - Build: \`host build ${folder}\` writes \`${name}.wasm\` next to this folder.
 - Test: \`host test ${folder} --input ${folder}/sample/input.jsonl --expect ${folder}/sample/expected.jsonl${method}\`
-  runs the plugin on the sample records and shows a diff on a mismatch.
+  runs the plugin on the sample records and shows a diff on a mismatch.${kind === 'processor' ? `
+- Hot reload: a new build of this processor that lands in a running pipeline's
+  plugins folder serves only once it gives \`sample/expected.jsonl\` for
+  \`sample/input.jsonl\` (with the config in \`sample/config.json\`, else \`{}\`).` : ''}
 - Use it in a pipeline: \`{ "id": "${name}", "kind": "${kind}", "plugin": "${name}.wasm" ... }\`
   (plugins are looked up in the pipeline's \`plugins.dir\`).
 

@@ -11,6 +11,7 @@ import { createLogger, LOG_LEVELS } from '../telemetry/logger.js';
 import type { LogLevel } from '../telemetry/logger.js';
 import { PipelineRun } from '../topology/pipeline-run.js';
 import { HotReload } from '../reload/hot-reload.js';
+import { sampleSelfTest } from '../testing/sample-check.js';
 import { formatSummary } from '../topology/run-summary.js';
 import { WeirError } from '../errors/errors.js';
 
@@ -30,14 +31,17 @@ Options:
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
   --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
-  --no-watch            do not hot-reload (by default a plugin's .wasm that
-                        changes while running is checked and, if it passes,
-                        serves from the next batch (sources resume where the
-                        old version stopped), and edits to PIPELINE.json that
-                        change plugin nodes' plugin, config, limits or grants
-                        are applied the same way; anything that fails a
-                        check, or needs a restart, is refused and the running
-                        pipeline stays as it was)
+  --no-watch            do not hot-reload. By default, a plugin .wasm that
+                        changes while running is checked (world, grants, an
+                        instance under the node's limits with its config,
+                        and the sample beside its source folder if any) and,
+                        if it passes, serves from the next batch; edits to
+                        PIPELINE.json apply as a diff: plugin changes switch
+                        the same way, nodes added, removed or rewired apply
+                        after the sources pause and in-flight records drain.
+                        Anything that fails a check, or cannot change while
+                        running, is refused whole and the pipeline stays as
+                        it was (docs/pipeline.md, "Hot reload")
   -h, --help            show this help
 
 Built-in connectors (use as "connector": NAME):
@@ -92,7 +96,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     );
   }
 
-  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout });
+  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout, checkBeforeSwitch: sampleSelfTest });
   logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
   let signals = 0;
   let forced: ((code: number) => void) | undefined;

@@ -21,7 +21,8 @@ export const ERROR_CODES = {
   WEIR_LIMIT_OUTPUT: 'a plugin call returned more than `limits.maxOutputBytes`',
   WEIR_CAPABILITY_DENIED: 'a plugin imports a capability (WASI filesystem, environment, clock, random, network) that its node was not granted',
   WEIR_CONNECTOR_IO: 'a built-in connector failed to read or write (file missing, permission, bad input line)',
-  WEIR_RELOAD_REFUSED: 'a changed plugin cannot replace the running one live (a windowed processor); the old version keeps running',
+  WEIR_RELOAD_REFUSED: 'a changed plugin arrived after the run finished; nothing switched',
+  WEIR_PLUGIN_SELF_TEST_FAILED: 'a new build does not turn its sample input into the sample\'s expected output; the running version stays',
   WEIR_SERVICE_NOT_FOUND: 'a plugin called a service that is not a node of the pipeline',
   WEIR_PIPELINE_FAILED: 'the pipeline stopped because a node failed and its `onError` policy is `fail`',
 } as const;

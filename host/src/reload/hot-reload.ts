@@ -2,16 +2,20 @@
  * Hot reload during `host run`. A changed plugin file is loaded by the engine
  * (hashed, transpiled, compiled: a truncated or invalid file fails here),
  * then handed to the run, which checks it against each node using it and
- * switches those nodes between batches. A changed pipeline file is prepared
- * again (validated, plugins loaded and checked) and applied as a diff: every
- * new piece is checked before anything switches, and a change that cannot be
- * applied live is refused whole. Reloads run one at a time, in the order files
- * changed; every outcome is logged with node, plugin and sha256 prefix.
+ * switches those nodes between batches (a processor whose source folder
+ * carries a sample must pass it first). A changed pipeline file is prepared
+ * again (validated, plugins loaded and checked) and applied as a diff (see
+ * `PipelineRun.apply`): every new piece is built and checked before anything
+ * switches, and a change that cannot be applied is refused whole; plugin
+ * files the edit brings in are watched from then on. Reloads run one at a
+ * time, in the order files changed; every outcome is logged with node,
+ * plugin and sha256 prefix.
  */
 import type { Logger } from 'pino';
 import type { Engine, PluginModule } from '../engine/engine.js';
 import type { PipelineConfig, Problem } from '../config/pipeline-config.js';
-import type { PipelineRun, ReloadOutcome } from '../topology/pipeline-run.js';
+import { refusedEdit } from '../topology/pipeline-run.js';
+import type { ApplyOutcome, PipelineRun, ReloadOutcome } from '../topology/pipeline-run.js';
 import { PluginWatcher, STABLE_FOR_MS } from './plugin-watcher.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -30,7 +34,7 @@ export interface HotReloadOptions {
   /** Sees every plugin reload outcome (tests, metrics). */
   onOutcome?: (outcome: ReloadOutcome) => void;
   /** Sees every pipeline edit outcome. */
-  onApply?: (outcome: { ok: boolean; changed: string[]; reasons: string[] }) => void;
+  onApply?: (outcome: ApplyOutcome) => void;
   stableForMs?: number;
 }
 
@@ -64,7 +68,7 @@ export class HotReload {
       for (const outcome of await run.reload(module)) {
         if (outcome.ok) {
           current.set(file, module.sha256);
-          logger.info({ node: outcome.node, plugin: file, sha256: module.sha256.slice(0, 12), reloadMs: Math.round(performance.now() - started) }, 'plugin reloaded: new version serving from the next batch');
+          logger.info({ node: outcome.node, plugin: file, sha256: module.sha256.slice(0, 12), reloadMs: Math.round(performance.now() - started), ...(outcome.selfTested > 0 ? { sampleRecordsPassed: outcome.selfTested } : {}) }, 'plugin reloaded: new version serving from the next batch');
         } else {
           logger.error({ node: outcome.node, plugin: file, sha256: module.sha256.slice(0, 12), err: outcome.error.toJSON() }, 'plugin reload refused: the running version stays');
         }
@@ -73,17 +77,25 @@ export class HotReload {
     };
 
     const applyPipeline = async (prepare: PreparePipeline): Promise<void> => {
-      let outcome: { ok: boolean; changed: string[]; reasons: string[] };
+      let outcome: ApplyOutcome;
       try {
         const prepared = await prepare();
-        outcome = prepared.ok
-          ? await run.apply(prepared.config, prepared.modules)
-          : { ok: false, changed: [], reasons: prepared.problems.map((p) => `${p.pointer}: ${p.message}`) };
+        outcome = prepared.ok ? await run.apply(prepared.config, prepared.modules) : refusedEdit(prepared.problems.map((p) => `${p.pointer}: ${p.message}`));
+        if (outcome.ok && prepared.ok) {
+          // Plugin files the edit brought in are watched from now on.
+          const added = [...prepared.modules.values()].filter((m) => !current.has(m.file));
+          for (const module of added) current.set(module.file, module.sha256);
+          self!.#watcher.add(added.map((m) => m.file));
+        }
       } catch (error) {
-        outcome = { ok: false, changed: [], reasons: [messageOf(error)] };
+        outcome = refusedEdit([messageOf(error)]);
       }
-      if (outcome.ok) logger.info({ changed: outcome.changed }, 'pipeline file applied: changed nodes serve from their next batch');
-      else logger.error({ reasons: outcome.reasons }, 'pipeline file change refused: the running pipeline stays as it was');
+      if (outcome.ok) {
+        const { changed, added, removed, rewired } = outcome;
+        logger.info({ changed, added, removed, rewired }, 'pipeline file applied: the edited pipeline is running');
+      } else {
+        logger.error({ reasons: outcome.reasons }, 'pipeline file change refused: the running pipeline stays as it was');
+      }
       onApply(outcome);
     };
 

@@ -19,26 +19,28 @@ export type PluginChanged = (file: string) => void;
 /** How long a file's size must hold still before it counts as written (ms). */
 export const STABLE_FOR_MS = 100;
 
-/** Watches a fixed set of plugin files. */
+/** Watches a set of plugin files. */
 export class PluginWatcher {
   readonly #watcher: FSWatcher;
-  readonly #files: ReadonlySet<string>;
+  readonly #files: Set<string>;
+  readonly #folders: Set<string>;
 
-  private constructor(watcher: FSWatcher, files: ReadonlySet<string>) {
+  private constructor(watcher: FSWatcher, files: Set<string>, folders: Set<string>) {
     this.#watcher = watcher;
     this.#files = files;
+    this.#folders = folders;
   }
 
   /** Starts watching `files` (their folders, so renames into place are seen). */
   static async start(files: readonly string[], onChange: PluginChanged, stableForMs = STABLE_FOR_MS): Promise<PluginWatcher> {
     const wanted = new Set(files.map((f) => resolve(f)));
-    const folders = [...new Set([...wanted].map((f) => resolve(f, '..')))];
-    const watcher = watch(folders, {
+    const folders = new Set([...wanted].map((f) => resolve(f, '..')));
+    const watcher = watch([...folders], {
       ignoreInitial: true,
       depth: 0,
       awaitWriteFinish: { stabilityThreshold: stableForMs, pollInterval: Math.max(10, Math.floor(stableForMs / 4)) },
     });
-    const self = new PluginWatcher(watcher, wanted);
+    const self = new PluginWatcher(watcher, wanted, folders);
     const handle = (path: string) => {
       const file = resolve(path);
       if (self.#files.has(file)) onChange(file);
@@ -47,6 +49,17 @@ export class PluginWatcher {
     watcher.on('change', handle);
     await new Promise<void>((ready) => watcher.once('ready', () => ready()));
     return self;
+  }
+
+  /** Also watches `files` (a pipeline edit that points a node at a new plugin file). */
+  add(files: readonly string[]): void {
+    for (const file of files.map((f) => resolve(f))) {
+      this.#files.add(file);
+      const folder = resolve(file, '..');
+      if (this.#folders.has(folder)) continue;
+      this.#folders.add(folder);
+      this.#watcher.add(folder);
+    }
   }
 
   /** Stops watching. */

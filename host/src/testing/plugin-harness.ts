@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
+import type { PluginModule } from '../engine/engine.js';
 import { buildPlugin } from '../build/plugin-build.js';
 import { readPluginManifest } from '../build/plugin-manifest.js';
 import { createHostContext } from '../linker/host-context.js';
@@ -66,55 +67,60 @@ export async function runPlugin(options: PluginRunOptions): Promise<PluginRunRes
   const { file, kind, cleanup } = await resolvePlugin(options.plugin, options.kind);
   try {
     const engine = new Engine({ cacheDir: options.cacheDir ?? defaultCacheDir() });
-    const module = await engine.load(file);
-    const problems = module.check(kind, options.capabilities);
-    if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${file} does not fit a ${kind} node: ${problems.join('; ')}`, { plugin: file, problems });
-    const config = options.config ?? {};
-    const state = new MemoryKeyedState();
-    const metrics: PluginMetrics = { counters: new Map(), gauges: new Map() };
-    const logger = pino({ level: 'trace' }, { write: (line: string) => {
-      const { level, msg } = JSON.parse(line) as { level: number; msg: string };
-      options.log?.(pino.levels.labels[level] ?? String(level), msg);
-    } });
-    const host = createHostContext({
-      node: 'test',
-      plugin: file,
-      config,
-      logger,
-      state,
-      metrics,
-      capabilities: options.capabilities,
-      callService: options.callService ?? ((service) => {
-        throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service "${service}" in a plugin test (pass callService to answer it)`, { service });
-      }),
-    });
-    const limits = instanceLimits({ ...DEFAULT_LIMITS, ...options.limits, cpu: { ...DEFAULT_LIMITS.cpu, ...options.limits?.cpu } });
-    const instance = await module.instantiate(kind, host, limits);
-    const input = options.input ?? [];
-    const output: StreamRecord[] = [];
-    const json = JSON.stringify(config);
-    try {
-      switch (instance.kind) {
-        case 'processor':
-          await runProcessor(instance, json, input, options.batchSize ?? 1024, output);
-          break;
-        case 'source':
-          runSource(instance, json, options.batchSize ?? 1024, output);
-          break;
-        case 'sink':
-          runSink(instance, json, input, options.batchSize ?? 1024);
-          break;
-        case 'service':
-          runService(instance, json, input, options.method ?? 'call', output);
-          break;
-      }
-    } finally {
-      instance.close();
-    }
-    return { kind, output, lines: output.map((r) => formatLine(r, 'jsonl')), metrics, state };
+    return await runModule(await engine.load(file), kind, options);
   } finally {
     await cleanup();
   }
+}
+
+/** Runs a loaded plugin as a node of `kind` against `options.input` (what {@link runPlugin} does once the file is loaded). */
+export async function runModule(module: PluginModule, kind: PluginKind, options: Omit<PluginRunOptions, 'plugin' | 'kind' | 'cacheDir'>): Promise<PluginRunResult> {
+  const file = module.file;
+  const problems = module.check(kind, options.capabilities);
+  if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${file} does not fit a ${kind} node: ${problems.join('; ')}`, { plugin: file, problems });
+  const config = options.config ?? {};
+  const state = new MemoryKeyedState();
+  const metrics: PluginMetrics = { counters: new Map(), gauges: new Map() };
+  const logger = pino({ level: options.log ? 'trace' : 'silent' }, { write: (line: string) => {
+    const { level, msg } = JSON.parse(line) as { level: number; msg: string };
+    options.log?.(pino.levels.labels[level] ?? String(level), msg);
+  } });
+  const host = createHostContext({
+    node: 'test',
+    plugin: file,
+    config,
+    logger,
+    state,
+    metrics,
+    capabilities: options.capabilities,
+    callService: options.callService ?? ((service) => {
+      throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service "${service}" in a plugin test (pass callService to answer it)`, { service });
+    }),
+  });
+  const limits = instanceLimits({ ...DEFAULT_LIMITS, ...options.limits, cpu: { ...DEFAULT_LIMITS.cpu, ...options.limits?.cpu } });
+  const instance = await module.instantiate(kind, host, limits);
+  const input = options.input ?? [];
+  const output: StreamRecord[] = [];
+  const json = JSON.stringify(config);
+  try {
+    switch (instance.kind) {
+      case 'processor':
+        await runProcessor(instance, json, input, options.batchSize ?? 1024, output);
+        break;
+      case 'source':
+        runSource(instance, json, options.batchSize ?? 1024, output);
+        break;
+      case 'sink':
+        runSink(instance, json, input, options.batchSize ?? 1024);
+        break;
+      case 'service':
+        runService(instance, json, input, options.method ?? 'call', output);
+        break;
+    }
+  } finally {
+    instance.close();
+  }
+  return { kind, output, lines: output.map((r) => formatLine(r, 'jsonl')), metrics, state };
 }
 
 async function runProcessor(instance: ProcessorInstance, config: string, input: readonly StreamRecord[], batchSize: number, output: StreamRecord[]): Promise<void> {

@@ -1,7 +1,7 @@
 /**
- * Runs a compiled pipeline: one async task per node, joined by bounded
- * {@link BatchChannel}s (fan-out pushes each batch to every reader; fan-in
- * merges producers into one channel).
+ * Runs a compiled pipeline: one async task per node instance, joined by the
+ * bounded channels of a {@link Wiring} (fan-out pushes each batch to every
+ * reader; fan-in merges producers into one channel).
  *
  * Lifecycle: `start()` creates every instance first (services, then the
  * rest) and fails before any record moves if one cannot be created. Then
@@ -10,6 +10,12 @@
  * counted. A node whose `onError` policy is `fail` (the default) aborts the
  * run: channels are cancelled, sinks are flushed and closed, and `done`
  * resolves with status `failed` and the error.
+ *
+ * What a node holds (plugin instances, open windows, an open sink, a source
+ * and its position, keyed state) lives as long as the node, not as long as
+ * a wiring: a structural pipeline.json edit ({@link PipelineRun.apply})
+ * pauses the sources, lets the wiring drain as at a stop (but kept nodes
+ * neither close windows nor sinks), rewires, and resumes.
  */
 import type { Logger } from 'pino';
 import type { Readable, Writable } from 'node:stream';
@@ -18,19 +24,19 @@ import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
 import type { ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
 import { createHostContext } from '../linker/host-context.js';
-import type { HostContext, PluginMetrics } from '../linker/host-context.js';
+import type { HostContext, PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
 import type { KeyedState } from '../state/keyed-state.js';
-import type { AggregatorInstance, PluginInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { AggregatorInstance, PluginInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
 import { WindowOperator } from './window-operator.js';
 import type { StreamRecord } from '../records/record.js';
-import { BatchChannel } from './batch-channel.js';
+import type { BatchChannel } from './batch-channel.js';
 import { BatchFormer } from './batch-former.js';
 import { Partitioner } from './partitioner.js';
-import { downstreamOf, parseInput } from '../graph/dag.js';
-import { diffPipelines } from '../config/diff.js';
-import type { Route } from '../graph/dag.js';
-import { NodeOutputs } from './node-outputs.js';
+import { Wiring, instancesOf } from './wiring.js';
+import { diffPipelines, isStructural } from '../config/diff.js';
+import type { PipelineDiff } from '../config/diff.js';
+import type { NodeOutputs } from './node-outputs.js';
 import { pluginSink, pluginSource } from './plugin-adapters.js';
 import { totalsOf } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
@@ -41,14 +47,19 @@ import { NodeResources } from './node-resources.js';
 
 /** What {@link PipelineRun.reload} did for one node. */
 export type ReloadOutcome =
-  | { node: string; ok: true; sha256: string }
+  /** `selfTested`: records `checkBeforeSwitch` checked (the sample self-test of `host run`), 0 when none. */
+  | { node: string; ok: true; sha256: string; selfTested: number }
   | { node: string; ok: false; sha256: string; error: WeirError };
 
 /** What {@link PipelineRun.apply} did with an edited pipeline. */
 export interface ApplyOutcome {
   ok: boolean;
-  /** Nodes switched (when ok). */
+  /** Plugin nodes switched to a new plugin, config, limits or grants (when ok). */
   changed: string[];
+  /** Nodes added, removed, and rewired (inputs, parallelism, partition, batch, onError) (when ok). */
+  added: string[];
+  removed: string[];
+  rewired: string[];
   /** Why nothing was applied (when not ok). */
   reasons: string[];
 }
@@ -61,50 +72,101 @@ export interface RunDependencies {
   logger: Logger;
   stdin: Readable;
   stdout: Writable;
+  /** A further check before a node switches to a new plugin (hot reload, pipeline edits); `host run` passes the sample self-test. */
+  checkBeforeSwitch?: BeforeSwitchCheck;
 }
+
+/**
+ * Checks `module` as `node`'s next plugin after the built-in checks; throws
+ * to refuse it, returns the number of records it checked. `callService`
+ * reaches the pipeline's services as the node does.
+ */
+export type BeforeSwitchCheck = (module: PluginModule, node: NodeConfig, callService: ServiceCaller) => Promise<number>;
 
 /** The lifecycle of a run. */
 export type RunState = 'starting' | 'running' | 'draining' | RunStatus;
 
-/** Batches a channel holds before its producers wait. */
-const CHANNEL_CAPACITY = 16;
+/** A source node: what it reads with, and where it got to. */
+interface SourceRuntime {
+  source: Source;
+  /** The plugin version it runs (compared with the node's to reload). */
+  version: number;
+  /** The last position a plugin source reported (a reloaded one resumes after it). */
+  position: Uint8Array | undefined;
+  /** Closed: finished, stopped or removed; it feeds nothing any more. */
+  closed: boolean;
+}
+
+/** One instance of a processor node; its keyed state writes are staged per call. */
+interface ProcessorLane {
+  instance: ProcessorInstance;
+  state: StagedKeyedState;
+  version: number;
+}
+
+/** One instance of a windowed processor and its open windows. */
+interface AggregatorLane {
+  instance: AggregatorInstance;
+  operator: WindowOperator;
+  version: number;
+}
+
+type Lane = ProcessorLane | AggregatorLane;
+
+interface SinkRuntime {
+  sink: Sink;
+  version: number;
+}
+
+/** What one node holds while it is part of the run. */
+type NodeRuntime =
+  | { kind: 'source'; source: SourceRuntime }
+  | { kind: 'processor'; lanes: Lane[] }
+  | { kind: 'sink'; sink: SinkRuntime }
+  | { kind: 'service'; instance: ServiceInstance };
+
+/** A structural edit waiting for the current wiring to drain. */
+interface PendingRewire {
+  /** Nodes that go on after the rewire: they keep their windows open and their sinks and sources open. */
+  kept: ReadonlySet<string>;
+  /** Switches to the edited pipeline (the wiring has drained). */
+  commit(): Promise<void>;
+  /** Closes what was built for the edit; the run is ending. */
+  abandon(reason: string): Promise<void>;
+}
 
 /** One running pipeline. */
 export class PipelineRun {
   #state: RunState = 'starting';
   #failure: WeirError | undefined;
-  readonly #config: PipelineConfig;
   readonly #deps: RunDependencies;
   readonly #stats = new Map<string, NodeStats>();
-  readonly #channels = new Map<string, BatchChannel>();
-  /** The inputs of each instance of parallel processors (cancelled with the rest on failure). */
-  readonly #laneChannels: BatchChannel[] = [];
-  readonly #readers: Map<string, Route[]>;
-  readonly #services = new Map<string, ServiceInstance>();
-  readonly #restarting = new Map<string, Promise<void>>();
+  /** The pipeline as it runs now (an applied pipeline.json edit replaces it). */
+  #running: PipelineConfig;
+  /** Each node's config as it runs now. */
+  readonly #nodes: Map<string, NodeConfig>;
   /** The plugin module each node runs now (hot reload replaces entries). */
   readonly #modules: Map<string, PluginModule>;
-  /** Bumped when a node's plugin is replaced; lanes compare it before each batch. */
+  /** Bumped when a node's plugin is replaced; instances compare it before each batch. */
   readonly #versions = new Map<string, number>();
-  /** Each node's config as it runs now (an applied pipeline.json edit replaces entries). */
-  readonly #nodes: Map<string, NodeConfig>;
-  /** The pipeline as it runs now. */
-  #running: PipelineConfig;
+  readonly #runtimes = new Map<string, NodeRuntime>();
+  readonly #services = new Map<string, ServiceInstance>();
+  readonly #restarting = new Map<string, Promise<void>>();
   readonly #states = new Map<string, KeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
   readonly #resources = new Map<string, NodeResources>();
+  #wiring: Wiring | undefined;
+  #rewire: PendingRewire | undefined;
+  /** Set once the last wiring has drained: no structural edit can start. */
+  #finishing = false;
   readonly #started = performance.now();
-  readonly #tasks: Array<() => Promise<void>> = [];
-  readonly #cleanups: Array<() => Promise<void> | void> = [];
   #done: Promise<RunSummary> | undefined;
 
   private constructor(config: PipelineConfig, deps: RunDependencies) {
-    this.#config = config;
     this.#deps = deps;
-    this.#readers = downstreamOf(config.nodes);
+    this.#running = config;
     this.#modules = new Map(deps.modules);
     this.#nodes = new Map(config.nodes.map((n) => [n.id, n]));
-    this.#running = config;
   }
 
   /**
@@ -116,9 +178,13 @@ export class PipelineRun {
   static async start(config: PipelineConfig, deps: RunDependencies): Promise<PipelineRun> {
     const run = new PipelineRun(config, deps);
     try {
-      await run.#build();
+      // Services first: processors may call them as soon as they are configured.
+      for (const node of servicesFirst(config.nodes)) {
+        run.#versions.set(node.id, 0);
+        run.#install(node, await run.#createNode(node, run.#modules.get(node.id)));
+      }
     } catch (error) {
-      await run.#cleanup();
+      await run.#closeAll(() => {});
       throw error;
     }
     run.#state = 'running';
@@ -140,14 +206,14 @@ export class PipelineRun {
   stop(): void {
     if (this.#state === 'running') {
       this.#state = 'draining';
-      this.#deps.logger.info({ pipeline: this.#config.name }, 'stopping: sources stop, in-flight records drain');
+      this.#deps.logger.info({ pipeline: this.#running.name }, 'stopping: sources stop, in-flight records drain');
     }
   }
 
   /**
-   * Switches every processor node that runs `module.file` to `module`, after
-   * checking it: it must fit the node's world and grants, instantiate under
-   * the node's limits and accept the node's config. Each instance switches
+   * Switches every node that runs `module.file` to `module`, after checking
+   * it: it must fit the node's world and grants, instantiate under the
+   * node's limits and accept the node's config. Each instance switches
    * before its next batch; a batch in flight finishes on the old version.
    * A plugin that fails a check changes nothing.
    */
@@ -155,18 +221,14 @@ export class PipelineRun {
     const outcomes: ReloadOutcome[] = [];
     for (const node of this.#nodes.values()) {
       if (node.implementation.type !== 'plugin' || node.implementation.path !== module.file) continue;
-      const stats = this.#stats.get(node.id)!;
       try {
         this.#refuseWhenFinished(node.id);
-        await this.#checkReplacement(node, module);
+        const selfTested = await this.#checkReplacement(node, module);
         this.#refuseWhenFinished(node.id);
-        this.#modules.set(node.id, module);
-        this.#versions.set(node.id, this.#versions.get(node.id)! + 1);
-        if (node.kind === 'service') await this.#replaceService(node);
-        stats.pluginSha256 = module.sha256;
-        stats.reloads = (stats.reloads ?? 0) + 1;
-        outcomes.push({ node: node.id, ok: true, sha256: module.sha256 });
+        await this.#switchPlugin(node, module);
+        outcomes.push({ node: node.id, ok: true, sha256: module.sha256, selfTested });
       } catch (error) {
+        const stats = this.#stats.get(node.id)!;
         stats.reloadsRejected = (stats.reloadsRejected ?? 0) + 1;
         outcomes.push({ node: node.id, ok: false, sha256: module.sha256, error: error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_LOAD_FAILED', messageOf(error), { node: node.id }) });
       }
@@ -175,37 +237,121 @@ export class PipelineRun {
   }
 
   /**
-   * Applies an edited pipeline.json: every changed node's new plugin, config,
-   * limits and grants are checked first (as for {@link reload}); only when all
-   * pass do they switch, each before its next batch. A change that cannot be
-   * applied live, or a check that fails, leaves the pipeline as it was.
+   * Applies an edited pipeline.json as a diff (see `diffPipelines`). Every
+   * new piece is built and checked first: changed plugins get a trial
+   * instance, added nodes and extra instances are created and configured.
+   * If anything fails, what was built is closed and the pipeline runs on as
+   * it was. Plugin changes alone switch between batches; a structural
+   * change pauses the sources, lets in-flight records drain, rewires and
+   * resumes (sources continue where they were, windows and keyed state
+   * carry over), and resolves once the new pipeline runs.
    */
   async apply(edited: PipelineConfig, modules: ReadonlyMap<string, PluginModule>): Promise<ApplyOutcome> {
-    if (!this.#accepting()) return { ok: false, changed: [], reasons: ['the run has finished'] };
+    if (!this.#accepting()) return refusedEdit(['the run has finished']);
     const diff = diffPipelines(this.#running, edited);
-    if (diff.refused.length > 0) return { ok: false, changed: [], reasons: diff.refused };
+    if (diff.refused.length > 0) return refusedEdit(diff.refused);
     const next = new Map(edited.nodes.map((n) => [n.id, n]));
     for (const id of diff.changed) {
       try {
         await this.#checkReplacement(next.get(id)!, modules.get(id)!);
       } catch (error) {
-        return { ok: false, changed: [], reasons: [`node "${id}": ${messageOf(error)}`] };
+        return refusedEdit([`node "${id}": ${messageOf(error)}`]);
       }
     }
-    if (!this.#accepting()) return { ok: false, changed: [], reasons: ['the run has finished'] };
-    for (const id of diff.changed) {
-      const node = next.get(id)!;
-      const module = modules.get(id)!;
-      this.#nodes.set(id, node);
-      this.#modules.set(id, module);
-      this.#versions.set(id, this.#versions.get(id)! + 1);
-      if (node.kind === 'service') await this.#replaceService(node);
-      const stats = this.#stats.get(id)!;
-      stats.pluginSha256 = module.sha256;
-      stats.reloads = (stats.reloads ?? 0) + 1;
-    }
+    if (isStructural(diff)) return this.#applyStructural(edited, diff, modules);
+    if (!this.#accepting()) return refusedEdit(['the run has finished']);
+    for (const id of diff.changed) await this.#switchPlugin(next.get(id)!, modules.get(id)!);
     this.#running = edited;
-    return { ok: true, changed: diff.changed, reasons: [] };
+    return applied(diff);
+  }
+
+  /** A snapshot of the per-node counters. */
+  stats(): NodeStats[] {
+    return [...this.#stats.values()].map((s) => {
+      const resources = this.#resources.get(s.id)?.summary();
+      return { ...s, queueHighWater: Math.max(s.queueHighWater, this.#wiring?.highWater(s.id) ?? 0), ...(resources ? { resources } : {}) };
+    });
+  }
+
+  /** Plugin-defined metrics of a node. */
+  pluginMetrics(nodeId: string): PluginMetrics | undefined {
+    return this.#metrics.get(nodeId);
+  }
+
+  async #applyStructural(edited: PipelineConfig, diff: PipelineDiff, modules: ReadonlyMap<string, PluginModule>): Promise<ApplyOutcome> {
+    const notRunning = 'the pipeline is stopping; nodes can be added, removed or rewired only while it runs';
+    if (this.#state !== 'running' || this.#finishing) return refusedEdit([notRunning]);
+    if (this.#rewire) return refusedEdit(['another edit is being applied; apply this one after it']);
+    const next = new Map(edited.nodes.map((n) => [n.id, n]));
+    const built = new Map<string, NodeRuntime>();
+    const extraLanes = new Map<string, Lane[]>();
+    const closeBuilt = async (): Promise<void> => {
+      for (const [id, runtime] of built) {
+        await this.#closeRuntime(runtime).catch(() => {});
+        this.#services.delete(id);
+        this.#states.delete(id);
+        this.#resources.delete(id);
+        this.#metrics.delete(id);
+        this.#versions.delete(id);
+      }
+      for (const lanes of extraLanes.values()) for (const lane of lanes) lane.instance.close();
+    };
+    let building = '';
+    try {
+      for (const node of servicesFirst(diff.added.map((id) => next.get(id)!))) {
+        building = node.id;
+        this.#versions.set(node.id, 0);
+        const runtime = await this.#createNode(node, modules.get(node.id));
+        built.set(node.id, runtime);
+        // Added processors may call an added service while they are configured.
+        if (runtime.kind === 'service') this.#services.set(node.id, runtime.instance);
+      }
+      for (const id of diff.rewired) {
+        building = id;
+        const node = next.get(id)!;
+        const runtime = this.#runtimes.get(id)!;
+        if (runtime.kind !== 'processor') continue;
+        const lanes: Lane[] = [];
+        extraLanes.set(id, lanes);
+        for (let i = runtime.lanes.length; i < instancesOf(node); i++) lanes.push(await this.#createLane(node, modules.get(id) ?? this.#modules.get(id)!));
+      }
+    } catch (error) {
+      await closeBuilt();
+      return refusedEdit([`node "${building}": ${messageOf(error)}`]);
+    }
+    if (this.#state !== 'running' || this.#finishing || this.#rewire) {
+      await closeBuilt();
+      return refusedEdit([this.#rewire ? 'another edit is being applied; apply this one after it' : notRunning]);
+    }
+    const kept = new Set(edited.nodes.map((n) => n.id).filter((id) => this.#nodes.has(id)));
+    this.#deps.logger.info({ added: diff.added, removed: diff.removed, rewired: diff.rewired }, 'rewiring the pipeline: sources pause while in-flight records drain');
+    return new Promise<ApplyOutcome>((resolve) => {
+      this.#rewire = {
+        kept,
+        commit: async () => {
+          for (const id of diff.removed) await this.#removeNode(id);
+          for (const [id, lanes] of extraLanes) {
+            const runtime = this.#runtimes.get(id) as { lanes: Lane[] };
+            runtime.lanes.push(...lanes);
+            for (const lane of runtime.lanes.splice(instancesOf(next.get(id)!))) lane.instance.close();
+          }
+          this.#nodes.clear();
+          for (const node of edited.nodes) this.#nodes.set(node.id, node);
+          this.#running = edited;
+          for (const [id, runtime] of built) {
+            const module = modules.get(id);
+            if (module) this.#modules.set(id, module);
+            this.#install(next.get(id)!, runtime);
+          }
+          for (const id of diff.changed) await this.#switchPlugin(next.get(id)!, modules.get(id)!);
+          resolve(applied(diff));
+        },
+        abandon: async (reason) => {
+          await closeBuilt();
+          resolve(refusedEdit([reason]));
+        },
+      };
+    });
   }
 
   /** Whether the run still takes replacements (it is running or draining). */
@@ -217,80 +363,63 @@ export class PipelineRun {
     if (!this.#accepting()) throw new WeirError('WEIR_RELOAD_REFUSED', 'the run has finished', { node });
   }
 
-    async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<void> {
+  /** Whether `id` goes on after the wiring that is draining now (a rewire is pending and keeps it). */
+  #keeps(id: string): boolean {
+    return !this.#failure && this.#rewire?.kept.has(id) === true;
+  }
+
+  /**
+   * Checks `module` as the node's next plugin: world and grants, a trial
+   * instance under the node's limits accepting the node's config, then
+   * `checkBeforeSwitch` if given. Returns what that checked (records).
+   */
+  async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<number> {
     const where = { node: node.id, plugin: module.file };
-    if (node.window) {
-      throw new WeirError('WEIR_RELOAD_REFUSED', `node "${node.id}" is a windowed processor; it does not reload live yet (its windows hold the old version's accumulators; restart the pipeline)`, where);
-    }
-    const problems = module.check(node.kind, node.capabilities);
+    const problems = module.check(worldOf(node), node.capabilities);
     if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${module.file} does not fit node "${node.id}": ${problems.join('; ')}`, { ...where, problems });
     // A trial instance with the node's limits and config; its state writes are discarded.
     const state = new StagedKeyedState(this.#nodeState(node));
-    const trial = await module.instantiate(node.kind, this.#hostContext(node, node.implementation.type === 'plugin' ? node.implementation.file : '', state), instanceLimits(node.limits));
+    const trial = await this.#instantiate(node, module, state, { track: false });
     try {
-      if (trial.kind === 'processor' || trial.kind === 'service') await trial.configure(JSON.stringify(node.config));
+      if (trial.kind === 'processor' || trial.kind === 'service' || trial.kind === 'aggregator') await trial.configure(JSON.stringify(node.config));
       else if (trial.kind === 'sink') trial.open(JSON.stringify(node.config));
       else if (trial.kind === 'source') trial.open(JSON.stringify(node.config), undefined);
     } finally {
       state.rollback();
       trial.close();
     }
+    return this.#deps.checkBeforeSwitch ? this.#deps.checkBeforeSwitch(module, node, this.#serviceCaller(node)) : 0;
   }
 
-  /** A snapshot of the per-node counters. */
-  stats(): NodeStats[] {
-    return [...this.#stats.values()].map((s) => {
-      const resources = this.#resources.get(s.id)?.summary();
-      return { ...s, queueHighWater: this.#channels.get(s.id)?.highWater ?? 0, ...(resources ? { resources } : {}) };
-    });
+  /** Makes `module` the node's plugin: its instances switch before their next batch (services at once). */
+  async #switchPlugin(node: NodeConfig, module: PluginModule): Promise<void> {
+    this.#nodes.set(node.id, node);
+    this.#modules.set(node.id, module);
+    this.#versions.set(node.id, this.#versions.get(node.id)! + 1);
+    if (node.kind === 'service') await this.#replaceService(node);
+    const stats = this.#stats.get(node.id)!;
+    stats.pluginSha256 = module.sha256;
+    stats.reloads = (stats.reloads ?? 0) + 1;
   }
 
-  /** Plugin-defined metrics of a node. */
-  pluginMetrics(nodeId: string): PluginMetrics | undefined {
-    return this.#metrics.get(nodeId);
-  }
-
-  async #build(): Promise<void> {
-    const { nodes } = this.#config;
-    for (const node of nodes) {
-      const module = this.#modules.get(node.id);
-      this.#versions.set(node.id, 0);
-      this.#stats.set(node.id, {
-        id: node.id,
-        kind: node.kind,
-        implementation: node.implementation.type === 'plugin' ? `plugin:${node.implementation.file}` : `connector:${node.implementation.name}`,
-        ...(module ? { pluginSha256: module.sha256 } : {}),
-        in: 0, out: 0, errors: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
-      });
-      if (module) this.#resources.set(node.id, new NodeResources(node.limits));
-    }
-    // Every instance of a node is a producer of each channel it feeds.
-    const lanes = (id: string): number => {
-      const upstream = nodes.find((n) => n.id === id)!;
-      return upstream.kind === 'processor' && upstream.implementation.type === 'plugin' ? upstream.parallelism : 1;
-    };
-    for (const node of nodes) {
-      if (node.kind === 'processor' || node.kind === 'sink') {
-        this.#channels.set(node.id, new BatchChannel(CHANNEL_CAPACITY, node.inputs.reduce((n, input) => n + lanes(parseInput(input).node), 0)));
-      }
-    }
-    for (const node of nodes) {
-      if (node.onError.policy === 'dead-letter' && node.onError.deadLetter) {
-        for (let i = 0; i < lanes(node.id); i++) this.#channels.get(node.onError.deadLetter)?.addProducer();
-      }
-    }
-    // Services first: processors may call them as soon as they are configured.
-    for (const node of nodes.filter((n) => n.kind === 'service')) await this.#startService(node);
-    for (const node of nodes) {
-      if (node.kind === 'source') this.#tasks.push(await this.#sourceTask(node));
-      if (node.kind === 'processor') this.#tasks.push(await this.#processorTask(node));
-      if (node.kind === 'sink') this.#tasks.push(await this.#sinkTask(node));
-    }
-  }
-
+  /** Runs wiring after wiring (one more per structural edit) until the last one drains, then closes every node. */
   async #runAll(): Promise<RunSummary> {
-    await Promise.all(this.#tasks.map((task) => task()));
-    await this.#cleanup();
+    for (;;) {
+      const wiring = new Wiring(this.#running.nodes, (id) => this.#producing(id));
+      this.#wiring = wiring;
+      await Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
+      for (const stats of this.#stats.values()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
+      const rewire = this.#rewire;
+      this.#rewire = undefined;
+      if (!rewire) break;
+      if (this.#failure) {
+        await rewire.abandon('the pipeline failed while it was being rewired');
+        break;
+      }
+      await rewire.commit();
+    }
+    this.#finishing = true;
+    await this.#closeAll((error, node) => this.#fail(error, node));
     const status: RunStatus = this.#failure ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
     this.#state = status;
     const nodes = this.stats();
@@ -299,7 +428,7 @@ export class PipelineRun {
       this.#deps.logger.info({ node: id, implementation, in: received, out, errors, dropped, queueHighWater, restarts, ...(resources ? { resources } : {}) }, 'node summary');
     }
     return {
-      pipeline: this.#config.name,
+      pipeline: this.#running.name,
       status,
       wallMs: performance.now() - this.#started,
       totals: totalsOf(nodes),
@@ -308,14 +437,97 @@ export class PipelineRun {
     };
   }
 
-  async #cleanup(): Promise<void> {
-    for (const cleanup of this.#cleanups.splice(0).reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        this.#deps.logger.warn({ err: messageOf(error) }, 'error while closing a node');
+  /** Whether source `id` still produces (it is not finished, stopped or removed). */
+  #producing(id: string): boolean {
+    const runtime = this.#runtimes.get(id);
+    return runtime?.kind === 'source' && !runtime.source.closed;
+  }
+
+  /** The tasks of one node in one wiring. */
+  async #task(node: NodeConfig, wiring: Wiring): Promise<void> {
+    const runtime = this.#runtimes.get(node.id)!;
+    if (runtime.kind === 'source' && !runtime.source.closed) await this.#sourceTask(node, runtime.source, wiring);
+    if (runtime.kind === 'processor') await this.#processorTask(node, runtime.lanes, wiring);
+    if (runtime.kind === 'sink') await this.#sinkTask(node, runtime.sink, wiring);
+  }
+
+  /** Creates what a node holds: its instances (configured), or its connector. */
+  async #createNode(node: NodeConfig, module: PluginModule | undefined): Promise<NodeRuntime> {
+    const connectorName = node.implementation.type === 'connector' ? node.implementation.name : '';
+    switch (node.kind) {
+      case 'service': {
+        const instance = (await this.#instantiate(node, module)) as ServiceInstance;
+        instance.configure(JSON.stringify(node.config));
+        return { kind: 'service', instance };
+      }
+      case 'source': {
+        const source = module ? await this.#openPluginSource(node, module, undefined) : this.#deps.connectors.source(connectorName)!.create({ ...node.config }, this.#connectorContext());
+        return { kind: 'source', source: { source, version: this.#versions.get(node.id)!, position: undefined, closed: false } };
+      }
+      case 'sink': {
+        const sink = module ? await this.#openPluginSink(node, module) : this.#deps.connectors.sink(connectorName)!.create({ ...node.config }, this.#connectorContext());
+        return { kind: 'sink', sink: { sink, version: this.#versions.get(node.id)! } };
+      }
+      default: {
+        const lanes: Lane[] = [];
+        try {
+          for (let i = 0; i < instancesOf(node); i++) lanes.push(await this.#createLane(node, module!));
+        } catch (error) {
+          for (const lane of lanes) lane.instance.close();
+          throw error;
+        }
+        return { kind: 'processor', lanes };
       }
     }
+  }
+
+  /** Makes a created node part of the run. */
+  #install(node: NodeConfig, runtime: NodeRuntime): void {
+    this.#runtimes.set(node.id, runtime);
+    if (runtime.kind === 'service') this.#services.set(node.id, runtime.instance);
+    this.#stats.set(node.id, {
+      id: node.id,
+      kind: node.kind,
+      implementation: node.implementation.type === 'plugin' ? `plugin:${node.implementation.file}` : `connector:${node.implementation.name}`,
+      ...(this.#modules.has(node.id) ? { pluginSha256: this.#modules.get(node.id)!.sha256 } : {}),
+      in: 0, out: 0, errors: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
+    });
+  }
+
+  /** Takes a node out of the run (after the wiring drained); its counters stay in the summary. */
+  async #removeNode(id: string): Promise<void> {
+    const runtime = this.#runtimes.get(id)!;
+    this.#runtimes.delete(id);
+    this.#services.delete(id);
+    this.#stats.get(id)!.removed = true;
+    await this.#closeRuntime(runtime).catch((error: unknown) => this.#fail(error, this.#nodes.get(id)!));
+  }
+
+  async #closeRuntime(runtime: NodeRuntime): Promise<void> {
+    if (runtime.kind === 'source') await this.#closeSource(runtime.source);
+    if (runtime.kind === 'processor') for (const lane of runtime.lanes) lane.instance.close();
+    if (runtime.kind === 'sink') await runtime.sink.sink.close();
+    if (runtime.kind === 'service') runtime.instance.close();
+  }
+
+  /** Closes every node: sinks first (flushing; a failure is reported), services last. */
+  async #closeAll(onSinkFailure: (error: unknown, node: NodeConfig) => void): Promise<void> {
+    const order = [...this.#runtimes].sort(([, a], [, b]) => CLOSE_ORDER[a.kind] - CLOSE_ORDER[b.kind]);
+    for (const [id, runtime] of order) {
+      try {
+        await this.#closeRuntime(runtime);
+      } catch (error) {
+        if (runtime.kind === 'sink') onSinkFailure(error, this.#nodes.get(id)!);
+        else this.#deps.logger.warn({ node: id, err: messageOf(error) }, 'error while closing a node');
+      }
+    }
+    this.#runtimes.clear();
+  }
+
+  async #closeSource(runtime: SourceRuntime): Promise<void> {
+    if (runtime.closed) return;
+    runtime.closed = true;
+    await runtime.source.close();
   }
 
   #fail(error: unknown, node: NodeConfig): void {
@@ -324,7 +536,7 @@ export class PipelineRun {
       ? new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${error.message}`, { ...error.details, node: node.id, cause: error.code }, { cause: error })
       : new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${messageOf(error)}`, { node: node.id }, { cause: error });
     this.#deps.logger.error({ node: node.id, err: this.#failure.toJSON() }, 'pipeline failed');
-    for (const channel of [...this.#channels.values(), ...this.#laneChannels]) channel.cancel();
+    this.#wiring?.cancel();
   }
 
   /** The node's keyed state (one per node, shared by its instances). */
@@ -345,19 +557,24 @@ export class PipelineRun {
       logger: this.#deps.logger,
       state,
       metrics,
-      callService: (service, method, payload) => {
-        const instance = this.#services.get(service);
-        if (!instance) {
-          throw new WeirError('WEIR_SERVICE_NOT_FOUND', `node "${node.id}" called service "${service}", which is not a service node of this pipeline`, { node: node.id, service });
-        }
-        try {
-          return instance.call(method, payload);
-        } catch (error) {
-          if (POISONING_CODES.some((code) => hasCode(error, code))) this.#restartService(service);
-          throw error;
-        }
-      },
+      callService: this.#serviceCaller(node),
     });
+  }
+
+  /** How `node`'s plugin reaches the pipeline's services (a poisoned service is restarted). */
+  #serviceCaller(node: NodeConfig): ServiceCaller {
+    return (service, method, payload) => {
+      const instance = this.#services.get(service);
+      if (!instance) {
+        throw new WeirError('WEIR_SERVICE_NOT_FOUND', `node "${node.id}" called service "${service}", which is not a service node of this pipeline`, { node: node.id, service });
+      }
+      try {
+        return instance.call(method, payload);
+      } catch (error) {
+        if (POISONING_CODES.some((code) => hasCode(error, code))) this.#restartService(service);
+        throw error;
+      }
+    };
   }
 
   /**
@@ -365,16 +582,20 @@ export class PipelineRun {
    * synchronous and this runs between them, so no call sees half a swap.
    */
   async #replaceService(node: NodeConfig): Promise<void> {
-    const old = this.#services.get(node.id);
-    await this.#startService(this.#nodes.get(node.id)!);
-    old?.close();
+    const runtime = this.#runtimes.get(node.id);
+    if (runtime?.kind !== 'service') return;
+    const old = runtime.instance;
+    await this.#startService(node.id);
+    old.close();
   }
 
-  async #startService(node: NodeConfig): Promise<void> {
-    const instance = (await this.#instantiate(node)) as ServiceInstance;
+  /** A new configured instance of service `id` as it runs now, in place of the current one. */
+  async #startService(id: string): Promise<void> {
+    const node = this.#nodes.get(id)!;
+    const instance = (await this.#instantiate(node, this.#modules.get(id))) as ServiceInstance;
     instance.configure(JSON.stringify(node.config));
-    this.#services.set(node.id, instance);
-    this.#cleanups.push(() => instance.close());
+    this.#runtimes.set(id, { kind: 'service', instance });
+    this.#services.set(id, instance);
   }
 
   /**
@@ -385,27 +606,62 @@ export class PipelineRun {
    */
   #restartService(id: string): void {
     if (this.#restarting.has(id)) return;
-    const node = this.#config.nodes.find((n) => n.id === id)!;
+    const node = this.#nodes.get(id)!;
     this.#stats.get(id)!.restarts++;
-    const restart = this.#startService(node)
+    const poisoned = this.#services.get(id);
+    const restart = this.#startService(id)
+      .then(() => poisoned?.close())
       .catch((error: unknown) => this.#fail(error, node))
       .finally(() => this.#restarting.delete(id));
     this.#restarting.set(id, restart);
   }
 
-  async #instantiate(node: NodeConfig, state?: KeyedState): Promise<PluginInstance> {
+  async #instantiate(node: NodeConfig, module: PluginModule | undefined, state?: KeyedState, { track = true } = {}): Promise<PluginInstance> {
     if (node.implementation.type !== 'plugin') throw new Error(`node ${node.id} is not a plugin node`);
-    const module = this.#modules.get(node.id);
     if (!module) throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin of node "${node.id}" was not loaded`, { node: node.id });
-    const world = node.window ? 'aggregator' : node.kind;
-    const instance = await module.instantiate(world, this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
-    this.#resources.get(node.id)!.track(instance);
+    const instance = await module.instantiate(worldOf(node), this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
+    if (track) {
+      let resources = this.#resources.get(node.id);
+      if (!resources) this.#resources.set(node.id, (resources = new NodeResources(node.limits)));
+      resources.track(instance);
+    }
     return instance;
   }
 
-  /** The outputs of one instance of `node`. */
-  #downstream(node: NodeConfig): NodeOutputs {
-    return new NodeOutputs((this.#readers.get(node.id) ?? []).map(({ output, reader }) => ({ output, channel: this.#channels.get(reader)! })));
+  /** A configured instance of a processor node, as the node and its plugin are now. */
+  async #createLane(node: NodeConfig, module: PluginModule): Promise<Lane> {
+    const version = this.#versions.get(node.id)!;
+    if (node.window) {
+      const instance = await this.#configuredAggregator(node, module);
+      return { instance, operator: new WindowOperator(node.window, instance), version };
+    }
+    const state = new StagedKeyedState(this.#nodeState(node));
+    return { instance: await this.#configuredProcessor(node, module, state), state, version };
+  }
+
+  async #configuredProcessor(node: NodeConfig, module: PluginModule, state: StagedKeyedState): Promise<ProcessorInstance> {
+    const instance = (await this.#instantiate(node, module, state)) as ProcessorInstance;
+    await instance.configure(JSON.stringify(node.config));
+    state.commit();
+    return instance;
+  }
+
+  async #configuredAggregator(node: NodeConfig, module: PluginModule): Promise<AggregatorInstance> {
+    const instance = (await this.#instantiate(node, module)) as AggregatorInstance;
+    instance.configure(JSON.stringify(node.config));
+    return instance;
+  }
+
+  async #openPluginSource(node: NodeConfig, module: PluginModule, position: Uint8Array | undefined): Promise<Source> {
+    const instance = (await this.#instantiate(node, module)) as SourceInstance;
+    instance.open(JSON.stringify(node.config), position);
+    return pluginSource(instance);
+  }
+
+  async #openPluginSink(node: NodeConfig, module: PluginModule): Promise<Sink> {
+    const instance = (await this.#instantiate(node, module)) as SinkInstance;
+    instance.open(JSON.stringify(node.config));
+    return pluginSink(instance);
   }
 
   /** Emits `batch` and counts it: delivered records as `out`, records for an output nobody reads as `dropped`. */
@@ -415,122 +671,101 @@ export class PipelineRun {
     stats.dropped += unrouted;
   }
 
-  async #sourceTask(node: NodeConfig): Promise<() => Promise<void>> {
-    const isPlugin = node.implementation.type === 'plugin';
-    /** Opens the node's plugin as it is now (a reload may have replaced it), resuming after `position`. */
-    const openPlugin = async (position: Uint8Array | undefined): Promise<Source> => {
-      const current = this.#nodes.get(node.id)!;
-      const instance = (await this.#instantiate(current)) as SourceInstance;
-      instance.open(JSON.stringify(current.config), position);
-      return pluginSource(instance);
-    };
-    let source: Source = isPlugin
-      ? await openPlugin(undefined)
-      : this.#deps.connectors.source((node.implementation as { name: string }).name)!.create({ ...node.config }, this.#connectorContext());
-    let version = this.#versions.get(node.id)!;
-    let position: Uint8Array | undefined;
-    const outputs = this.#downstream(node);
+  async #sourceTask(node: NodeConfig, runtime: SourceRuntime, wiring: Wiring): Promise<void> {
+    const outputs = wiring.outputs(node.id);
     const stats = this.#stats.get(node.id)!;
-    return async () => {
-      try {
-        while (this.#state === 'running' && !this.#failure) {
-          if (isPlugin && version !== this.#versions.get(node.id)) {
-            // A reloaded source: the old instance acknowledges what it emitted, the new one resumes after it.
-            version = this.#versions.get(node.id)!;
-            await source.close();
-            source = await openPlugin(position);
-          }
-          const polled = await source.poll(node.batch.maxRecords);
-          const { records, done } = polled;
-          if (polled.position) position = polled.position;
-          await this.#emit(outputs, records, stats);
-          if (done) break;
-          // Plugin calls are synchronous and channels resolve as microtasks, so a busy
-          // pipeline would never reach the event loop: give timers and signals a turn.
-          await yieldToEventLoop();
+    let finished = false;
+    try {
+      while (this.#state === 'running' && !this.#failure && !this.#rewire) {
+        if (node.implementation.type === 'plugin' && runtime.version !== this.#versions.get(node.id)) {
+          // A reloaded source: the old instance acknowledges what it emitted, the new one resumes after it.
+          runtime.version = this.#versions.get(node.id)!;
+          await runtime.source.close();
+          runtime.source = await this.#openPluginSource(this.#nodes.get(node.id)!, this.#modules.get(node.id)!, runtime.position);
         }
-      } catch (error) {
-        this.#fail(error, node);
-      } finally {
-        await source.close().catch((error: unknown) => this.#deps.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
-        outputs.close();
+        const polled = await runtime.source.poll(node.batch.maxRecords);
+        if (polled.position) runtime.position = polled.position;
+        await this.#emit(outputs, polled.records, stats);
+        if (polled.done) {
+          finished = true;
+          break;
+        }
+        // Plugin calls are synchronous and channels resolve as microtasks, so a busy
+        // pipeline would never reach the event loop: give timers and signals a turn.
+        await yieldToEventLoop();
       }
-    };
+    } catch (error) {
+      this.#fail(error, node);
+    } finally {
+      if (finished || !this.#keeps(node.id)) {
+        await this.#closeSource(runtime).catch((error: unknown) => this.#deps.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+      }
+      outputs.close();
+    }
   }
 
   /**
-   * A processor node: `parallelism` lanes, each one plugin instance with its
-   * own bounded input. With more than one lane, a dispatcher splits each
-   * input batch among them (see Partitioner); every lane emits downstream
-   * on its own, so per-key order holds under `partition: key`.
+   * A processor node: one task per instance (lane), each with its own
+   * bounded input. With more than one lane, a dispatcher splits each input
+   * batch among them (see Partitioner); every lane emits downstream on its
+   * own, so per-key order holds under `partition: key`.
    */
-  async #processorTask(node: NodeConfig): Promise<() => Promise<void>> {
-    const lanes = node.implementation.type === 'plugin' ? node.parallelism : 1;
-    const input = this.#channels.get(node.id)!;
-    const laneInputs = lanes === 1 ? [input] : Array.from({ length: lanes }, () => new BatchChannel(CHANNEL_CAPACITY, 1));
-    if (lanes > 1) this.#laneChannels.push(...laneInputs);
-    const laneTasks: Array<() => Promise<void>> = [];
-    for (const laneInput of laneInputs) laneTasks.push(await this.#processorLane(node, laneInput));
-    if (lanes === 1) return laneTasks[0]!;
+  async #processorTask(node: NodeConfig, lanes: Lane[], wiring: Wiring): Promise<void> {
+    const input = wiring.input(node.id);
+    const laneTask = (lane: Lane, laneInput: BatchChannel) => ('operator' in lane ? this.#aggregatorLane(node, lane, laneInput, wiring) : this.#processorLane(node, lane, laneInput, wiring));
+    if (lanes.length === 1) return laneTask(lanes[0]!, input);
+    const laneInputs = wiring.laneInputs(lanes.length);
     const dispatch = async (): Promise<void> => {
-      const partitioner = new Partitioner(node.partition, lanes);
+      const partitioner = new Partitioner(node.partition, lanes.length);
       try {
         for (let batch = await input.pull(); batch; batch = await input.pull()) {
           const parts = partitioner.split(batch);
-          for (let i = 0; i < lanes; i++) if (parts[i]!.length > 0) await laneInputs[i]!.push(parts[i]!);
+          for (let i = 0; i < lanes.length; i++) if (parts[i]!.length > 0) await laneInputs[i]!.push(parts[i]!);
         }
       } finally {
         for (const laneInput of laneInputs) laneInput.closeProducer();
       }
     };
-    return async () => {
-      await Promise.all([dispatch(), ...laneTasks.map((task) => task())]);
-    };
+    await Promise.all([dispatch(), ...lanes.map((lane, i) => laneTask(lane, laneInputs[i]!))]);
   }
 
-  /** One instance of a windowed aggregation: records go through the WindowOperator. */
-  async #aggregatorLane(node: NodeConfig, input: BatchChannel): Promise<() => Promise<void>> {
-    const instance = (await this.#instantiate(node)) as AggregatorInstance;
-    this.#cleanups.push(() => instance.close());
-    instance.configure(JSON.stringify(node.config));
-    const operator = new WindowOperator(node.window!, instance);
-    const outputs = this.#downstream(node);
+  /** One instance of a windowed aggregation: records go through its WindowOperator. */
+  async #aggregatorLane(node: NodeConfig, lane: AggregatorLane, input: BatchChannel, wiring: Wiring): Promise<void> {
+    const outputs = wiring.outputs(node.id);
     const stats = this.#stats.get(node.id)!;
-    return async () => {
-      const batches = new BatchFormer(input, node.batch);
-      try {
-        for (let batch = await batches.next(); batch; batch = await batches.next()) {
-          stats.in += batch.length;
-          const { emitted, late } = operator.add(batch);
-          await this.#emit(outputs, [...emitted, ...late], stats);
+    const batches = new BatchFormer(input, node.batch);
+    try {
+      for (let batch = await batches.next(); batch; batch = await batches.next()) {
+        if (lane.version !== this.#versions.get(node.id)) {
+          // A reloaded plugin: the open windows and their accumulators go to the new instance.
+          lane.version = this.#versions.get(node.id)!;
+          const replaced = lane.instance;
+          lane.instance = await this.#configuredAggregator(this.#nodes.get(node.id)!, this.#modules.get(node.id)!);
+          lane.operator.usePlugin(lane.instance);
+          replaced.close();
         }
-        await this.#emit(outputs, operator.flush(), stats);
-      } catch (error) {
-        this.#fail(error, node);
-      } finally {
-        outputs.close();
+        stats.in += batch.length;
+        const { emitted, late } = lane.operator.add(batch);
+        await this.#emit(outputs, [...emitted, ...late], stats);
       }
-    };
+      // A node that goes on after a rewire keeps its windows open.
+      if (!this.#keeps(node.id) && !this.#failure) await this.#emit(outputs, lane.operator.flush(), stats);
+    } catch (error) {
+      this.#fail(error, node);
+    } finally {
+      outputs.close();
+    }
   }
 
   /** One instance of a processor node, fed by `input`, under the node's `onError` policy. */
-  async #processorLane(node: NodeConfig, input: BatchChannel): Promise<() => Promise<void>> {
-    if (node.window) return this.#aggregatorLane(node, input);
-    // State writes of a call count only if the call succeeds.
-    const state = new StagedKeyedState(this.#nodeState(node));
-    const create = async (): Promise<ProcessorInstance> => {
-      // The node as it runs now: an applied pipeline.json edit may have changed its plugin, config or limits.
-      const current = this.#nodes.get(node.id)!;
-      const instance = (await this.#instantiate(current, state)) as ProcessorInstance;
-      await instance.configure(JSON.stringify(current.config));
-      state.commit();
-      return instance;
+  async #processorLane(node: NodeConfig, lane: ProcessorLane, input: BatchChannel, wiring: Wiring): Promise<void> {
+    /** A new instance of the node's plugin as it is now (a reload or an edit may have changed plugin, config or limits). */
+    const recreate = async (): Promise<void> => {
+      lane.instance.close();
+      lane.instance = await this.#configuredProcessor(this.#nodes.get(node.id)!, this.#modules.get(node.id)!, lane.state);
     };
-    let instance = await create();
-    let version = this.#versions.get(node.id)!;
-    this.#cleanups.push(() => instance.close());
-    const outputs = this.#downstream(node);
-    const deadLetter = node.onError.deadLetter ? this.#channels.get(node.onError.deadLetter) : undefined;
+    const outputs = wiring.outputs(node.id);
+    const deadLetter = wiring.deadLetterOf(node);
     const stats = this.#stats.get(node.id)!;
     const { policy, maxAttempts, backoffMs } = node.onError;
     const resources = this.#resources.get(node.id)!;
@@ -545,24 +780,22 @@ export class PipelineRun {
      */
     const runBatch = async (batch: StreamRecord[]): Promise<StreamRecord[]> => {
       if (this.#restarting.size > 0) await Promise.all(this.#restarting.values());
-      if (version !== this.#versions.get(node.id)) {
+      if (lane.version !== this.#versions.get(node.id)) {
         // A reloaded plugin: switch between batches; keyed state lives in the host and carries over.
-        version = this.#versions.get(node.id)!;
-        instance.close();
-        instance = await create();
+        lane.version = this.#versions.get(node.id)!;
+        await recreate();
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          const output = await instance.process(batch);
-          state.commit();
+          const output = await lane.instance.process(batch);
+          lane.state.commit();
           stats.dropped += Math.max(0, batch.length - output.length);
           return output;
         } catch (error) {
-          state.rollback();
+          lane.state.rollback();
           resources.recordFailure(error);
           if (POISONING_CODES.some((code) => hasCode(error, code)) || (error as WeirError).details?.kind === 'fatal') {
-            instance.close();
-            instance = await create();
+            await recreate();
             stats.restarts++;
           }
           if (policy === 'retry' && attempt < maxAttempts && (error as WeirError).details?.kind !== 'invalid-input') {
@@ -593,61 +826,43 @@ export class PipelineRun {
       }
     };
 
-    return async () => {
-      const batches = new BatchFormer(input, node.batch);
-      try {
-        for (let batch = await batches.next(); batch; batch = await batches.next()) {
-          stats.in += batch.length;
-          const output = await runBatch(batch);
-          await this.#emit(outputs, output, stats);
-        }
-      } catch (error) {
-        this.#fail(error, node);
-      } finally {
-        outputs.close();
-        deadLetter?.closeProducer();
+    const batches = new BatchFormer(input, node.batch);
+    try {
+      for (let batch = await batches.next(); batch; batch = await batches.next()) {
+        stats.in += batch.length;
+        const output = await runBatch(batch);
+        await this.#emit(outputs, output, stats);
       }
-    };
+    } catch (error) {
+      this.#fail(error, node);
+    } finally {
+      outputs.close();
+      deadLetter?.closeProducer();
+    }
   }
 
-  async #sinkTask(node: NodeConfig): Promise<() => Promise<void>> {
-    const isPlugin = node.implementation.type === 'plugin';
-    /** Opens the node's plugin as it is now (a reload may have replaced it). */
-    const openPlugin = async (): Promise<Sink> => {
-      const current = this.#nodes.get(node.id)!;
-      const instance = (await this.#instantiate(current)) as SinkInstance;
-      instance.open(JSON.stringify(current.config));
-      return pluginSink(instance);
-    };
-    let sink: Sink = isPlugin
-      ? await openPlugin()
-      : this.#deps.connectors.sink((node.implementation as { name: string }).name)!.create({ ...node.config }, this.#connectorContext());
-    let version = this.#versions.get(node.id)!;
-    const input = this.#channels.get(node.id)!;
+  async #sinkTask(node: NodeConfig, runtime: SinkRuntime, wiring: Wiring): Promise<void> {
+    const input = wiring.input(node.id);
     const stats = this.#stats.get(node.id)!;
-    return async () => {
-      try {
-        for (let batch = await input.pull(); batch; batch = await input.pull()) {
-          if (isPlugin && version !== this.#versions.get(node.id)) {
-            // A reloaded sink: the old instance flushes and closes, the new one takes the next batch.
-            version = this.#versions.get(node.id)!;
-            await sink.close();
-            sink = await openPlugin();
-          }
-          stats.in += batch.length;
-          await sink.write(batch);
-          stats.out += batch.length;
+    try {
+      for (let batch = await input.pull(); batch; batch = await input.pull()) {
+        if (node.implementation.type === 'plugin' && runtime.version !== this.#versions.get(node.id)) {
+          // A reloaded sink: the old instance flushes and closes, the new one takes the next batch.
+          runtime.version = this.#versions.get(node.id)!;
+          await runtime.sink.close();
+          runtime.sink = await this.#openPluginSink(this.#nodes.get(node.id)!, this.#modules.get(node.id)!);
         }
-      } catch (error) {
-        this.#fail(error, node);
-      } finally {
-        await sink.close().catch((error: unknown) => this.#fail(error, node));
+        stats.in += batch.length;
+        await runtime.sink.write(batch);
+        stats.out += batch.length;
       }
-    };
+    } catch (error) {
+      this.#fail(error, node);
+    }
   }
 
   #connectorContext() {
-    return { baseDir: this.#config.baseDir, logger: this.#deps.logger, stdin: this.#deps.stdin, stdout: this.#deps.stdout };
+    return { baseDir: this.#running.baseDir, logger: this.#deps.logger, stdin: this.#deps.stdin, stdout: this.#deps.stdout };
   }
 }
 
@@ -656,6 +871,26 @@ const encoder = new TextEncoder();
 /** Failures worth isolating record by record (see `runBatch`). */
 const ISOLATED_CODES = ['WEIR_PLUGIN_ERROR', 'WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT'] as const;
 
+/** Sinks close first (flushing what the run wrote), services last (others may call them while closing). */
+const CLOSE_ORDER: Record<NodeRuntime['kind'], number> = { sink: 0, processor: 1, source: 2, service: 3 };
+
+/** The world a node's plugin fills. */
+function worldOf(node: NodeConfig): PluginKind {
+  return node.window ? 'aggregator' : node.kind;
+}
+
+function servicesFirst(nodes: readonly NodeConfig[]): NodeConfig[] {
+  return [...nodes.filter((n) => n.kind === 'service'), ...nodes.filter((n) => n.kind !== 'service')];
+}
+
+/** An edit that changed nothing, and why. */
+export function refusedEdit(reasons: string[]): ApplyOutcome {
+  return { ok: false, changed: [], added: [], removed: [], rewired: [], reasons };
+}
+
+function applied(diff: PipelineDiff): ApplyOutcome {
+  return { ok: true, changed: diff.changed, added: diff.added, removed: diff.removed, rewired: diff.rewired, reasons: [] };
+}
 
 function withErrorHeaders(record: StreamRecord, error: unknown, node: NodeConfig): StreamRecord {
   const code = (error as { code?: string }).code ?? 'WEIR_PLUGIN_ERROR';

@@ -29,6 +29,8 @@ export interface NodeStats {
   /** Plugin versions switched to while running (hot reload), and replacements refused. */
   reloads?: number;
   reloadsRejected?: number;
+  /** Taken out of the running pipeline by an edit of pipeline.json (its counters stay). */
+  removed?: boolean;
   /** What the node's plugin instances used (plugin nodes only). */
   resources?: NodeResourceSummary;
 }
@@ -66,7 +68,7 @@ export function formatSummary(summary: RunSummary): string {
   const rows = summary.nodes.map((n) => {
     const r = n.resources;
     return [
-      n.id, n.kind, n.implementation, n.pluginSha256 ? n.pluginSha256.slice(0, 8) : '-', String(n.in), String(n.out), String(n.errors), String(n.restarts),
+      n.removed ? `${n.id} (removed)` : n.id, n.kind, n.implementation, n.pluginSha256 ? n.pluginSha256.slice(0, 8) : '-', String(n.in), String(n.out), String(n.errors), String(n.restarts),
       r ? `${(r.memoryPagesHighWater / 16).toFixed(1)}/${r.memoryCapPages / 16}` : '-',
       r ? r.callMs.toFixed(0) : '-',
       r && r.cpuMode === 'fuel' ? compact(Number(r.fuelUsed)) : '-',

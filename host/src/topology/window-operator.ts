@@ -42,13 +42,22 @@ const latin1 = (key: Uint8Array | undefined) => (key === undefined ? '\u0000none
 /** The windows of one aggregator instance. */
 export class WindowOperator {
   readonly #config: WindowConfig;
-  readonly #plugin: AggregatorInstance;
+  #plugin: AggregatorInstance;
   /** Open windows by key (in first-seen order of keys); sessions kept sorted by start. */
   readonly #open = new Map<string, OpenWindow[]>();
   #watermark = Number.NEGATIVE_INFINITY;
 
   constructor(config: WindowConfig, plugin: AggregatorInstance) {
     this.#config = config;
+    this.#plugin = plugin;
+  }
+
+  /**
+   * Hands the open windows to another instance (a reloaded plugin) from the
+   * next batch: accumulators carry over as they are, like keyed state, so a
+   * new build must read the accumulators of the build it replaces.
+   */
+  usePlugin(plugin: AggregatorInstance): void {
     this.#plugin = plugin;
   }
 

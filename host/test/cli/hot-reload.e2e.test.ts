@@ -1,5 +1,6 @@
 // End-to-end: `host run` picks up a new build of a plugin dropped into its
-// plugins folder, says so in the log, loses nothing, and refuses a broken build.
+// plugins folder, says so in the log, loses nothing, refuses a broken build,
+// and applies an edit of pipeline.json that adds a sink.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,19 +16,20 @@ beforeAll(async () => {
 });
 
 describe('host run with hot reload', () => {
-  it('switches to a new build in the log and refuses a broken one, losing nothing', async () => {
+  it('switches to a new build in the log, refuses a broken one and applies an added sink, losing nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-hot-'));
     const plugins = join(dir, 'plugins');
     mkdirSync(plugins);
     copyFileSync(join(fixtures, 'tag-v1-as.wasm'), join(plugins, 'tagger.wasm'));
-    const { child, exited, stderr: output } = startBackgroundRun(dir, {
+    const pipeline = {
       name: 'hot',
       nodes: [
         { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0, ratePerSec: 5000 }, batch: { maxRecords: 50 } },
         { id: 'tag', kind: 'processor', plugin: 'tagger.wasm', inputs: ['gen'] },
         { id: 'out', kind: 'sink', connector: 'file', inputs: ['tag'], config: { path: 'out.jsonl' } },
       ],
-    });
+    };
+    const { child, exited, stderr: output } = startBackgroundRun(dir, pipeline);
     const waitFor = async (text: string) => {
       for (let i = 0; i < 400 && !output().includes(text); i++) await sleep(25);
       expect(output()).toContain(text);
@@ -39,16 +41,28 @@ describe('host run with hot reload', () => {
     await waitFor('plugin reloaded: new version serving from the next batch');
     // Let records through the new version before the broken file arrives.
     for (let i = 0; i < 400 && !readFileSync(join(dir, 'out.jsonl'), 'utf8').includes('"version":"2"'); i++) await sleep(25);
+    // A second sink, added by editing the pipeline file.
+    pipeline.nodes.push({ id: 'copy', kind: 'sink', connector: 'file', inputs: ['tag'], config: { path: 'copy.jsonl' } });
+    writeFileSync(join(dir, 'pipeline.tmp'), JSON.stringify(pipeline));
+    renameSync(join(dir, 'pipeline.tmp'), join(dir, 'pipeline.json'));
+    await waitFor('pipeline file applied: the edited pipeline is running');
+    expect(output()).toContain('"added":["copy"]');
     writeFileSync(join(plugins, 'tagger.wasm'), readFileSync(join(fixtures, 'tag-v1-as.wasm')).subarray(0, 100));
     await waitFor('plugin changed but cannot be loaded: the running version stays');
-    await sleep(200);
+    await sleep(300);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
-    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { totals: { read: number; written: number }; nodes: Array<{ id: string; reloads?: number }> };
-    expect(summary.totals.written).toBe(summary.totals.read);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { totals: { read: number; written: number }; nodes: Array<{ id: string; reloads?: number; out: number }> };
+    const out = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
+    const copy = readFileSync(join(dir, 'copy.jsonl'), 'utf8').trim().split('\n');
+    // The added sink got exactly the records produced after the rewire: the tail of out.
+    expect(copy.length).toBeGreaterThan(0);
+    expect(copy).toEqual(out.slice(out.length - copy.length));
+    expect(summary.nodes.find((n) => n.id === 'out')!.out).toBe(summary.totals.read);
+    expect(summary.totals.written).toBe(summary.totals.read + copy.length);
     expect(summary.nodes.find((n) => n.id === 'tag')!.reloads).toBe(1);
-    const versions = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { headers: { version: string } }).headers.version);
+    const versions = out.map((l) => (JSON.parse(l) as { headers: { version: string } }).headers.version);
     expect(versions).toHaveLength(summary.totals.read);
     // v1 first, then v2 from one batch on, and never back: the broken file changed nothing.
     const firstV2 = versions.indexOf('2');

@@ -3,7 +3,8 @@
  * expected.jsonl runs (in a temporary copy) and must write exactly the
  * expected output. Then the conformance test: each example plugin exists in
  * JavaScript, AssemblyScript and Rust, and the three must produce the same
- * output, byte for byte, in the same pipeline.
+ * output, byte for byte, in the same pipeline. Last, each example plugin's
+ * own sample (what a hot reload checks a new build against) passes.
  */
 import { describe, expect, it } from 'vitest';
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -16,6 +17,10 @@ import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
 import { Engine } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import { PipelineRun } from '../../src/topology/pipeline-run.js';
+import { sampleSelfTest } from '../../src/testing/sample-check.js';
+import { DEFAULT_LIMITS } from '../../src/sandbox/limits.js';
+import { NO_GRANTS } from '../../src/linker/capabilities.js';
+import type { NodeConfig } from '../../src/config/pipeline-config.js';
 
 const root = join(import.meta.dirname, '../../..');
 const examples = join(root, 'examples');
@@ -142,6 +147,22 @@ describe('committed builds of the Rust examples', () => {
       const built = await readFile(join(plugins, `${name}.wasm`));
       const committed = await readFile(join(plugins, name, `${name}.wasm`));
       expect(Buffer.compare(built, committed), `${name}: plugins/${name}/${name}.wasm is stale`).toBe(0);
+    }
+  });
+});
+
+describe('samples of the example plugins', () => {
+  it('each plugin with a sample folder passes it, as a hot reload checks a new build', async () => {
+    const engine = new Engine({ cacheDir });
+    const withSample = (await readdir(plugins)).filter((name) => existsSync(join(plugins, name, 'sample', 'expected.jsonl'))).sort();
+    expect(withSample).toEqual(['count-by-key', 'field-filter', 'uppercase'].flatMap((family) => ['as', 'js', 'rust'].map((lang) => `${family}-${lang}`)).sort());
+    const node = { kind: 'processor', limits: DEFAULT_LIMITS, capabilities: NO_GRANTS } as unknown as NodeConfig;
+    const failing = (): Uint8Array => {
+      throw new Error('the examples call no service');
+    };
+    for (const name of withSample) {
+      const checked = await sampleSelfTest(await engine.load(join(plugins, `${name}.wasm`)), node, failing);
+      expect(checked, name).toBeGreaterThanOrEqual(4);
     }
   });
 });

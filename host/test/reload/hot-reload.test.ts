@@ -8,7 +8,7 @@
  * running version serving.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -20,6 +20,7 @@ import { builtinConnectors } from '../../src/connectors/builtin.js';
 import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { ReloadOutcome } from '../../src/topology/pipeline-run.js';
 import { HotReload } from '../../src/reload/hot-reload.js';
+import { sampleSelfTest } from '../../src/testing/sample-check.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import type { PluginModule } from '../../src/engine/engine.js';
 import type { PipelineConfig } from '../../src/config/pipeline-config.js';
@@ -130,7 +131,7 @@ describe('hot reload', () => {
 });
 
 describe('pipeline.json edits while running', () => {
-  it('applies a diff only when every changed node passes its checks, and refuses what needs a restart', async () => {
+  it('applies a diff only when every changed node passes its checks, structural changes included; plugin files an edit brings in are watched', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-apply-'));
     for (const name of ['tag-v1-as', 'tag-v2-as', 'echo-service-js']) await copyFile(join(fixtures, `${name}.wasm`), join(dir, `${name}.wasm`));
     const versions: string[][] = [];
@@ -179,20 +180,77 @@ describe('pipeline.json edits while running', () => {
     expect(refused.reasons.join(' ')).toContain('echo-service-js.wasm');
     await sleep(100);
     await untilVersions(['1', '1']);
-    // A structural change needs a restart.
+    // A structural change and a plugin change in one edit: a sink is added on a, a switches to v2.
     const structural = await edit(pipeline('tag-v2-as.wasm', 'tag-v1-as.wasm', [{ id: 'extra', kind: 'sink', connector: 'null', inputs: ['a'] }]));
-    expect(structural).toMatchObject({ ok: false, reasons: ['node "extra" was added'] });
-    // A valid plugin change switches live.
-    const ok = await edit(pipeline('tag-v2-as.wasm', 'tag-v1-as.wasm'));
-    expect(ok).toMatchObject({ ok: true, changed: ['a'] });
+    expect(structural).toMatchObject({ ok: true, changed: ['a'], added: ['extra'], removed: [], rewired: [] });
     await untilVersions(['2', '1']);
+    // b moves to a plugin file the pipeline did not use before; the edit makes it watched.
+    await copyFile(join(dir, 'tag-v1-as.wasm'), join(dir, 'tag-b.wasm'));
+    expect(await edit(pipeline('tag-v2-as.wasm', 'tag-b.wasm'))).toMatchObject({ ok: true, changed: ['b'], removed: ['extra'] });
+    await copyFile(join(dir, 'tag-v2-as.wasm'), join(dir, 'tag-b.wasm.tmp'));
+    await rename(join(dir, 'tag-b.wasm.tmp'), join(dir, 'tag-b.wasm'));
+    await untilVersions(['2', '2']);
 
     run.stop();
     const summary = await run.done;
     await reload.close();
-    expect(summary.totals.written).toBe(summary.totals.read);
+    expect(summary.nodes.find((n) => n.id === 'out')!.out).toBe(summary.totals.read);
     expect(versions).toHaveLength(summary.totals.read);
     expect(summary.nodes.find((n) => n.id === 'a')).toMatchObject({ reloads: 1 });
+    expect(summary.nodes.find((n) => n.id === 'b')).toMatchObject({ reloads: 2 });
+    expect(summary.nodes.find((n) => n.id === 'extra')).toMatchObject({ removed: true });
+  }, 60_000);
+});
+
+describe('self-test before switching', () => {
+  it('a build that fails the sample beside its source folder is refused; one that passes switches', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-self-test-'));
+    await copyFile(join(fixtures, 'tag-v1-as.wasm'), join(dir, 'tag.wasm'));
+    // The plugin's source folder carries a sample made with the v1 build (tag/sample/).
+    await mkdir(join(dir, 'tag', 'sample'), { recursive: true });
+    await writeFile(join(dir, 'tag', 'sample', 'input.jsonl'), '{"key":"a","value":"x"}\n{"key":"a","value":"y"}\n{"key":"b","value":"z"}\n');
+    await writeFile(join(dir, 'tag', 'sample', 'expected.jsonl'), [
+      '{"key":"a","value":"x","headers":{"version":"1","n":"1"}}',
+      '{"key":"a","value":"y","headers":{"version":"1","n":"2"}}',
+      '{"key":"b","value":"z","headers":{"version":"1","n":"1"}}',
+    ].join('\n') + '\n');
+    const connectors = builtinConnectors();
+    await writeFile(join(dir, 'pipeline.json'), JSON.stringify({
+      name: 'self-test',
+      plugins: { dir },
+      nodes: [
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0, keyCardinality: 3, ratePerSec: 20000 } },
+        { id: 'tag', kind: 'processor', plugin: 'tag.wasm', inputs: ['gen'] },
+        { id: 'out', kind: 'sink', connector: 'null', inputs: ['tag'] },
+      ],
+    }));
+    const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
+    const prepared = await preparePipeline(join(dir, 'pipeline.json'), engine, connectors);
+    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+    // As `host run` starts it: with the sample self-test before every switch.
+    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(), checkBeforeSwitch: sampleSelfTest });
+    const build = async (from: string) => {
+      await writeFile(join(dir, 'tag.wasm'), await readFile(join(fixtures, from)));
+      return engine.load(join(dir, 'tag.wasm'));
+    };
+
+    // v2 tags "2": it does not give the sample's expected output.
+    const [failed] = await run.reload(await build('tag-v2-as.wasm'));
+    expect(failed).toMatchObject({ node: 'tag', ok: false, error: { code: 'WEIR_PLUGIN_SELF_TEST_FAILED' } });
+    expect((failed as { error: Error }).error.message).toContain('line 1: expected {"key":"a","value":"x","headers":{"version":"1","n":"1"}}, got {"key":"a","value":"x","headers":{"version":"2","n":"1"}}');
+    // Another v1 build (a custom section appended) passes its three sample records and switches.
+    await writeFile(join(dir, 'tag.wasm'), new Uint8Array([...(await readFile(join(fixtures, 'tag-v1-as.wasm'))), 0x00, 0x05, 0x04, 0x74, 0x65, 0x73, 0x74]));
+    expect(await run.reload(await engine.load(join(dir, 'tag.wasm')))).toEqual([expect.objectContaining({ node: 'tag', ok: true, selfTested: 3 })]);
+    // A sample whose config.json is broken fails the check, naming the file.
+    await writeFile(join(dir, 'tag', 'sample', 'config.json'), '{not json');
+    const [badConfig] = await run.reload(await build('tag-v1-as.wasm'));
+    expect(badConfig).toMatchObject({ ok: false, error: { code: 'WEIR_PLUGIN_SELF_TEST_FAILED' } });
+    expect((badConfig as { error: Error }).error.message).toContain('config.json is not JSON');
+
+    run.stop();
+    const summary = await run.done;
+    expect(summary.nodes.find((n) => n.id === 'tag')).toMatchObject({ reloads: 1, reloadsRejected: 2 });
+    expect(summary.totals.written).toBe(summary.totals.read);
   }, 60_000);
 });
 

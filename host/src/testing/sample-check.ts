@@ -1,0 +1,98 @@
+/**
+ * The self-test a hot reload runs before a processor switches to a new build.
+ * A plugin file `<dir>/<name>.wasm` built from a folder beside it
+ * (`<dir>/<name>/`, as `host new` + `host build` lay it out) may carry a
+ * sample there:
+ *
+ * - `sample/input.jsonl`: records to feed;
+ * - `sample/expected.jsonl`: the output they must give;
+ * - `sample/config.json` (optional): the config the sample was made with,
+ *   `{}` when absent. The node's own config is not used: the expected output
+ *   belongs to the sample, not to the node.
+ *
+ * The build runs under the node's limits and grants; any difference, error
+ * or trap fails the check with the differing lines.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { PluginModule } from '../engine/engine.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { ServiceCaller } from '../linker/host-context.js';
+import type { LimitsSettings } from '../sandbox/limits.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+import type { BeforeSwitchCheck } from '../topology/pipeline-run.js';
+import { diffLines, readJsonl, runModule } from './plugin-harness.js';
+
+/** A plugin's sample, as found beside its file. */
+export interface PluginSample {
+  folder: string;
+  input: Awaited<ReturnType<typeof readJsonl>>;
+  expected: string[];
+  config: Record<string, unknown>;
+}
+
+/** The sample folder of `pluginFile` (`<dir>/<name>/sample`). */
+export function sampleFolderOf(pluginFile: string): string {
+  return join(dirname(pluginFile), basename(pluginFile, '.wasm'), 'sample');
+}
+
+/** Reads the sample of `pluginFile`; `undefined` when it has none (no input.jsonl or expected.jsonl). */
+export async function findSample(pluginFile: string): Promise<PluginSample | undefined> {
+  const folder = sampleFolderOf(pluginFile);
+  const expectedText = await readFile(join(folder, 'expected.jsonl'), 'utf8').catch(() => undefined);
+  if (expectedText === undefined) return undefined;
+  const input = await readJsonl(join(folder, 'input.jsonl')).catch((error: unknown) => {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${join(folder, 'input.jsonl')} cannot be read: ${messageOf(error)}`, { folder });
+  });
+  if (input === undefined) return undefined;
+  const configText = await readFile(join(folder, 'config.json'), 'utf8').catch(() => '{}');
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(configText) as Record<string, unknown>;
+  } catch (error) {
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${join(folder, 'config.json')} is not JSON: ${messageOf(error)}`, { folder });
+  }
+  return { folder, input, expected: expectedText.split('\n').filter((l) => l.trim() !== ''), config };
+}
+
+/**
+ * The sample self-test as `host run` hands it to a run
+ * (`checkBeforeSwitch`): processors with a sample must pass it, under the
+ * node's limits and grants; other nodes, and plugins without a sample, pass.
+ */
+export const sampleSelfTest: BeforeSwitchCheck = async (module, node, callService) => {
+  if (node.kind !== 'processor' || node.window) return 0;
+  const sample = await findSample(module.file);
+  if (!sample) return 0;
+  return checkSample(module, sample, { limits: node.limits, capabilities: node.capabilities, callService });
+};
+
+/** What a processor's sample check runs under. */
+export interface SampleCheckOptions {
+  limits: LimitsSettings;
+  capabilities: CapabilityGrants;
+  callService: ServiceCaller;
+}
+
+/**
+ * Runs `module` as a processor on `sample` and throws
+ * `WEIR_PLUGIN_SELF_TEST_FAILED` unless the output matches. Returns the
+ * number of records checked.
+ */
+export async function checkSample(module: PluginModule, sample: PluginSample, options: SampleCheckOptions): Promise<number> {
+  const where = { plugin: module.file, sample: sample.folder };
+  let lines: string[];
+  try {
+    ({ lines } = await runModule(module, 'processor', { input: sample.input, config: sample.config, ...options }));
+  } catch (error) {
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `${module.file} failed on its sample (${sample.folder}): ${messageOf(error)}`, where, { cause: error });
+  }
+  const differences = diffLines(sample.expected, lines);
+  if (differences.length > 0) {
+    const shown = differences.slice(0, 3).map((d) => `line ${d.line}: expected ${d.expected ?? '(no line)'}, got ${d.actual ?? '(no line)'}`);
+    const more = differences.length > 3 ? `; ${differences.length - 3} more` : '';
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `${module.file} does not give its sample's expected output (${sample.folder}): ${shown.join('; ')}${more}`, { ...where, differences: differences.length });
+  }
+  return sample.input.length;
+}
