@@ -399,6 +399,7 @@ export class PipelineRun {
     if (node.kind === 'service') await this.#replaceService(node);
     const stats = this.#stats.get(node.id)!;
     stats.pluginSha256 = module.sha256;
+    stats.pluginLoadedAt = new Date().toISOString();
     stats.reloads = (stats.reloads ?? 0) + 1;
   }
 
@@ -489,7 +490,7 @@ export class PipelineRun {
       id: node.id,
       kind: node.kind,
       implementation: node.implementation.type === 'plugin' ? `plugin:${node.implementation.file}` : `connector:${node.implementation.name}`,
-      ...(this.#modules.has(node.id) ? { pluginSha256: this.#modules.get(node.id)!.sha256 } : {}),
+      ...(this.#modules.has(node.id) ? { pluginSha256: this.#modules.get(node.id)!.sha256, pluginLoadedAt: new Date().toISOString() } : {}),
       in: 0, out: 0, errors: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
     });
   }

@@ -10,6 +10,8 @@ export interface NodeStats {
   implementation: string;
   /** sha256 of the plugin file (plugins only). */
   pluginSha256?: string;
+  /** When the node switched to that version (ISO 8601; the start for the first). */
+  pluginLoadedAt?: string;
   /** Records received (processors, sinks) . */
   in: number;
   /** Records emitted (sources, processors) or written (sinks). */
@@ -68,15 +70,15 @@ export function formatSummary(summary: RunSummary): string {
   const rows = summary.nodes.map((n) => {
     const r = n.resources;
     return [
-      n.removed ? `${n.id} (removed)` : n.id, n.kind, n.implementation, n.pluginSha256 ? n.pluginSha256.slice(0, 8) : '-', String(n.in), String(n.out), String(n.errors), String(n.restarts),
+      n.removed ? `${n.id} (removed)` : n.id, n.kind, n.implementation, n.pluginSha256 ? n.pluginSha256.slice(0, 8) : '-', n.pluginLoadedAt ? `${n.pluginLoadedAt.slice(11, 19)}Z` : '-', String(n.in), String(n.out), String(n.errors), String(n.restarts),
       r ? `${(r.memoryPagesHighWater / 16).toFixed(1)}/${r.memoryCapPages / 16}` : '-',
       r ? r.callMs.toFixed(0) : '-',
       r && r.cpuMode === 'fuel' ? compact(Number(r.fuelUsed)) : '-',
     ];
   });
-  const header = ['node', 'kind', 'runs', 'version', 'in', 'out', 'errors', 'restarts', 'mem MiB', 'call ms', 'fuel'];
+  const header = ['node', 'kind', 'runs', 'version', 'since', 'in', 'out', 'errors', 'restarts', 'mem MiB', 'call ms', 'fuel'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i >= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string => cells.map((c, i) => (i >= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const t = summary.totals;
   const extra = [t.dropped ? `${t.dropped} filtered out` : '', t.skipped ? `${t.skipped} skipped` : '', t.deadLettered ? `${t.deadLettered} dead-lettered` : ''].filter(Boolean).join(', ');
   return [

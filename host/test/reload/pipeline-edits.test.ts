@@ -167,6 +167,9 @@ describe('structural pipeline.json edits while running', () => {
     const byId = new Map(summary.nodes.map((n) => [n.id, n]));
     expect(byId.get('audit')).toMatchObject({ removed: true, in: 3000, out: 3000 });
     expect(byId.get('count')).toMatchObject({ in: count, out: count });
+    // Versions and since when they run: the tagger came in after the counter started.
+    expect(byId.get('tag')!.pluginSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(byId.get('tag')!.pluginLoadedAt!)).toBeGreaterThan(Date.parse(byId.get('count')!.pluginLoadedAt!));
     expect(summary.totals).toMatchObject({ read: count, written: count + 3000 });
   }, 60_000);
 
