@@ -6,8 +6,9 @@
  * where it helps, a hint. Nothing here touches the file system except
  * {@link readPipelineFile}; plugin files are checked by `engine/plugin-check.ts`.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import schema from './pipeline.schema.json' with { type: 'json' };
@@ -77,7 +78,7 @@ export function pluginTargets(raw: unknown, file: string): { pluginsDir: string;
   const pluginsDir = resolve(dirname(resolve(file)), typeof dir === 'string' && dir !== '' ? dir : 'plugins');
   const targets = rawNodes(raw).flatMap((node): PluginTarget[] =>
     typeof node.plugin === 'string' && node.plugin.endsWith('.wasm') && KINDS.includes(node.kind as PluginKind)
-      ? [{ index: node.index, kind: node.kind === 'processor' && node.window !== undefined ? 'aggregator' : (node.kind as PluginKind), grants: grantsOf(node.capabilities), file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
+      ? [{ index: node.index, kind: node.kind === 'processor' && node.window !== undefined ? 'aggregator' : (node.kind as PluginKind), grants: grantsOf(node.capabilities, dirname(resolve(file))), file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
       : [],
   );
   return { pluginsDir, targets };
@@ -95,7 +96,7 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
   const nodes = rawNodes(raw);
   problems.push(...graphProblems(nodes));
   problems.push(...connectorProblems(nodes, options.connectors, ajv));
-  problems.push(...settingProblems(raw));
+  problems.push(...settingProblems(raw, dirname(resolve(options.file))));
   if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
 
   const pipeline = raw as RawPipeline;
@@ -120,7 +121,7 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
       partition: node.partition ?? 'round-robin',
       batch: { ...DEFAULT_BATCH, ...defaults.batch, ...node.batch },
       limits: resolveLimits(node.kind, defaults.limits, node.limits),
-      capabilities: grantsOf(node.capabilities),
+      capabilities: grantsOf(node.capabilities, baseDir),
       ...(node.window ? { window: resolveWindow(node.window) } : {}),
       onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
       index,
@@ -172,14 +173,15 @@ function windowProblems(node: { kind?: unknown; parallelism?: unknown; partition
   return problems;
 }
 
-/** Settings that cannot take effect as written: limits, parallelism. */
-function settingProblems(raw: unknown): Problem[] {
+/** Settings that cannot take effect as written: limits, parallelism, granted directories. */
+function settingProblems(raw: unknown, baseDir: string): Problem[] {
   const pipeline = (typeof raw === 'object' && raw !== null ? raw : {}) as { defaults?: { limits?: RawLimits }; nodes?: unknown };
   const defaultMode = pipeline.defaults?.limits?.cpu?.mode;
   const problems: Problem[] = [];
   (Array.isArray(pipeline.nodes) ? pipeline.nodes : []).forEach((n: unknown, index) => {
-    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown } };
+    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown }; capabilities?: unknown };
     problems.push(...windowProblems(node, `/nodes/${index}`));
+    problems.push(...filesystemProblems(node.capabilities, `/nodes/${index}/capabilities/filesystem`, baseDir));
     if (typeof node.parallelism === 'number' && node.parallelism > 1 && node.kind !== 'processor') {
       problems.push({ pointer: `/nodes/${index}/parallelism`, message: `parallelism applies to processor nodes only (this node is a ${String(node.kind)})`, hint: 'remove "parallelism", or set it to 1' });
     }
@@ -237,14 +239,47 @@ interface LooseNode {
   onError?: { policy?: unknown; deadLetter?: unknown };
 }
 
-/** Grants from a node's `capabilities`, reading what is well-formed and ignoring the rest (the schema reports it). */
-function grantsOf(raw: unknown): CapabilityGrants {
+/**
+ * Grants from a node's `capabilities`, reading what is well-formed and
+ * ignoring the rest (the schema reports it). Granted directories resolve
+ * against the pipeline file's folder; `as` defaults to `/` + the folder name.
+ */
+function grantsOf(raw: unknown, baseDir: string): CapabilityGrants {
   const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const dirs = (Array.isArray(o.filesystem) ? o.filesystem : []).filter((g): g is RawDirGrant => typeof (g as RawDirGrant)?.dir === 'string');
   return {
     env: Array.isArray(o.env) ? o.env.filter((name): name is string => typeof name === 'string') : [],
     clock: o.clock === true,
     random: o.random === true,
+    filesystem: dirs.map((g) => ({ dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: g.mode === 'rw' ? 'rw' : 'ro' })),
   };
+}
+
+type RawDirGrant = { dir: string; as?: string; mode?: string };
+
+function guestPathOf(grant: RawDirGrant): string {
+  return typeof grant.as === 'string' ? grant.as : `/${basename(resolve(grant.dir))}`;
+}
+
+/** Granted directories that are missing, not folders, or share a guest path. */
+function filesystemProblems(raw: unknown, at: string, baseDir: string): Problem[] {
+  const grants = (raw as { filesystem?: unknown } | undefined)?.filesystem;
+  if (!Array.isArray(grants)) return [];
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  grants.forEach((g: unknown, i) => {
+    if (typeof (g as RawDirGrant)?.dir !== 'string') return;
+    const grant = g as RawDirGrant;
+    const dir = resolve(baseDir, grant.dir);
+    const info = statSync(dir, { throwIfNoEntry: false });
+    if (!info) problems.push({ pointer: `${at}/${i}/dir`, message: `directory ${dir} does not exist`, hint: 'create it, or fix the path (relative paths start at the pipeline file\'s folder)' });
+    else if (!info.isDirectory()) problems.push({ pointer: `${at}/${i}/dir`, message: `${dir} is not a directory`, hint: 'grant the folder that holds the file' });
+    const guest = guestPathOf(grant);
+    const earlier = seen.get(guest);
+    if (earlier !== undefined) problems.push({ pointer: `${at}/${i}/as`, message: `"${guest}" is already the path of grant ${earlier}`, hint: 'give each directory its own "as"' });
+    seen.set(guest, i);
+  });
+  return problems;
 }
 
 function rawNodes(raw: unknown): LooseNode[] {

@@ -54,7 +54,7 @@ export function checkComponentWorld(component: Pick<TranspiledComponent, 'import
 export function componentCapabilityProblems(component: Pick<TranspiledComponent, 'imports'>, grants: CapabilityGrants): string[] {
   return component.imports.flatMap((name) => {
     const capability = componentImportCapability(name);
-    const denied = capability && denial(`"${name}"`, capability, grants);
+    const denied = capability && denial(`"${name}"`, capability, grants, 'component');
     return denied ? [denied] : [];
   });
 }

@@ -78,6 +78,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
+  const wasi = wasiCoreImports(host.capabilities, () => memory!);
   let pending: Uint8Array | undefined;
   const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(memory!.buffer, ptr, len).slice();
   const string = (ptr: number, len: number): string => text.decode(new Uint8Array(memory!.buffer, ptr, len));
@@ -114,8 +115,12 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     env: {
       trace: (ptr: number) => host.log('debug', `trace at ${ptr}`),
     },
-    wasi_snapshot_preview1: wasiCoreImports(host.capabilities, () => memory!),
+    wasi_snapshot_preview1: wasi.imports,
   };
+  // A granted capability's functions this host does not implement answer "nosys" (52) rather than fail to link.
+  for (const { module: from, name, kind: importKind } of WebAssembly.Module.imports(module)) {
+    if (importKind === 'function' && from === 'wasi_snapshot_preview1' && !(name in wasi.imports)) wasi.imports[name] = () => 52;
+  }
 
   const meter = new InstanceMeter(limits);
   let exports: CoreExports;
@@ -124,6 +129,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     meter.attach(loaded.instance);
     exports = loaded.instance.exports as unknown as CoreExports;
   } catch (error) {
+    wasi.close();
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
   }
   memory = exports.memory;
@@ -133,6 +139,10 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   }
 
   const guard = new CallGuard(host.node, host.plugin, meter);
+  const close = () => {
+    guard.close();
+    wasi.close();
+  };
   /** Copies `input` into the guest, calls `fn`, and returns the guest's output bytes (a view: read before the next call). */
   const call = (fn: 'weir_configure' | 'weir_process' | 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: number, write: (target: Uint8Array) => void): Uint8Array => {
     const ptr = exports.weir_alloc(size);
@@ -156,7 +166,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
       const json = encoder.encode(config);
       call('weir_configure', json.byteLength, (target) => target.set(json));
     });
-  if (kind === 'aggregator') return coreAggregator(call, guard, meter, configure);
+  if (kind === 'aggregator') return coreAggregator(call, guard, meter, configure, close);
 
   return {
     kind: 'processor',
@@ -164,7 +174,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     process: (batch) =>
       guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)))),
     usage: () => meter.usage(),
-    close: () => guard.close(),
+    close,
   };
 }
 
@@ -178,7 +188,7 @@ const NO_BYTES = 0xffffffff;
  * `accumulate`, a packed batch of one record; outputs are the accumulator or
  * a packed batch.
  */
-function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, configure: (config: string) => void): AggregatorInstance {
+function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, configure: (config: string) => void, close: () => void): AggregatorInstance {
   const withLength = (view: DataView, at: number, bytes: Uint8Array | undefined): number => {
     view.setUint32(at, bytes === undefined ? NO_BYTES : bytes.byteLength, true);
     return at + 4 + (bytes?.byteLength ?? 0);
@@ -220,6 +230,6 @@ function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, 
         }));
       }),
     usage: () => meter.usage(),
-    close: () => guard.close(),
+    close,
   };
 }

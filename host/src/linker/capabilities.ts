@@ -3,20 +3,26 @@
  * WASI is denied by default; a node grants capabilities in pipeline.json:
  *
  * ```json
- * "capabilities": { "env": ["TZ", "API_REGION"], "clock": true, "random": true }
+ * "capabilities": { "env": ["TZ", "API_REGION"], "clock": true, "random": true,
+ *                   "filesystem": [{ "dir": "lookup", "as": "/lookup", "mode": "ro" }] }
  * ```
  *
  * - `env`: the named environment variables (and only those) through
  *   `wasi:cli/environment` or preview1 `environ_get`;
  * - `clock`: wall and monotonic clocks (`wasi:clocks/*`, `clock_time_get`);
- * - `random`: random bytes (`wasi:random/*`, `random_get`).
+ * - `random`: random bytes (`wasi:random/*`, `random_get`);
+ * - `filesystem`: preopened directories, read-only or read-write, for core
+ *   modules (WASI preview 1, see PreopenFilesystem).
  *
  * A plugin that imports a capability its node was not granted is refused at
  * load; the problem names the import and the grant that would allow it.
- * Filesystem, network, stdio and process exit cannot be granted by this
- * version: a plugin importing them is refused with that said plainly.
+ * Network, stdio and process exit cannot be granted by this version, nor the
+ * filesystem to components (`wasi:filesystem`): a plugin importing them is
+ * refused with that said plainly.
  */
 import { randomFillSync } from 'node:crypto';
+import { PreopenFilesystem } from './preopen-filesystem.js';
+import type { PreopenGrant } from './preopen-filesystem.js';
 
 /** What a node grants its plugin. */
 export interface CapabilityGrants {
@@ -24,22 +30,27 @@ export interface CapabilityGrants {
   readonly env: readonly string[];
   readonly clock: boolean;
   readonly random: boolean;
+  /** Directories the plugin may open (absolute host folders); core modules only. */
+  readonly filesystem: readonly PreopenGrant[];
 }
 
 /** Nothing granted: the default. */
-export const NO_GRANTS: CapabilityGrants = { env: [], clock: false, random: false };
+export const NO_GRANTS: CapabilityGrants = { env: [], clock: false, random: false, filesystem: [] };
+
+/** Which kind of binary imports a capability (filesystem grants reach core modules only). */
+export type BinaryKind = 'component' | 'core-module';
 
 /** A capability an import needs. */
 type Capability = 'env' | 'clock' | 'random' | 'filesystem' | 'network' | 'stdio' | 'exit' | 'io';
 
-const GRANT_HINT: Readonly<Record<'env' | 'clock' | 'random', string>> = {
+const GRANT_HINT: Readonly<Record<'env' | 'clock' | 'random' | 'filesystem', string>> = {
   env: 'grant it with "capabilities": {"env": ["NAME", ...]} on the node',
   clock: 'grant it with "capabilities": {"clock": true} on the node',
   random: 'grant it with "capabilities": {"random": true} on the node',
+  filesystem: 'grant a directory with "capabilities": {"filesystem": [{"dir": "data", "mode": "ro"}]} on the node ("rw" to write)',
 };
 
-const UNGRANTABLE: Readonly<Record<'filesystem' | 'network' | 'stdio' | 'exit' | 'io', string>> = {
-  filesystem: 'filesystem access',
+const UNGRANTABLE: Readonly<Record<'network' | 'stdio' | 'exit' | 'io', string>> = {
   network: 'network access',
   stdio: 'standard input/output',
   exit: 'exiting the process',
@@ -75,12 +86,16 @@ export function coreImportCapability(module: string, name: string): Capability |
  * Why `importName` (needing `capability`) is denied under `grants`, or
  * `undefined` when it is granted.
  */
-export function denial(importName: string, capability: Capability, grants: CapabilityGrants): string | undefined {
+export function denial(importName: string, capability: Capability, grants: CapabilityGrants, binary: BinaryKind = 'core-module'): string | undefined {
   if (capability === 'env' && grants.env.length > 0) return undefined;
   if (capability === 'clock' && grants.clock) return undefined;
   if (capability === 'random' && grants.random) return undefined;
-  if (capability === 'env' || capability === 'clock' || capability === 'random') {
+  if (capability === 'filesystem' && binary === 'core-module' && grants.filesystem.length > 0) return undefined;
+  if (capability === 'env' || capability === 'clock' || capability === 'random' || (capability === 'filesystem' && binary === 'core-module')) {
     return `imports ${importName}, which needs the "${capability}" capability its node was not granted: ${GRANT_HINT[capability]}`;
+  }
+  if (capability === 'filesystem') {
+    return `imports ${importName} (filesystem access): this version grants directories to core modules (WASI preview 1) only, not to components; rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
   }
   return `imports ${importName} (${UNGRANTABLE[capability]}), a capability this host cannot grant: rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
 }
@@ -131,14 +146,23 @@ export function wasiComponentImports(grants: CapabilityGrants): Record<string, R
   return imports;
 }
 
+/** The WASI preview 1 side of one core-module instance. */
+export interface CoreWasi {
+  imports: Record<string, (...args: never[]) => number>;
+  /** Closes what the plugin left open (files); the instance's `close` calls it. */
+  close(): void;
+}
+
 /**
  * WASI preview 1 functions for the granted capabilities of a core module
  * (`memory` is read once the instance exists). Errno 0 is success; 8 (badf)
- * and 28 (inval) are the failures these functions can report.
+ * and 28 (inval) are the failures the env, clock and random functions can
+ * report; files report the errno of what failed (see PreopenFilesystem).
  */
-export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory): Record<string, (...args: never[]) => number> {
+export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory): CoreWasi {
   const view = () => new DataView(memory().buffer);
-  const imports: Record<string, (...args: never[]) => number> = {};
+  const files = grants.filesystem.length > 0 ? new PreopenFilesystem(grants.filesystem, memory) : undefined;
+  const imports: Record<string, (...args: never[]) => number> = { ...files?.imports() };
   if (grants.env.length > 0) {
     const encoder = new TextEncoder();
     const entries = grantedEnvironment(grants).map(([name, value]) => encoder.encode(`${name}=${value}\0`));
@@ -182,5 +206,5 @@ export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssem
       return 0;
     }) as never;
   }
-  return imports;
+  return { imports, close: () => files?.close() };
 }

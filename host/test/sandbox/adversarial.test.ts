@@ -211,8 +211,10 @@ describe.each(LANGS)('adversarial plugins (%s)', (lang) => {
     }).catch((error: unknown) => error);
     // `host run` refuses it while validating (every problem with its pointer) ...
     expect(failure).toBeInstanceOf(InvalidPipeline);
-    const fsImport = lang === 'js' ? '"wasi:filesystem/preopens"' : '"wasi_snapshot_preview1"."path_open"';
-    expect((failure as InvalidPipeline).problems).toContain(`/nodes/1/plugin wasi-fs-${lang}.wasm does not fit a processor node: imports ${fsImport} (filesystem access), a capability this host cannot grant: rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`);
+    const reason = lang === 'js'
+      ? 'imports "wasi:filesystem/preopens" (filesystem access): this version grants directories to core modules (WASI preview 1) only, not to components; rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)'
+      : 'imports "wasi_snapshot_preview1"."path_open", which needs the "filesystem" capability its node was not granted: grant a directory with "capabilities": {"filesystem": [{"dir": "data", "mode": "ro"}]} on the node ("rw" to write)';
+    expect((failure as InvalidPipeline).problems).toContain(`/nodes/1/plugin wasi-fs-${lang}.wasm does not fit a processor node: ${reason}`);
     // ... and the engine refuses to instantiate it anyway, with a stable code.
     const module = await new Engine({ cacheDir }).load(join(fixtures, `wasi-fs-${lang}.wasm`));
     const refused = await module.instantiate('processor', quietHost(), DEFAULTS).catch((error: unknown) => error);

@@ -71,14 +71,14 @@ describe('capabilities', () => {
     expect(componentImportCapability('weir:plugin/log')).toBeUndefined();
     expect(coreImportCapability('wasi_snapshot_preview1', 'fd_write')).toBe('filesystem');
     expect(coreImportCapability('env', 'abort')).toBeUndefined();
-    const grants = { env: [], clock: true, random: false };
+    const grants = { env: [], clock: true, random: false, filesystem: [] };
     expect(denial('"wasi:clocks/wall-clock"', 'clock', grants)).toBeUndefined();
     expect(denial('"wasi:http/outgoing-handler"', 'network', grants)).toContain('cannot grant');
   });
 
   it('offers granted WASI interfaces to components, and only those', () => {
     process.env.WEIR_TEST_GREETING = 'hello';
-    const imports = wasiComponentImports({ env: ['WEIR_TEST_GREETING'], clock: true, random: false });
+    const imports = wasiComponentImports({ env: ['WEIR_TEST_GREETING'], clock: true, random: false, filesystem: [] });
     expect(Object.keys(imports).sort()).toEqual(['wasi:cli/environment', 'wasi:clocks/monotonic-clock', 'wasi:clocks/wall-clock']);
     expect((imports['wasi:cli/environment']!.getEnvironment as () => unknown)()).toEqual([['WEIR_TEST_GREETING', 'hello']]);
     const now = (imports['wasi:clocks/wall-clock']!.now as () => { seconds: bigint })();

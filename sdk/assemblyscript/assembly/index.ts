@@ -4,3 +4,4 @@ export { Header, Record, utf8 } from "./record";
 export { Aggregator, ErrorKind, Processor, Window, fail, register, registerAggregator } from "./processor";
 export { LogLevel, callService, configGet, counterAdd, gaugeSet, lastServiceError, log, now, state } from "./host";
 export { jsonNumber, jsonString, jsonStringField } from "./json";
+export { appendFile, fsErrno, listDir, makeDir, readFile, removeFile, writeFile } from "./fs";

@@ -1,0 +1,379 @@
+/**
+ * WASI preview 1 file access for one core-module instance, confined to the
+ * directories its node grants (`"capabilities": {"filesystem": [...]}`).
+ *
+ * Each grant is a preopened directory (fd 3, 4, ... in grant order) under
+ * its guest path (`as`). Every path a plugin names is resolved against a
+ * directory it holds and must stay inside that grant's directory, symbolic
+ * links included (`..`, absolute paths and links leading out fail with
+ * `notcapable`). A read-only grant refuses every write, create, rename and
+ * delete with `rofs`. Errors are WASI errno values; nothing here throws into
+ * the guest.
+ *
+ * Lifecycle: one per instance; `close()` closes every file the plugin left
+ * open (the instance's `close` calls it).
+ */
+import * as fs from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { WeirError, messageOf } from '../errors/errors.js';
+
+/** A directory a node grants: host folder (absolute), its path for the plugin, and whether it may write. */
+export interface PreopenGrant {
+  readonly dir: string;
+  readonly as: string;
+  readonly mode: 'ro' | 'rw';
+}
+
+/** The WASI errno values used here. */
+export const ERRNO = {
+  success: 0, acces: 2, badf: 8, exist: 20, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nospc: 51, nosys: 52,
+  notdir: 54, notempty: 55, perm: 63, rofs: 69, notcapable: 76,
+} as const;
+
+const FILETYPE = { unknown: 0, directory: 3, regular: 4, symlink: 7 } as const;
+const OFLAGS = { creat: 1, directory: 2, excl: 4, trunc: 8 } as const;
+const FDFLAG_APPEND = 1;
+const RIGHT_FD_WRITE = 1n << 6n;
+const ALL_RIGHTS = (1n << 30n) - 1n;
+/** Open files per instance. */
+const MAX_OPEN = 256;
+
+interface OpenEntry {
+  /** The grant this descriptor lives under. */
+  grant: PreopenGrant;
+  /** Real path of the grant's folder (links resolved), the boundary every path is checked against. */
+  root: string;
+  /** Host path of the file or directory. */
+  path: string;
+  /** Host descriptor of a file; `undefined` for a directory. */
+  fd: number | undefined;
+  position: bigint;
+  append: boolean;
+  preopen: boolean;
+}
+
+const NODE_ERRNO: Readonly<Record<string, number>> = {
+  ENOENT: ERRNO.noent, EEXIST: ERRNO.exist, EISDIR: ERRNO.isdir, ENOTDIR: ERRNO.notdir, EACCES: ERRNO.acces, EPERM: ERRNO.perm,
+  ENOTEMPTY: ERRNO.notempty, EMFILE: ERRNO.mfile, ENOSPC: ERRNO.nospc, EROFS: ERRNO.rofs, EINVAL: ERRNO.inval, EBADF: ERRNO.badf,
+};
+
+/** The errno of a Node file-system error. */
+function errnoOf(error: unknown): number {
+  return NODE_ERRNO[(error as { code?: string }).code ?? ''] ?? ERRNO.io;
+}
+
+/** A refusal carrying its errno (caught at the import boundary). */
+class Errno {
+  constructor(readonly value: number) {}
+}
+
+/** The preview 1 file functions of one instance. */
+export class PreopenFilesystem {
+  readonly #entries = new Map<number, OpenEntry>();
+  readonly #memory: () => WebAssembly.Memory;
+  #nextFd: number;
+
+  constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory) {
+    this.#memory = memory;
+    let fd = 3;
+    for (const grant of grants) {
+      let root: string;
+      try {
+        root = fs.realpathSync(grant.dir);
+      } catch (error) {
+        throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `granted directory ${grant.dir} (as ${grant.as}) cannot be opened: ${messageOf(error)}`, { dir: grant.dir });
+      }
+      this.#entries.set(fd++, { grant, root, path: root, fd: undefined, position: 0n, append: false, preopen: true });
+    }
+    this.#nextFd = fd;
+  }
+
+  /** Closes every file the plugin left open. */
+  close(): void {
+    for (const entry of this.#entries.values()) if (entry.fd !== undefined) fs.closeSync(entry.fd);
+    this.#entries.clear();
+  }
+
+  /** The import functions, by preview 1 name. */
+  imports(): Record<string, (...args: never[]) => number> {
+    const guarded = (fn: (...args: never[]) => number) => ((...args: never[]) => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        if (error instanceof Errno) return error.value;
+        if (error instanceof RangeError) return ERRNO.inval;
+        return errnoOf(error);
+      }
+    }) as (...args: never[]) => number;
+    const table: Record<string, (...args: never[]) => number> = {
+      fd_prestat_get: (fd: number, out: number) => {
+        const entry = this.#entries.get(fd);
+        if (!entry?.preopen) return ERRNO.badf;
+        this.#view().setUint8(out, 0);
+        this.#view().setUint32(out + 4, Buffer.byteLength(entry.grant.as), true);
+        return ERRNO.success;
+      },
+      fd_prestat_dir_name: (fd: number, ptr: number, len: number) => {
+        const entry = this.#entries.get(fd);
+        if (!entry?.preopen) return ERRNO.badf;
+        const name = Buffer.from(entry.grant.as);
+        if (len < name.byteLength) return ERRNO.inval;
+        this.#bytes().set(name, ptr);
+        return ERRNO.success;
+      },
+      path_open: (dirFd: number, _dirflags: number, ptr: number, len: number, oflags: number, rightsBase: bigint, _inheriting: bigint, fdflags: number, out: number) => {
+        const dir = this.#directory(dirFd);
+        const path = this.#resolve(dir, this.#string(ptr, len));
+        const writes = (oflags & (OFLAGS.creat | OFLAGS.trunc)) !== 0 || (fdflags & FDFLAG_APPEND) !== 0 || (BigInt(rightsBase) & RIGHT_FD_WRITE) !== 0n;
+        if (writes) this.#writable(dir);
+        if (this.#entries.size >= MAX_OPEN + 3) return ERRNO.mfile;
+        const existing = fs.statSync(path, { throwIfNoEntry: false });
+        if (existing?.isDirectory() || (oflags & OFLAGS.directory) !== 0) {
+          if (!existing) return ERRNO.noent;
+          if (!existing.isDirectory()) return ERRNO.notdir;
+          if (writes && (oflags & OFLAGS.trunc) !== 0) return ERRNO.isdir;
+          return this.#add(out, { grant: dir.grant, root: dir.root, path, fd: undefined, position: 0n, append: false, preopen: false });
+        }
+        let flags = writes ? ((BigInt(rightsBase) & 2n) !== 0n ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY;
+        if (oflags & OFLAGS.creat) flags |= fs.constants.O_CREAT;
+        if (oflags & OFLAGS.excl) flags |= fs.constants.O_EXCL;
+        if (oflags & OFLAGS.trunc) flags |= fs.constants.O_TRUNC;
+        if (fdflags & FDFLAG_APPEND) flags |= fs.constants.O_APPEND;
+        const fd = fs.openSync(path, flags);
+        return this.#add(out, { grant: dir.grant, root: dir.root, path, fd, position: 0n, append: (fdflags & FDFLAG_APPEND) !== 0, preopen: false });
+      },
+      fd_close: (fd: number) => {
+        const entry = this.#entries.get(fd);
+        if (!entry) return ERRNO.badf;
+        if (entry.preopen) return ERRNO.success;
+        if (entry.fd !== undefined) fs.closeSync(entry.fd);
+        this.#entries.delete(fd);
+        return ERRNO.success;
+      },
+      fd_read: (fd: number, iovs: number, count: number, out: number) => {
+        const entry = this.#file(fd);
+        const read = this.#readInto(entry, iovs, count, entry.position);
+        entry.position += BigInt(read);
+        this.#view().setUint32(out, read, true);
+        return ERRNO.success;
+      },
+      fd_pread: (fd: number, iovs: number, count: number, offset: bigint, out: number) => {
+        this.#view().setUint32(out, this.#readInto(this.#file(fd), iovs, count, BigInt(offset)), true);
+        return ERRNO.success;
+      },
+      fd_write: (fd: number, iovs: number, count: number, out: number) => {
+        const entry = this.#file(fd);
+        this.#writable(entry);
+        const position = entry.append ? BigInt(fs.fstatSync(entry.fd!).size) : entry.position;
+        const written = this.#writeFrom(entry, iovs, count, position);
+        entry.position = position + BigInt(written);
+        this.#view().setUint32(out, written, true);
+        return ERRNO.success;
+      },
+      fd_pwrite: (fd: number, iovs: number, count: number, offset: bigint, out: number) => {
+        const entry = this.#file(fd);
+        this.#writable(entry);
+        this.#view().setUint32(out, this.#writeFrom(entry, iovs, count, BigInt(offset)), true);
+        return ERRNO.success;
+      },
+      fd_seek: (fd: number, offset: bigint, whence: number, out: number) => {
+        const entry = this.#file(fd);
+        const base = whence === 0 ? 0n : whence === 1 ? entry.position : whence === 2 ? BigInt(fs.fstatSync(entry.fd!).size) : -1n;
+        const next = base + BigInt(offset);
+        if (base < 0n || next < 0n) return ERRNO.inval;
+        entry.position = next;
+        this.#view().setBigUint64(out, next, true);
+        return ERRNO.success;
+      },
+      fd_tell: (fd: number, out: number) => {
+        this.#view().setBigUint64(out, this.#file(fd).position, true);
+        return ERRNO.success;
+      },
+      fd_fdstat_get: (fd: number, out: number) => {
+        const entry = this.#entries.get(fd);
+        if (!entry) return ERRNO.badf;
+        const view = this.#view();
+        view.setUint8(out, entry.fd === undefined ? FILETYPE.directory : FILETYPE.regular);
+        view.setUint16(out + 2, entry.append ? FDFLAG_APPEND : 0, true);
+        const rights = entry.grant.mode === 'rw' ? ALL_RIGHTS : ALL_RIGHTS & ~RIGHT_FD_WRITE;
+        view.setBigUint64(out + 8, rights, true);
+        view.setBigUint64(out + 16, rights, true);
+        return ERRNO.success;
+      },
+      fd_fdstat_set_flags: () => ERRNO.nosys,
+      fd_filestat_get: (fd: number, out: number) => {
+        const entry = this.#entries.get(fd);
+        if (!entry) return ERRNO.badf;
+        this.#writeStat(out, entry.fd === undefined ? fs.statSync(entry.path) : fs.fstatSync(entry.fd));
+        return ERRNO.success;
+      },
+      path_filestat_get: (dirFd: number, _flags: number, ptr: number, len: number, out: number) => {
+        const path = this.#resolve(this.#directory(dirFd), this.#string(ptr, len));
+        this.#writeStat(out, fs.lstatSync(path));
+        return ERRNO.success;
+      },
+      fd_readdir: (fd: number, buf: number, bufLen: number, cookie: bigint, out: number) => {
+        const entry = this.#directory(fd);
+        const names = fs.readdirSync(entry.path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        const bytes = this.#bytes();
+        let used = 0;
+        for (let i = Number(cookie); i < names.length && used < bufLen; i++) {
+          const name = Buffer.from(names[i]!.name);
+          const record = new Uint8Array(24 + name.byteLength);
+          const view = new DataView(record.buffer);
+          view.setBigUint64(0, BigInt(i + 1), true);
+          view.setBigUint64(8, 0n, true);
+          view.setUint32(16, name.byteLength, true);
+          view.setUint8(20, names[i]!.isDirectory() ? FILETYPE.directory : names[i]!.isFile() ? FILETYPE.regular : names[i]!.isSymbolicLink() ? FILETYPE.symlink : FILETYPE.unknown);
+          record.set(name, 24);
+          // A record that does not fit is cut off; a full buffer tells the guest to call again.
+          const part = record.subarray(0, Math.min(record.byteLength, bufLen - used));
+          bytes.set(part, buf + used);
+          used += part.byteLength;
+        }
+        this.#view().setUint32(out, used, true);
+        return ERRNO.success;
+      },
+      path_create_directory: (dirFd: number, ptr: number, len: number) => {
+        const dir = this.#directory(dirFd);
+        this.#writable(dir);
+        fs.mkdirSync(this.#resolve(dir, this.#string(ptr, len)));
+        return ERRNO.success;
+      },
+      path_remove_directory: (dirFd: number, ptr: number, len: number) => {
+        const dir = this.#directory(dirFd);
+        this.#writable(dir);
+        const path = this.#resolve(dir, this.#string(ptr, len));
+        if (path === dir.root) return ERRNO.perm;
+        fs.rmdirSync(path);
+        return ERRNO.success;
+      },
+      path_unlink_file: (dirFd: number, ptr: number, len: number) => {
+        const dir = this.#directory(dirFd);
+        this.#writable(dir);
+        fs.unlinkSync(this.#resolve(dir, this.#string(ptr, len)));
+        return ERRNO.success;
+      },
+      path_rename: (fromFd: number, fromPtr: number, fromLen: number, toFd: number, toPtr: number, toLen: number) => {
+        const from = this.#directory(fromFd);
+        const to = this.#directory(toFd);
+        this.#writable(from);
+        this.#writable(to);
+        fs.renameSync(this.#resolve(from, this.#string(fromPtr, fromLen)), this.#resolve(to, this.#string(toPtr, toLen)));
+        return ERRNO.success;
+      },
+      fd_sync: (fd: number) => {
+        fs.fsyncSync(this.#file(fd).fd!);
+        return ERRNO.success;
+      },
+      fd_datasync: (fd: number) => {
+        fs.fdatasyncSync(this.#file(fd).fd!);
+        return ERRNO.success;
+      },
+      // Links could lead out of a grant: not offered.
+      path_symlink: () => ERRNO.notcapable,
+      path_link: () => ERRNO.notcapable,
+    };
+    return Object.fromEntries(Object.entries(table).map(([name, fn]) => [name, guarded(fn)]));
+  }
+
+  #view(): DataView {
+    return new DataView(this.#memory().buffer);
+  }
+
+  #bytes(): Uint8Array {
+    return new Uint8Array(this.#memory().buffer);
+  }
+
+  #string(ptr: number, len: number): string {
+    return Buffer.from(this.#memory().buffer, ptr, len).toString('utf8');
+  }
+
+  #add(out: number, entry: OpenEntry): number {
+    const fd = this.#nextFd++;
+    this.#entries.set(fd, entry);
+    this.#view().setUint32(out, fd, true);
+    return ERRNO.success;
+  }
+
+  #directory(fd: number): OpenEntry {
+    const entry = this.#entries.get(fd);
+    if (!entry) throw new Errno(ERRNO.badf);
+    if (entry.fd !== undefined) throw new Errno(ERRNO.notdir);
+    return entry;
+  }
+
+  #file(fd: number): OpenEntry & { fd: number } {
+    const entry = this.#entries.get(fd);
+    if (!entry) throw new Errno(ERRNO.badf);
+    if (entry.fd === undefined) throw new Errno(ERRNO.isdir);
+    return entry as OpenEntry & { fd: number };
+  }
+
+  #writable(entry: OpenEntry): void {
+    if (entry.grant.mode !== 'rw') throw new Errno(ERRNO.rofs);
+  }
+
+  /**
+   * The host path of `path` relative to directory `dir`, if it stays inside
+   * the grant: lexically, and once the links of its existing part resolve.
+   */
+  #resolve(dir: OpenEntry, path: string): string {
+    if (isAbsolute(path) || path.includes('\0')) throw new Errno(ERRNO.notcapable);
+    const target = resolve(dir.path, path);
+    if (!within(dir.root, target)) throw new Errno(ERRNO.notcapable);
+    // The deepest existing ancestor (or the target itself), links resolved, must be inside too.
+    let existing = target;
+    while (!fs.existsSync(existing) && existing !== dir.root) existing = resolve(existing, '..');
+    const real = fs.realpathSync(existing);
+    if (!within(dir.root, real)) throw new Errno(ERRNO.notcapable);
+    // A link as the last part may dangle (existsSync follows it): it must not point out either.
+    const link = fs.lstatSync(target, { throwIfNoEntry: false });
+    if (link?.isSymbolicLink() && !within(dir.root, resolve(target, '..', fs.readlinkSync(target)))) throw new Errno(ERRNO.notcapable);
+    return target;
+  }
+
+  #readInto(entry: OpenEntry & { fd: number }, iovs: number, count: number, position: bigint): number {
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const view = this.#view();
+      const ptr = view.getUint32(iovs + 8 * i, true);
+      const len = view.getUint32(iovs + 8 * i + 4, true);
+      const read = fs.readSync(entry.fd, new Uint8Array(this.#memory().buffer, ptr, len), 0, len, position + BigInt(total));
+      total += read;
+      if (read < len) break;
+    }
+    return total;
+  }
+
+  #writeFrom(entry: OpenEntry & { fd: number }, iovs: number, count: number, position: bigint): number {
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const view = this.#view();
+      const ptr = view.getUint32(iovs + 8 * i, true);
+      const len = view.getUint32(iovs + 8 * i + 4, true);
+      total += fs.writeSync(entry.fd, new Uint8Array(this.#memory().buffer, ptr, len), 0, len, Number(position) + total);
+    }
+    return total;
+  }
+
+  #writeStat(out: number, stat: fs.Stats): void {
+    const view = this.#view();
+    const type = stat.isDirectory() ? FILETYPE.directory : stat.isFile() ? FILETYPE.regular : stat.isSymbolicLink() ? FILETYPE.symlink : FILETYPE.unknown;
+    const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
+    view.setBigUint64(out, BigInt(stat.dev), true);
+    view.setBigUint64(out + 8, BigInt(stat.ino), true);
+    view.setUint8(out + 16, type);
+    view.setBigUint64(out + 24, BigInt(stat.nlink), true);
+    view.setBigUint64(out + 32, BigInt(stat.size), true);
+    view.setBigUint64(out + 40, ns(stat.atimeMs), true);
+    view.setBigUint64(out + 48, ns(stat.mtimeMs), true);
+    view.setBigUint64(out + 56, ns(stat.ctimeMs), true);
+  }
+}
+
+/** Whether `path` is `root` or inside it. */
+function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}

@@ -1,0 +1,123 @@
+/**
+ * Filesystem grants: an AssemblyScript plugin (through the SDK's fs module,
+ * WASI preview 1) reads a read-only grant, writes a read-write one, and is
+ * kept inside both: `..`, links leading out and paths outside every grant
+ * fail with notcapable (76), writes to a read-only grant with rofs (69).
+ * Runs through `host run`'s path (validation, grants, loader), in both CPU
+ * modes, since a worker-mode instance lives in another thread.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pino } from 'pino';
+import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
+import { Engine } from '../../src/engine/engine.js';
+import { builtinConnectors } from '../../src/connectors/builtin.js';
+import { PipelineRun } from '../../src/topology/pipeline-run.js';
+import { buildFixtures } from '../fixtures/build-fixtures.js';
+
+let fixtures: string;
+let cacheDir: string;
+
+beforeAll(async () => {
+  fixtures = await buildFixtures('files-as');
+  cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+});
+
+/** A folder with lookup/ (granted read-only), spool/ (granted read-write as /out) and secret/ (not granted). */
+async function folders(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-files-'));
+  await mkdir(join(dir, 'lookup', 'sub'), { recursive: true });
+  await mkdir(join(dir, 'spool'));
+  await mkdir(join(dir, 'secret'));
+  await writeFile(join(dir, 'lookup', 'table.txt'), 'alpha');
+  await writeFile(join(dir, 'lookup', 'sub', 'x.txt'), 'deep');
+  await writeFile(join(dir, 'lookup', 'big.txt'), 'b'.repeat(200_000));
+  await writeFile(join(dir, 'secret', 's.txt'), 'secret');
+  await symlink(join(dir, 'lookup', 'table.txt'), join(dir, 'lookup', 'inner-link'));
+  await symlink(join(dir, 'secret'), join(dir, 'lookup', 'link-out'));
+  return dir;
+}
+
+async function runCommands(dir: string, commands: string[], node: object) {
+  await writeFile(join(dir, 'in.jsonl'), commands.map((value) => JSON.stringify({ value })).join('\n') + '\n');
+  const file = join(dir, 'pipeline.json');
+  await writeFile(file, JSON.stringify({
+    name: 'files',
+    plugins: { dir: fixtures },
+    nodes: [
+      { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+      { id: 'files', kind: 'processor', plugin: 'files-as.wasm', inputs: ['in'], ...node },
+      { id: 'out', kind: 'sink', connector: 'file', inputs: ['files'], config: { path: 'out.jsonl' } },
+    ],
+  }));
+  const connectors = builtinConnectors();
+  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
+  if (!prepared.ok) return { problems: prepared.problems.map((p) => `${p.pointer} ${p.message}`), results: [] };
+  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+  const summary = await run.done;
+  expect(summary.status).toBe('completed');
+  const results = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { value: string }).value);
+  return { problems: [], results };
+}
+
+const grants = { filesystem: [{ dir: 'lookup', mode: 'ro' }, { dir: 'spool', as: '/out', mode: 'rw' }] };
+
+describe.each(['fuel', 'worker'] as const)('filesystem grants (cpu mode %s)', (mode) => {
+  it('reads and writes inside the granted directories and nowhere else', async () => {
+    const dir = await folders();
+    const steps: Array<[string, string]> = [
+      ['read /lookup/table.txt', 'ok alpha'],
+      ['read /lookup/sub/x.txt', 'ok deep'],
+      ['read /lookup/inner-link', 'ok alpha'],
+      ['read /lookup/missing.txt', 'errno 44'],
+      ['read /lookup/../secret/s.txt', 'errno 76'],
+      ['read /lookup/link-out/s.txt', 'errno 76'],
+      ['read /secret/s.txt', 'errno 76'],
+      ['write /lookup/new.txt hi', 'errno 69'],
+      ['remove /lookup/table.txt', 'errno 69'],
+      ['write /out/a.txt hello', 'ok'],
+      ['append /out/a.txt -world', 'ok'],
+      ['read /out/a.txt', 'ok hello-world'],
+      ['write /out/../lookup/table.txt gotcha', 'errno 76'],
+      ['mkdir /out/d', 'ok'],
+      ['write /out/d/e.txt e', 'ok'],
+      ['list /out', 'ok a.txt,d'],
+      ['remove /out/a.txt', 'ok'],
+      ['list /out', 'ok d'],
+      ['list /lookup', 'ok big.txt,inner-link,link-out,sub,table.txt'],
+    ];
+    const { problems, results } = await runCommands(dir, [...steps.map(([command]) => command), 'read /lookup/big.txt'], { capabilities: grants, limits: { cpu: { mode } } });
+    expect(problems).toEqual([]);
+    expect(results.slice(0, steps.length)).toEqual(steps.map(([, result]) => result));
+    // A file larger than one read: every byte arrives.
+    expect(results.at(-1)).toBe(`ok ${'b'.repeat(200_000)}`);
+    // What the plugin wrote is on disk; the read-only grant and the rest are untouched.
+    expect(await readFile(join(dir, 'spool', 'd', 'e.txt'), 'utf8')).toBe('e');
+    expect(await readFile(join(dir, 'lookup', 'table.txt'), 'utf8')).toBe('alpha');
+    await expect(readFile(join(dir, 'lookup', 'new.txt'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('filesystem grants in pipeline.json', () => {
+  it('are refused when the directory is missing or two share a path, each with its pointer', async () => {
+    const dir = await folders();
+    const { problems } = await runCommands(dir, ['read /lookup/table.txt'], {
+      capabilities: { filesystem: [{ dir: 'nope' }, { dir: 'lookup/table.txt' }, { dir: 'lookup', as: '/nope' }] },
+    });
+    expect(problems).toEqual([
+      `/nodes/1/capabilities/filesystem/0/dir directory ${join(dir, 'nope')} does not exist`,
+      `/nodes/1/capabilities/filesystem/1/dir ${join(dir, 'lookup', 'table.txt')} is not a directory`,
+      '/nodes/1/capabilities/filesystem/2/as "/nope" is already the path of grant 0',
+    ]);
+  });
+
+  it('is needed: without it the plugin is refused at load, naming the grant', async () => {
+    const dir = await folders();
+    const { problems } = await runCommands(dir, ['read /lookup/table.txt'], {});
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems[0]).toMatch(/^\/nodes\/1\/plugin .*"wasi_snapshot_preview1"\.".*", which needs the "filesystem" capability .*"capabilities": \{"filesystem": \[\{"dir": "data", "mode": "ro"\}\]\}/);
+  });
+});
