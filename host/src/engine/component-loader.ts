@@ -14,7 +14,7 @@ import type { PluginInstance, PluginKind, PollResult } from '../sandbox/plugin.j
 import type { StreamRecord } from '../records/record.js';
 import type { HostContext } from '../linker/host-context.js';
 import { componentImports, HOST_INTERFACES } from '../linker/component-imports.js';
-import { componentImportCapability, denial, NO_GRANTS } from '../linker/capabilities.js';
+import { componentImportCapability, denials, NO_GRANTS } from '../linker/capabilities.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { TranspiledComponent } from './transpile-cache.js';
 import { CallGuard } from '../sandbox/call-guard.js';
@@ -52,11 +52,7 @@ export function checkComponentWorld(component: Pick<TranspiledComponent, 'import
 
 /** The WASI imports of a component that `grants` does not cover. */
 export function componentCapabilityProblems(component: Pick<TranspiledComponent, 'imports'>, grants: CapabilityGrants): string[] {
-  return component.imports.flatMap((name) => {
-    const capability = componentImportCapability(name);
-    const denied = capability && denial(`"${name}"`, capability, grants, 'component');
-    return denied ? [denied] : [];
-  });
+  return denials(component.imports.map((name) => [`"${name}"`, componentImportCapability(name)] as const), grants, 'component');
 }
 
 /** Instantiates a component for a node of `kind`. */

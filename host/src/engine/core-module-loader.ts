@@ -10,7 +10,7 @@
  */
 import { instantiate } from '@assemblyscript/loader';
 import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
-import { coreImportCapability, denial, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
+import { coreImportCapability, denials, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { AggregatorInstance, InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
@@ -64,11 +64,7 @@ export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKin
 
 /** The WASI imports of a core module that `grants` does not cover. */
 export function coreCapabilityProblems(module: WebAssembly.Module, grants: CapabilityGrants): string[] {
-  return WebAssembly.Module.imports(module).flatMap(({ module: from, name }) => {
-    const capability = coreImportCapability(from, name);
-    const denied = capability && denial(`"${from}"."${name}"`, capability, grants);
-    return denied ? [denied] : [];
-  });
+  return denials(WebAssembly.Module.imports(module).map(({ module: from, name }) => [`"${from}"."${name}"`, coreImportCapability(from, name)] as const), grants, 'core-module');
 }
 
 /** Instantiates a core-module processor or aggregator bound to `host`; `module` is already instrumented for `limits`. */

@@ -41,7 +41,7 @@ export const NO_GRANTS: CapabilityGrants = { env: [], clock: false, random: fals
 export type BinaryKind = 'component' | 'core-module';
 
 /** A capability an import needs. */
-type Capability = 'env' | 'clock' | 'random' | 'filesystem' | 'network' | 'stdio' | 'exit' | 'io';
+export type Capability = 'env' | 'clock' | 'random' | 'filesystem' | 'network' | 'stdio' | 'exit' | 'io';
 
 const GRANT_HINT: Readonly<Record<'env' | 'clock' | 'random' | 'filesystem', string>> = {
   env: 'grant it with "capabilities": {"env": ["NAME", ...]} on the node',
@@ -83,21 +83,39 @@ export function coreImportCapability(module: string, name: string): Capability |
 }
 
 /**
- * Why `importName` (needing `capability`) is denied under `grants`, or
- * `undefined` when it is granted.
+ * Why the imports `names` (all needing `capability`) are denied under
+ * `grants`, or `undefined` when the capability is granted.
  */
-export function denial(importName: string, capability: Capability, grants: CapabilityGrants, binary: BinaryKind = 'core-module'): string | undefined {
+export function denial(names: string | readonly string[], capability: Capability, grants: CapabilityGrants, binary: BinaryKind = 'core-module'): string | undefined {
+  const list = typeof names === 'string' ? [names] : names;
+  const imports = `imports ${list.join(', ')}`;
+  const need = list.length === 1 ? 'needs' : 'need';
   if (capability === 'env' && grants.env.length > 0) return undefined;
   if (capability === 'clock' && grants.clock) return undefined;
   if (capability === 'random' && grants.random) return undefined;
   if (capability === 'filesystem' && binary === 'core-module' && grants.filesystem.length > 0) return undefined;
   if (capability === 'env' || capability === 'clock' || capability === 'random' || (capability === 'filesystem' && binary === 'core-module')) {
-    return `imports ${importName}, which needs the "${capability}" capability its node was not granted: ${GRANT_HINT[capability]}`;
+    return `${imports}, which ${need} the "${capability}" capability its node was not granted: ${GRANT_HINT[capability]}`;
   }
   if (capability === 'filesystem') {
-    return `imports ${importName} (filesystem access): this version grants directories to core modules (WASI preview 1) only, not to components; rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
+    return `${imports} (filesystem access): this version grants directories to core modules (WASI preview 1) only, not to components; rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
   }
-  return `imports ${importName} (${UNGRANTABLE[capability]}), a capability this host cannot grant: rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
+  return `${imports} (${UNGRANTABLE[capability]}), a capability this host cannot grant: rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
+}
+
+/** One problem per denied capability, naming every import (`[name, capability]`) that needs it, in import order. */
+export function denials(imports: ReadonlyArray<readonly [string, Capability | undefined]>, grants: CapabilityGrants, binary: BinaryKind): string[] {
+  const byCapability = new Map<Capability, string[]>();
+  for (const [name, capability] of imports) {
+    if (!capability) continue;
+    const names = byCapability.get(capability) ?? [];
+    names.push(name);
+    byCapability.set(capability, names);
+  }
+  return [...byCapability].flatMap(([capability, names]) => {
+    const denied = denial(names, capability, grants, binary);
+    return denied ? [denied] : [];
+  });
 }
 
 /** The granted environment: only the named variables that are set. */

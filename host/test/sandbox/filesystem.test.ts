@@ -118,6 +118,6 @@ describe('filesystem grants in pipeline.json', () => {
     const dir = await folders();
     const { problems } = await runCommands(dir, ['read /lookup/table.txt'], {});
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems[0]).toMatch(/^\/nodes\/1\/plugin .*"wasi_snapshot_preview1"\.".*", which needs the "filesystem" capability .*"capabilities": \{"filesystem": \[\{"dir": "data", "mode": "ro"\}\]\}/);
+    expect(problems[0]).toMatch(/^\/nodes\/1\/plugin .*"wasi_snapshot_preview1"\.".*", which need the "filesystem" capability .*"capabilities": \{"filesystem": \[\{"dir": "data", "mode": "ro"\}\]\}/);
   });
 });
