@@ -50,7 +50,17 @@ export interface PluginModule {
 export interface EngineOptions {
   /** Folder of the transpile cache; see {@link defaultCacheDir}. */
   cacheDir: string;
+  /**
+   * Compiled modules kept in memory for new instances, least recently used
+   * first out (default 64). Hot reload brings a new build each time; without
+   * a bound a long run would keep every build it ever saw. An evicted module
+   * is compiled again when next needed (components from the disk cache).
+   */
+  keepCompiled?: number;
 }
+
+/** Compiled modules kept by default (see `EngineOptions.keepCompiled`). */
+export const KEEP_COMPILED = 64;
 
 /** The cache folder: `$WEIR_CACHE_DIR`, else `$XDG_CACHE_HOME/weir`, else `~/.cache/weir`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -64,9 +74,11 @@ export class Engine {
   readonly #compiled = new Map<string, Promise<WebAssembly.Module>>();
 
   readonly #cacheDir: string;
+  readonly #keepCompiled: number;
 
   constructor(options: EngineOptions) {
     this.#cacheDir = options.cacheDir;
+    this.#keepCompiled = options.keepCompiled ?? KEEP_COMPILED;
     this.#cache = new TranspileCache(join(options.cacheDir, 'components'));
   }
 
@@ -159,12 +171,26 @@ export class Engine {
     });
   }
 
+  /** Compiled modules held in memory now (at most `keepCompiled`). */
+  get compiledModules(): number {
+    return this.#compiled.size;
+  }
+
   #compileOnce(key: string, compile: () => Promise<WebAssembly.Module>): Promise<WebAssembly.Module> {
     let compiled = this.#compiled.get(key);
-    if (!compiled) {
+    if (compiled) {
+      // Most recently used goes last: the Map's order is the eviction order.
+      this.#compiled.delete(key);
+    } else {
       compiled = compile();
-      this.#compiled.set(key, compiled);
-      compiled.catch(() => this.#compiled.delete(key));
+      compiled.catch(() => {
+        if (this.#compiled.get(key) === compiled) this.#compiled.delete(key);
+      });
+    }
+    this.#compiled.set(key, compiled);
+    for (const oldest of this.#compiled.keys()) {
+      if (this.#compiled.size <= this.#keepCompiled) break;
+      this.#compiled.delete(oldest);
     }
     return compiled;
   }

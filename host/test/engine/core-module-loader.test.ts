@@ -101,3 +101,25 @@ describe('core-module (AssemblyScript) plugins', () => {
     expect(plugin.process([textRecord('call:echo'), textRecord('call:nope')]).map((r) => text(r.value))).toEqual(['upper:CALL:ECHO', 'error:no service nope']);
   });
 });
+
+describe("the engine's compiled modules", () => {
+  it('keeps at most keepCompiled, least recently used out, and compiles an evicted one again when needed', async () => {
+    const dir = await buildFixtures('probe-as');
+    const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')), keepCompiled: 2 });
+    const module = await engine.load(join(dir, 'probe-as.wasm'));
+    const host = () => createHostContext({
+      node: 'n1', plugin: 'probe-as.wasm', config: {}, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
+      metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
+    });
+    // Each memory cap is another sandboxed variant of the module.
+    for (const memoryMb of [16, 32, 64, 16]) {
+      const plugin = (await module.instantiate('processor', host(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb }))) as InThreadProcessorInstance;
+      plugin.configure('{}');
+      const output = await plugin.process([textRecord('hello')]);
+      expect(output.map((r) => text(r.value).split('#')[0])).toEqual(['hello']);
+      plugin.close();
+      expect(engine.compiledModules).toBeLessThanOrEqual(2);
+    }
+    expect(engine.compiledModules).toBe(2);
+  });
+});
