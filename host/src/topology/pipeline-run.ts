@@ -27,7 +27,7 @@ import { createHostContext } from '../linker/host-context.js';
 import type { HostContext, PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
 import type { KeyedState } from '../state/keyed-state.js';
-import type { AggregatorInstance, PluginInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { AggregatorInstance, PluginInstance, PluginKind, PollResult, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
 import { WindowOperator } from './window-operator.js';
 import type { StreamRecord } from '../records/record.js';
 import type { BatchChannel } from './batch-channel.js';
@@ -95,6 +95,8 @@ interface SourceRuntime {
   position: Uint8Array | undefined;
   /** Closed: finished, stopped or removed; it feeds nothing any more. */
   closed: boolean;
+  /** A poll still waiting (stdin, say) when the source paused for a rewire; the next wiring takes its records first. */
+  pending?: Promise<PollResult>;
 }
 
 /** One instance of a processor node; its keyed state writes are staged per call. */
@@ -157,6 +159,8 @@ export class PipelineRun {
   readonly #resources = new Map<string, NodeResources>();
   #wiring: Wiring | undefined;
   #rewire: PendingRewire | undefined;
+  /** Resolves when a rewire is requested during the current wiring (a waiting source stops waiting). */
+  #rewireRequested = signal();
   /** Set once the last wiring has drained: no structural edit can start. */
   #finishing = false;
   readonly #started = performance.now();
@@ -326,6 +330,7 @@ export class PipelineRun {
     const kept = new Set(edited.nodes.map((n) => n.id).filter((id) => this.#nodes.has(id)));
     this.#deps.logger.info({ added: diff.added, removed: diff.removed, rewired: diff.rewired }, 'rewiring the pipeline: sources pause while in-flight records drain');
     return new Promise<ApplyOutcome>((resolve) => {
+      this.#rewireRequested.raise();
       this.#rewire = {
         kept,
         commit: async () => {
@@ -408,6 +413,7 @@ export class PipelineRun {
     for (;;) {
       const wiring = new Wiring(this.#running.nodes, (id) => this.#producing(id));
       this.#wiring = wiring;
+      this.#rewireRequested = signal();
       await Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
       for (const stats of this.#stats.values()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
       const rewire = this.#rewire;
@@ -677,14 +683,23 @@ export class PipelineRun {
     const stats = this.#stats.get(node.id)!;
     let finished = false;
     try {
-      while (this.#state === 'running' && !this.#failure && !this.#rewire) {
-        if (node.implementation.type === 'plugin' && runtime.version !== this.#versions.get(node.id)) {
+      // A poll left waiting by a rewire is taken first, even when stopping: its records may have been read.
+      while ((this.#state === 'running' && !this.#failure && !this.#rewire) || (runtime.pending && !this.#failure)) {
+        if (!runtime.pending && node.implementation.type === 'plugin' && runtime.version !== this.#versions.get(node.id)) {
           // A reloaded source: the old instance acknowledges what it emitted, the new one resumes after it.
           runtime.version = this.#versions.get(node.id)!;
           await runtime.source.close();
           runtime.source = await this.#openPluginSource(this.#nodes.get(node.id)!, this.#modules.get(node.id)!, runtime.position);
         }
-        const polled = await runtime.source.poll(node.batch.maxRecords);
+        const poll = runtime.pending ?? runtime.source.poll(node.batch.maxRecords);
+        runtime.pending = undefined;
+        const polled = await Promise.race([poll, this.#rewireRequested.raised]);
+        if (polled === RAISED) {
+          // A rewire while the source waits for input: pause now, keep the poll for the next wiring.
+          runtime.pending = poll;
+          poll.catch(() => {});
+          break;
+        }
         if (polled.position) runtime.position = polled.position;
         await this.#emit(outputs, polled.records, stats);
         if (polled.done) {
@@ -874,6 +889,15 @@ const ISOLATED_CODES = ['WEIR_PLUGIN_ERROR', 'WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BA
 
 /** Sinks close first (flushing what the run wrote), services last (others may call them while closing). */
 const CLOSE_ORDER: Record<NodeRuntime['kind'], number> = { sink: 0, processor: 1, source: 2, service: 3 };
+
+const RAISED = Symbol('raised');
+
+/** A one-shot signal: `raised` resolves (with RAISED) once `raise()` is called. */
+function signal(): { raised: Promise<typeof RAISED>; raise: () => void } {
+  let raise = () => {};
+  const raised = new Promise<typeof RAISED>((resolve) => (raise = () => resolve(RAISED)));
+  return { raised, raise };
+}
 
 /** The world a node's plugin fills. */
 function worldOf(node: NodeConfig): PluginKind {

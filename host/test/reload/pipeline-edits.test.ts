@@ -173,6 +173,52 @@ describe('structural pipeline.json edits while running', () => {
     expect(summary.totals).toMatchObject({ read: count, written: count + 3000 });
   }, 60_000);
 
+  it('a source waiting for input does not hold up a rewire, and its next records reach the new wiring', async () => {
+    // A source like stdin: poll waits until the test hands it records (or ends it).
+    const queued: StreamRecord[][] = [];
+    let ended = false;
+    let wake = () => {};
+    const gate: Source = {
+      poll: async () => {
+        while (queued.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
+        const records = queued.shift() ?? [];
+        return { records, position: undefined, done: ended && queued.length === 0 && records.length === 0 };
+      },
+      close: async () => {},
+    };
+    const give = (values: string[]) => {
+      queued.push(values.map((v) => ({ key: undefined, value: new TextEncoder().encode(v), headers: [], eventTime: undefined })));
+      wake();
+    };
+    const collected = new Map<string, StreamRecord[]>();
+    const connectors = testConnectors(new PacedSource(0, 1), collected).register({ kind: 'source', name: 'gate', description: 'test', configSchema: { type: 'object' }, create: () => gate });
+    const { write } = await pipelineFolder([]);
+    const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
+    const nodes = [
+      { id: 'in', kind: 'source', connector: 'gate' },
+      { id: 'out', kind: 'sink', connector: 'collect', inputs: ['in'], config: { name: 'out' } },
+    ];
+    const started = await preparePipeline(await write(nodes), engine, connectors);
+    if (!started.ok) throw new Error(JSON.stringify(started.problems));
+    const run = await PipelineRun.start(started.config, { modules: started.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    const values = (name: string) => (collected.get(name) ?? []).map((r) => text(r.value));
+    give(['a', 'b', 'c']);
+    for (let i = 0; i < 400 && values('out').length < 3; i++) await sleep(5);
+
+    // The source now waits for input; the edit applies anyway.
+    const edited = await preparePipeline(await write([...nodes, { id: 'tap', kind: 'sink', connector: 'collect', inputs: ['in'], config: { name: 'tap' } }]), engine, connectors);
+    if (!edited.ok) throw new Error(JSON.stringify(edited.problems));
+    expect(await run.apply(edited.config, edited.modules)).toMatchObject({ ok: true, added: ['tap'] });
+    give(['d', 'e']);
+    ended = true;
+    wake();
+    const summary = await run.done;
+
+    expect(summary.status).toBe('completed');
+    expect(values('out')).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(values('tap')).toEqual(['d', 'e']);
+  }, 30_000);
+
   it('a windowed node keeps its open windows across a rewire and a reload of its plugin', async () => {
     const count = 20000;
     const paced = new PacedSource(count, 3);
