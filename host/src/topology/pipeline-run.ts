@@ -252,6 +252,7 @@ export class PipelineRun {
    */
   async apply(edited: PipelineConfig, modules: ReadonlyMap<string, PluginModule>): Promise<ApplyOutcome> {
     if (!this.#accepting()) return refusedEdit(['the run has finished']);
+    if (this.#rewire) return refusedEdit([ANOTHER_EDIT]);
     const diff = diffPipelines(this.#running, edited);
     if (diff.refused.length > 0) return refusedEdit(diff.refused);
     const next = new Map(edited.nodes.map((n) => [n.id, n]));
@@ -264,6 +265,7 @@ export class PipelineRun {
     }
     if (isStructural(diff)) return this.#applyStructural(edited, diff, modules);
     if (!this.#accepting()) return refusedEdit(['the run has finished']);
+    if (this.#rewire) return refusedEdit([ANOTHER_EDIT]);
     for (const id of diff.changed) await this.#switchPlugin(next.get(id)!, modules.get(id)!);
     this.#running = edited;
     return applied(diff);
@@ -285,7 +287,7 @@ export class PipelineRun {
   async #applyStructural(edited: PipelineConfig, diff: PipelineDiff, modules: ReadonlyMap<string, PluginModule>): Promise<ApplyOutcome> {
     const notRunning = 'the pipeline is stopping; nodes can be added, removed or rewired only while it runs';
     if (this.#state !== 'running' || this.#finishing) return refusedEdit([notRunning]);
-    if (this.#rewire) return refusedEdit(['another edit is being applied; apply this one after it']);
+    if (this.#rewire) return refusedEdit([ANOTHER_EDIT]);
     const next = new Map(edited.nodes.map((n) => [n.id, n]));
     const built = new Map<string, NodeRuntime>();
     const extraLanes = new Map<string, Lane[]>();
@@ -325,7 +327,7 @@ export class PipelineRun {
     }
     if (this.#state !== 'running' || this.#finishing || this.#rewire) {
       await closeBuilt();
-      return refusedEdit([this.#rewire ? 'another edit is being applied; apply this one after it' : notRunning]);
+      return refusedEdit([this.#rewire ? ANOTHER_EDIT : notRunning]);
     }
     const kept = new Set(edited.nodes.map((n) => n.id).filter((id) => this.#nodes.has(id)));
     this.#deps.logger.info({ added: diff.added, removed: diff.removed, rewired: diff.rewired }, 'rewiring the pipeline: sources pause while in-flight records drain');
@@ -417,13 +419,15 @@ export class PipelineRun {
       await Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
       for (const stats of this.#stats.values()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
       const rewire = this.#rewire;
-      this.#rewire = undefined;
       if (!rewire) break;
+      // Other edits stay refused until this one is done.
       if (this.#failure) {
         await rewire.abandon('the pipeline failed while it was being rewired');
+        this.#rewire = undefined;
         break;
       }
       await rewire.commit();
+      this.#rewire = undefined;
     }
     this.#finishing = true;
     await this.#closeAll((error, node) => this.#fail(error, node));
@@ -889,6 +893,8 @@ const ISOLATED_CODES = ['WEIR_PLUGIN_ERROR', 'WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BA
 
 /** Sinks close first (flushing what the run wrote), services last (others may call them while closing). */
 const CLOSE_ORDER: Record<NodeRuntime['kind'], number> = { sink: 0, processor: 1, source: 2, service: 3 };
+
+const ANOTHER_EDIT = 'another edit is being applied; apply this one after it';
 
 const RAISED = Symbol('raised');
 
