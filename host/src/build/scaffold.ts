@@ -16,9 +16,9 @@ import { WeirError } from '../errors/errors.js';
 
 /** The SDK folder, template folder and kinds of each language. */
 const LANGUAGES: Readonly<Record<PluginLanguage, { sdk: string; templates: string; kinds: readonly PluginKind[]; sourceDir: string }>> = {
-  js: { sdk: 'sdk/js/src', templates: 'sdk/js/templates', kinds: ['processor', 'source', 'sink', 'service'], sourceDir: '.' },
-  as: { sdk: 'sdk/assemblyscript/assembly', templates: 'sdk/assemblyscript/templates', kinds: ['processor'], sourceDir: 'assembly' },
-  rust: { sdk: 'sdk/rust/weir', templates: 'sdk/rust/templates', kinds: ['processor', 'service'], sourceDir: '.' },
+  js: { sdk: 'sdk/js/src', templates: 'sdk/js/templates', kinds: ['processor', 'source', 'sink', 'service', 'aggregator'], sourceDir: '.' },
+  as: { sdk: 'sdk/assemblyscript/assembly', templates: 'sdk/assemblyscript/templates', kinds: ['processor', 'aggregator'], sourceDir: 'assembly' },
+  rust: { sdk: 'sdk/rust/weir', templates: 'sdk/rust/templates', kinds: ['processor', 'service', 'aggregator'], sourceDir: '.' },
 };
 
 /** What to create. */
@@ -37,7 +37,8 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]
   if (!language) throw new WeirError('WEIR_USAGE', `unknown language "${lang}" (languages: ${Object.keys(LANGUAGES).join(', ')})`);
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new WeirError('WEIR_USAGE', `plugin name "${name}" must be lowercase letters, digits and -, starting with a letter`);
   if (!language.kinds.includes(kind)) {
-    throw new WeirError('WEIR_USAGE', `${lang} plugins can be ${language.kinds.join(', ')} here (for a ${kind}, use --lang js)`);
+    const kinds = `${language.kinds.slice(0, -1).join(', ')} or ${language.kinds.at(-1)}`;
+    throw new WeirError('WEIR_USAGE', `${lang} plugins can be ${kinds} here (for a ${kind}, use --lang js)`);
   }
   const existing = await readdir(dir).catch(() => undefined);
   if (existing && existing.length > 0) throw new WeirError('WEIR_USAGE', `${dir} already exists and is not empty; choose another name or folder`);
@@ -86,7 +87,10 @@ A Weir ${kind} plugin in ${language}, made by \`host new\`.${lang === 'rust' ? '
 - Hot reload: a new build of this processor that lands in a running pipeline's
   plugins folder serves only once it gives \`sample/expected.jsonl\` for
   \`sample/input.jsonl\` (with the config in \`sample/config.json\`, else \`{}\`).` : ''}
-- Use it in a pipeline: \`{ "id": "${name}", "kind": "${kind}", "plugin": "${name}.wasm" ... }\`
+- Use it in a pipeline: ${kind === 'aggregator'
+    ? `\`{ "id": "${name}", "kind": "processor", "plugin": "${name}.wasm", "window": { "type": "tumbling", "sizeMs": 60000 } ... }\`
+  (a windowed processor; \`host test\` runs it in a one-minute tumbling window unless \`--window\` says otherwise)`
+    : `\`{ "id": "${name}", "kind": "${kind}", "plugin": "${name}.wasm" ... }\``}
   (plugins are looked up in the pipeline's \`plugins.dir\`).
 
 The contract is \`wit/plugin.wit\` (world "${kind}"); the SDK is described in

@@ -11,7 +11,7 @@ import { WeirError } from '../errors/errors.js';
 
 /** Help text of `host new`. */
 export function newHelp(): string {
-  return `Usage: host new <processor|source|sink|service> NAME --lang <js|as|rust> [options]
+  return `Usage: host new <processor|source|sink|service|aggregator> NAME --lang <js|as|rust> [options]
 
 Creates a plugin folder NAME (in --dir) from the SDK's template: plugin.json,
 the source, a README, and a sample input with its expected output. It builds
@@ -23,8 +23,10 @@ and passes its sample as it is:
     --expect plugins/my-filter/sample/expected.jsonl
 
 Languages: js (any kind; a component through componentize-qjs), as
-(AssemblyScript; processors only, a core module) and rust (processors and
-services; a component, built with rustc for wasm32-unknown-unknown).
+(AssemblyScript; processors and aggregators, a core module) and rust
+(processors, services and aggregators; a component, built with rustc for
+wasm32-unknown-unknown). An aggregator is the plugin of a windowed processor
+(a node with "window"); \`host test\` runs it in a window (--window).
 
 Options:
   --lang LANG        js, as or rust (required)
@@ -37,7 +39,7 @@ the folder exists).
 `;
 }
 
-const KINDS: readonly string[] = ['processor', 'source', 'sink', 'service'];
+const KINDS: readonly string[] = ['processor', 'source', 'sink', 'service', 'aggregator'];
 
 /** Runs `host new`. */
 export async function newCommand(args: string[], io: CliIo): Promise<number> {
@@ -51,7 +53,7 @@ export async function newCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const [kind, name] = positionals;
-  if (positionals.length !== 2 || !KINDS.includes(kind!)) throw new WeirError('WEIR_USAGE', 'usage: host new <processor|source|sink|service> NAME --lang <js|as|rust>');
+  if (positionals.length !== 2 || !KINDS.includes(kind!)) throw new WeirError('WEIR_USAGE', 'usage: host new <processor|source|sink|service|aggregator> NAME --lang <js|as|rust>');
   if (values.lang === undefined) throw new WeirError('WEIR_USAGE', '--lang is required: js, as or rust');
   const parent = values.dir ?? (existsSync(join(io.cwd, 'plugins')) ? 'plugins' : '.');
   const dir = join(resolve(io.cwd, parent), name!);

@@ -8,6 +8,8 @@ import { defaultCacheDir } from '../engine/engine.js';
 import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import { WeirError } from '../errors/errors.js';
+import { compileWindow } from '../config/compile.js';
+import type { WindowConfig } from '../config/pipeline-config.js';
 
 /** Help text of `host test`. */
 export function testHelp(): string {
@@ -17,16 +19,20 @@ Runs one plugin against records, without a pipeline. PLUGIN is a plugin folder
 (with plugin.json; it is built first) or a .wasm file. Processors get the input
 records in batches and their output is printed (or compared); sources are
 polled until done; sinks are written the input; services are called once per
-input record with its value as the payload.
+input record with its value as the payload; aggregators get the input through
+their windows (by event time), and print what the windows emit.
 
 Options:
   --input FILE       records to feed, as JSONL (docs/pipeline.md)
   --expect FILE      compare the output with this JSONL file; on a mismatch,
                      print each differing line and exit 1
   --config JSON      the node's config object (default {})
-  --kind KIND        processor, source, sink or service (default: plugin.json's
-                     kind, else processor)
+  --kind KIND        processor, source, sink, service or aggregator (default:
+                     plugin.json's kind, else processor)
   --method NAME      the service method to call (services; default "call")
+  --window JSON      aggregators: the window, as a node's "window" in
+                     pipeline.json (default {"type":"tumbling","sizeMs":60000});
+                     every window still open at the end of the input closes
   --batch N          records per call (default 1024)
   --cache-dir DIR    transpile cache (as for host run)
   -h, --help         show this help
@@ -39,7 +45,7 @@ Exit codes: 0 ran (and matched), 1 output differs or the plugin failed,
 `;
 }
 
-const KINDS: readonly string[] = ['processor', 'source', 'sink', 'service'];
+const KINDS: readonly string[] = ['processor', 'source', 'sink', 'service', 'aggregator'];
 
 /** Runs `host test`. */
 export async function testCommand(args: string[], io: CliIo): Promise<number> {
@@ -52,6 +58,7 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       config: { type: 'string' },
       kind: { type: 'string' },
       method: { type: 'string' },
+      window: { type: 'string' },
       batch: { type: 'string' },
       'cache-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -75,6 +82,19 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new WeirError('WEIR_USAGE', '--config must be a JSON object');
   }
 
+  let window: WindowConfig | undefined;
+  if (values.window !== undefined) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(values.window);
+    } catch {
+      throw new WeirError('WEIR_USAGE', `--window must be a JSON object such as {"type":"tumbling","sizeMs":60000}, got ${values.window}`);
+    }
+    const compiled = compileWindow(raw);
+    if (!compiled.ok) throw new WeirError('WEIR_USAGE', `--window: ${compiled.problems.map((p) => (p.pointer.replace(/^\/window/, '') ? `${p.pointer.replace(/^\/window/, '')}: ${p.message}` : p.message)).join('; ')}`);
+    window = compiled.window;
+  }
+
   const input = values.input === undefined ? [] : await readJsonl(resolve(io.cwd, values.input)).catch((error: unknown) => {
     throw (error as { code?: string }).code === 'ENOENT' ? new WeirError('WEIR_CONFIG_READ', `input file ${values.input} does not exist`) : error;
   });
@@ -84,6 +104,7 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     kind: values.kind as PluginKind | undefined,
     config,
     method: values.method,
+    window,
     batchSize,
     cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env),
     log: (level, message) => println(io.stderr, `plugin ${level}: ${message}`),

@@ -132,6 +132,18 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
 
 type RawWindow = { type: WindowConfig['type']; sizeMs?: number; slideMs?: number; gapMs?: number; allowedLatenessMs?: number; lateOutput?: string };
 
+/**
+ * A `window` object on its own (as `host test --window` takes it), checked
+ * as pipeline.json would check it; defaults filled in.
+ */
+export function compileWindow(raw: unknown): { ok: true; window: WindowConfig } | { ok: false; problems: Problem[] } {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+  const validate = ajv.compile({ ...schema.definitions.window, definitions: schema.definitions });
+  const problems: Problem[] = validate(raw) ? [] : (validate.errors ?? []).map((e) => problemFromAjv(e));
+  if (problems.length === 0) problems.push(...windowProblems({ kind: 'processor', window: raw as Partial<RawWindow> }, ''));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, window: resolveWindow(raw as RawWindow) };
+}
+
 function resolveWindow(raw: RawWindow): WindowConfig {
   const sizeMs = raw.sizeMs ?? 0;
   return {

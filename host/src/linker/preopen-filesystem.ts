@@ -333,27 +333,27 @@ export class PreopenFilesystem {
     return target;
   }
 
-  #readInto(entry: OpenEntry & { fd: number }, iovs: number, count: number, position: bigint): number {
-    let total = 0;
+  /** The guest buffers an iovec array names, as views into its memory. */
+  *#buffers(iovs: number, count: number): Generator<Uint8Array> {
     for (let i = 0; i < count; i++) {
       const view = this.#view();
-      const ptr = view.getUint32(iovs + 8 * i, true);
-      const len = view.getUint32(iovs + 8 * i + 4, true);
-      const read = fs.readSync(entry.fd, new Uint8Array(this.#memory().buffer, ptr, len), 0, len, position + BigInt(total));
+      yield new Uint8Array(this.#memory().buffer, view.getUint32(iovs + 8 * i, true), view.getUint32(iovs + 8 * i + 4, true));
+    }
+  }
+
+  #readInto(entry: OpenEntry & { fd: number }, iovs: number, count: number, position: bigint): number {
+    let total = 0;
+    for (const buffer of this.#buffers(iovs, count)) {
+      const read = fs.readSync(entry.fd, buffer, 0, buffer.byteLength, position + BigInt(total));
       total += read;
-      if (read < len) break;
+      if (read < buffer.byteLength) break;
     }
     return total;
   }
 
   #writeFrom(entry: OpenEntry & { fd: number }, iovs: number, count: number, position: bigint): number {
     let total = 0;
-    for (let i = 0; i < count; i++) {
-      const view = this.#view();
-      const ptr = view.getUint32(iovs + 8 * i, true);
-      const len = view.getUint32(iovs + 8 * i + 4, true);
-      total += fs.writeSync(entry.fd, new Uint8Array(this.#memory().buffer, ptr, len), 0, len, Number(position) + total);
-    }
+    for (const buffer of this.#buffers(iovs, count)) total += fs.writeSync(entry.fd, buffer, 0, buffer.byteLength, Number(position) + total);
     return total;
   }
 

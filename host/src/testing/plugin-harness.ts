@@ -21,7 +21,9 @@ import type { CapabilityGrants } from '../linker/capabilities.js';
 import { MemoryKeyedState } from '../state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../sandbox/limits.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
-import type { PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { AggregatorInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { WindowConfig } from '../config/pipeline-config.js';
+import { WindowOperator } from '../topology/window-operator.js';
 import type { StreamRecord } from '../records/record.js';
 import { formatLine, parseLine } from '../connectors/jsonl.js';
 import { WeirError } from '../errors/errors.js';
@@ -30,7 +32,7 @@ import { WeirError } from '../errors/errors.js';
 export interface PluginRunOptions {
   /** A `.wasm` file, or a plugin folder (with `plugin.json`), which is built first. */
   plugin: string;
-  /** Records to feed: processors get them in batches, sinks write them, services get each value as a payload. */
+  /** Records to feed: processors get them in batches, aggregators through their windows, sinks write them, services get each value as a payload. */
   input?: readonly StreamRecord[];
   /** The node kind; defaults to the folder's `plugin.json` kind, else `processor`. */
   kind?: PluginKind;
@@ -40,6 +42,8 @@ export interface PluginRunOptions {
   batchSize?: number;
   /** Service method to call (services only; default `call`). */
   method?: string;
+  /** Aggregators: the window they run in (default {@link DEFAULT_TEST_WINDOW}). */
+  window?: WindowConfig;
   /** Limits, as in pipeline.json (defaults as for a pipeline node). */
   limits?: Partial<LimitsSettings>;
   capabilities?: CapabilityGrants;
@@ -50,6 +54,9 @@ export interface PluginRunOptions {
   /** Where the plugin's own log lines go (default: dropped). */
   log?: (level: string, message: string) => void;
 }
+
+/** The window an aggregator runs in when a test names none: tumbling, one minute. */
+export const DEFAULT_TEST_WINDOW: WindowConfig = { type: 'tumbling', sizeMs: 60_000, slideMs: 60_000, gapMs: 0, allowedLatenessMs: 0, lateOutput: 'late' };
 
 /** What came out. */
 export interface PluginRunResult {
@@ -116,6 +123,9 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
       case 'service':
         runService(instance, json, input, options.method ?? 'call', output);
         break;
+      case 'aggregator':
+        runAggregator(instance, json, input, options.window ?? DEFAULT_TEST_WINDOW, options.batchSize ?? 1024, output);
+        break;
     }
   } finally {
     instance.close();
@@ -142,6 +152,17 @@ function runSink(instance: SinkInstance, config: string, input: readonly StreamR
   instance.open(config);
   for (let at = 0; at < input.length; at += batchSize) instance.write(input.slice(at, at + batchSize));
   instance.flush();
+}
+
+/** As a windowed node runs it: each batch through the windows, then every open window closes (end of input). */
+function runAggregator(instance: AggregatorInstance, config: string, input: readonly StreamRecord[], window: WindowConfig, batchSize: number, output: StreamRecord[]): void {
+  instance.configure(config);
+  const windows = new WindowOperator(window, instance);
+  for (let at = 0; at < input.length; at += batchSize) {
+    const { emitted, late } = windows.add(input.slice(at, at + batchSize));
+    output.push(...emitted, ...late);
+  }
+  output.push(...windows.flush());
 }
 
 function runService(instance: ServiceInstance, config: string, input: readonly StreamRecord[], method: string, output: StreamRecord[]): void {

@@ -24,9 +24,12 @@ const CASES = [
   { kind: 'source', lang: 'js' },
   { kind: 'sink', lang: 'js' },
   { kind: 'service', lang: 'js' },
+  { kind: 'aggregator', lang: 'js' },
+  { kind: 'aggregator', lang: 'as' },
   // Rust needs rustc with the wasm32 standard library: .ci/run installs Debian's.
   { kind: 'processor', lang: 'rust' },
   { kind: 'service', lang: 'rust' },
+  { kind: 'aggregator', lang: 'rust' },
 ] as const;
 
 describe('host new -> host build -> host test', () => {
@@ -95,7 +98,7 @@ describe('host new -> host build -> host test', () => {
     const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
     const source = host(['new', 'source', 'x', '--lang', 'as'], work);
     expect(source.code).toBe(3);
-    expect(source.stderr).toContain('as plugins can be processor here (for a source, use --lang js)');
+    expect(source.stderr).toContain('as plugins can be processor or aggregator here (for a source, use --lang js)');
     expect(host(['new', 'processor', 'Bad_Name', '--lang', 'js'], work).stderr).toContain('must be lowercase letters');
     expect(host(['new', 'processor', 'x'], work).stderr).toContain('--lang is required');
     expect(host(['new', 'processor', 'x', '--lang', 'js'], work).code).toBe(0);

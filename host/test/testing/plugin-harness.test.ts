@@ -44,6 +44,25 @@ describe('the plugin test harness (weir/test)', () => {
     await expect(runPlugin({ plugin: join(fixtures, 'echo-service-js.wasm'), cacheDir })).rejects.toMatchObject({ code: 'WEIR_PLUGIN_WORLD_MISMATCH' });
   });
 
+  it('runs an aggregator through the window it is given, closing what is open at the end', async () => {
+    // Readings of one sensor: a session closes after 1 s without one.
+    const input = [['21', 0], ['23', 400], ['30', 5000], ['10', 600]].map(([value, at]) => textRecord(String(value), { key: 's1', eventTime: BigInt(at!) }));
+    const result = await runPlugin({
+      plugin: join(import.meta.dirname, '../../../plugins/sensor-average-js.wasm'),
+      kind: 'aggregator',
+      window: { type: 'session', sizeMs: 0, slideMs: 0, gapMs: 1000, allowedLatenessMs: 0, lateOutput: 'late' },
+      input,
+      batchSize: 2,
+      cacheDir,
+    });
+    // The second batch passes the first session by more than the gap: it closes, and 10 @ 600 comes late.
+    expect(result.lines).toEqual([
+      '{"key":"s1","value":"{\\"sensor\\":\\"s1\\",\\"start\\":0,\\"end\\":1400,\\"count\\":2,\\"avg\\":22}","eventTime":1399}',
+      '{"key":"s1","value":"10","headers":{"weir-output":"late"},"eventTime":600}',
+      '{"key":"s1","value":"{\\"sensor\\":\\"s1\\",\\"start\\":5000,\\"end\\":6000,\\"count\\":1,\\"avg\\":30}","eventTime":5999}',
+    ]);
+  });
+
   it('compares JSONL lines as records, whatever the key order', () => {
     expect(diffLines(['{"key":"a","value":"x"}'], ['{"value":"x","key":"a"}'])).toEqual([]);
     expect(diffLines(['{"value":"x"}', '{"value":"y"}'], ['{"value":"x"}'])).toEqual([{ line: 2, expected: '{"value":"y"}', actual: undefined }]);
