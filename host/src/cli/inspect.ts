@@ -9,7 +9,7 @@ import { Engine, defaultCacheDir } from '../engine/engine.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
-const KINDS: PluginKind[] = ['source', 'processor', 'sink', 'service'];
+const KINDS: PluginKind[] = ['source', 'processor', 'sink', 'service', 'aggregator'];
 
 /** Help text of `host inspect`. */
 export function inspectHelp(): string {
@@ -71,9 +71,17 @@ export async function inspectCommand(args: string[], io: CliIo): Promise<number>
     println(io.stdout, `fits:    ${description.fits.length ? description.fits.join(', ') : 'no node kind'}`);
     println(io.stdout, `exports: ${module.exports.join(', ') || '(none)'}`);
     println(io.stdout, `imports: ${module.imports.join(', ') || '(none)'}`);
-    for (const [kind, problems] of Object.entries(description.mismatches)) {
-      println(io.stdout, `not a ${kind}: ${(problems as string[]).join('; ')}`);
+    // Each reason once, with every kind it rules out.
+    const kindsOf = new Map<string, string[]>();
+    for (const [kind, problems] of Object.entries(description.mismatches) as Array<[string, string[]]>) {
+      for (const problem of problems) kindsOf.set(problem, [...(kindsOf.get(problem) ?? []), kind]);
     }
+    const lines = new Map<string, string[]>();
+    for (const [problem, kinds] of kindsOf) {
+      const key = kinds.join(', ').replace(/, ([^,]*)$/, ' or $1');
+      lines.set(key, [...(lines.get(key) ?? []), problem]);
+    }
+    for (const [kinds, problems] of lines) println(io.stdout, `not ${/^[aeiou]/.test(kinds) ? 'an' : 'a'} ${kinds}: ${problems.join('; ')}`);
   }
   if (values.wit && module.binary === 'component') {
     println(io.stdout, '\n' + (await componentWit(await readFile(file))));

@@ -48,12 +48,13 @@ interface CoreExports {
 
 /** Problems that keep a core module from filling a node of `kind`; empty when it fits. */
 export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKind, grants: CapabilityGrants = NO_GRANTS): string[] {
-  if (kind !== 'processor' && kind !== 'aggregator') return [`core modules can fill processor nodes only (this node is a ${kind}); build the plugin as a component for the ${kind} world`];
+  if (kind !== 'processor' && kind !== 'aggregator') return ['core modules can fill processor nodes only (plain or windowed); build the plugin as a component (JavaScript or Rust) for a source, sink or service'];
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
   const required = kind === 'aggregator' ? [...REQUIRED_EXPORTS.filter((e) => e !== 'weir_process'), ...AGGREGATOR_EXPORTS] : REQUIRED_EXPORTS;
-  const problems = required.filter((name) => !exported.has(name)).map(
-    (name) => `missing export "${name}" required by the core-module ABI for ${kind === 'aggregator' ? 'aggregators' : 'processors'} (sdk/assemblyscript/ABI.md)`,
-  );
+  const missing = required.filter((name) => !exported.has(name)).map((name) => `"${name}"`);
+  const problems = missing.length === 0 ? [] : [
+    `missing export${missing.length > 1 ? 's' : ''} ${missing.join(', ')} required by the core-module ABI for ${kind === 'aggregator' ? 'aggregators' : 'processors'} (sdk/assemblyscript/ABI.md)`,
+  ];
   for (const { module: from, name } of WebAssembly.Module.imports(module)) {
     if (!coreImportCapability(from, name) && !HOST_IMPORTS.has(`${from}.${name}`)) {
       problems.push(`imports "${from}"."${name}", which the host does not offer (it offers ${[...HOST_IMPORTS].join(', ')})`);

@@ -108,6 +108,10 @@ describe('host inspect', () => {
     expect(component.stdout).toContain('weir:plugin/log');
     expect(component.stdout).toContain('not a sink: missing exports "open", "write", "flush"');
 
+    // Each reason is said once, with every kind it rules out.
+    const coreText = host(['inspect', 'plugins/filter-as.wasm']).stdout;
+    expect(coreText).toMatch(/^not a source, sink or service: core modules can fill processor nodes only/m);
+    expect(coreText.match(/core modules can fill processor nodes only/g)).toHaveLength(1);
     const core = JSON.parse(host(['inspect', '--json', 'plugins/filter-as.wasm']).stdout) as { binary: string; fits: string[] };
     expect(core).toMatchObject({ binary: 'module', fits: ['processor'] });
   });
