@@ -91,7 +91,10 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       throw new WeirError('WEIR_USAGE', `--window must be a JSON object such as {"type":"tumbling","sizeMs":60000}, got ${values.window}`);
     }
     const compiled = compileWindow(raw);
-    if (!compiled.ok) throw new WeirError('WEIR_USAGE', `--window: ${compiled.problems.map((p) => (p.pointer.replace(/^\/window/, '') ? `${p.pointer.replace(/^\/window/, '')}: ${p.message}` : p.message)).join('; ')}`);
+    if (!compiled.ok) {
+      const where = (pointer: string) => pointer.replace(/^\/window/, '');
+      throw new WeirError('WEIR_USAGE', `--window: ${compiled.problems.map((p) => (where(p.pointer) ? `${where(p.pointer)}: ${p.message}` : p.message)).join('; ')}`);
+    }
     window = compiled.window;
   }
 

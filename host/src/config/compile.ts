@@ -3,8 +3,9 @@
  * the JSON Schema (ajv, every error at once) and then the graph rules
  * (unknown inputs, cycles, sources with inputs, sinks with outputs, unknown
  * connectors and their configs). Every problem carries a JSON pointer and,
- * where it helps, a hint. Nothing here touches the file system except
- * {@link readPipelineFile}; plugin files are checked by `engine/plugin-check.ts`.
+ * where it helps, a hint. The file system is touched only by
+ * {@link readPipelineFile} and by the check that granted directories exist;
+ * plugin files are checked by `engine/plugin-check.ts`.
  */
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -130,7 +131,7 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
   return { ok: true, config: deepFreeze(config) };
 }
 
-type RawWindow = { type: WindowConfig['type']; sizeMs?: number; slideMs?: number; gapMs?: number; allowedLatenessMs?: number; lateOutput?: string };
+export type RawWindow = { type: WindowConfig['type']; sizeMs?: number; slideMs?: number; gapMs?: number; allowedLatenessMs?: number; lateOutput?: string };
 
 /**
  * A `window` object on its own (as `host test --window` takes it), checked
@@ -144,7 +145,8 @@ export function compileWindow(raw: unknown): { ok: true; window: WindowConfig } 
   return problems.length > 0 ? { ok: false, problems } : { ok: true, window: resolveWindow(raw as RawWindow) };
 }
 
-function resolveWindow(raw: RawWindow): WindowConfig {
+/** A window with its defaults filled in (slide = size, no lateness, late output `late`). */
+export function resolveWindow(raw: RawWindow): WindowConfig {
   const sizeMs = raw.sizeMs ?? 0;
   return {
     type: raw.type,

@@ -24,6 +24,7 @@ import type { LimitsSettings } from '../sandbox/limits.js';
 import type { AggregatorInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 import { WindowOperator } from '../topology/window-operator.js';
+import { resolveWindow } from '../config/compile.js';
 import type { StreamRecord } from '../records/record.js';
 import { formatLine, parseLine } from '../connectors/jsonl.js';
 import { WeirError } from '../errors/errors.js';
@@ -56,7 +57,7 @@ export interface PluginRunOptions {
 }
 
 /** The window an aggregator runs in when a test names none: tumbling, one minute. */
-export const DEFAULT_TEST_WINDOW: WindowConfig = { type: 'tumbling', sizeMs: 60_000, slideMs: 60_000, gapMs: 0, allowedLatenessMs: 0, lateOutput: 'late' };
+export const DEFAULT_TEST_WINDOW: WindowConfig = resolveWindow({ type: 'tumbling', sizeMs: 60_000 });
 
 /** What came out. */
 export interface PluginRunResult {

@@ -19,6 +19,7 @@ import type { PluginModule } from '../engine/engine.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { ServiceCaller } from '../linker/host-context.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
+import type { StreamRecord } from '../records/record.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import type { BeforeSwitchCheck } from '../topology/pipeline-run.js';
 import { diffLines, readJsonl, runModule } from './plugin-harness.js';
@@ -26,7 +27,7 @@ import { diffLines, readJsonl, runModule } from './plugin-harness.js';
 /** A plugin's sample, as found beside its file. */
 export interface PluginSample {
   folder: string;
-  input: Awaited<ReturnType<typeof readJsonl>>;
+  input: StreamRecord[];
   expected: string[];
   config: Record<string, unknown>;
 }
