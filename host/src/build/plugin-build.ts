@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPluginManifest } from './plugin-manifest.js';
+import { buildWorld } from './build-world.js';
 import type { PluginManifest } from './plugin-manifest.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -45,12 +46,14 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
 }
 
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string): Promise<Uint8Array> {
-  const witPath = manifest.wit ? await witWithWeirDeps(resolve(dir, manifest.wit)) : join(REPO_ROOT, 'wit');
-  if (manifest.jsEngine === 'spidermonkey') return buildWithSpiderMonkey(entry, manifest, witPath);
+  const { witPath, world } = manifest.wit
+    ? { witPath: await witWithWeirDeps(resolve(dir, manifest.wit)), world: manifest.kind }
+    : await stagedWeirWit(manifest);
+  if (manifest.jsEngine === 'spidermonkey') return buildWithSpiderMonkey(entry, manifest, witPath, world);
   const { componentize } = await import('componentize-qjs');
   const { component } = await componentize({
     witPath,
-    world: manifest.kind,
+    world,
     jsSource: await readFile(entry, 'utf8'),
     jsPath: entry,
     // The plugin's imports (the JS SDK among them) must resolve under this root.
@@ -64,7 +67,7 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
 }
 
 /** componentize-js: SpiderMonkey inside the component. */
-async function buildWithSpiderMonkey(entry: string, manifest: PluginManifest, witPath: string): Promise<Uint8Array> {
+async function buildWithSpiderMonkey(entry: string, manifest: PluginManifest, witPath: string, world: string): Promise<Uint8Array> {
   // componentize-js reads the WIT through preview2-shim's file system, which has no preopens by default.
   const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
   // (The package's types describe the browser build; in Node this takes host paths.)
@@ -73,11 +76,20 @@ async function buildWithSpiderMonkey(entry: string, manifest: PluginManifest, wi
   const { component } = await componentize({
     sourcePath: entry,
     witPath,
-    worldName: manifest.kind,
+    worldName: world,
     // No WASI unless asked for: leave out every feature that imports it.
     disableFeatures: manifest.wasi === true ? [] : ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
   });
   return component;
+}
+
+/** Weir's WIT folder, or a temporary one whose plugin.wit has the world for the manifest's `imports`. */
+async function stagedWeirWit(manifest: PluginManifest): Promise<{ witPath: string; world: string }> {
+  if (!manifest.imports?.length) return { witPath: join(REPO_ROOT, 'wit'), world: manifest.kind };
+  const { source, world } = await buildWorld(REPO_ROOT, manifest.kind, manifest.imports);
+  const staged = await mkdtemp(join(tmpdir(), 'weir-wit-'));
+  await writeFile(join(staged, 'plugin.wit'), source);
+  return { witPath: staged, world };
 }
 
 /** A temporary copy of the plugin's WIT folder with Weir's package under `deps/weir-plugin/`. */

@@ -10,6 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PluginKind } from '../sandbox/plugin.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { OPTIONAL_IMPORTS } from './build-world.js';
+import type { OptionalImport } from './build-world.js';
 
 /** Languages the host can build. */
 export type PluginLanguage = 'js' | 'as' | 'rust';
@@ -34,6 +36,13 @@ export interface PluginManifest {
    * world is named by `kind`; the build adds Weir's package under `deps/`.
    */
   wit?: string;
+  /**
+   * Optional Weir interfaces the plugin imports beyond its kind's world
+   * (`["http"]`); the node running it must grant them. Rust and
+   * AssemblyScript plugins import what they call without this; JS plugins
+   * need it (a JS component imports every interface of its world).
+   */
+  imports?: OptionalImport[];
 }
 
 const KINDS: readonly string[] = ['source', 'processor', 'sink', 'service', 'aggregator'];
@@ -56,6 +65,10 @@ export async function readPluginManifest(dir: string): Promise<PluginManifest> {
   if (raw.wasi !== undefined && typeof raw.wasi !== 'boolean') problems.push('"wasi" must be true or false');
   if (raw.jsEngine !== undefined && raw.jsEngine !== 'quickjs' && raw.jsEngine !== 'spidermonkey') problems.push('"jsEngine" must be "quickjs" or "spidermonkey"');
   if (raw.wit !== undefined && typeof raw.wit !== 'string') problems.push('"wit" must be a folder relative to the plugin folder');
+  if (raw.imports !== undefined && (!Array.isArray(raw.imports) || !raw.imports.every((name) => (OPTIONAL_IMPORTS as readonly unknown[]).includes(name)))) {
+    problems.push(`"imports" must list optional Weir interfaces: ${OPTIONAL_IMPORTS.map((name) => `"${name}"`).join(', ')}`);
+  }
+  if (raw.imports !== undefined && raw.wit !== undefined) problems.push('"imports" and "wit" do not go together: import the interfaces in your own world');
   if (problems.length > 0) throw new WeirError('WEIR_CONFIG_INVALID', `${file}: ${problems.join('; ')}`, { file, problems });
   return raw as unknown as PluginManifest;
 }

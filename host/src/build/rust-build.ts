@@ -3,7 +3,7 @@
  * (`sdk/rust/weir`, dependency-free) and the plugin crate for
  * `wasm32-unknown-unknown`, then jco's wasm-tools (`componentEmbed`,
  * `componentNew`) wrap the core module into a component of the world named
- * by the plugin's kind. No cargo, no crates.io.
+ * by the plugin's kind (with the optional interfaces it calls). No cargo, no crates.io.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
 import type { PluginKind } from '../sandbox/plugin.js';
+import { buildWorld, OPTIONAL_IMPORTS } from './build-world.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 const run = promisify(execFile);
@@ -55,9 +56,10 @@ export async function buildRust(entry: string, kind: PluginKind, repoRoot: strin
     await compile(rustc, [...FLAGS, '--crate-type', 'rlib', '--crate-name', 'weir', join(repoRoot, 'sdk/rust/weir/src/lib.rs'), '--out-dir', work]);
     const core = join(work, 'plugin.wasm');
     await compile(rustc, [...FLAGS, '-C', 'lto', '-C', 'strip=symbols', '--crate-type', 'cdylib', '--extern', `weir=${join(work, 'libweir.rlib')}`, '-L', work, entry, '-o', core]);
-    // witSource, not witPath: jco's wasm-tools runs without file-system access.
-    const witSource = await readFile(join(repoRoot, 'wit/plugin.wit'), 'utf8');
-    const embedded = await componentEmbed({ binary: await readFile(core), witSource, world: kind });
+    // witSource, not witPath: jco's wasm-tools runs without file-system access. The world
+    // offers every optional interface: a component imports only those the code calls.
+    const { source: witSource, world } = await buildWorld(repoRoot, kind, OPTIONAL_IMPORTS);
+    const embedded = await componentEmbed({ binary: await readFile(core), witSource, world });
     return await componentNew(embedded);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -7,17 +7,28 @@ import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import type { PluginKind } from '../sandbox/plugin.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 const KINDS: PluginKind[] = ['source', 'processor', 'sink', 'service', 'aggregator'];
+
+/** Every grantable capability, to tell "fits once granted" from "does not fit". */
+const EVERY_GRANT: CapabilityGrants = {
+  env: ['ANY'],
+  clock: true,
+  random: true,
+  filesystem: [{ dir: '/', as: '/', mode: 'rw' }],
+  http: { hosts: ['*'], timeoutMs: 1, maxResponseBytes: 1 },
+};
 
 /** Help text of `host inspect`. */
 export function inspectHelp(): string {
   return `Usage: host inspect PLUGIN.wasm [options]
 
 Describes a plugin file: component or core module, size, sha256, the node
-kinds (worlds of wit/plugin.wit) it fits, its exports and imports, and for
-each kind it does not fit, why.
+kinds (worlds of wit/plugin.wit) it fits, with the capabilities its node
+must grant for the imports that need one (env, clock, random, filesystem,
+http), its exports and imports, and for each kind it does not fit, why.
 
 Options:
   --wit              also print the component's WIT (components only)
@@ -51,15 +62,22 @@ export async function inspectCommand(args: string[], io: CliIo): Promise<number>
     return EXIT.invalid;
   }
   const fits = Object.fromEntries(KINDS.map((kind) => [kind, module.check(kind)]));
+  // What is left with every capability granted says whether the plugin can fit a kind at all;
+  // what granting removes is what its node must grant.
+  const ungranted = Object.fromEntries(KINDS.map((kind) => [kind, module.check(kind, EVERY_GRANT)]));
+  const granted = KINDS.filter((kind) => fits[kind]!.length > 0 && ungranted[kind]!.length === 0);
+  const needs = [...new Set(KINDS.flatMap((kind) => fits[kind]!.filter((problem) => !ungranted[kind]!.includes(problem))))];
   const description = {
     file: positionals[0],
     binary: module.binary,
     size: module.size,
     sha256: module.sha256,
     fits: KINDS.filter((k) => fits[k]!.length === 0),
+    fitsOnceGranted: granted,
+    needs,
     exports: module.exports,
     imports: module.imports,
-    mismatches: Object.fromEntries(KINDS.filter((k) => fits[k]!.length > 0).map((k) => [k, fits[k]])),
+    mismatches: Object.fromEntries(KINDS.filter((k) => ungranted[k]!.length > 0).map((k) => [k, ungranted[k]])),
   };
   if (values.json) {
     println(io.stdout, JSON.stringify(description, null, 2));
@@ -68,7 +86,9 @@ export async function inspectCommand(args: string[], io: CliIo): Promise<number>
     println(io.stdout, `binary:  ${module.binary === 'component' ? 'component (WebAssembly component model)' : 'core module'}`);
     println(io.stdout, `size:    ${module.size} bytes (${(module.size / 1024).toFixed(1)} KiB)`);
     println(io.stdout, `sha256:  ${module.sha256}`);
-    println(io.stdout, `fits:    ${description.fits.length ? description.fits.join(', ') : 'no node kind'}`);
+    const fitting = [...description.fits, ...granted.map((kind) => `${kind} (once granted, see needs)`)];
+    println(io.stdout, `fits:    ${fitting.length ? fitting.join(', ') : 'no node kind'}`);
+    for (const need of description.needs) println(io.stdout, `needs:   ${need}`);
     println(io.stdout, `exports: ${module.exports.join(', ') || '(none)'}`);
     println(io.stdout, `imports: ${module.imports.join(', ') || '(none)'}`);
     // Each reason once, with every kind it rules out.

@@ -19,6 +19,8 @@ import { findCycle, parseInput } from '../graph/dag.js';
 import { DEFAULT_LIMITS } from '../sandbox/limits.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
+import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem } from '../linker/http/http-grant.js';
+import type { HttpGrant } from '../linker/http/http-grant.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
@@ -187,7 +189,7 @@ function windowProblems(node: { kind?: unknown; parallelism?: unknown; partition
   return problems;
 }
 
-/** Settings that cannot take effect as written: limits, parallelism, granted directories. */
+/** Settings that cannot take effect as written: limits, parallelism, granted directories and hosts. */
 function settingProblems(raw: unknown, baseDir: string): Problem[] {
   const pipeline = (typeof raw === 'object' && raw !== null ? raw : {}) as { defaults?: { limits?: RawLimits }; nodes?: unknown };
   const defaultMode = pipeline.defaults?.limits?.cpu?.mode;
@@ -196,6 +198,7 @@ function settingProblems(raw: unknown, baseDir: string): Problem[] {
     const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown }; capabilities?: unknown };
     problems.push(...windowProblems(node, `/nodes/${index}`));
     problems.push(...filesystemProblems(node.capabilities, `/nodes/${index}/capabilities/filesystem`, baseDir));
+    problems.push(...httpProblems(node.capabilities, `/nodes/${index}/capabilities/http/hosts`));
     if (typeof node.parallelism === 'number' && node.parallelism > 1 && node.kind !== 'processor') {
       problems.push({ pointer: `/nodes/${index}/parallelism`, message: `parallelism applies to processor nodes only (this node is a ${String(node.kind)})`, hint: 'remove "parallelism", or set it to 1' });
     }
@@ -266,7 +269,30 @@ function grantsOf(raw: unknown, baseDir: string): CapabilityGrants {
     clock: o.clock === true,
     random: o.random === true,
     filesystem: dirs.map((g) => ({ dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: g.mode === 'rw' ? 'rw' : 'ro' })),
+    ...httpGrantOf(o.http),
   };
+}
+
+function httpGrantOf(raw: unknown): { http?: HttpGrant } {
+  const o = (typeof raw === 'object' && raw !== null ? raw : undefined) as Record<string, unknown> | undefined;
+  if (!o || !Array.isArray(o.hosts)) return {};
+  return {
+    http: {
+      hosts: o.hosts.filter((h): h is string => typeof h === 'string' && hostPatternProblem(h) === undefined),
+      timeoutMs: typeof o.timeoutMs === 'number' ? o.timeoutMs : DEFAULT_HTTP_TIMEOUT_MS,
+      maxResponseBytes: typeof o.maxResponseBytes === 'number' ? o.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
+    },
+  };
+}
+
+/** Granted HTTP hosts that are not host patterns. */
+function httpProblems(raw: unknown, at: string): Problem[] {
+  const hosts = (raw as { http?: { hosts?: unknown } } | undefined)?.http?.hosts;
+  if (!Array.isArray(hosts)) return [];
+  return hosts.flatMap((host: unknown, i): Problem[] => {
+    const problem = typeof host === 'string' ? hostPatternProblem(host) : undefined;
+    return problem ? [{ pointer: `${at}/${i}`, message: problem, hint: 'for example "api.example.com", "*.example.com" or "127.0.0.1:8080"' }] : [];
+  });
 }
 
 type RawDirGrant = { dir: string; as?: string; mode?: string };

@@ -52,7 +52,7 @@ export function checkComponentWorld(component: Pick<TranspiledComponent, 'import
 
 /** The WASI imports of a component that `grants` does not cover. */
 export function componentCapabilityProblems(component: Pick<TranspiledComponent, 'imports'>, grants: CapabilityGrants): string[] {
-  return denials(component.imports.map((name) => [`"${name}"`, componentImportCapability(name)] as const), grants, 'component');
+  return denials(component.imports.map((name) => [`"${name}"`, componentImportCapability(name)] as const), grants);
 }
 
 /** Instantiates a component for a node of `kind`. */

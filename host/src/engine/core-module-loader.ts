@@ -9,6 +9,7 @@
  * as "pending" and return their length; the guest copies them with `take`.
  */
 import { instantiate } from '@assemblyscript/loader';
+import { errorKindOf } from '../linker/host-context.js';
 import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
 import { coreImportCapability, denials, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
@@ -19,6 +20,7 @@ import type { InstanceLimits } from '../sandbox/limits.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { decodeHttpRequest, encodeHttpResponse } from '../linker/http/packed-http.js';
 
 /** The ABI version the host speaks. */
 export const CORE_ABI_VERSION = 1;
@@ -27,11 +29,12 @@ const AGGREGATOR_EXPORTS = ['weir_accumulate', 'weir_merge', 'weir_emit'];
 const REQUIRED_EXPORTS = ['memory', 'weir_abi_version', 'weir_alloc', 'weir_configure', 'weir_process', 'weir_output_ptr', 'weir_output_len'];
 const HOST_IMPORTS = new Set([
   'weir.log', 'weir.now', 'weir.config_get', 'weir.state_get', 'weir.state_set', 'weir.state_delete',
-  'weir.counter_add', 'weir.gauge_set', 'weir.call_service', 'weir.take',
+  'weir.counter_add', 'weir.gauge_set', 'weir.call_service', 'weir.http_send', 'weir.take',
   'env.abort', 'env.trace', 'env.seed',
 ]);
 const LEVELS: readonly PluginLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 const STATUS_KINDS: Readonly<Record<number, PluginErrorKind>> = { 1: 'transient', 2: 'invalid-input', 3: 'fatal' };
+const KIND_STATUS: Readonly<Record<PluginErrorKind, number>> = { transient: 1, 'invalid-input': 2, fatal: 3 };
 
 interface CoreExports {
   memory: WebAssembly.Memory;
@@ -65,7 +68,7 @@ export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKin
 
 /** The WASI imports of a core module that `grants` does not cover. */
 export function coreCapabilityProblems(module: WebAssembly.Module, grants: CapabilityGrants): string[] {
-  return denials(WebAssembly.Module.imports(module).map(({ module: from, name }) => [`"${from}"."${name}"`, coreImportCapability(from, name)] as const), grants, 'core-module');
+  return denials(WebAssembly.Module.imports(module).map(({ module: from, name }) => [`"${from}"."${name}"`, coreImportCapability(from, name)] as const), grants);
 }
 
 /** Instantiates a core-module processor or aggregator bound to `host`; `module` is already instrumented for `limits`. */
@@ -102,6 +105,18 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
           return park(host.callService(string(sp, sl), string(mp, ml), bytes(pp, pl)));
         } catch (error) {
           return -1 - park(encoder.encode(messageOf(error)));
+        }
+      },
+      http_send: (ptr: number, len: number) => {
+        const caller = { node: host.node, plugin: host.plugin };
+        try {
+          return park(encodeHttpResponse(host.httpSend(decodeHttpRequest(bytes(ptr, len), caller))));
+        } catch (error) {
+          const message = encoder.encode(messageOf(error));
+          const failure = new Uint8Array(1 + message.byteLength);
+          failure[0] = KIND_STATUS[errorKindOf(error)];
+          failure.set(message, 1);
+          return -1 - park(failure);
         }
       },
       take: (ptr: number) => {

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   WEIR_LIMIT_CPU: 'a plugin call used up its CPU budget: all its fuel (`limits.fuel`, cpu mode `fuel`) or its time (`limits.timeoutMs`, cpu mode `worker`)',
   WEIR_LIMIT_OUTPUT: 'a plugin call returned more than `limits.maxOutputBytes`',
   WEIR_CAPABILITY_DENIED: 'a plugin imports a capability (WASI filesystem, environment, clock, random, network) that its node was not granted',
+  WEIR_HTTP_DENIED: 'a plugin sent an HTTP request to a host its node does not grant (`capabilities.http.hosts`); the plugin receives it as an invalid-input error',
+  WEIR_HTTP_FAILED: 'a plugin\'s HTTP request failed: bad URL or method, timeout, connection refused, too many redirects or a response body over `maxResponseBytes` (`kind` says transient or invalid-input)',
   WEIR_CONNECTOR_IO: 'a built-in connector failed to read or write (file missing, permission, bad input line)',
   WEIR_RELOAD_REFUSED: 'a changed plugin arrived after the run finished; nothing switched',
   WEIR_PLUGIN_SELF_TEST_FAILED: 'a new build does not turn its sample input into the sample\'s expected output; the running version stays',

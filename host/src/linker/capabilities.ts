@@ -4,25 +4,30 @@
  *
  * ```json
  * "capabilities": { "env": ["TZ", "API_REGION"], "clock": true, "random": true,
- *                   "filesystem": [{ "dir": "lookup", "as": "/lookup", "mode": "ro" }] }
+ *                   "filesystem": [{ "dir": "lookup", "as": "/lookup", "mode": "ro" }],
+ *                   "http": { "hosts": ["api.example.com"] } }
  * ```
  *
  * - `env`: the named environment variables (and only those) through
  *   `wasi:cli/environment` or preview1 `environ_get`;
  * - `clock`: wall and monotonic clocks (`wasi:clocks/*`, `clock_time_get`);
  * - `random`: random bytes (`wasi:random/*`, `random_get`);
- * - `filesystem`: preopened directories, read-only or read-write, for core
- *   modules (WASI preview 1, see PreopenFilesystem).
+ * - `filesystem`: directories, read-only or read-write: preopens for core
+ *   modules (WASI preview 1, see PreopenFilesystem), the Weir interface
+ *   `weir:plugin/files` for components (see GrantedFiles);
+ * - `http`: outgoing HTTP requests to the listed hosts through the Weir
+ *   interface `weir:plugin/http` (see ./http/).
  *
  * A plugin that imports a capability its node was not granted is refused at
  * load; the problem names the import and the grant that would allow it.
- * Network, stdio and process exit cannot be granted by this version, nor the
- * filesystem to components (`wasi:filesystem`): a plugin importing them is
- * refused with that said plainly.
+ * WASI sockets and `wasi:http`, `wasi:filesystem`, stdio and process exit
+ * cannot be granted by this version: a plugin importing them is refused with
+ * that said plainly, and pointed at the Weir interface where there is one.
  */
 import { randomFillSync } from 'node:crypto';
 import { PreopenFilesystem } from './preopen-filesystem.js';
-import type { PreopenGrant } from './preopen-filesystem.js';
+import type { PreopenGrant } from './granted-directories.js';
+import type { HttpGrant } from './http/http-grant.js';
 
 /** What a node grants its plugin. */
 export interface CapabilityGrants {
@@ -30,48 +35,55 @@ export interface CapabilityGrants {
   readonly env: readonly string[];
   readonly clock: boolean;
   readonly random: boolean;
-  /** Directories the plugin may open (absolute host folders); core modules only. */
+  /** Directories the plugin may open (absolute host folders). */
   readonly filesystem: readonly PreopenGrant[];
+  /** Hosts the plugin may send HTTP requests to; absent: none. */
+  readonly http?: HttpGrant;
 }
 
 /** Nothing granted: the default. */
 export const NO_GRANTS: CapabilityGrants = { env: [], clock: false, random: false, filesystem: [] };
 
-/** Which kind of binary imports a capability (filesystem grants reach core modules only). */
-export type BinaryKind = 'component' | 'core-module';
 
 /** A capability an import needs. */
-export type Capability = 'env' | 'clock' | 'random' | 'filesystem' | 'network' | 'stdio' | 'exit' | 'io';
+export type Capability = 'env' | 'clock' | 'random' | 'filesystem' | 'http' | 'network' | 'wasi-filesystem' | 'stdio' | 'exit' | 'io';
 
-const GRANT_HINT: Readonly<Record<'env' | 'clock' | 'random' | 'filesystem', string>> = {
+type Grantable = 'env' | 'clock' | 'random' | 'filesystem' | 'http';
+
+const GRANT_HINT: Readonly<Record<Grantable, string>> = {
   env: 'grant it with "capabilities": {"env": ["NAME", ...]} on the node',
   clock: 'grant it with "capabilities": {"clock": true} on the node',
   random: 'grant it with "capabilities": {"random": true} on the node',
   filesystem: 'grant a directory with "capabilities": {"filesystem": [{"dir": "data", "mode": "ro"}]} on the node ("rw" to write)',
+  http: 'grant the hosts it may reach with "capabilities": {"http": {"hosts": ["api.example.com"]}} on the node',
 };
 
-const UNGRANTABLE: Readonly<Record<'network' | 'stdio' | 'exit' | 'io', string>> = {
-  network: 'network access',
+const UNGRANTABLE: Readonly<Record<'network' | 'wasi-filesystem' | 'stdio' | 'exit' | 'io', string>> = {
+  'wasi-filesystem': 'WASI file access; components reach granted directories through weir:plugin/files',
+  network: 'network access; outgoing HTTP goes through weir:plugin/http with an "http" grant',
   stdio: 'standard input/output',
   exit: 'exiting the process',
   io: 'WASI streams',
 };
 
-/** The capability a component import (`wasi:clocks/wall-clock`, as jco names it) needs, if it is WASI. */
+/** The capability a component import (`wasi:clocks/wall-clock`, as jco names it) needs, if any. */
 export function componentImportCapability(name: string): Capability | undefined {
+  if (name === 'weir:plugin/http') return 'http';
+  if (name === 'weir:plugin/files') return 'filesystem';
   if (!name.startsWith('wasi:')) return undefined;
   if (name === 'wasi:cli/environment') return 'env';
   if (name === 'wasi:cli/exit') return 'exit';
   if (name.startsWith('wasi:cli/')) return 'stdio';
   if (name.startsWith('wasi:clocks/')) return 'clock';
   if (name.startsWith('wasi:random/')) return 'random';
-  if (name.startsWith('wasi:filesystem/')) return 'filesystem';
+  if (name.startsWith('wasi:filesystem/')) return 'wasi-filesystem';
   if (name.startsWith('wasi:io/')) return 'io';
   return 'network';
 }
 
 /** The capability a core-module import needs, if it is WASI preview 1. */
 export function coreImportCapability(module: string, name: string): Capability | undefined {
+  if (module === 'weir' && name === 'http_send') return 'http';
   if (module !== 'wasi_snapshot_preview1' && module !== 'wasi_unstable') return undefined;
   if (name.startsWith('environ_') || name.startsWith('args_')) return 'env';
   if (name.startsWith('clock_')) return 'clock';
@@ -86,25 +98,23 @@ export function coreImportCapability(module: string, name: string): Capability |
  * Why the imports `names` (all needing `capability`) are denied under
  * `grants`, or `undefined` when the capability is granted.
  */
-export function denial(names: string | readonly string[], capability: Capability, grants: CapabilityGrants, binary: BinaryKind = 'core-module'): string | undefined {
+export function denial(names: string | readonly string[], capability: Capability, grants: CapabilityGrants): string | undefined {
   const list = typeof names === 'string' ? [names] : names;
   const imports = `imports ${list.join(', ')}`;
   const need = list.length === 1 ? 'needs' : 'need';
   if (capability === 'env' && grants.env.length > 0) return undefined;
   if (capability === 'clock' && grants.clock) return undefined;
   if (capability === 'random' && grants.random) return undefined;
-  if (capability === 'filesystem' && binary === 'core-module' && grants.filesystem.length > 0) return undefined;
-  if (capability === 'env' || capability === 'clock' || capability === 'random' || (capability === 'filesystem' && binary === 'core-module')) {
+  if (capability === 'filesystem' && grants.filesystem.length > 0) return undefined;
+  if (capability === 'http' && grants.http) return undefined;
+  if (capability === 'env' || capability === 'clock' || capability === 'random' || capability === 'http' || capability === 'filesystem') {
     return `${imports}, which ${need} the "${capability}" capability its node was not granted: ${GRANT_HINT[capability]}`;
-  }
-  if (capability === 'filesystem') {
-    return `${imports} (filesystem access): this version grants directories to core modules (WASI preview 1) only, not to components; rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
   }
   return `${imports} (${UNGRANTABLE[capability]}), a capability this host cannot grant: rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)`;
 }
 
 /** One problem per denied capability, naming every import (`[name, capability]`) that needs it, in import order. */
-export function denials(imports: ReadonlyArray<readonly [string, Capability | undefined]>, grants: CapabilityGrants, binary: BinaryKind): string[] {
+export function denials(imports: ReadonlyArray<readonly [string, Capability | undefined]>, grants: CapabilityGrants): string[] {
   const byCapability = new Map<Capability, string[]>();
   for (const [name, capability] of imports) {
     if (!capability) continue;
@@ -113,7 +123,7 @@ export function denials(imports: ReadonlyArray<readonly [string, Capability | un
     byCapability.set(capability, names);
   }
   return [...byCapability].flatMap(([capability, names]) => {
-    const denied = denial(names, capability, grants, binary);
+    const denied = denial(names, capability, grants);
     return denied ? [denied] : [];
   });
 }

@@ -3,9 +3,13 @@
  * expects: one entry per WIT interface of `weir:plugin`, keyed the way jco
  * names them (package and interface, without the version).
  */
+import { errorKindOf } from './host-context.js';
 import type { HostContext, PluginLogLevel } from './host-context.js';
 import { hasCode, messageOf } from '../errors/errors.js';
 import { wasiComponentImports } from './capabilities.js';
+import type { HttpRequest } from './http/send-request.js';
+import { GrantedFiles } from './granted-files.js';
+import type { PreopenGrant } from './granted-directories.js';
 
 /** The interfaces the host offers to components, as jco names them. */
 export const HOST_INTERFACES = [
@@ -44,12 +48,42 @@ export function componentImports(host: HostContext): Record<string, Record<strin
       },
     },
     'weir:plugin/clock': { now: () => host.now() },
+    // Refused at load unless the node grants `http`; the grant's hosts are checked per request.
+    'weir:plugin/http': {
+      send: (request: HttpRequest) => {
+        try {
+          return host.httpSend(request);
+        } catch (error) {
+          throw { payload: { tag: errorKindOf(error), val: messageOf(error) } };
+        }
+      },
+    },
     'weir:plugin/types': {},
+    ...filesImports(host.capabilities.filesystem),
     ...wasiComponentImports(host.capabilities),
   };
 }
 
-function errorKindOf(error: unknown): 'transient' | 'invalid-input' | 'fatal' {
-  const kind = (error as { details?: { kind?: unknown } })?.details?.kind;
-  return kind === 'transient' || kind === 'invalid-input' ? kind : 'fatal';
+/** `weir:plugin/files` over the node's directory grants (none granted: refused at load, so absent). */
+function filesImports(grants: readonly PreopenGrant[]): Record<string, Record<string, unknown>> {
+  if (grants.length === 0) return {};
+  const files = new GrantedFiles(grants);
+  // jco lowers a thrown value carrying `payload` into the `err` case; a FileError is thrown as that payload.
+  const lowered = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+    try {
+      return fn(...args);
+    } catch (error) {
+      throw { payload: error };
+    }
+  };
+  return {
+    'weir:plugin/files': {
+      readFile: lowered((path: string) => files.readFile(path)),
+      writeFile: lowered((path: string, data: Uint8Array) => files.writeFile(path, data)),
+      appendFile: lowered((path: string, data: Uint8Array) => files.appendFile(path, data)),
+      listDir: lowered((path: string) => files.listDir(path)),
+      makeDir: lowered((path: string) => files.makeDir(path)),
+      removeFile: lowered((path: string) => files.removeFile(path)),
+    },
+  };
 }

@@ -5,9 +5,13 @@
  * same behaviour.
  */
 import type { Logger } from 'pino';
+import { WeirError } from '../errors/errors.js';
 import type { KeyedState } from '../state/keyed-state.js';
 import { NO_GRANTS } from './capabilities.js';
 import type { CapabilityGrants } from './capabilities.js';
+import type { SyncHttpSender } from './http/blocking-client.js';
+import { checkRequest } from './http/send-request.js';
+import type { HttpRequest, HttpResponse } from './http/send-request.js';
 
 /** Log levels a plugin may use, as in the WIT `log.level` enum. */
 export type PluginLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -30,8 +34,23 @@ export interface HostContext {
   callService: ServiceCaller;
   /** Milliseconds since the Unix epoch. */
   now(): bigint;
-  /** What the node grants beyond the Weir interfaces (WASI env, clock, random). */
+  /**
+   * Sends an HTTP request to a host the node grants and waits for the whole
+   * response; throws `WEIR_HTTP_DENIED` / `WEIR_HTTP_FAILED` (`details.kind`
+   * is the WIT error case).
+   */
+  httpSend(request: HttpRequest): HttpResponse;
+  /** What the node grants beyond the Weir interfaces (WASI env, clock, random, filesystem, http). */
   readonly capabilities: CapabilityGrants;
+}
+
+/**
+ * The WIT error case (`transient`, `invalid-input`, `fatal`) a failed host
+ * function reports to the plugin: the `kind` in the error's details, else fatal.
+ */
+export function errorKindOf(error: unknown): 'transient' | 'invalid-input' | 'fatal' {
+  const kind = (error as { details?: { kind?: unknown } })?.details?.kind;
+  return kind === 'transient' || kind === 'invalid-input' ? kind : 'fatal';
 }
 
 /** Plugin-defined metric values of one node. */
@@ -51,11 +70,15 @@ export interface HostContextOptions {
   callService: ServiceCaller;
   now?: () => bigint;
   capabilities?: CapabilityGrants;
+  /** Sends the node's HTTP requests; needed when `capabilities.http` is granted (the owner closes it). */
+  http?: SyncHttpSender;
 }
 
 /** Builds the host functions for one node. */
 export function createHostContext(options: HostContextOptions): HostContext {
   const { logger, metrics, config } = options;
+  const capabilities = options.capabilities ?? NO_GRANTS;
+  const caller = { node: options.node, plugin: options.plugin };
   const pluginLogger = logger.child({ node: options.node, plugin: options.plugin, source: 'plugin' });
   return {
     node: options.node,
@@ -68,6 +91,15 @@ export function createHostContext(options: HostContextOptions): HostContext {
     gaugeSet: (name, value) => metrics.gauges.set(name, value),
     callService: options.callService,
     now: options.now ?? (() => BigInt(Date.now())),
-    capabilities: options.capabilities ?? NO_GRANTS,
+    httpSend: (request) => (options.http ?? NO_HTTP).send(capabilities.http, request, caller),
+    capabilities,
   };
 }
+
+/** For contexts built without an HTTP client: requests are checked against the grant, then refused. */
+const NO_HTTP: SyncHttpSender = {
+  send(grant, request, caller) {
+    checkRequest(grant, request, caller);
+    throw new WeirError('WEIR_HTTP_FAILED', `no HTTP client was given to node "${caller.node}"'s host context`, { ...caller, kind: 'fatal' });
+  },
+};

@@ -14,21 +14,8 @@
  * open (the instance's `close` calls it).
  */
 import * as fs from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { WeirError, messageOf } from '../errors/errors.js';
-
-/** A directory a node grants: host folder (absolute), its path for the plugin, and whether it may write. */
-export interface PreopenGrant {
-  readonly dir: string;
-  readonly as: string;
-  readonly mode: 'ro' | 'rw';
-}
-
-/** The WASI errno values used here. */
-export const ERRNO = {
-  success: 0, acces: 2, badf: 8, exist: 20, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nospc: 51, nosys: 52,
-  notdir: 54, notempty: 55, perm: 63, rofs: 69, notcapable: 76,
-} as const;
+import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
+import type { PreopenGrant } from './granted-directories.js';
 
 const FILETYPE = { unknown: 0, directory: 3, regular: 4, symlink: 7 } as const;
 const OFLAGS = { creat: 1, directory: 2, excl: 4, trunc: 8 } as const;
@@ -52,21 +39,6 @@ interface OpenEntry {
   preopen: boolean;
 }
 
-const NODE_ERRNO: Readonly<Record<string, number>> = {
-  ENOENT: ERRNO.noent, EEXIST: ERRNO.exist, EISDIR: ERRNO.isdir, ENOTDIR: ERRNO.notdir, EACCES: ERRNO.acces, EPERM: ERRNO.perm,
-  ENOTEMPTY: ERRNO.notempty, EMFILE: ERRNO.mfile, ENOSPC: ERRNO.nospc, EROFS: ERRNO.rofs, EINVAL: ERRNO.inval, EBADF: ERRNO.badf,
-};
-
-/** The errno of a Node file-system error. */
-function errnoOf(error: unknown): number {
-  return NODE_ERRNO[(error as { code?: string }).code ?? ''] ?? ERRNO.io;
-}
-
-/** A refusal carrying its errno (caught at the import boundary). */
-class Errno {
-  constructor(readonly value: number) {}
-}
-
 /** The preview 1 file functions of one instance. */
 export class PreopenFilesystem {
   readonly #entries = new Map<number, OpenEntry>();
@@ -76,13 +48,7 @@ export class PreopenFilesystem {
   constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory) {
     this.#memory = memory;
     let fd = 3;
-    for (const grant of grants) {
-      let root: string;
-      try {
-        root = fs.realpathSync(grant.dir);
-      } catch (error) {
-        throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `granted directory ${grant.dir} (as ${grant.as}) cannot be opened: ${messageOf(error)}`, { dir: grant.dir });
-      }
+    for (const { grant, root } of grants.map(openGrant)) {
       this.#entries.set(fd++, { grant, root, path: root, fd: undefined, position: 0n, append: false, preopen: true });
     }
     this.#nextFd = fd;
@@ -311,27 +277,18 @@ export class PreopenFilesystem {
   }
 
   #writable(entry: OpenEntry): void {
-    if (entry.grant.mode !== 'rw') throw new Errno(ERRNO.rofs);
+    requireWritable(entry.grant);
   }
+
 
   /**
    * The host path of `path` relative to directory `dir`, if it stays inside
    * the grant: lexically, and once the links of its existing part resolve.
    */
   #resolve(dir: OpenEntry, path: string): string {
-    if (isAbsolute(path) || path.includes('\0')) throw new Errno(ERRNO.notcapable);
-    const target = resolve(dir.path, path);
-    if (!within(dir.root, target)) throw new Errno(ERRNO.notcapable);
-    // The deepest existing ancestor (or the target itself), links resolved, must be inside too.
-    let existing = target;
-    while (!fs.existsSync(existing) && existing !== dir.root) existing = resolve(existing, '..');
-    const real = fs.realpathSync(existing);
-    if (!within(dir.root, real)) throw new Errno(ERRNO.notcapable);
-    // A link as the last part may dangle (existsSync follows it): it must not point out either.
-    const link = fs.lstatSync(target, { throwIfNoEntry: false });
-    if (link?.isSymbolicLink() && !within(dir.root, resolve(target, '..', fs.readlinkSync(target)))) throw new Errno(ERRNO.notcapable);
-    return target;
+    return confine(dir.root, dir.path, path);
   }
+
 
   /** The guest buffers an iovec array names, as views into its memory. */
   *#buffers(iovs: number, count: number): Generator<Uint8Array> {
@@ -373,7 +330,3 @@ export class PreopenFilesystem {
 }
 
 /** Whether `path` is `root` or inside it. */
-function within(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}

@@ -16,6 +16,7 @@ import type { PluginModule } from '../engine/engine.js';
 import { buildPlugin } from '../build/plugin-build.js';
 import { readPluginManifest } from '../build/plugin-manifest.js';
 import { createHostContext } from '../linker/host-context.js';
+import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import { MemoryKeyedState } from '../state/keyed-state.js';
@@ -93,6 +94,7 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
     const { level, msg } = JSON.parse(line) as { level: number; msg: string };
     options.log?.(pino.levels.labels[level] ?? String(level), msg);
   } });
+  const http = new BlockingHttpClient();
   const host = createHostContext({
     node: 'test',
     plugin: file,
@@ -104,9 +106,16 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
     callService: options.callService ?? ((service) => {
       throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service "${service}" in a plugin test (pass callService to answer it)`, { service });
     }),
+    http,
   });
   const limits = instanceLimits({ ...DEFAULT_LIMITS, ...options.limits, cpu: { ...DEFAULT_LIMITS.cpu, ...options.limits?.cpu } });
-  const instance = await module.instantiate(kind, host, limits);
+  let instance;
+  try {
+    instance = await module.instantiate(kind, host, limits);
+  } catch (error) {
+    http.close();
+    throw error;
+  }
   const input = options.input ?? [];
   const output: StreamRecord[] = [];
   const json = JSON.stringify(config);
@@ -130,6 +139,7 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
     }
   } finally {
     instance.close();
+    http.close();
   }
   return { kind, output, lines: output.map((r) => formatLine(r, 'jsonl')), metrics, state };
 }

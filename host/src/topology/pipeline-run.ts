@@ -24,6 +24,7 @@ import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
 import type { ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
 import { createHostContext } from '../linker/host-context.js';
+import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { HostContext, PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
 import type { KeyedState } from '../state/keyed-state.js';
@@ -157,6 +158,8 @@ export class PipelineRun {
   readonly #states = new Map<string, KeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
   readonly #resources = new Map<string, NodeResources>();
+  /** Sends the HTTP requests of in-thread plugins (its worker starts on the first one). */
+  readonly #http = new BlockingHttpClient();
   #wiring: Wiring | undefined;
   #rewire: PendingRewire | undefined;
   /** Resolves when a rewire is requested during the current wiring (a waiting source stops waiting). */
@@ -533,6 +536,7 @@ export class PipelineRun {
       }
     }
     this.#runtimes.clear();
+    this.#http.close();
   }
 
   async #closeSource(runtime: SourceRuntime): Promise<void> {
@@ -569,6 +573,7 @@ export class PipelineRun {
       state,
       metrics,
       callService: this.#serviceCaller(node),
+      http: this.#http,
     });
   }
 

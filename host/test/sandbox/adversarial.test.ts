@@ -212,7 +212,7 @@ describe.each(LANGS)('adversarial plugins (%s)', (lang) => {
     // `host run` refuses it while validating (every problem with its pointer) ...
     expect(failure).toBeInstanceOf(InvalidPipeline);
     const reason = lang === 'js'
-      ? 'imports "wasi:filesystem/preopens", "wasi:filesystem/types" (filesystem access): this version grants directories to core modules (WASI preview 1) only, not to components; rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)'
+      ? 'imports "wasi:filesystem/preopens", "wasi:filesystem/types" (WASI file access; components reach granted directories through weir:plugin/files), a capability this host cannot grant: rebuild the plugin without it (JS plugins: leave "wasi" off in plugin.json so WASI is stubbed)'
       : 'imports "wasi_snapshot_preview1"."path_open", which needs the "filesystem" capability its node was not granted: grant a directory with "capabilities": {"filesystem": [{"dir": "data", "mode": "ro"}]} on the node ("rw" to write)';
     expect((failure as InvalidPipeline).problems).toContain(`/nodes/1/plugin wasi-fs-${lang}.wasm does not fit a processor node: ${reason}`);
     // ... and the engine refuses to instantiate it anyway, with a stable code.

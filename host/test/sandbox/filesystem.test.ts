@@ -1,10 +1,12 @@
 /**
- * Filesystem grants: an AssemblyScript plugin (through the SDK's fs module,
- * WASI preview 1) reads a read-only grant, writes a read-write one, and is
- * kept inside both: `..`, links leading out and paths outside every grant
- * fail with notcapable (76), writes to a read-only grant with rofs (69).
- * Runs through `host run`'s path (validation, grants, loader), in both CPU
- * modes, since a worker-mode instance lives in another thread.
+ * Filesystem grants: the same plugin in three languages (AssemblyScript
+ * through the SDK's fs module on WASI preview 1; JavaScript and Rust
+ * components through `weir:plugin/files`) reads a read-only grant, writes a
+ * read-write one, and is kept inside both: `..`, links leading out and paths
+ * outside every grant fail with notcapable (76), writes to a read-only grant
+ * with rofs (69). Runs through `host run`'s path (validation, grants,
+ * loader), in both CPU modes, since a worker-mode instance lives in another
+ * thread.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
@@ -18,11 +20,14 @@ import { builtinConnectors } from '../../src/connectors/builtin.js';
 import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 
+const LANGS = ['as', 'js', 'rust'] as const;
+type Lang = (typeof LANGS)[number];
+
 let fixtures: string;
 let cacheDir: string;
 
 beforeAll(async () => {
-  fixtures = await buildFixtures('files-as');
+  fixtures = await buildFixtures(...LANGS.map((lang) => `files-${lang}`));
   cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
 });
 
@@ -41,7 +46,7 @@ async function folders(): Promise<string> {
   return dir;
 }
 
-async function runCommands(dir: string, commands: string[], node: object) {
+async function runCommands(dir: string, commands: string[], node: object, lang: Lang = 'as') {
   await writeFile(join(dir, 'in.jsonl'), commands.map((value) => JSON.stringify({ value })).join('\n') + '\n');
   const file = join(dir, 'pipeline.json');
   await writeFile(file, JSON.stringify({
@@ -49,7 +54,7 @@ async function runCommands(dir: string, commands: string[], node: object) {
     plugins: { dir: fixtures },
     nodes: [
       { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
-      { id: 'files', kind: 'processor', plugin: 'files-as.wasm', inputs: ['in'], ...node },
+      { id: 'files', kind: 'processor', plugin: `files-${lang}.wasm`, inputs: ['in'], ...node },
       { id: 'out', kind: 'sink', connector: 'file', inputs: ['files'], config: { path: 'out.jsonl' } },
     ],
   }));
@@ -65,7 +70,7 @@ async function runCommands(dir: string, commands: string[], node: object) {
 
 const grants = { filesystem: [{ dir: 'lookup', mode: 'ro' }, { dir: 'spool', as: '/out', mode: 'rw' }] };
 
-describe.each(['fuel', 'worker'] as const)('filesystem grants (cpu mode %s)', (mode) => {
+describe.each(LANGS.flatMap((lang) => (['fuel', 'worker'] as const).map((mode) => [lang, mode] as const)))('filesystem grants (%s, cpu mode %s)', (lang, mode) => {
   it('reads and writes inside the granted directories and nowhere else', async () => {
     const dir = await folders();
     const steps: Array<[string, string]> = [
@@ -89,7 +94,7 @@ describe.each(['fuel', 'worker'] as const)('filesystem grants (cpu mode %s)', (m
       ['list /out', 'ok d'],
       ['list /lookup', 'ok big.txt,inner-link,link-out,sub,table.txt'],
     ];
-    const { problems, results } = await runCommands(dir, [...steps.map(([command]) => command), 'read /lookup/big.txt'], { capabilities: grants, limits: { cpu: { mode } } });
+    const { problems, results } = await runCommands(dir, [...steps.map(([command]) => command), 'read /lookup/big.txt'], { capabilities: grants, limits: { cpu: { mode } } }, lang);
     expect(problems).toEqual([]);
     expect(results.slice(0, steps.length)).toEqual(steps.map(([, result]) => result));
     // A file larger than one read: every byte arrives.
@@ -114,10 +119,11 @@ describe('filesystem grants in pipeline.json', () => {
     ]);
   });
 
-  it('is needed: without it the plugin is refused at load, naming the grant', async () => {
+  it.each(LANGS)('is needed: without it the plugin (%s) is refused at load, naming the grant', async (lang) => {
     const dir = await folders();
-    const { problems } = await runCommands(dir, ['read /lookup/table.txt'], {});
-    expect(problems.length).toBeGreaterThan(0);
-    expect(problems[0]).toMatch(/^\/nodes\/1\/plugin .*"wasi_snapshot_preview1"\.".*", which need the "filesystem" capability .*"capabilities": \{"filesystem": \[\{"dir": "data", "mode": "ro"\}\]\}/);
+    const { problems } = await runCommands(dir, ['read /lookup/table.txt'], {}, lang);
+    expect(problems).toHaveLength(1);
+    const imported = lang === 'as' ? '"wasi_snapshot_preview1"\\.".*", which need' : '"weir:plugin/files", which needs';
+    expect(problems[0]).toMatch(new RegExp(`^/nodes/1/plugin .*${imported} the "filesystem" capability .*"capabilities": \\{"filesystem": \\[\\{"dir": "data", "mode": "ro"\\}\\]\\}`));
   });
 });

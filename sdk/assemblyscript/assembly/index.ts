@@ -5,3 +5,4 @@ export { Aggregator, ErrorKind, Processor, Window, fail, register, registerAggre
 export { LogLevel, callService, configGet, counterAdd, gaugeSet, lastServiceError, log, now, state } from "./host";
 export { jsonNumber, jsonString, jsonStringField } from "./json";
 export { appendFile, fsErrno, listDir, makeDir, readFile, removeFile, writeFile } from "./fs";
+export { HttpRequest, HttpResponse, httpError, httpErrorKind, httpSend } from "./http";

@@ -4,7 +4,7 @@
  * (records/batch-codec), transferred rather than copied; errors cross as
  * `{code, message, details}` and are rebuilt as `WeirError` on the other side.
  *
- * Host functions the guest calls synchronously (state, call-service) go over
+ * Host functions the guest calls synchronously (state, call-service, http) go over
  * a second port: the worker posts a request and blocks on `Atomics.wait`;
  * the main thread answers on the port, then wakes it; the worker takes the
  * answer with `receiveMessageOnPort`.
@@ -15,6 +15,7 @@ import type { InstanceLimits } from '../limits.js';
 import type { CapabilityGrants } from '../../linker/capabilities.js';
 import type { ResourceUsage } from '../meter.js';
 import type { PluginLogLevel } from '../../linker/host-context.js';
+import type { HttpRequest, HttpResponse } from '../../linker/http/send-request.js';
 
 /** What the worker needs to create the instance. */
 export interface WorkerSetup {
@@ -60,7 +61,8 @@ export type HostCall =
   | { op: 'state-set'; key: Uint8Array; value: Uint8Array }
   | { op: 'state-delete'; key: Uint8Array }
   | { op: 'state-size' }
-  | { op: 'call-service'; service: string; method: string; payload: Uint8Array };
+  | { op: 'call-service'; service: string; method: string; payload: Uint8Array }
+  | { op: 'http-send'; request: HttpRequest };
 
 /** The answer to a {@link HostCall}. */
-export type HostReply = { ok: true; value?: Uint8Array } | { ok: false; error: WireError };
+export type HostReply = { ok: true; value?: Uint8Array; response?: HttpResponse } | { ok: false; error: WireError };

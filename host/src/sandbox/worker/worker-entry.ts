@@ -24,21 +24,21 @@ function toWire(error: unknown): WireError {
 }
 
 /** Sends a host call to the main thread and blocks until it answers. */
-function hostCall(call: HostCall): Uint8Array | undefined {
+function hostCall(call: HostCall): HostReply & { ok: true } {
   Atomics.store(signal, 0, 0);
   setup.hostPort.postMessage(call);
   Atomics.wait(signal, 0, 0);
   const reply = receiveMessageOnPort(setup.hostPort)!.message as HostReply;
   if (!reply.ok) throw new WeirError(reply.error.code, reply.error.message, reply.error.details);
-  return reply.value;
+  return reply;
 }
 
 const state: KeyedState = {
-  get: (key) => hostCall({ op: 'state-get', key }),
+  get: (key) => hostCall({ op: 'state-get', key }).value,
   set: (key, value) => void hostCall({ op: 'state-set', key, value }),
   delete: (key) => void hostCall({ op: 'state-delete', key }),
   get size() {
-    return new DataView(hostCall({ op: 'state-size' })!.buffer).getUint32(0);
+    return new DataView(hostCall({ op: 'state-size' }).value!.buffer).getUint32(0);
   },
 };
 
@@ -51,8 +51,10 @@ const host: HostContext = {
   state,
   counterAdd: (name, delta) => send({ type: 'counter', name, delta }),
   gaugeSet: (name, value) => send({ type: 'gauge', name, value }),
-  callService: (service, method, payload) => hostCall({ op: 'call-service', service, method, payload })!,
+  callService: (service, method, payload) => hostCall({ op: 'call-service', service, method, payload }).value!,
   now: () => BigInt(Date.now()),
+  // The main thread sends it (and checks the grant): only this worker waits.
+  httpSend: (request) => hostCall({ op: 'http-send', request }).response!,
   capabilities: setup.capabilities,
 };
 

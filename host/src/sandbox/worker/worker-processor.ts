@@ -6,8 +6,10 @@
  * `WEIR_LIMIT_CPU`. The instance is then poisoned; the topology closes it and
  * creates a fresh one, as after a trap.
  *
- * The guest's synchronous host calls (state, call-service) are answered here
- * while the main thread awaits the call; see ./protocol.ts.
+ * The guest's synchronous host calls (state, call-service, http) are answered
+ * here while the main thread awaits the call; see ./protocol.ts. HTTP requests
+ * are sent from here asynchronously, so a slow server holds up only this
+ * worker (its wait counts against `limits.timeoutMs`).
  *
  * Lifecycle: `start()` resolves once the worker has loaded the plugin;
  * `close()` terminates the worker.
@@ -24,6 +26,7 @@ import type { InstanceState, ProcessorInstance } from '../plugin.js';
 import { POISONING_CODES } from '../call-guard.js';
 import type { InstanceLimits } from '../limits.js';
 import type { ResourceUsage } from '../meter.js';
+import { sendRequest } from '../../linker/http/send-request.js';
 import type { FromWorker, HostCall, HostReply, ToWorker, WireError, WorkerSetup } from './protocol.js';
 
 /** What {@link WorkerProcessor.start} needs. */
@@ -162,6 +165,14 @@ export class WorkerProcessor implements ProcessorInstance {
 
   /** Answers a synchronous host call and wakes the waiting worker. */
   #answer(call: HostCall): void {
+    if (call.op === 'http-send') {
+      const { node, plugin, capabilities } = this.#host;
+      sendRequest(capabilities.http, call.request, { node, plugin }).then(
+        (response) => this.#reply({ ok: true, response }),
+        (error: unknown) => this.#reply({ ok: false, error: toWire(error, this.#where('http.send')) }),
+      );
+      return;
+    }
     let reply: HostReply;
     try {
       const { state } = this.#host;
@@ -190,6 +201,11 @@ export class WorkerProcessor implements ProcessorInstance {
     } catch (error) {
       reply = { ok: false, error: toWire(error, this.#where('call-service')) };
     }
+    this.#reply(reply);
+  }
+
+  #reply(reply: HostReply): void {
+    if (this.#state === 'closed') return;
     this.#hostPort.postMessage(reply);
     Atomics.store(this.#signal, 0, 1);
     Atomics.notify(this.#signal, 0);

@@ -49,7 +49,7 @@ pub(crate) unsafe fn write_u32(p: *mut u8, v: usize) {
     std::ptr::copy_nonoverlapping((v as u32).to_le_bytes().as_ptr(), p, 4);
 }
 
-unsafe fn free(ptr: usize, size: usize, align: usize) {
+pub(crate) unsafe fn free(ptr: usize, size: usize, align: usize) {
     if size != 0 {
         dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(size, align));
     }

@@ -24,7 +24,9 @@
 //! of the `processor` (or `service`) world. The host functions are in [`host`].
 
 pub mod abi;
+pub mod files;
 pub mod host;
+pub mod http;
 pub mod json;
 
 pub use json::{json_string_field, json_string_map};

@@ -1,0 +1,101 @@
+/**
+ * The `weir:plugin/files` interface for components: whole-file operations
+ * on the directories a node grants, by the paths the plugin sees
+ * (`/lookup/table.csv` is `table.csv` in the folder granted as `/lookup`).
+ * Confined like WASI preview 1 access (see granted-directories.ts): a path
+ * outside every grant, or leading out through `..` or a link, fails with
+ * errno 76; a write to a read-only grant with 69.
+ *
+ * Stateless apart from the grants' resolved folders: nothing stays open
+ * between calls, so there is nothing to close.
+ */
+import * as fs from 'node:fs';
+import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
+import type { OpenGrant, PreopenGrant } from './granted-directories.js';
+
+/** The WIT `file-error`. */
+export interface FileError {
+  errno: number;
+  message: string;
+}
+
+/** Largest file `readFile` returns; a plugin's memory cap is lower anyway. */
+export const MAX_READ_BYTES = 256 << 20;
+
+const MEANING: Readonly<Record<number, string>> = {
+  [ERRNO.noent]: 'no such file or directory',
+  [ERRNO.notcapable]: 'outside every granted directory',
+  [ERRNO.rofs]: 'the directory is granted read-only',
+  [ERRNO.exist]: 'already exists',
+  [ERRNO.notdir]: 'not a directory',
+  [ERRNO.isdir]: 'is a directory',
+  [ERRNO.notempty]: 'directory not empty',
+  [ERRNO.fbig]: `larger than ${MAX_READ_BYTES} bytes`,
+};
+
+/** File operations under a node's directory grants. */
+export class GrantedFiles {
+  readonly #grants: OpenGrant[];
+
+  constructor(grants: readonly PreopenGrant[]) {
+    // Longest guest path first, so /data/raw wins over /data.
+    this.#grants = grants.map(openGrant).sort((a, b) => b.grant.as.length - a.grant.as.length);
+  }
+
+  readFile(path: string): Uint8Array {
+    return this.#run(path, (target) => {
+      const info = fs.statSync(target);
+      if (info.isDirectory()) throw new Errno(ERRNO.isdir);
+      if (info.size > MAX_READ_BYTES) throw new Errno(ERRNO.fbig);
+      return new Uint8Array(fs.readFileSync(target));
+    });
+  }
+
+  writeFile(path: string, data: Uint8Array): void {
+    this.#run(path, (target) => fs.writeFileSync(target, data), true);
+  }
+
+  appendFile(path: string, data: Uint8Array): void {
+    this.#run(path, (target) => fs.appendFileSync(target, data), true);
+  }
+
+  listDir(path: string): string[] {
+    return this.#run(path, (target) => fs.readdirSync(target).sort());
+  }
+
+  makeDir(path: string): void {
+    this.#run(path, (target) => fs.mkdirSync(target), true);
+  }
+
+  removeFile(path: string): void {
+    this.#run(path, (target) => {
+      if (fs.statSync(target).isDirectory()) throw new Errno(ERRNO.isdir);
+      fs.unlinkSync(target);
+    }, true);
+  }
+
+  /** Resolves `path` inside its grant and runs `fn` on the host path; failures become a {@link FileError}. */
+  #run<T>(path: string, fn: (target: string) => T, writes = false): T {
+    try {
+      const { grant, root, rest } = this.#grantOf(path);
+      if (writes) requireWritable(grant);
+      return fn(confine(root, root, rest));
+    } catch (error) {
+      const errno = error instanceof Errno ? error.value : errnoOf(error);
+      throw { errno, message: `${path}: ${MEANING[errno] ?? (error instanceof Errno ? `errno ${errno}` : String((error as Error).message))}` } satisfies FileError;
+    }
+  }
+
+  /**
+   * The grant whose guest path begins `path` (as WASI libc picks a preopen),
+   * and the rest of the path under it; `..` in the rest cannot climb out.
+   */
+  #grantOf(path: string): OpenGrant & { rest: string } {
+    for (const open of this.#grants) {
+      const as = open.grant.as.replace(/\/+$/, '');
+      if (path === as || path === `${as}/`) return { ...open, rest: '.' };
+      if (path.startsWith(`${as}/`)) return { ...open, rest: path.slice(as.length + 1) };
+    }
+    throw new Errno(ERRNO.notcapable);
+  }
+}

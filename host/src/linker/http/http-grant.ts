@@ -1,0 +1,51 @@
+/**
+ * Outgoing HTTP grants: which hosts a node's plugin may reach through the
+ * `weir:plugin/http` interface, and how long and how much it may wait for.
+ *
+ * ```json
+ * "capabilities": { "http": { "hosts": ["api.example.com", "*.internal.example:8443", "127.0.0.1:8080"],
+ *                             "timeoutMs": 10000, "maxResponseBytes": 1048576 } }
+ * ```
+ *
+ * A host pattern is a host name or IP address, optionally `*.` in front (any
+ * subdomain, not the domain itself) and optionally `:port` behind (that port
+ * only; without it, any port). Both `http` and `https` URLs are allowed.
+ */
+
+/** What a node grants for outgoing HTTP. */
+export interface HttpGrant {
+  /** Host patterns, as written in pipeline.json. */
+  readonly hosts: readonly string[];
+  /** Wall time for one request, redirects and the whole body included. */
+  readonly timeoutMs: number;
+  /** Largest response body the plugin receives; a larger one fails the request. */
+  readonly maxResponseBytes: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
+
+const PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:(\d{1,5}))?$/i;
+
+/** Why `pattern` is not a host pattern, or `undefined` when it is one. */
+export function hostPatternProblem(pattern: string): string | undefined {
+  const match = PATTERN.exec(pattern);
+  if (!match) {
+    return `"${pattern}" is not a host pattern: write a host name or IP address, optionally with "*." in front (subdomains) and ":port" behind, without a scheme or path`;
+  }
+  if (match[7] !== undefined && (Number(match[7]) < 1 || Number(match[7]) > 65535)) return `"${pattern}" has a port outside 1-65535`;
+  return undefined;
+}
+
+/** Whether `url` (http or https) points at a host `grant` lists. */
+export function hostAllowed(grant: HttpGrant, url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return grant.hosts.some((pattern) => {
+    const match = PATTERN.exec(pattern);
+    if (!match) return false;
+    const name = match[2]!.toLowerCase();
+    if (match[7] !== undefined && String(Number(match[7])) !== port) return false;
+    return match[1] ? host.endsWith(`.${name}`) : host === name;
+  });
+}

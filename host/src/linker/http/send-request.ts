@@ -1,0 +1,134 @@
+/**
+ * Sends one plugin HTTP request (`weir:plugin/http.send`) under a node's
+ * grant: the URL and every redirect target must be a granted host, the whole
+ * exchange must finish within `timeoutMs`, and the body may not exceed
+ * `maxResponseBytes`. Failures are `WeirError`s whose `details.kind` is the
+ * WIT error case the plugin receives: `transient` (timeout, connection
+ * failed: retrying may help) or `invalid-input` (host not granted, bad URL,
+ * body too large: it never will).
+ */
+import { WeirError, messageOf } from '../../errors/errors.js';
+import { hostAllowed } from './http-grant.js';
+import type { HttpGrant } from './http-grant.js';
+
+/** A request as the plugin sends it (the WIT `http.request` record). */
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  /** Empty: no body. */
+  body: Uint8Array;
+}
+
+/** A whole response (the WIT `http.response` record). */
+export interface HttpResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+/** Who is asking, for error messages and details. */
+export interface HttpCaller {
+  node: string;
+  plugin: string;
+}
+
+const MAX_REDIRECTS = 5;
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Checks `request` against `grant` before anything is sent; throws what {@link sendRequest} would. */
+export function checkRequest(grant: HttpGrant | undefined, request: HttpRequest, caller: HttpCaller): URL {
+  if (!METHOD.test(request.method)) throw failed(`"${request.method}" is not an HTTP method`, 'invalid-input', caller);
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    throw failed(`"${request.url}" is not an absolute URL`, 'invalid-input', caller);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw failed(`${request.url}: only http and https URLs can be requested`, 'invalid-input', caller);
+  if (!grant) {
+    throw new WeirError('WEIR_HTTP_DENIED', `node "${caller.node}" is not granted outgoing HTTP (${request.method} ${url.origin}): grant it with "capabilities": {"http": {"hosts": ["${url.host}"]}}`, { ...caller, kind: 'invalid-input', url: url.href });
+  }
+  if (!hostAllowed(grant, url)) throw denied(grant, url, caller);
+  return url;
+}
+
+/** Sends `request` and reads the whole response. */
+export async function sendRequest(grant: HttpGrant | undefined, request: HttpRequest, caller: HttpCaller): Promise<HttpResponse> {
+  let url = checkRequest(grant, request, caller);
+  const { timeoutMs, maxResponseBytes } = grant!;
+  const signal = AbortSignal.timeout(timeoutMs);
+  let method = request.method.toUpperCase();
+  let body = request.body.byteLength > 0 ? (request.body as Uint8Array<ArrayBuffer>) : undefined;
+  try {
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(url, { method, headers: request.headers, body, redirect: 'manual', signal });
+      const location = response.headers.get('location');
+      if (!isRedirect(response.status) || location === null) {
+        return { status: response.status, headers: [...response.headers], body: await readBody(response, maxResponseBytes, caller) };
+      }
+      await response.body?.cancel();
+      if (hop === MAX_REDIRECTS) throw failed(`${request.url}: more than ${MAX_REDIRECTS} redirects`, 'invalid-input', caller);
+      url = new URL(location, url);
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !hostAllowed(grant!, url)) throw denied(grant!, url, caller, ' (a redirect target)');
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+    }
+  } catch (error) {
+    if (error instanceof WeirError) throw error;
+    if (signal.aborted) throw failed(`${method} ${request.url} did not finish within ${timeoutMs} ms (capabilities.http.timeoutMs)`, 'transient', caller);
+    throw failed(`${method} ${request.url} failed: ${causeOf(error)}`, 'transient', caller);
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+async function readBody(response: Response, max: number, caller: HttpCaller): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await response.body?.cancel();
+    throw tooLarge(response.url, max, caller);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    for await (const chunk of response.body) {
+      size += chunk.byteLength;
+      if (size > max) throw tooLarge(response.url, max, caller);
+      chunks.push(chunk);
+    }
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+function tooLarge(url: string, max: number, caller: HttpCaller): WeirError {
+  return failed(`the response from ${url} is larger than ${max} bytes (raise capabilities.http.maxResponseBytes if it is expected)`, 'invalid-input', caller);
+}
+
+function denied(grant: HttpGrant, url: URL, caller: HttpCaller, what = ''): WeirError {
+  return new WeirError(
+    'WEIR_HTTP_DENIED',
+    `node "${caller.node}" may not reach ${url.host}${what}: its http grant lists ${grant.hosts.join(', ') || 'no hosts'}; add the host to "capabilities": {"http": {"hosts": [...]}}`,
+    { ...caller, kind: 'invalid-input', url: url.href },
+  );
+}
+
+function failed(message: string, kind: 'transient' | 'invalid-input', caller: HttpCaller): WeirError {
+  return new WeirError('WEIR_HTTP_FAILED', message, { ...caller, kind });
+}
+
+/** fetch wraps network errors as "fetch failed"; the cause says what happened. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause;
+  return cause ? messageOf(cause) : messageOf(error);
+}

@@ -1,0 +1,192 @@
+/**
+ * Outgoing HTTP grants (`capabilities.http`): the same fixture in three
+ * languages (JS component, AssemblyScript core module, Rust component) sends
+ * requests to a local server through `weir:plugin/http` / `weir.http_send`.
+ * Granted hosts are reached (redirects too, when they stay on granted hosts);
+ * a host outside the grant, a redirect leading out, a timeout and a body over
+ * `maxResponseBytes` fail the record with the right kind, and the accounting
+ * adds up. Without the grant the plugin is refused at load. Runs through
+ * `host run`'s path, in both CPU modes: in `fuel` the request blocks the
+ * calling thread (BlockingHttpClient), in `worker` the main thread sends it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pino } from 'pino';
+import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
+import { Engine } from '../../src/engine/engine.js';
+import { builtinConnectors } from '../../src/connectors/builtin.js';
+import { PipelineRun } from '../../src/topology/pipeline-run.js';
+import { hostAllowed, hostPatternProblem } from '../../src/linker/http/http-grant.js';
+import { BlockingHttpClient } from '../../src/linker/http/blocking-client.js';
+import { runPlugin } from '../../src/testing/plugin-harness.js';
+import { buildFixtures } from '../fixtures/build-fixtures.js';
+
+const PLUGINS = ['http-get-js', 'http-get-as', 'http-get-rust'] as const;
+
+let fixtures: string;
+let cacheDir: string;
+let server: Worker;
+let port: number;
+/** Requests the server saw, as "METHOD path". */
+const seen: string[] = [];
+
+/**
+ * The test server runs in its own thread: in cpu mode fuel a request blocks
+ * the thread that runs the plugin, which here is also the test's.
+ */
+const SERVER = `
+const { createServer } = require('node:http');
+const { parentPort } = require('node:worker_threads');
+let port;
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const path = req.url;
+    parentPort.postMessage(req.method + ' ' + path);
+    if (path === '/redirect') return void res.writeHead(302, { location: '/echo/redirected' }).end();
+    if (path === '/redirect-out') return void res.writeHead(302, { location: 'http://localhost:' + port + '/echo/out' }).end();
+    if (path === '/slow') return void setTimeout(() => res.end('late'), 3000);
+    if (path === '/big') return void res.end('b'.repeat(5000));
+    if (path === '/missing') return void res.writeHead(404).end('nope');
+    res.end(req.method + ' ' + path + ' x-weir=' + req.headers['x-weir'] + ' body=' + Buffer.concat(chunks).toString());
+  });
+});
+server.listen(0, '127.0.0.1', () => {
+  port = server.address().port;
+  parentPort.postMessage({ port });
+});
+`;
+
+beforeAll(async () => {
+  fixtures = await buildFixtures(...PLUGINS);
+  cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+  server = new Worker(SERVER, { eval: true });
+  server.on('message', (message: string | { port: number }) => {
+    if (typeof message === 'string') seen.push(message);
+  });
+  port = await new Promise<number>((resolve) => server.on('message', (message) => typeof message === 'object' && resolve(message.port)));
+});
+
+afterAll(async () => {
+  await server.terminate();
+});
+
+interface Line {
+  value: string;
+  headers?: Record<string, string>;
+}
+
+async function runPipeline(plugin: string, values: string[], node: object) {
+  const dir = await mkdtemp(join(tmpdir(), 'weir-http-'));
+  await writeFile(join(dir, 'in.jsonl'), values.map((value) => JSON.stringify({ value })).join('\n') + '\n');
+  const file = join(dir, 'pipeline.json');
+  await writeFile(file, JSON.stringify({
+    name: 'http',
+    plugins: { dir: fixtures },
+    nodes: [
+      { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+      { id: 'fetch', kind: 'processor', plugin: `${plugin}.wasm`, inputs: ['in'], config: { base: `http://127.0.0.1:${port}` }, onError: { policy: 'dead-letter', deadLetter: 'dead' }, ...node },
+      { id: 'out', kind: 'sink', connector: 'file', inputs: ['fetch'], config: { path: 'out.jsonl' } },
+      { id: 'dead', kind: 'sink', connector: 'file', config: { path: 'dead.jsonl' } },
+    ],
+  }));
+  const connectors = builtinConnectors();
+  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
+  if (!prepared.ok) return { problems: prepared.problems.map((p) => `${p.pointer} ${p.message}`), out: [], dead: [], stats: undefined };
+  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+  const summary = await run.done;
+  expect(summary.status).toBe('completed');
+  const lines = async (name: string): Promise<Line[]> => {
+    const text = (await readFile(join(dir, name), 'utf8')).trim();
+    return text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as Line);
+  };
+  return { problems: [], out: await lines('out.jsonl'), dead: await lines('dead.jsonl'), stats: summary.nodes.find((n) => n.id === 'fetch')! };
+}
+
+describe.each(PLUGINS)('http grants: %s', (plugin) => {
+  it.each(['fuel', 'worker'] as const)('reaches granted hosts only, with limits (cpu mode %s)', async (mode) => {
+    const grant = { http: { hosts: [`127.0.0.1:${port}`], timeoutMs: 500, maxResponseBytes: 1_000 } };
+    const values = ['/echo/a', '/redirect', '/missing', '/redirect-out', '/slow', '/big', '/echo/b'];
+    const { problems, out, dead, stats } = await runPipeline(plugin, values, { capabilities: grant, limits: { cpu: { mode } } });
+    expect(problems).toEqual([]);
+    expect(out.map((l) => [l.value, l.headers?.status])).toEqual([
+      ['GET /echo/a x-weir=fixture body=', '200'],
+      ['GET /echo/redirected x-weir=fixture body=', '200'],
+      ['nope', '404'],
+      ['GET /echo/b x-weir=fixture body=', '200'],
+    ]);
+    const failures = dead.map((l) => [l.value, l.headers?.['weir-error-message']] as const);
+    expect(failures.map(([value]) => value)).toEqual(['/redirect-out', '/slow', '/big']);
+    expect(failures[0]![1]).toMatch(new RegExp(`may not reach localhost:${port} \\(a redirect target\\)`));
+    expect(failures[1]![1]).toMatch(/did not finish within 500 ms/);
+    expect(failures[2]![1]).toMatch(/larger than 1000 bytes/);
+    // The redirect out of the grant was never followed (the server's messages have arrived by now).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toContain('GET /redirect-out');
+    expect(seen).not.toContain('GET /echo/out');
+    expect(stats).toMatchObject({ in: 7, out: 4, errors: 3 });
+  });
+
+  it('POSTs the record as the body', async () => {
+    const { output } = await runPlugin({
+      plugin: join(fixtures, `${plugin}.wasm`),
+      kind: 'processor',
+      cacheDir,
+      config: { base: `http://127.0.0.1:${port}/post`, method: 'POST' },
+      capabilities: { env: [], clock: false, random: false, filesystem: [], http: { hosts: ['127.0.0.1'], timeoutMs: 2_000, maxResponseBytes: 1_000 } },
+      input: [{ key: undefined, value: new TextEncoder().encode('héllo'), headers: [], eventTime: undefined }],
+    });
+    expect(new TextDecoder().decode(output[0]!.value)).toBe('POST /post x-weir=fixture body=héllo');
+  });
+
+  it('is refused at load on a node without the grant', async () => {
+    const { problems } = await runPipeline(plugin, ['/echo/a'], {});
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\/nodes\/1\/plugin .*imports "weir(:plugin\/http|"\."http_send)".*"http" capability.*"capabilities": \{"http": \{"hosts"/);
+  });
+});
+
+describe('http grant checks', () => {
+  it('matches host patterns by name, subdomain and port', () => {
+    const grant = { hosts: ['api.example.com', '*.internal.example:8443', '127.0.0.1:8080', '[::1]'], timeoutMs: 1, maxResponseBytes: 1 };
+    const allowed = (url: string) => hostAllowed(grant, new URL(url));
+    expect(allowed('https://api.example.com/v1')).toBe(true);
+    expect(allowed('http://API.example.com:9000/')).toBe(true);
+    expect(allowed('https://evil.api.example.com/')).toBe(false);
+    expect(allowed('https://api.example.com.evil.net/')).toBe(false);
+    expect(allowed('https://a.b.internal.example:8443/')).toBe(true);
+    expect(allowed('https://internal.example:8443/')).toBe(false);
+    expect(allowed('https://x.internal.example/')).toBe(false);
+    expect(allowed('http://127.0.0.1:8080/')).toBe(true);
+    expect(allowed('http://127.0.0.1/')).toBe(false);
+    expect(allowed('http://[::1]:5000/')).toBe(true);
+    expect(hostPatternProblem('https://api.example.com')).toMatch(/without a scheme or path/);
+    expect(hostPatternProblem('api.example.com/v1')).toMatch(/not a host pattern/);
+    expect(hostPatternProblem('api.example.com:99999')).toMatch(/port outside/);
+    expect(hostPatternProblem('*.example.com:443')).toBeUndefined();
+  });
+
+  it('reports malformed host patterns at their pointer', async () => {
+    const { problems } = await runPipeline('http-get-js', ['/echo/a'], { capabilities: { http: { hosts: ['127.0.0.1', 'http://bad/'] } } });
+    expect(problems).toEqual([expect.stringMatching(/^\/nodes\/1\/capabilities\/http\/hosts\/1 "http:\/\/bad\/" is not a host pattern/)]);
+  });
+
+  it('gives up on a request whose worker does not answer, and recovers', () => {
+    const client = new BlockingHttpClient();
+    const caller = { node: 'n', plugin: 'p' };
+    const grant = { hosts: ['127.0.0.1'], timeoutMs: 200, maxResponseBytes: 100 };
+    try {
+      expect(() => client.send(grant, { method: 'GET', url: `http://127.0.0.1:${port}/slow`, headers: [], body: new Uint8Array() }, caller))
+        .toThrow(expect.objectContaining({ code: 'WEIR_HTTP_FAILED', details: expect.objectContaining({ kind: 'transient' }) }));
+      expect(() => client.send(grant, { method: 'GET', url: 'http://example.com/', headers: [], body: new Uint8Array() }, caller))
+        .toThrow(expect.objectContaining({ code: 'WEIR_HTTP_DENIED' }));
+    } finally {
+      client.close();
+    }
+  });
+});
