@@ -7,8 +7,9 @@ import { EXIT, println } from './cli-io.js';
 import { defaultCacheDir } from '../engine/engine.js';
 import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
 import type { PluginKind } from '../sandbox/plugin.js';
-import { WeirError } from '../errors/errors.js';
-import { compileWindow } from '../config/compile.js';
+import { WeirError, hasCode } from '../errors/errors.js';
+import { compileCapabilities, compileWindow } from '../config/compile.js';
+import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 
 /** Help text of `host test`. */
@@ -33,6 +34,10 @@ Options:
   --window JSON      aggregators: the window, as a node's "window" in
                      pipeline.json (default {"type":"tumbling","sizeMs":60000});
                      every window still open at the end of the input closes
+  --capabilities JSON  what the plugin is granted, as a node's "capabilities"
+                     in pipeline.json (default: nothing), for example
+                     {"filesystem":[{"dir":"lookup"}]} (folders relative to
+                     the current directory) or {"http":{"hosts":["127.0.0.1"]}}
   --batch N          records per call (default 1024)
   --cache-dir DIR    transpile cache (as for host run)
   -h, --help         show this help
@@ -59,6 +64,7 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       kind: { type: 'string' },
       method: { type: 'string' },
       window: { type: 'string' },
+      capabilities: { type: 'string' },
       batch: { type: 'string' },
       'cache-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -98,20 +104,32 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     window = compiled.window;
   }
 
+  const capabilities = values.capabilities === undefined ? undefined : parseCapabilities(values.capabilities, io.cwd);
+
   const input = values.input === undefined ? [] : await readJsonl(resolve(io.cwd, values.input)).catch((error: unknown) => {
     throw (error as { code?: string }).code === 'ENOENT' ? new WeirError('WEIR_CONFIG_READ', `input file ${values.input} does not exist`) : error;
   });
-  const result = await runPlugin({
-    plugin: resolve(io.cwd, positionals[0]!),
-    input,
-    kind: values.kind as PluginKind | undefined,
-    config,
-    method: values.method,
-    window,
-    batchSize,
-    cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env),
-    log: (level, message) => println(io.stderr, `plugin ${level}: ${message}`),
-  });
+  let result: Awaited<ReturnType<typeof runPlugin>>;
+  try {
+    result = await runPlugin({      plugin: resolve(io.cwd, positionals[0]!),
+      input,
+      kind: values.kind as PluginKind | undefined,
+      config,
+      method: values.method,
+      window,
+      capabilities,
+      batchSize,
+      cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env),
+      log: (level, message) => println(io.stderr, `plugin ${level}: ${message}`),
+    });
+  } catch (error) {
+    // A plugin refused for what it imports may just need the grants its node would give.
+    if (hasCode(error, 'WEIR_PLUGIN_WORLD_MISMATCH') && capabilities === undefined) {
+      const { message, details } = error as WeirError;
+      throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${message} (host test grants no capabilities unless --capabilities says so)`, details, { cause: error });
+    }
+    throw error;
+  }
 
   if (values.expect === undefined) {
     for (const line of result.lines) println(io.stdout, line);
@@ -131,4 +149,17 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (differences.length > 20) println(io.stdout, `... and ${differences.length - 20} more`);
   return EXIT.failed;
+}
+
+/** `--capabilities JSON`, checked as pipeline.json would check it. */
+function parseCapabilities(text: string, cwd: string): CapabilityGrants {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new WeirError('WEIR_USAGE', `--capabilities must be a JSON object such as {"http":{"hosts":["api.example.com"]}}, got ${text}`);
+  }
+  const compiled = compileCapabilities(raw, cwd);
+  if (!compiled.ok) throw new WeirError('WEIR_USAGE', `--capabilities: ${compiled.problems.map((p) => (p.pointer ? `${p.pointer}: ${p.message}` : p.message)).join('; ')}`);
+  return compiled.grants;
 }

@@ -147,6 +147,18 @@ export function compileWindow(raw: unknown): { ok: true; window: WindowConfig } 
   return problems.length > 0 ? { ok: false, problems } : { ok: true, window: resolveWindow(raw as RawWindow) };
 }
 
+/**
+ * A node's `capabilities` object on its own (as `host test --capabilities`
+ * takes it): schema and setting checks, directories relative to `baseDir`.
+ */
+export function compileCapabilities(raw: unknown, baseDir: string): { ok: true; grants: CapabilityGrants } | { ok: false; problems: Problem[] } {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+  const validate = ajv.compile({ ...schema.definitions.capabilities, definitions: schema.definitions });
+  const problems: Problem[] = validate(raw) ? [] : (validate.errors ?? []).map((e) => problemFromAjv(e));
+  if (problems.length === 0) problems.push(...filesystemProblems(raw, '/filesystem', baseDir), ...httpProblems(raw, '/http/hosts'));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, grants: grantsOf(raw, baseDir) };
+}
+
 /** A window with its defaults filled in (slide = size, no lateness, late output `late`). */
 export function resolveWindow(raw: RawWindow): WindowConfig {
   const sizeMs = raw.sizeMs ?? 0;

@@ -9,6 +9,7 @@
  * thread.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,5 +126,26 @@ describe('filesystem grants in pipeline.json', () => {
     expect(problems).toHaveLength(1);
     const imported = lang === 'as' ? '"wasi_snapshot_preview1"\\.".*", which need' : '"weir:plugin/files", which needs';
     expect(problems[0]).toMatch(new RegExp(`^/nodes/1/plugin .*${imported} the "filesystem" capability .*"capabilities": \\{"filesystem": \\[\\{"dir": "data", "mode": "ro"\\}\\]\\}`));
+  });
+});
+
+describe('host test --capabilities', () => {
+  const hostBin = join(import.meta.dirname, '../../bin/host.js');
+  const hostTest = (dir: string, ...args: string[]) =>
+    spawnSync(process.execPath, [hostBin, 'test', join(fixtures, 'files-js.wasm'), '--input', 'in.jsonl', '--cache-dir', cacheDir, ...args], { cwd: dir, encoding: 'utf8' });
+
+  it('grants directories relative to the current folder, as a node would', async () => {
+    const dir = await folders();
+    await writeFile(join(dir, 'in.jsonl'), ['read /lookup/table.txt', 'write /lookup/x.txt no'].map((value) => JSON.stringify({ value })).join('\n'));
+    const granted = hostTest(dir, '--capabilities', '{"filesystem":[{"dir":"lookup"}]}');
+    expect(granted.status).toBe(0);
+    expect(granted.stdout).toBe('{"value":"ok alpha"}\n{"value":"errno 69"}\n');
+    const refused = hostTest(dir);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('"weir:plugin/files", which needs the "filesystem" capability');
+    expect(refused.stderr).toContain('host test grants no capabilities unless --capabilities says so');
+    const wrong = hostTest(dir, '--capabilities', '{"filesystem":[{"dir":"nope"}],"http":{"hosts":["a/b"]}}');
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr).toContain(`--capabilities: /filesystem/0/dir: directory ${join(dir, 'nope')} does not exist; /http/hosts/0: "a/b" is not a host pattern`);
   });
 });

@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +153,15 @@ describe.each(PLUGINS)('http grants: %s', (plugin) => {
 });
 
 describe('http grant checks', () => {
+  it('host inspect says which kinds a plugin fits once granted, and what it needs', () => {
+    const inspect = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/host.js'), 'inspect', join(fixtures, 'http-get-as.wasm'), '--cache-dir', cacheDir], { encoding: 'utf8' });
+    expect(inspect.status).toBe(0);
+    expect(inspect.stdout).toContain('fits:    processor (once granted, see needs)\n');
+    expect(inspect.stdout).toContain('needs:   imports "weir"."http_send", which needs the "http" capability');
+    // Reasons other than grants still rule kinds out, without repeating the grant.
+    expect(inspect.stdout).toMatch(/not an aggregator: missing exports "weir_accumulate", "weir_merge", "weir_emit" required by the core-module ABI for aggregators \(sdk\/assemblyscript\/ABI.md\)\n/);
+  });
+
   it('matches host patterns by name, subdomain and port', () => {
     const grant = { hosts: ['api.example.com', '*.internal.example:8443', '127.0.0.1:8080', '[::1]'], timeoutMs: 1, maxResponseBytes: 1 };
     const allowed = (url: string) => hostAllowed(grant, new URL(url));
