@@ -62,7 +62,7 @@ const golden = (await readdir(examples)).filter((name) => existsSync(join(exampl
 
 describe('examples (golden)', () => {
   it('has the examples the docs promise', () => {
-    expect(golden).toEqual(['count-by-key', 'fan-out', 'field-filter', 'lookup', 'named-outputs', 'parallel-enrich', 'plugin-connectors', 'quickstart', 'sessions', 'tumbling-average', 'uppercase']);
+    expect(golden).toEqual(['count-by-key', 'fan-out', 'field-filter', 'file-lookup', 'lookup', 'named-outputs', 'parallel-enrich', 'plugin-connectors', 'quickstart', 'sessions', 'tumbling-average', 'uppercase']);
   });
 
   it.each(golden)('%s writes exactly its expected.jsonl', async (name) => {
@@ -110,6 +110,7 @@ const FAMILIES = [
   { example: 'field-filter', node: 'errors-only', stem: 'field-filter' },
   { example: 'count-by-key', node: 'count', stem: 'count-by-key' },
   { example: 'lookup', node: 'locate', stem: 'lookup' },
+  { example: 'file-lookup', node: 'locate', stem: 'region-table' },
   { example: 'sessions', node: 'sessions', stem: 'click-sessions' },
 ] as const;
 const LANGS = ['js', 'as', 'rust'] as const;
