@@ -4,7 +4,7 @@ const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: d
 const rate = (n) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 1)}k` : fmt(n));
 
 /** Markdown for one run of the benchmarks. */
-export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], chartFile }) {
+export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], chartFile }) {
   const out = [];
   const line = (s = '') => out.push(s);
   line('# Benchmark results');
@@ -144,6 +144,22 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
     line('| plugin | edit applied in, median [min – max] |');
     line('| --- | --- |');
     for (const r of rewire) line(`| ${r.label} | ${fmt(r.applyMs.median, 1)} ms [${fmt(r.applyMs.min, 1)} – ${fmt(r.applyMs.max, 1)}] |`);
+    line();
+  }
+
+  if (http.length) {
+    line('## Outgoing HTTP (`weir:plugin/http`)');
+    line();
+    line(`${http[0].requests} sequential GETs of 100 bytes from a local server (its own thread, keep-alive), per request. The plugin call is synchronous, so someone waits: in cpu mode \`worker\` the host sends the request asynchronously from the main thread while only the plugin's worker waits; in-thread, a helper thread sends it while the pipeline's thread waits on \`Atomics.wait\`.`);
+    line();
+    line('| path | µs per request, median [min – max] |');
+    line('| --- | --- |');
+    for (const r of http) line(`| ${r.label} | ${fmt(r.usPerRequest.median)} [${fmt(r.usPerRequest.min)} – ${fmt(r.usPerRequest.max)}] |`);
+    const [async, blocking] = [http.find((r) => r.id === 'async'), http.find((r) => r.id === 'blocking')];
+    if (async && blocking) {
+      line();
+      line(`Waiting synchronously adds ${fmt(blocking.usPerRequest.median - async.usPerRequest.median)} µs to a request here (the hop to the helper thread and back); the real cost of in-thread requests is that every other node on the thread waits for the server too, which is why docs/pipeline.md advises cpu mode \`worker\` for processors that make slow requests.`);
+    }
     line();
   }
 
