@@ -186,7 +186,7 @@ describe('http grant checks', () => {
     expect(problems).toEqual([expect.stringMatching(/^\/nodes\/1\/capabilities\/http\/hosts\/1 "http:\/\/bad\/" is not a host pattern/)]);
   });
 
-  it('gives up on a request whose worker does not answer, and recovers', () => {
+  it('the blocking client fails a request over its timeout as transient, refuses bad requests as invalid-input, and keeps serving', () => {
     const client = new BlockingHttpClient();
     const caller = { node: 'n', plugin: 'p' };
     const grant = { hosts: ['127.0.0.1'], timeoutMs: 200, maxResponseBytes: 100 };
@@ -195,6 +195,13 @@ describe('http grant checks', () => {
         .toThrow(expect.objectContaining({ code: 'WEIR_HTTP_FAILED', details: expect.objectContaining({ kind: 'transient' }) }));
       expect(() => client.send(grant, { method: 'GET', url: 'http://example.com/', headers: [], body: new Uint8Array() }, caller))
         .toThrow(expect.objectContaining({ code: 'WEIR_HTTP_DENIED' }));
+      // What fetch refuses is the plugin's mistake: invalid-input, not worth a retry.
+      expect(() => client.send(grant, { method: 'GET', url: `http://127.0.0.1:${port}/echo/x`, headers: [['bad header', 'x']], body: new Uint8Array() }, caller))
+        .toThrow(expect.objectContaining({ code: 'WEIR_HTTP_FAILED', details: expect.objectContaining({ kind: 'invalid-input' }) }));
+      expect(() => client.send(grant, { method: 'GET', url: `http://127.0.0.1:${port}/echo/x`, headers: [], body: new Uint8Array([1]) }, caller))
+        .toThrow(expect.objectContaining({ code: 'WEIR_HTTP_FAILED', details: expect.objectContaining({ kind: 'invalid-input' }) }));
+      // After those failures a good request still goes through.
+      expect(client.send(grant, { method: 'GET', url: `http://127.0.0.1:${port}/echo/ok`, headers: [], body: new Uint8Array() }, caller).status).toBe(200);
     } finally {
       client.close();
     }

@@ -61,6 +61,12 @@ export async function sendRequest(grant: HttpGrant | undefined, request: HttpReq
   let method = request.method.toUpperCase();
   let body = request.body.byteLength > 0 ? (request.body as Uint8Array<ArrayBuffer>) : undefined;
   try {
+    // What fetch would refuse (a header name with a space, a body on a GET, credentials in the URL) is the plugin's mistake.
+    new Request(url, { method, headers: request.headers, body });
+  } catch (error) {
+    throw failed(`${method} ${request.url} is not a valid request: ${messageOf(error)}`, 'invalid-input', caller);
+  }
+  try {
     for (let hop = 0; ; hop++) {
       const response = await fetch(url, { method, headers: request.headers, body, redirect: 'manual', signal });
       const location = response.headers.get('location');
