@@ -66,16 +66,28 @@ export function openGrant(grant: PreopenGrant): OpenGrant {
 export function confine(root: string, base: string, path: string): string {
   if (isAbsolute(path) || path.includes('\0')) throw new Errno(ERRNO.notcapable);
   const target = resolve(base, path);
-  if (!within(root, target)) throw new Errno(ERRNO.notcapable);
-  // The deepest existing ancestor (or the target itself), links resolved, must be inside too.
-  let existing = target;
-  while (!fs.existsSync(existing) && existing !== root) existing = resolve(existing, '..');
-  const real = fs.realpathSync(existing);
-  if (!within(root, real)) throw new Errno(ERRNO.notcapable);
-  // A link as the last part may dangle (existsSync follows it): it must not point out either.
-  const link = fs.lstatSync(target, { throwIfNoEntry: false });
-  if (link?.isSymbolicLink() && !within(root, resolve(target, '..', fs.readlinkSync(target)))) throw new Errno(ERRNO.notcapable);
+  requireInside(root, target);
+  // A link as the last part may dangle (a write would create its target): follow the chain, every hop inside.
+  let hop = target;
+  for (let hops = 0; ; hops++) {
+    const link = fs.lstatSync(hop, { throwIfNoEntry: false });
+    if (!link?.isSymbolicLink()) break;
+    if (hops === MAX_LINK_HOPS) throw new Errno(ERRNO.notcapable);
+    hop = resolve(hop, '..', fs.readlinkSync(hop));
+    requireInside(root, hop);
+  }
   return target;
+}
+
+/** Symbolic links followed before a path is refused (the usual ELOOP limit). */
+const MAX_LINK_HOPS = 40;
+
+/** Throws `notcapable` unless `path` is inside `root`, by name and (its deepest existing ancestor) with links resolved. */
+function requireInside(root: string, path: string): void {
+  if (!within(root, path)) throw new Errno(ERRNO.notcapable);
+  let existing = path;
+  while (!fs.existsSync(existing) && existing !== root) existing = resolve(existing, '..');
+  if (!within(root, fs.realpathSync(existing))) throw new Errno(ERRNO.notcapable);
 }
 
 /** Throws `rofs` unless the grant may write. */

@@ -44,6 +44,9 @@ async function folders(): Promise<string> {
   await writeFile(join(dir, 'secret', 's.txt'), 'secret');
   await symlink(join(dir, 'lookup', 'table.txt'), join(dir, 'lookup', 'inner-link'));
   await symlink(join(dir, 'secret'), join(dir, 'lookup', 'link-out'));
+  // A chain of links whose last hop dangles outside: a write through it would create secret/created.txt.
+  await symlink('chain2', join(dir, 'spool', 'chain1'));
+  await symlink(join(dir, 'secret', 'created.txt'), join(dir, 'spool', 'chain2'));
   return dir;
 }
 
@@ -88,11 +91,13 @@ describe.each(LANGS.flatMap((lang) => (['fuel', 'worker'] as const).map((mode) =
       ['append /out/a.txt -world', 'ok'],
       ['read /out/a.txt', 'ok hello-world'],
       ['write /out/../lookup/table.txt gotcha', 'errno 76'],
+      ['write /out/chain1 gotcha', 'errno 76'],
+      ['append /out/chain2 gotcha', 'errno 76'],
       ['mkdir /out/d', 'ok'],
       ['write /out/d/e.txt e', 'ok'],
-      ['list /out', 'ok a.txt,d'],
+      ['list /out', 'ok a.txt,chain1,chain2,d'],
       ['remove /out/a.txt', 'ok'],
-      ['list /out', 'ok d'],
+      ['list /out', 'ok chain1,chain2,d'],
       ['list /lookup', 'ok big.txt,inner-link,link-out,sub,table.txt'],
     ];
     const { problems, results } = await runCommands(dir, [...steps.map(([command]) => command), 'read /lookup/big.txt'], { capabilities: grants, limits: { cpu: { mode } } }, lang);
@@ -104,6 +109,7 @@ describe.each(LANGS.flatMap((lang) => (['fuel', 'worker'] as const).map((mode) =
     expect(await readFile(join(dir, 'spool', 'd', 'e.txt'), 'utf8')).toBe('e');
     expect(await readFile(join(dir, 'lookup', 'table.txt'), 'utf8')).toBe('alpha');
     await expect(readFile(join(dir, 'lookup', 'new.txt'))).rejects.toThrow(/ENOENT/);
+    await expect(readFile(join(dir, 'secret', 'created.txt'))).rejects.toThrow(/ENOENT/);
   });
 });
 

@@ -54,6 +54,10 @@ const server = createServer((req, res) => {
     if (path === '/slow') return void setTimeout(() => res.end('late'), 3000);
     if (path === '/big') return void res.end('b'.repeat(5000));
     if (path === '/missing') return void res.writeHead(404).end('nope');
+    if (path === '/to-self') return void res.writeHead(302, { location: '/headers' }).end();
+    if (path === '/to-localhost') return void res.writeHead(302, { location: 'http://localhost:' + port + '/headers' }).end();
+    if (path === '/to-ftp') return void res.writeHead(302, { location: 'ftp://127.0.0.1/x' }).end();
+    if (path === '/headers') return void res.end('auth=' + req.headers.authorization + ' keep=' + req.headers['x-keep']);
     res.end(req.method + ' ' + path + ' x-weir=' + req.headers['x-weir'] + ' body=' + Buffer.concat(chunks).toString());
   });
 });
@@ -152,6 +156,32 @@ describe.each(PLUGINS)('http grants: %s', (plugin) => {
   });
 });
 
+describe('http limits and redirects', () => {
+  it('in cpu mode worker, a request gets what is left of the call\'s timeoutMs and fails as transient instead of the call being killed', async () => {
+    const grant = { http: { hosts: [`127.0.0.1:${port}`] } };
+    const { problems, out, dead, stats } = await runPipeline('http-get-as', ['/slow', '/echo/after'], { capabilities: grant, limits: { timeoutMs: 600, cpu: { mode: 'worker' } } });
+    expect(problems).toEqual([]);
+    expect(out.map((l) => l.value)).toEqual(['GET /echo/after x-weir=fixture body=']);
+    expect(dead.map((l) => l.headers?.['weir-error-code'])).toEqual(['WEIR_PLUGIN_ERROR']);
+    expect(dead[0]!.headers?.['weir-error-message']).toMatch(/did not finish within [45]\d\d ms \(what was left of the call's limits.timeoutMs \(600 ms\)\)/);
+    expect(stats).toMatchObject({ restarts: 0 });
+  });
+
+  it('credentials stay with their origin across redirects; other schemes are not followed', () => {
+    const client = new BlockingHttpClient();
+    const caller = { node: 'n', plugin: 'p' };
+    const grant = { hosts: ['127.0.0.1', 'localhost'], timeoutMs: 2_000, maxResponseBytes: 1_000 };
+    const get = (path: string) => client.send(grant, { method: 'GET', url: `http://127.0.0.1:${port}${path}`, headers: [['Authorization', 'Bearer s3cret'], ['x-keep', '1']], body: new Uint8Array() }, caller);
+    try {
+      expect(new TextDecoder().decode(get('/to-self').body)).toBe('auth=Bearer s3cret keep=1');
+      expect(new TextDecoder().decode(get('/to-localhost').body)).toBe('auth=undefined keep=1');
+      expect(() => get('/to-ftp')).toThrow(expect.objectContaining({ code: 'WEIR_HTTP_FAILED', message: expect.stringContaining('only http and https are followed'), details: expect.objectContaining({ kind: 'invalid-input' }) }));
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('http grant checks', () => {
   it('host inspect says which kinds a plugin fits once granted, and what it needs', () => {
     const inspect = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/host.js'), 'inspect', join(fixtures, 'http-get-as.wasm'), '--cache-dir', cacheDir], { encoding: 'utf8' });
@@ -179,6 +209,11 @@ describe('http grant checks', () => {
     expect(hostPatternProblem('api.example.com/v1')).toMatch(/not a host pattern/);
     expect(hostPatternProblem('api.example.com:99999')).toMatch(/port outside/);
     expect(hostPatternProblem('*.example.com:443')).toBeUndefined();
+    // Patterns that could never match a URL's (canonical) host are refused, with the form to write.
+    expect(hostPatternProblem('[0:0:0:0:0:0:0:1]')).toMatch(/URLs name this host \[::1\]/);
+    expect(hostPatternProblem('127.1')).toMatch(/URLs name this host 127\.0\.0\.1/);
+    expect(hostPatternProblem('*.10.0.0.1')).toMatch(/not an IP address/);
+    expect(hostPatternProblem('API.Example.com')).toBeUndefined();
   });
 
   it('reports malformed host patterns at their pointer', async () => {

@@ -73,6 +73,10 @@ export class BlockingHttpClient implements SyncHttpSender {
     const thread = new Worker(workerEntry(), { workerData: { replies: port2, signal }, transferList: [port2] });
     // Never keeps the process alive by itself; close() is still how it ends.
     thread.unref();
+    // A helper that crashes is dropped (an unhandled 'error' would end the process); the next request starts another.
+    thread.once('error', () => {
+      if (this.#worker?.thread === thread) this.#stop();
+    });
     this.#worker = { thread, replies: port1, signal: new Int32Array(signal) };
     return this.#worker;
   }

@@ -34,6 +34,16 @@ export function hostPatternProblem(pattern: string): string | undefined {
     return `"${pattern}" is not a host pattern: write a host name or IP address, optionally with "*." in front (subdomains) and ":port" behind, without a scheme or path`;
   }
   if (match[7] !== undefined && (Number(match[7]) < 1 || Number(match[7]) > 65535)) return `"${pattern}" has a port outside 1-65535`;
+  const host = match[2]!.toLowerCase();
+  if (match[1] && (host.startsWith('[') || /^[0-9.]+$/.test(host))) return `"${pattern}": "*." goes in front of a domain name, not an IP address`;
+  // URLs reach the check in canonical form (127.1 is 127.0.0.1, [0:0::1] is [::1]): a pattern must be written so too.
+  let canonical: string;
+  try {
+    canonical = new URL(`http://${host}/`).hostname;
+  } catch {
+    return `"${pattern}" is not a valid host name or IP address`;
+  }
+  if (canonical !== host) return `"${pattern}" would never match: URLs name this host ${canonical}; write that instead`;
   return undefined;
 }
 

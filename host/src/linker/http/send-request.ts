@@ -53,40 +53,78 @@ export function checkRequest(grant: HttpGrant | undefined, request: HttpRequest,
   return url;
 }
 
+/** How one request is bounded beyond its grant. */
+export interface SendOptions {
+  /** A tighter time limit than the grant's (the rest of a worker call's budget). */
+  timeoutMs?: number;
+  /** Why the request timed out when `timeoutMs` is the one that ran out. */
+  timeoutReason?: string;
+  /** Aborts the request (its instance was closed or poisoned). */
+  signal?: AbortSignal;
+}
+
+/** Headers that carry credentials: not sent on to another origin by a redirect. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
 /** Sends `request` and reads the whole response. */
-export async function sendRequest(grant: HttpGrant | undefined, request: HttpRequest, caller: HttpCaller): Promise<HttpResponse> {
+export async function sendRequest(grant: HttpGrant | undefined, request: HttpRequest, caller: HttpCaller, options: SendOptions = {}): Promise<HttpResponse> {
   let url = checkRequest(grant, request, caller);
-  const { timeoutMs, maxResponseBytes } = grant!;
-  const signal = AbortSignal.timeout(timeoutMs);
+  const { maxResponseBytes } = grant!;
+  const tighter = options.timeoutMs !== undefined && options.timeoutMs < grant!.timeoutMs;
+  const timeoutMs = tighter ? Math.max(0, Math.floor(options.timeoutMs!)) : grant!.timeoutMs;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   let method = request.method.toUpperCase();
+  let headers = request.headers;
   let body = request.body.byteLength > 0 ? (request.body as Uint8Array<ArrayBuffer>) : undefined;
   try {
     // What fetch would refuse (a header name with a space, a body on a GET, credentials in the URL) is the plugin's mistake.
-    new Request(url, { method, headers: request.headers, body });
+    new Request(url, { method, headers, body });
   } catch (error) {
     throw failed(`${method} ${request.url} is not a valid request: ${messageOf(error)}`, 'invalid-input', caller);
   }
   try {
     for (let hop = 0; ; hop++) {
-      const response = await fetch(url, { method, headers: request.headers, body, redirect: 'manual', signal });
+      const response = await fetch(url, { method, headers, body, redirect: 'manual', signal });
       const location = response.headers.get('location');
       if (!isRedirect(response.status) || location === null) {
         return { status: response.status, headers: [...response.headers], body: await readBody(response, maxResponseBytes, caller) };
       }
       await response.body?.cancel();
       if (hop === MAX_REDIRECTS) throw failed(`${request.url}: more than ${MAX_REDIRECTS} redirects`, 'invalid-input', caller);
-      url = new URL(location, url);
-      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !hostAllowed(grant!, url)) throw denied(grant!, url, caller, ' (a redirect target)');
+      const next = redirectTarget(location, url, grant!, caller);
+      // As fetch does: credentials stay with their origin, and a redirect that drops the body drops its description too.
+      if (next.origin !== url.origin) headers = headers.filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase()));
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
+        headers = headers.filter(([name]) => !name.toLowerCase().startsWith('content-'));
       }
+      url = next;
     }
   } catch (error) {
     if (error instanceof WeirError) throw error;
-    if (signal.aborted) throw failed(`${method} ${request.url} did not finish within ${timeoutMs} ms (capabilities.http.timeoutMs)`, 'transient', caller);
+    if (timeout.aborted) {
+      const why = tighter ? options.timeoutReason ?? 'the time left for the call' : 'capabilities.http.timeoutMs';
+      throw failed(`${method} ${request.url} did not finish within ${timeoutMs} ms (${why})`, 'transient', caller);
+    }
+    if (options.signal?.aborted) throw failed(`${method} ${request.url} was abandoned: its plugin instance stopped`, 'transient', caller);
     throw failed(`${method} ${request.url} failed: ${causeOf(error)}`, 'transient', caller);
   }
+}
+
+/** Where a redirect leads, if it may be followed. */
+function redirectTarget(location: string, from: URL, grant: HttpGrant, caller: HttpCaller): URL {
+  let url: URL;
+  try {
+    url = new URL(location, from);
+  } catch {
+    throw failed(`${from.href} redirected to "${location}", which is not a URL`, 'invalid-input', caller);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw failed(`${from.href} redirected to ${url.protocol} ${location}: only http and https are followed`, 'invalid-input', caller);
+  if (url.username || url.password) throw failed(`${from.href} redirected to a URL with credentials, which is not followed`, 'invalid-input', caller);
+  if (!hostAllowed(grant, url)) throw denied(grant, url, caller, ' (a redirect target)');
+  return url;
 }
 
 function isRedirect(status: number): boolean {

@@ -55,6 +55,10 @@ export class WorkerProcessor implements ProcessorInstance {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #usage: ResourceUsage = { calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 };
+  /** When the current call started (the budget HTTP requests must fit in). */
+  #callStarted = 0;
+  /** Aborts the guest's HTTP requests still in flight when the instance stops. */
+  readonly #requests = new AbortController();
   #callMs = 0;
 
   private constructor(worker: Worker, hostPort: MessagePort, signal: Int32Array, options: WorkerProcessorOptions) {
@@ -107,6 +111,7 @@ export class WorkerProcessor implements ProcessorInstance {
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#requests.abort();
     this.#hostPort.close();
     void this.#worker.terminate();
   }
@@ -167,7 +172,14 @@ export class WorkerProcessor implements ProcessorInstance {
   #answer(call: HostCall): void {
     if (call.op === 'http-send') {
       const { node, plugin, capabilities } = this.#host;
-      sendRequest(capabilities.http, call.request, { node, plugin }).then(
+      // The request must end before the watchdog does, so the plugin gets a transient error
+      // (and onError its retry) rather than being killed as a runaway.
+      const left = this.#limits.timeoutMs - (performance.now() - this.#callStarted) - HTTP_MARGIN_MS;
+      sendRequest(capabilities.http, call.request, { node, plugin }, {
+        timeoutMs: left,
+        timeoutReason: `what was left of the call's limits.timeoutMs (${this.#limits.timeoutMs} ms)`,
+        signal: this.#requests.signal,
+      }).then(
         (response) => this.#reply({ ok: true, response }),
         (error: unknown) => this.#reply({ ok: false, error: toWire(error, this.#where('http.send')) }),
       );
@@ -219,11 +231,13 @@ export class WorkerProcessor implements ProcessorInstance {
     this.#state = 'busy';
     const id = this.#nextId++;
     const started = performance.now();
+    this.#callStarted = started;
     return new Promise<Uint8Array | undefined>((resolve, reject) => {
       const timeoutMs = this.#limits.timeoutMs;
       const watchdog = setTimeout(() => {
         this.#pending.delete(id);
         this.#state = 'poisoned';
+        this.#requests.abort();
         this.#callMs += performance.now() - started;
         void this.#worker.terminate();
         reject(new WeirError(
@@ -258,6 +272,7 @@ export class WorkerProcessor implements ProcessorInstance {
   #abandon(error: WeirError): void {
     if (this.#state === 'closed') return;
     this.#state = 'poisoned';
+    this.#requests.abort();
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
   }
@@ -266,6 +281,9 @@ export class WorkerProcessor implements ProcessorInstance {
     return { node: this.#host.node, plugin: this.#host.plugin, function: fn };
   }
 }
+
+/** Time a plugin keeps, after an HTTP request timed out, to handle the error before the watchdog fires. */
+const HTTP_MARGIN_MS = 100;
 
 function fromWire(error: WireError): WeirError {
   return new WeirError(error.code, error.message, error.details);
