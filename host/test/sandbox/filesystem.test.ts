@@ -13,13 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
-import { builtinConnectors } from '../../src/connectors/builtin.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { runValues } from '../fixtures/run-values.js';
 
 const LANGS = ['as', 'js', 'rust'] as const;
 type Lang = (typeof LANGS)[number];
@@ -51,9 +46,7 @@ async function folders(): Promise<string> {
 }
 
 async function runCommands(dir: string, commands: string[], node: object, lang: Lang = 'as') {
-  await writeFile(join(dir, 'in.jsonl'), commands.map((value) => JSON.stringify({ value })).join('\n') + '\n');
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({
+  const { problems, summary } = await runValues(dir, commands, {
     name: 'files',
     plugins: { dir: fixtures },
     nodes: [
@@ -61,12 +54,8 @@ async function runCommands(dir: string, commands: string[], node: object, lang: 
       { id: 'files', kind: 'processor', plugin: `files-${lang}.wasm`, inputs: ['in'], ...node },
       { id: 'out', kind: 'sink', connector: 'file', inputs: ['files'], config: { path: 'out.jsonl' } },
     ],
-  }));
-  const connectors = builtinConnectors();
-  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
-  if (!prepared.ok) return { problems: prepared.problems.map((p) => `${p.pointer} ${p.message}`), results: [] };
-  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
-  const summary = await run.done;
+  }, cacheDir);
+  if (!summary) return { problems, results: [] };
   expect(summary.status).toBe('completed');
   const results = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { value: string }).value);
   return { problems: [], results };

@@ -12,19 +12,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
-import { builtinConnectors } from '../../src/connectors/builtin.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { hostAllowed, hostPatternProblem } from '../../src/linker/http/http-grant.js';
 import { BlockingHttpClient } from '../../src/linker/http/blocking-client.js';
 import { runPlugin } from '../../src/testing/plugin-harness.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { runValues } from '../fixtures/run-values.js';
 
 const PLUGINS = ['http-get-js', 'http-get-as', 'http-get-rust'] as const;
 
@@ -88,9 +83,7 @@ interface Line {
 
 async function runPipeline(plugin: string, values: string[], node: object) {
   const dir = await mkdtemp(join(tmpdir(), 'weir-http-'));
-  await writeFile(join(dir, 'in.jsonl'), values.map((value) => JSON.stringify({ value })).join('\n') + '\n');
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({
+  const { problems, summary } = await runValues(dir, values, {
     name: 'http',
     plugins: { dir: fixtures },
     nodes: [
@@ -99,12 +92,8 @@ async function runPipeline(plugin: string, values: string[], node: object) {
       { id: 'out', kind: 'sink', connector: 'file', inputs: ['fetch'], config: { path: 'out.jsonl' } },
       { id: 'dead', kind: 'sink', connector: 'file', config: { path: 'dead.jsonl' } },
     ],
-  }));
-  const connectors = builtinConnectors();
-  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
-  if (!prepared.ok) return { problems: prepared.problems.map((p) => `${p.pointer} ${p.message}`), out: [], dead: [], stats: undefined };
-  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
-  const summary = await run.done;
+  }, cacheDir);
+  if (!summary) return { problems, out: [], dead: [], stats: undefined };
   expect(summary.status).toBe('completed');
   const lines = async (name: string): Promise<Line[]> => {
     const text = (await readFile(join(dir, name), 'utf8')).trim();
