@@ -111,7 +111,8 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   });
   let result: Awaited<ReturnType<typeof runPlugin>>;
   try {
-    result = await runPlugin({      plugin: resolve(io.cwd, positionals[0]!),
+    result = await runPlugin({
+      plugin: resolve(io.cwd, positionals[0]!),
       input,
       kind: values.kind as PluginKind | undefined,
       config,

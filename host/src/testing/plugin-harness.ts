@@ -109,36 +109,33 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
     http,
   });
   const limits = instanceLimits({ ...DEFAULT_LIMITS, ...options.limits, cpu: { ...DEFAULT_LIMITS.cpu, ...options.limits?.cpu } });
-  let instance;
-  try {
-    instance = await module.instantiate(kind, host, limits);
-  } catch (error) {
-    http.close();
-    throw error;
-  }
   const input = options.input ?? [];
   const output: StreamRecord[] = [];
   const json = JSON.stringify(config);
   try {
-    switch (instance.kind) {
-      case 'processor':
-        await runProcessor(instance, json, input, options.batchSize ?? 1024, output);
-        break;
-      case 'source':
-        runSource(instance, json, options.batchSize ?? 1024, output);
-        break;
-      case 'sink':
-        runSink(instance, json, input, options.batchSize ?? 1024);
-        break;
-      case 'service':
-        runService(instance, json, input, options.method ?? 'call', output);
-        break;
-      case 'aggregator':
-        runAggregator(instance, json, input, options.window ?? DEFAULT_TEST_WINDOW, options.batchSize ?? 1024, output);
-        break;
+    const instance = await module.instantiate(kind, host, limits);
+    try {
+      switch (instance.kind) {
+        case 'processor':
+          await runProcessor(instance, json, input, options.batchSize ?? 1024, output);
+          break;
+        case 'source':
+          runSource(instance, json, options.batchSize ?? 1024, output);
+          break;
+        case 'sink':
+          runSink(instance, json, input, options.batchSize ?? 1024);
+          break;
+        case 'service':
+          runService(instance, json, input, options.method ?? 'call', output);
+          break;
+        case 'aggregator':
+          runAggregator(instance, json, input, options.window ?? DEFAULT_TEST_WINDOW, options.batchSize ?? 1024, output);
+          break;
+      }
+    } finally {
+      instance.close();
     }
   } finally {
-    instance.close();
     http.close();
   }
   return { kind, output, lines: output.map((r) => formatLine(r, 'jsonl')), metrics, state };

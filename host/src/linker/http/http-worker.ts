@@ -18,7 +18,7 @@ parentPort!.on('message', async ({ grant, request, caller }: HttpExchange) => {
     outcome = { ok: true, response: await sendRequest(grant, request, caller) };
   } catch (error) {
     outcome = error instanceof WeirError
-      ? { ok: false, code: error.code, message: error.message, details: error.details }
+      ? { ok: false, ...error.toJSON() }
       : { ok: false, code: 'WEIR_HTTP_FAILED', message: messageOf(error), details: { ...caller, kind: 'transient' } };
   }
   replies.postMessage(outcome);
