@@ -21,12 +21,12 @@ async function drain(source: Source, max: number): Promise<string[]> {
 
 describe('LineSource', () => {
   it('splits lines across chunk boundaries, strips CR and ends at EOF', async () => {
-    const source = new LineSource(Readable.from(['a\r\nb', 'c\n', 'd']), 'lines', 'mem');
+    const source = new LineSource(Readable.from(['a\r\nb', 'c\n', 'd']), { format: 'lines', name: 'mem' });
     expect(await drain(source, 2)).toEqual(['a', 'bc', 'd']);
   });
 
   it('skips blank lines in jsonl', async () => {
-    const source = new LineSource(Readable.from(['{"value":"x"}\n\n{"value":"y"}\n']), 'jsonl', 'mem');
+    const source = new LineSource(Readable.from(['{"value":"x"}\n\n{"value":"y"}\n']), { format: 'jsonl', name: 'mem' });
     expect(await drain(source, 10)).toEqual(['x', 'y']);
   });
 });

@@ -1,0 +1,255 @@
+/**
+ * The `file` sink: one line per record, written straight to a file descriptor.
+ *
+ * How it works, and why not a Node write stream:
+ * - `write(batch)` resolves only once the batch's bytes are in the file (the
+ *   write system calls returned), so a sink node's "written" count is what
+ *   the file holds, not what a stream buffer accepted.
+ * - A write that fails part-way (a full disk) leaves no partial line: the
+ *   file is truncated back to where the batch began, so it ends with the last
+ *   whole record counted; the error says how many records and bytes it holds.
+ *   After a failure the sink refuses further writes.
+ * - Before each batch the sink checks that its path still names the file it
+ *   has open (device and inode). When the file was deleted, renamed (log
+ *   rotation) or replaced, the sink opens the path again in append mode
+ *   (creating it) and logs a warning with the records the old file received.
+ */
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, write as fsWrite } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import type { StreamRecord } from '../records/record.js';
+import { WeirError, messageOf } from '../errors/errors.js';
+import type { Sink } from './connector.js';
+import { formatBatch } from './jsonl.js';
+import type { LineFormat } from './jsonl.js';
+
+/** Which file a path or descriptor names. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+/** An open output file, as the sink uses it; tests inject one that fails. */
+export interface OutputFile {
+  /** Writes `bytes` at `position`; resolves with how many bytes were written (may be fewer). */
+  write(bytes: Uint8Array, position: number): Promise<number>;
+  /** Cuts the file to `length` bytes. */
+  truncate(length: number): void;
+  /** Makes what was written durable (fdatasync). */
+  sync(): void;
+  /** The file's current size and identity. */
+  stat(): FileIdentity & { size: number };
+  close(): void;
+}
+
+/** How the sink reaches the filesystem: the real one by default. */
+export interface OutputFiles {
+  /** Opens `path`: `replace` empties it (creating it), `append` keeps what it holds. */
+  open(path: string, mode: 'replace' | 'append'): OutputFile;
+  /** What `path` names now, or undefined when nothing is there. */
+  identityOf(path: string): FileIdentity | undefined;
+}
+
+/** What a {@link FileSink} needs. */
+export interface FileSinkDeps {
+  /** Absolute path of the output file. */
+  path: string;
+  format: LineFormat;
+  /** The node id for messages, when known. */
+  node: string | undefined;
+  logger: Logger;
+  /** Default: {@link realOutputFiles}. */
+  files?: OutputFiles;
+}
+
+/** Writes one line per record to a file it replaces; see the module comment. */
+export class FileSink implements Sink {
+  readonly #deps: FileSinkDeps;
+  readonly #files: OutputFiles;
+  #file: OutputFile;
+  #identity: FileIdentity;
+  /** Bytes of whole lines in the file. */
+  #size: number;
+  /** Records in the open file, and in every file before it. */
+  #records = 0;
+  #recordsInFile = 0;
+  #state: 'open' | 'failed' | 'closed' = 'open';
+  #failure: WeirError | undefined;
+
+  /** Opens (replacing) the file; parent folders must exist. @throws WeirError `WEIR_CONNECTOR_IO` */
+  constructor(deps: FileSinkDeps) {
+    this.#deps = deps;
+    this.#files = deps.files ?? realOutputFiles;
+    this.#file = this.#open('replace');
+    const { size, dev, ino } = this.#file.stat();
+    this.#identity = { dev, ino };
+    this.#size = size;
+  }
+
+  /** Records the sink has written and counted (whole lines, in this file or before a reopen). */
+  get records(): number {
+    return this.#records;
+  }
+
+  async write(batch: StreamRecord[]): Promise<void> {
+    this.#check();
+    if (batch.length === 0) return;
+    const bytes = formatBatch(batch, this.#deps.format);
+    this.#reopenIfMoved();
+    const start = this.#size;
+    let done = 0;
+    try {
+      while (done < bytes.length) {
+        const n = await this.#file.write(bytes.subarray(done), start + done);
+        if (n <= 0) throw new Error(`the write made no progress (${n} bytes)`);
+        done += n;
+      }
+    } catch (error) {
+      this.#failWrite(error, start, done);
+    }
+    this.#size = start + bytes.length;
+    this.#records += batch.length;
+    this.#recordsInFile += batch.length;
+  }
+
+  /** Makes every line written so far durable. */
+  async flush(): Promise<void> {
+    this.#check();
+    try {
+      this.#file.sync();
+    } catch (error) {
+      throw this.#error(`cannot sync ${this.#deps.path}`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    const failed = this.#state === 'failed';
+    this.#state = 'closed';
+    try {
+      this.#file.close();
+    } catch (error) {
+      if (!failed) throw this.#error(`cannot close ${this.#deps.path}`, error);
+    }
+    if (failed) throw this.#failure!;
+  }
+
+  #check(): void {
+    if (this.#state === 'failed') throw this.#failure!;
+    if (this.#state === 'closed') throw this.#error(`${this.#deps.path} is closed`, undefined);
+  }
+
+  /** The path no longer names the open file (deleted, rotated, replaced): open it again. */
+  #reopenIfMoved(): void {
+    const now = this.#files.identityOf(this.#deps.path);
+    if (now && now.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
+    const inOldFile = this.#recordsInFile;
+    try {
+      this.#file.close();
+    } catch {
+      // The old file is gone from the path; what it failed to close cannot be written anywhere now.
+    }
+    this.#file = this.#open('append');
+    const { size, dev, ino } = this.#file.stat();
+    this.#identity = { dev, ino };
+    this.#size = size;
+    this.#recordsInFile = 0;
+    this.#deps.logger.warn(
+      { node: this.#deps.node, path: this.#deps.path, recordsInOldFile: inOldFile, appendingAt: size },
+      `the output file ${this.#deps.path} was ${now ? 'replaced' : 'deleted or renamed'} while the sink wrote it; ${inOldFile} records went to the old file, the rest go to a file opened again at the path (appending)`,
+    );
+  }
+
+  #open(mode: 'replace' | 'append'): OutputFile {
+    try {
+      return this.#files.open(this.#deps.path, mode);
+    } catch (error) {
+      throw this.#error(`cannot open ${this.#deps.path} for writing`, error);
+    }
+  }
+
+  /** A write failed after `written` bytes of a batch that began at `start`: keep only whole lines. */
+  #failWrite(error: unknown, start: number, written: number): never {
+    let cut = `the last ${written} bytes written (part of a batch) were removed`;
+    try {
+      if (written > 0) this.#file.truncate(start);
+    } catch (truncateError) {
+      cut = `the file could not be cut back (${messageOf(truncateError)}): only its first ${start} bytes are whole lines`;
+    }
+    this.#state = 'failed';
+    this.#failure = this.#error(
+      `cannot write ${this.#deps.path}: ${messageOf(error)}; it holds ${this.#recordsInFile} whole records (${start} bytes)${written > 0 ? `, ${cut}` : ''}`,
+      error,
+      { recordsInFile: this.#recordsInFile, bytesInFile: start },
+    );
+    throw this.#failure;
+  }
+
+  #error(message: string, cause: unknown, extra: Record<string, unknown> = {}): WeirError {
+    const node = this.#deps.node;
+    const errno = (cause as { code?: unknown } | undefined)?.code;
+    return new WeirError(
+      'WEIR_CONNECTOR_IO',
+      `${node ? `file sink "${node}": ` : ''}${message}`,
+      { ...(node ? { node } : {}), path: this.#deps.path, ...(typeof errno === 'string' ? { errno } : {}), ...extra },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+/**
+ * Creates the folders of `path`, naming the node and the path when it cannot
+ * (a file where a folder should be gives `EEXIST` or `ENOTDIR`).
+ *
+ * @throws WeirError `WEIR_CONNECTOR_IO`
+ */
+export function makeParentFolders(path: string, node: string | undefined): void {
+  const folder = dirname(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    const blocker = errno === 'EEXIST' || errno === 'ENOTDIR' ? fileOnTheWay(folder) : undefined;
+    const why = blocker ? `${blocker} is a file, not a folder` : messageOf(error);
+    throw new WeirError(
+      'WEIR_CONNECTOR_IO',
+      `${node ? `file sink "${node}": ` : ''}cannot create the folder ${folder} for ${path}: ${why}; choose another path or move the file`,
+      { ...(node ? { node } : {}), path, ...(errno ? { errno } : {}) },
+      { cause: error },
+    );
+  }
+}
+
+/** The nearest of `folder` and its ancestors that exists and is not a folder. */
+function fileOnTheWay(folder: string): string | undefined {
+  for (let path = folder; path !== dirname(path); path = dirname(path)) {
+    try {
+      if (!statSync(path).isDirectory()) return path;
+    } catch {
+      // Not there (or not reachable): look further up.
+    }
+  }
+  return undefined;
+}
+
+/** The real filesystem, through synchronous open/stat and asynchronous writes. */
+export const realOutputFiles: OutputFiles = {
+  open(path, mode) {
+    const fd = openSync(path, mode === 'replace' ? 'w' : 'a');
+    return {
+      write: (bytes, position) =>
+        new Promise((resolve, reject) => fsWrite(fd, bytes, 0, bytes.length, mode === 'replace' ? position : null, (error, n) => (error ? reject(error) : resolve(n)))),
+      truncate: (length) => ftruncateSync(fd, length),
+      sync: () => fdatasyncSync(fd),
+      stat: () => {
+        const { size, dev, ino } = fstatSync(fd);
+        return { size, dev, ino };
+      },
+      close: () => closeSync(fd),
+    };
+  },
+  identityOf(path) {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    return stats ? { dev: stats.dev, ino: stats.ino } : undefined;
+  },
+};
