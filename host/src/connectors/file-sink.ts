@@ -144,23 +144,36 @@ export class FileSink implements Sink {
     const now = this.#files.identityOf(this.#deps.path);
     if (now && now.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
     const inOldFile = this.#recordsInFile;
+    const how = now ? 'replaced' : 'deleted or renamed';
+    let file: OutputFile;
+    try {
+      file = this.#files.open(this.#deps.path, 'append');
+    } catch (error) {
+      this.#state = 'failed';
+      this.#failure = this.#error(
+        `the output file ${this.#deps.path} was ${how} while the sink wrote it (${inOldFile} records went to the old file), and it cannot be opened again: ${messageOf(error)}`,
+        error,
+        { recordsInOldFile: inOldFile },
+      );
+      throw this.#failure;
+    }
     try {
       this.#file.close();
     } catch {
       // The old file is gone from the path; what it failed to close cannot be written anywhere now.
     }
-    this.#file = this.#open('append');
-    const { size, dev, ino } = this.#file.stat();
+    this.#file = file;
+    const { size, dev, ino } = file.stat();
     this.#identity = { dev, ino };
     this.#size = size;
     this.#recordsInFile = 0;
     this.#deps.logger.warn(
       { node: this.#deps.node, path: this.#deps.path, recordsInOldFile: inOldFile, appendingAt: size },
-      `the output file ${this.#deps.path} was ${now ? 'replaced' : 'deleted or renamed'} while the sink wrote it; ${inOldFile} records went to the old file, the rest go to a file opened again at the path (appending)`,
+      `the output file ${this.#deps.path} was ${how} while the sink wrote it; ${inOldFile} records went to the old file, the rest go to a file opened again at the path (appending)`,
     );
   }
 
-  #open(mode: 'replace' | 'append'): OutputFile {
+  #open(mode: 'replace'): OutputFile {
     try {
       return this.#files.open(this.#deps.path, mode);
     } catch (error) {

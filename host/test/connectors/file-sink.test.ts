@@ -103,6 +103,31 @@ describe('file sink', () => {
     expect(entries[0]!.msg).toContain('deleted or renamed while the sink wrote it');
   });
 
+  it('fails loudly when the file cannot be opened again (its folder is gone)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-gone-'));
+    const sink = fileSink(dir, 'sub/out.jsonl');
+    await sink.write(records(0, 3));
+    await rm(join(dir, 'sub'), { recursive: true });
+    const error = (await sink.write(records(3, 1)).catch((e: unknown) => e)) as WeirError;
+    expect(hasCode(error, 'WEIR_CONNECTOR_IO')).toBe(true);
+    expect(error.message).toContain('was deleted or renamed while the sink wrote it (3 records went to the old file), and it cannot be opened again: ENOENT');
+    expect(error.details).toMatchObject({ node: 'out', errno: 'ENOENT', recordsInOldFile: 3 });
+    await expect(sink.close()).rejects.toBe(error);
+  });
+
+  it('copies bytes that are not UTF-8 unchanged from a lines file to a lines file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-bytes-'));
+    const bytes = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0xff, 0xfe, 0x00, 0x80, 0x0a]);
+    await writeFile(join(dir, 'in.txt'), bytes);
+    const ctx = { baseDir: dir, node: 'in', logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: process.stdout };
+    const source = builtinConnectors().source('file')!.create({ path: 'in.txt', format: 'lines' }, ctx);
+    const sink = builtinConnectors().sink('file')!.create({ path: 'out.txt', format: 'lines' }, ctx);
+    const { records: read } = await source.poll(10);
+    await sink.write(read);
+    await sink.close();
+    expect([...(await readFile(join(dir, 'out.txt')))]).toEqual([...bytes]);
+  });
+
   it('appends when the path names a new file (logrotate "create")', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-replace-'));
     const path = join(dir, 'out.jsonl');
