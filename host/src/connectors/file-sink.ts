@@ -9,12 +9,14 @@
  *   file is truncated back to where the batch began, so it ends with the last
  *   whole record counted; the error says how many records and bytes it holds.
  *   After a failure the sink refuses further writes.
+ * - The file is open in append mode, so a file cut by someone else
+ *   (logrotate's `copytruncate`) gets the next lines at its new end.
  * - Before each batch the sink checks that its path still names the file it
  *   has open (device and inode). When the file was deleted, renamed (log
  *   rotation) or replaced, the sink opens the path again in append mode
  *   (creating it) and logs a warning with the records the old file received.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, write as fsWrite } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, write as fsWrite } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { StreamRecord } from '../records/record.js';
@@ -31,8 +33,8 @@ export interface FileIdentity {
 
 /** An open output file, as the sink uses it; tests inject one that fails. */
 export interface OutputFile {
-  /** Writes `bytes` at `position`; resolves with how many bytes were written (may be fewer). */
-  write(bytes: Uint8Array, position: number): Promise<number>;
+  /** Appends `bytes`; resolves with how many bytes were written (may be fewer). */
+  write(bytes: Uint8Array): Promise<number>;
   /** Cuts the file to `length` bytes. */
   truncate(length: number): void;
   /** Makes what was written durable (fdatasync). */
@@ -68,8 +70,6 @@ export class FileSink implements Sink {
   readonly #files: OutputFiles;
   #file: OutputFile;
   #identity: FileIdentity;
-  /** Bytes of whole lines in the file. */
-  #size: number;
   /** Records in the open file, and in every file before it. */
   #records = 0;
   #recordsInFile = 0;
@@ -80,10 +80,9 @@ export class FileSink implements Sink {
   constructor(deps: FileSinkDeps) {
     this.#deps = deps;
     this.#files = deps.files ?? realOutputFiles;
-    this.#file = this.#open('replace');
-    const { size, dev, ino } = this.#file.stat();
+    this.#file = this.#openReplacing();
+    const { dev, ino } = this.#file.stat();
     this.#identity = { dev, ino };
-    this.#size = size;
   }
 
   /** Records the sink has written and counted (whole lines, in this file or before a reopen). */
@@ -96,18 +95,16 @@ export class FileSink implements Sink {
     if (batch.length === 0) return;
     const bytes = formatBatch(batch, this.#deps.format);
     this.#reopenIfMoved();
-    const start = this.#size;
     let done = 0;
     try {
       while (done < bytes.length) {
-        const n = await this.#file.write(bytes.subarray(done), start + done);
+        const n = await this.#file.write(bytes.subarray(done));
         if (n <= 0) throw new Error(`the write made no progress (${n} bytes)`);
         done += n;
       }
     } catch (error) {
-      this.#failWrite(error, start, done);
+      this.#failWrite(error, done);
     }
-    this.#size = start + bytes.length;
     this.#records += batch.length;
     this.#recordsInFile += batch.length;
   }
@@ -165,7 +162,6 @@ export class FileSink implements Sink {
     this.#file = file;
     const { size, dev, ino } = file.stat();
     this.#identity = { dev, ino };
-    this.#size = size;
     this.#recordsInFile = 0;
     this.#deps.logger.warn(
       { node: this.#deps.node, path: this.#deps.path, recordsInOldFile: inOldFile, appendingAt: size },
@@ -173,27 +169,38 @@ export class FileSink implements Sink {
     );
   }
 
-  #open(mode: 'replace'): OutputFile {
+  #openReplacing(): OutputFile {
     try {
-      return this.#files.open(this.#deps.path, mode);
+      return this.#files.open(this.#deps.path, 'replace');
     } catch (error) {
       throw this.#error(`cannot open ${this.#deps.path} for writing`, error);
     }
   }
 
-  /** A write failed after `written` bytes of a batch that began at `start`: keep only whole lines. */
-  #failWrite(error: unknown, start: number, written: number): never {
-    let cut = `the last ${written} bytes written (part of a batch) were removed`;
+  /**
+   * A write failed after `written` bytes of a batch: cut them off so the file
+   * ends with a whole line. The file's size is read back rather than tracked,
+   * so a file truncated by someone else (logrotate's copytruncate) is cut right.
+   */
+  #failWrite(error: unknown, written: number): never {
+    let bytesInFile: number | undefined;
+    let cut = '';
     try {
-      if (written > 0) this.#file.truncate(start);
-    } catch (truncateError) {
-      cut = `the file could not be cut back (${messageOf(truncateError)}): only its first ${start} bytes are whole lines`;
+      bytesInFile = this.#file.stat().size - written;
+      if (written > 0) {
+        this.#file.truncate(bytesInFile);
+        cut = `; the ${written} bytes of the failed batch already written were cut off`;
+      }
+    } catch (cutError) {
+      cut = bytesInFile === undefined
+        ? `; the file could not be read back (${messageOf(cutError)}): its last ${written} bytes may be a partial line`
+        : `; the file could not be cut back (${messageOf(cutError)}): only its first ${bytesInFile} bytes are whole lines`;
     }
     this.#state = 'failed';
     this.#failure = this.#error(
-      `cannot write ${this.#deps.path}: ${messageOf(error)}; it holds ${this.#recordsInFile} whole records (${start} bytes)${written > 0 ? `, ${cut}` : ''}`,
+      `cannot write ${this.#deps.path}: ${messageOf(error)}; it holds ${this.#recordsInFile} whole records${bytesInFile === undefined ? '' : ` (${bytesInFile} bytes)`}${cut}`,
       error,
-      { recordsInFile: this.#recordsInFile, bytesInFile: start },
+      { recordsInFile: this.#recordsInFile, ...(bytesInFile === undefined ? {} : { bytesInFile }) },
     );
     throw this.#failure;
   }
@@ -248,10 +255,10 @@ function fileOnTheWay(folder: string): string | undefined {
 /** The real filesystem, through synchronous open/stat and asynchronous writes. */
 export const realOutputFiles: OutputFiles = {
   open(path, mode) {
-    const fd = openSync(path, mode === 'replace' ? 'w' : 'a');
+    // Append mode in both cases: every write lands at the end even after someone else cut the file.
+    const fd = openSync(path, mode === 'replace' ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND : 'a');
     return {
-      write: (bytes, position) =>
-        new Promise((resolve, reject) => fsWrite(fd, bytes, 0, bytes.length, mode === 'replace' ? position : null, (error, n) => (error ? reject(error) : resolve(n)))),
+      write: (bytes) => new Promise((resolve, reject) => fsWrite(fd, bytes, 0, bytes.length, null, (error, n) => (error ? reject(error) : resolve(n)))),
       truncate: (length) => ftruncateSync(fd, length),
       sync: () => fdatasyncSync(fd),
       stat: () => {

@@ -3,7 +3,7 @@
 // names the node and the path when it cannot create the output folder.
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -37,10 +37,10 @@ function filesWithCapacity(capacity: number): OutputFiles {
       const file = realOutputFiles.open(path, mode);
       return {
         ...file,
-        async write(bytes, position) {
-          const room = capacity - position;
+        async write(bytes) {
+          const room = capacity - file.stat().size;
           if (room <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-          return file.write(bytes.subarray(0, Math.min(room, bytes.length)), position);
+          return file.write(bytes.subarray(0, Math.min(room, bytes.length)));
         },
       };
     },
@@ -58,7 +58,7 @@ describe('file sink', () => {
     expect(hasCode(error, 'WEIR_CONNECTOR_IO')).toBe(true);
     expect(error.message).toContain('file sink "out": cannot write');
     expect(error.message).toContain('ENOSPC');
-    expect(error.message).toContain('it holds 10 whole records');
+    expect(error.message).toContain(`it holds 10 whole records (${firstBatch.length} bytes); the 30 bytes of the failed batch already written were cut off`);
     expect(error.details).toMatchObject({ node: 'out', path, errno: 'ENOSPC', recordsInFile: 10, bytesInFile: firstBatch.length });
     expect(sink.records).toBe(10);
     expect(await readFile(path, 'utf8')).toBe(firstBatch);
@@ -72,6 +72,17 @@ describe('file sink', () => {
     expect(hasCode(error, 'WEIR_CONNECTOR_IO')).toBe(true);
     expect((error as WeirError).details).toMatchObject({ node: 'out', path: '/dev/full', errno: 'ENOSPC', recordsInFile: 0 });
     await expect(sink.close()).rejects.toThrow('ENOSPC');
+  });
+
+  it('appends at the end after someone else cut the file (logrotate copytruncate), leaving no hole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-copytruncate-'));
+    const path = join(dir, 'out.jsonl');
+    const sink = fileSink(dir, 'out.jsonl');
+    await sink.write(records(0, 10));
+    await truncate(path, 0);
+    await sink.write(records(10, 2));
+    await sink.close();
+    expect(await readFile(path, 'utf8')).toBe(lines(10, 2));
   });
 
   it('resolves a write only once its bytes are in the file', async () => {
