@@ -11,7 +11,14 @@ import type { PollResult } from '../sandbox/plugin.js';
 
 /** A running source, as the topology drives it. */
 export interface Source {
-  /** Up to `max` records; `done` once the source is exhausted. */
+  /**
+   * Up to `max` records; `done` once the source is exhausted.
+   *
+   * A source that meets a failure after good records (a bad input line, say)
+   * returns those records first and throws on the next poll, so whatever it
+   * returned before the throw is good input. The run should let it reach the
+   * sinks before failing (docs/ARCHITECTURE.md, "Line sources").
+   */
   poll(max: number): Promise<PollResult>;
   close(): Promise<void>;
 }
@@ -28,6 +35,8 @@ export interface Sink {
 export interface ConnectorContext {
   /** Folder of the pipeline file; relative paths in config resolve against it. */
   baseDir: string;
+  /** Id of the node the connector serves, named in its errors and logs (when the run passes it). */
+  node?: string;
   logger: Logger;
   stdin: Readable;
   stdout: Writable;

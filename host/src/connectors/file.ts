@@ -1,19 +1,18 @@
 /** The `file` source and sink: JSONL or plain lines, paths relative to the pipeline file. */
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import type { SinkSpec, SourceSpec } from './connector.js';
-import { LineSink, LineSource } from './line-streams.js';
+import { LineSource, formatSchema, maxLineBytesSchema } from './line-streams.js';
+import { FileSink, makeParentFolders } from './file-sink.js';
 import type { LineFormat } from './jsonl.js';
 
-const formatSchema = { enum: ['jsonl', 'lines'], default: 'jsonl', description: 'jsonl: one JSON record per line; lines: each line is a value' };
-
-/** The config schema of both file connectors: a path and a line format. */
-function fileConfigSchema(pathDescription: string) {
+/** The config schema of the file connectors: a path, a line format and (sources) the longest line. */
+function fileConfigSchema(pathDescription: string, extra: Record<string, unknown> = {}) {
   return {
     type: 'object',
     additionalProperties: false,
     required: ['path'],
-    properties: { path: { type: 'string', minLength: 1, description: pathDescription }, format: formatSchema },
+    properties: { path: { type: 'string', minLength: 1, description: pathDescription }, format: formatSchema, ...extra },
   };
 }
 
@@ -22,10 +21,14 @@ export const fileSource: SourceSpec = {
   kind: 'source',
   name: 'file',
   description: 'reads records from a file, one per line',
-  configSchema: fileConfigSchema('file to read, relative to the pipeline file'),
+  configSchema: fileConfigSchema('file to read, relative to the pipeline file', { maxLineBytes: maxLineBytesSchema }),
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);
-    return new LineSource(createReadStream(path, { highWaterMark: 1 << 16 }), (config.format ?? 'jsonl') as LineFormat, path);
+    return new LineSource(createReadStream(path, { highWaterMark: 1 << 16 }), {
+      format: (config.format ?? 'jsonl') as LineFormat,
+      name: path,
+      maxLineBytes: config.maxLineBytes as number | undefined,
+    });
   },
 };
 
@@ -37,7 +40,7 @@ export const fileSink: SinkSpec = {
   configSchema: fileConfigSchema('file to write, relative to the pipeline file'),
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);
-    mkdirSync(dirname(path), { recursive: true });
-    return new LineSink(createWriteStream(path), (config.format ?? 'jsonl') as LineFormat, path, true);
+    makeParentFolders(path, ctx.node);
+    return new FileSink({ path, format: (config.format ?? 'jsonl') as LineFormat, node: ctx.node, logger: ctx.logger });
   },
 };

@@ -1,10 +1,12 @@
 /**
  * How records map onto text lines, for the file and stdio connectors.
  *
- * `lines`: one line is one record's value (UTF-8, without the newline); no
- * key, headers or event time. Written back as the value's text.
+ * `lines`: one line is one record's value: its bytes as they are, without
+ * the newline (nothing is decoded, so bytes that are not UTF-8 pass through
+ * unchanged); no key, headers or event time. Written back as the value's bytes.
  *
- * `jsonl`: one line is one JSON object:
+ * `jsonl`: one line is one JSON object, in UTF-8 (a line that is not valid
+ * UTF-8 is an error naming it, never silently replaced with U+FFFD):
  * ```
  * {"key": "k1", "value": "text", "headers": {"h": "v"}, "eventTime": 1700000000000}
  * ```
@@ -28,6 +30,41 @@ export type LineFormat = 'jsonl' | 'lines';
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const NEWLINE = new Uint8Array([0x0a]);
+
+/**
+ * Makes a record of one line's bytes: in `lines` format the bytes themselves
+ * (copied, so the record does not hold the chunk it came from), in `jsonl` the
+ * line decoded as strict UTF-8 and parsed.
+ *
+ * @param where - `file:line` for error messages.
+ * @throws WeirError `WEIR_CONNECTOR_IO` for a line that breaks the format or is not UTF-8 (jsonl).
+ */
+export function recordOfLine(line: Uint8Array, format: LineFormat, where: string): StreamRecord {
+  if (format === 'lines') return { key: undefined, value: line.slice(), headers: [], eventTime: undefined };
+  let text: string;
+  try {
+    text = strictDecoder.decode(line);
+  } catch {
+    throw bad(where, `is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(line)}); JSON text must be UTF-8: carry binary values in "valueBase64", or read the file with "format": "lines"`);
+  }
+  return parseLine(text, format, where);
+}
+
+/**
+ * Formats records as lines, each followed by `\n`, in one buffer. `lines`
+ * writes each value's bytes unchanged.
+ */
+export function formatBatch(records: readonly StreamRecord[], format: LineFormat): Buffer {
+  if (format === 'lines') {
+    const parts: Uint8Array[] = [];
+    for (const record of records) parts.push(record.value, NEWLINE);
+    return Buffer.concat(parts);
+  }
+  let text = '';
+  for (const record of records) text += formatLine(record, format) + '\n';
+  return Buffer.from(text, 'utf8');
+}
 
 /**
  * Parses one line into a record.
@@ -116,6 +153,21 @@ function textOrUndefined(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Offset of the first byte that starts an invalid UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const more = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (more < 0 || i + more >= b.length) return i;
+    for (let k = 1; k <= more; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    const c1 = b[i + 1]!;
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
+    i += more + 1;
+  }
+  return i;
 }
 
 function bad(where: string, what: string): WeirError {

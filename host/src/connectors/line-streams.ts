@@ -1,45 +1,98 @@
 /**
- * Records from and to text lines over Node streams; the file and stdio
- * connectors are thin wrappers around these two classes.
+ * Records from and to text lines over Node streams; the file source and the
+ * stdio connectors are thin wrappers around these two classes (the file sink
+ * writes its own file: file-sink.ts).
  */
 import type { Readable, Writable } from 'node:stream';
 import type { StreamRecord } from '../records/record.js';
 import type { PollResult } from '../sandbox/plugin.js';
 import type { Sink, Source } from './connector.js';
-import { formatLine, parseLine } from './jsonl.js';
+import { formatBatch, recordOfLine } from './jsonl.js';
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import type { LineFormat } from './jsonl.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
-/** Reads a stream line by line; the position is the number of lines read. */
+/** The `format` setting of the file and stdio connectors. */
+export const formatSchema = {
+  enum: ['jsonl', 'lines'],
+  default: 'jsonl',
+  description: 'jsonl: one JSON record per line (UTF-8); lines: each line is a value (its bytes, unchanged)',
+};
+
+/** The `maxLineBytes` setting of the file and stdin sources. */
+export const maxLineBytesSchema = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 256 * 1024 * 1024,
+  default: DEFAULT_MAX_LINE_BYTES,
+  description: 'longest input line in bytes; a longer line stops the source with WEIR_LIMIT_LINE_LENGTH',
+};
+
+/** Settings of a {@link LineSource}. */
+export interface LineSourceOptions {
+  format: LineFormat;
+  /** The file (or `stdin`) for error messages: `name:line`. */
+  name: string;
+  /** The longest line accepted, in bytes; default {@link DEFAULT_MAX_LINE_BYTES}. */
+  maxLineBytes?: number;
+}
+
+/**
+ * Reads a stream line by line; the position is the number of lines read.
+ *
+ * Lines are split on bytes and decoded one whole line at a time (see
+ * {@link LineSplitter}), so no character is cut at a chunk boundary. A
+ * failure (a line that breaks the format or the length limit, a read error)
+ * never discards the good records read before it: the poll that meets it
+ * returns those records, and the next poll throws.
+ */
 export class LineSource implements Source {
   readonly #chunks: AsyncIterator<Buffer | string>;
   readonly #format: LineFormat;
   readonly #name: string;
   readonly #stream: Readable;
-  #pending: string[] = [];
-  #rest = '';
+  readonly #splitter: LineSplitter;
   #ended = false;
   #lineNo = 0;
+  /** Raised by the next poll, after the good records before it were returned. */
+  #failure: unknown;
 
-  constructor(stream: Readable, format: LineFormat, name: string) {
+  constructor(stream: Readable, options: LineSourceOptions) {
     this.#stream = stream;
     this.#chunks = stream[Symbol.asyncIterator]();
-    this.#format = format;
-    this.#name = name;
+    this.#format = options.format;
+    this.#name = options.name;
+    this.#splitter = new LineSplitter(options.name, options.maxLineBytes);
   }
 
   async poll(max: number): Promise<PollResult> {
-    while (this.#pending.length === 0 && !this.#ended) await this.#readChunk();
-    const lines = this.#pending.splice(0, max);
-    const records: StreamRecord[] = [];
-    for (const line of lines) {
-      this.#lineNo++;
-      if (line.trim() === '' && this.#format === 'jsonl') continue;
-      records.push(parseLine(line, this.#format, `${this.#name}:${this.#lineNo}`));
+    if (this.#failure === undefined) {
+      try {
+        while (this.#splitter.size === 0 && !this.#ended && !this.#splitter.failure) await this.#readChunk();
+      } catch (error) {
+        this.#failure = error;
+      }
     }
+    const records: StreamRecord[] = [];
+    for (let line = this.#nextLine(max); line !== undefined; line = this.#nextLine(max - records.length)) {
+      const lineNo = this.#lineNo + 1;
+      if (this.#format === 'jsonl' && isBlank(line)) {
+        this.#lineNo = lineNo;
+        continue;
+      }
+      try {
+        records.push(recordOfLine(line, this.#format, `${this.#name}:${lineNo}`));
+      } catch (error) {
+        this.#failure = error;
+        break;
+      }
+      this.#lineNo = lineNo;
+    }
+    if (this.#splitter.size === 0 && this.#splitter.failure) this.#failure ??= this.#splitter.failure;
+    if (this.#failure !== undefined && records.length === 0) throw this.#failure;
     const position = new Uint8Array(8);
     new DataView(position.buffer).setBigUint64(0, BigInt(this.#lineNo), true);
-    return { records, position, done: this.#ended && this.#pending.length === 0 };
+    return { records, position, done: this.#failure === undefined && this.#ended && this.#splitter.size === 0 };
   }
 
   async close(): Promise<void> {
@@ -48,23 +101,24 @@ export class LineSource implements Source {
     this.#stream.destroy();
   }
 
+  /** The next line, unless `room` records are already taken or a failure waits. */
+  #nextLine(room: number): Uint8Array | undefined {
+    return room > 0 && this.#failure === undefined ? this.#splitter.shift() : undefined;
+  }
+
   async #readChunk(): Promise<void> {
     let next: IteratorResult<Buffer | string>;
     try {
       next = await this.#chunks.next();
     } catch (error) {
-      throw new WeirError('WEIR_CONNECTOR_IO', `cannot read ${this.#name}: ${messageOf(error)}`, { where: this.#name }, { cause: error });
+      throw new WeirError('WEIR_CONNECTOR_IO', `cannot read ${this.#name} after line ${this.#lineNo + this.#splitter.size}: ${messageOf(error)}`, { where: this.#name }, { cause: error });
     }
     if (next.done) {
       this.#ended = true;
-      if (this.#rest !== '') this.#pending.push(stripCr(this.#rest));
-      this.#rest = '';
+      this.#splitter.finish();
       return;
     }
-    const text = this.#rest + (typeof next.value === 'string' ? next.value : next.value.toString('utf8'));
-    const lines = text.split('\n');
-    this.#rest = lines.pop() ?? '';
-    for (const line of lines) this.#pending.push(stripCr(line));
+    this.#splitter.push(typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value);
   }
 }
 
@@ -87,9 +141,7 @@ export class LineSink implements Sink {
   async write(batch: StreamRecord[]): Promise<void> {
     this.#throwIfFailed();
     if (batch.length === 0) return;
-    let text = '';
-    for (const record of batch) text += formatLine(record, this.#format) + '\n';
-    if (!this.#stream.write(text)) await waitForDrain(this.#stream);
+    if (!this.#stream.write(formatBatch(batch, this.#format))) await waitForDrain(this.#stream);
     this.#throwIfFailed();
   }
 
@@ -110,8 +162,10 @@ export class LineSink implements Sink {
   }
 }
 
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+/** Only spaces, tabs and CRs (a blank jsonl line, skipped). */
+function isBlank(line: Uint8Array): boolean {
+  for (const byte of line) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false;
+  return true;
 }
 
 function waitForDrain(stream: Writable): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,13 +21,26 @@ async function drain(source: Source, max: number): Promise<string[]> {
 
 describe('LineSource', () => {
   it('splits lines across chunk boundaries, strips CR and ends at EOF', async () => {
-    const source = new LineSource(Readable.from(['a\r\nb', 'c\n', 'd']), 'lines', 'mem');
+    const source = new LineSource(Readable.from(['a\r\nb', 'c\n', 'd']), { format: 'lines', name: 'mem' });
     expect(await drain(source, 2)).toEqual(['a', 'bc', 'd']);
   });
 
   it('skips blank lines in jsonl', async () => {
-    const source = new LineSource(Readable.from(['{"value":"x"}\n\n{"value":"y"}\n']), 'jsonl', 'mem');
+    const source = new LineSource(Readable.from(['{"value":"x"}\n\n{"value":"y"}\n']), { format: 'jsonl', name: 'mem' });
     expect(await drain(source, 10)).toEqual(['x', 'y']);
+  });
+});
+
+describe('stdout sink', () => {
+  it('writes lines-format values as their bytes, unchanged', async () => {
+    const chunks: Buffer[] = [];
+    const stdout = new PassThrough();
+    stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ctx = { baseDir: tmpdir(), logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout };
+    const sink = builtinConnectors().sink('stdout')!.create({ format: 'lines' }, ctx);
+    await sink.write([{ key: undefined, value: new Uint8Array([0xff, 0x41, 0xe9]), headers: [], eventTime: undefined }, textRecord('ok')]);
+    await sink.close();
+    expect([...Buffer.concat(chunks)]).toEqual([0xff, 0x41, 0xe9, 0x0a, 0x6f, 0x6b, 0x0a]);
   });
 });
 
