@@ -23,6 +23,7 @@ import type { LimitsSettings } from '../sandbox/limits.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem } from '../linker/http/http-grant.js';
 import type { HttpGrant } from '../linker/http/http-grant.js';
+import { DEFAULT_GRANT_MAX_BYTES } from '../linker/directory-quota.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
@@ -309,7 +310,9 @@ function grantsOf(raw: unknown, baseDir: string): CapabilityGrants {
     env: Array.isArray(o.env) ? o.env.filter((name): name is string => typeof name === 'string') : [],
     clock: o.clock === true,
     random: o.random === true,
-    filesystem: dirs.map((g) => ({ dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: g.mode === 'rw' ? 'rw' : 'ro' })),
+    filesystem: dirs.map((g) => (g.mode === 'rw'
+      ? { dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: 'rw' as const, maxBytes: typeof g.maxBytes === 'number' ? g.maxBytes : DEFAULT_GRANT_MAX_BYTES }
+      : { dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: 'ro' as const })),
     ...httpGrantOf(o.http),
   };
 }
@@ -336,7 +339,7 @@ function httpProblems(raw: unknown, at: string): Problem[] {
   });
 }
 
-type RawDirGrant = { dir: string; as?: string; mode?: string };
+type RawDirGrant = { dir: string; as?: string; mode?: string; maxBytes?: unknown };
 
 function guestPathOf(grant: RawDirGrant): string {
   return typeof grant.as === 'string' ? grant.as : `/${basename(resolve(grant.dir))}`;
@@ -355,6 +358,9 @@ function filesystemProblems(raw: unknown, at: string, baseDir: string): Problem[
     const info = statSync(dir, { throwIfNoEntry: false });
     if (!info) problems.push({ pointer: `${at}/${i}/dir`, message: `directory ${dir} does not exist`, hint: 'create it, or fix the path (relative paths start at the pipeline file\'s folder)' });
     else if (!info.isDirectory()) problems.push({ pointer: `${at}/${i}/dir`, message: `${dir} is not a directory`, hint: 'grant the folder that holds the file' });
+    if (grant.maxBytes !== undefined && grant.mode !== 'rw') {
+      problems.push({ pointer: `${at}/${i}/maxBytes`, message: 'maxBytes bounds what a plugin writes, and this grant is read-only', hint: 'remove "maxBytes", or grant "mode": "rw"' });
+    }
     const guest = guestPathOf(grant);
     const earlier = seen.get(guest);
     if (earlier !== undefined) problems.push({ pointer: `${at}/${i}/as`, message: `"${guest}" is already the path of grant ${earlier}`, hint: 'give each directory its own "as"' });
