@@ -325,6 +325,7 @@ function httpGrantOf(raw: unknown): { http?: HttpGrant } {
       hosts: o.hosts.filter((h): h is string => typeof h === 'string' && hostPatternProblem(h) === undefined),
       timeoutMs: typeof o.timeoutMs === 'number' ? o.timeoutMs : DEFAULT_HTTP_TIMEOUT_MS,
       maxResponseBytes: typeof o.maxResponseBytes === 'number' ? o.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
+      denyPrivateAddresses: o.denyPrivateAddresses !== false,
     },
   };
 }
