@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import type { Writable } from 'node:stream';
-import { compilePipeline, pluginTargets, readPipelineFile } from '../config/compile.js';
+import { compilePipeline, readPipelineFile } from '../config/compile.js';
 import type { PipelineConfig, Problem } from '../config/pipeline-config.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import type { Engine, PluginModule } from '../engine/engine.js';
@@ -24,7 +24,7 @@ export type PreparedPipeline =
 export async function preparePipeline(file: string, engine: Engine, connectors: ConnectorRegistry): Promise<PreparedPipeline> {
   const raw = await readPipelineFile(file);
   const compiled = compilePipeline(raw, { file, connectors });
-  const { pluginsDir, targets } = pluginTargets(raw, file);
+  const { pluginsDir, targets } = compiled.plugins;
   const checked = await checkPlugins(targets, pluginsDir, engine);
   if (!compiled.ok || checked.problems.length > 0) {
     const problems = [...(compiled.ok ? [] : compiled.problems), ...checked.problems];

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { preparePipeline, printProblems } from './prepare-pipeline.js';
+import { pipelineWarnings } from '../config/pipeline-warnings.js';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import { builtinConnectors } from '../connectors/builtin.js';
 import { createLogger, LOG_LEVELS } from '../telemetry/logger.js';
@@ -87,6 +88,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     println(io.stderr, 'nothing was run; fix the problems above (`host validate` lists them too)');
     return EXIT.invalid;
   }
+  for (const warning of pipelineWarnings(prepared.config)) logger.warn({ pointer: warning.pointer, hint: warning.hint }, warning.message);
   for (const node of prepared.config.nodes) {
     const module = prepared.modules.get(node.id);
     if (!module || node.implementation.type !== 'plugin') continue;

@@ -7,6 +7,7 @@ import { preparePipeline, printProblems } from './prepare-pipeline.js';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import { builtinConnectors } from '../connectors/builtin.js';
 import { WeirError } from '../errors/errors.js';
+import { pipelineWarnings } from '../config/pipeline-warnings.js';
 
 /** Help text of `host validate`. */
 export function validateHelp(): string {
@@ -16,10 +17,12 @@ Checks a pipeline without running it and lists every problem at once, each
 with the JSON pointer of the offending value and a hint: schema violations,
 duplicate or unknown node ids, cycles, sources with inputs, sinks used as
 inputs, unknown connectors and bad connector config, missing plugin files,
-and plugins whose world does not fit their node kind.
+and plugins whose world does not fit their node kind. A valid pipeline may
+still get warnings (nodes whose records reach no sink); they do not change
+the exit code.
 
 Options:
-  --json             print {"ok": bool, "problems": [{pointer, message, hint}]}
+  --json             print {"ok": bool, "problems": [{pointer, message, hint}], "warnings": [...]}
   --cache-dir DIR    transpile cache (as for host run)
   -h, --help         show this help
 
@@ -42,10 +45,15 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   const file = resolve(io.cwd, positionals[0]!);
   const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env) });
   const prepared = await preparePipeline(file, engine, builtinConnectors());
+  const warnings = prepared.ok ? pipelineWarnings(prepared.config) : [];
   if (values.json) {
-    println(io.stdout, JSON.stringify({ ok: prepared.ok, problems: prepared.ok ? [] : prepared.problems }, null, 2));
+    println(io.stdout, JSON.stringify({ ok: prepared.ok, problems: prepared.ok ? [] : prepared.problems, warnings }, null, 2));
   } else if (prepared.ok) {
-    println(io.stdout, `${positionals[0]}: valid (${prepared.config.nodes.length} nodes)`);
+    println(io.stdout, `${positionals[0]}: valid (${prepared.config.nodes.length} nodes)${warnings.length > 0 ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}`);
+    for (const w of warnings) {
+      println(io.stdout, `  warning ${w.pointer}: ${w.message}`);
+      if (w.hint) println(io.stdout, `      hint: ${w.hint}`);
+    }
   } else {
     printProblems(io.stdout, file, io.cwd, prepared.problems);
   }

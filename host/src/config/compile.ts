@@ -10,9 +10,11 @@
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import schema from './pipeline.schema.json' with { type: 'json' };
+import { MAX_JSON_DEPTH, tooDeep } from './json-depth.js';
+import { sharedValidators } from './schema-validators.js';
+import type { SchemaValidators } from './schema-validators.js';
 import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
 import type { NodeConfig, PipelineConfig, Problem, WindowConfig } from './pipeline-config.js';
 import { findCycle, parseInput } from '../graph/dag.js';
@@ -21,18 +23,25 @@ import type { LimitsSettings } from '../sandbox/limits.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem } from '../linker/http/http-grant.js';
 import type { HttpGrant } from '../linker/http/http-grant.js';
+import { DEFAULT_GRANT_MAX_BYTES } from '../linker/directory-quota.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
-/** The outcome of {@link compilePipeline}: a config, or every problem found. */
-export type CompileResult = { ok: true; config: PipelineConfig } | { ok: false; problems: Problem[] };
+/**
+ * The outcome of {@link compilePipeline}: a config, or every problem found;
+ * either way the plugin files the nodes name, as far as they could be read
+ * (so plugin problems can be listed with the others).
+ */
+export type CompileResult = ({ ok: true; config: PipelineConfig } | { ok: false; problems: Problem[] }) & { plugins: PluginTargets };
 
 /** Inputs of {@link compilePipeline}. */
 export interface CompileOptions {
   /** Path of the pipeline file (for relative paths and messages). */
   file: string;
   connectors: ConnectorRegistry;
+  /** Compiled schema validators; the thread's shared set when absent. */
+  validators?: SchemaValidators;
 }
 
 /** The pipeline JSON Schema, as shipped. */
@@ -71,17 +80,23 @@ export interface PluginTarget {
   path: string;
 }
 
+/** The plugins folder and the plugin file of each node. */
+export interface PluginTargets {
+  pluginsDir: string;
+  targets: PluginTarget[];
+}
+
 /**
  * The plugin files of every node whose kind and plugin are readable, even
  * when other parts of the file are invalid, so that plugin problems are
  * reported together with schema and graph problems.
  */
-export function pluginTargets(raw: unknown, file: string): { pluginsDir: string; targets: PluginTarget[] } {
+function pluginTargets(raw: unknown, nodes: readonly LooseNode[], baseDir: string): PluginTargets {
   const dir = (raw as { plugins?: { dir?: unknown } })?.plugins?.dir;
-  const pluginsDir = resolve(dirname(resolve(file)), typeof dir === 'string' && dir !== '' ? dir : 'plugins');
-  const targets = rawNodes(raw).flatMap((node): PluginTarget[] =>
+  const pluginsDir = resolve(baseDir, typeof dir === 'string' && dir !== '' ? dir : 'plugins');
+  const targets = nodes.flatMap((node): PluginTarget[] =>
     typeof node.plugin === 'string' && node.plugin.endsWith('.wasm') && KINDS.includes(node.kind as PluginKind)
-      ? [{ index: node.index, kind: node.kind === 'processor' && node.window !== undefined ? 'aggregator' : (node.kind as PluginKind), grants: grantsOf(node.capabilities, dirname(resolve(file))), file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
+      ? [{ index: node.index, kind: node.kind === 'processor' && node.window !== undefined ? 'aggregator' : (node.kind as PluginKind), grants: node.grants, file: node.plugin, path: resolve(pluginsDir, node.plugin) }]
       : [],
   );
   return { pluginsDir, targets };
@@ -91,21 +106,24 @@ const KINDS: readonly PluginKind[] = ['source', 'processor', 'sink', 'service'];
 
 /** Validates raw pipeline JSON and returns the typed config or every problem. */
 export function compilePipeline(raw: unknown, options: CompileOptions): CompileResult {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-  const validate = ajv.compile(schema);
-  const problems: Problem[] = [];
-  if (!validate(raw)) problems.push(...(validate.errors ?? []).map((e) => problemFromAjv(e)));
-
-  const nodes = rawNodes(raw);
-  problems.push(...graphProblems(nodes));
-  problems.push(...connectorProblems(nodes, options.connectors, ajv));
-  problems.push(...settingProblems(raw, dirname(resolve(options.file))));
-  if (problems.length > 0) return { ok: false, problems: dedupe(problems) };
-
-  const pipeline = raw as RawPipeline;
   const file = resolve(options.file);
   const baseDir = dirname(file);
-  const pluginsDir = resolve(baseDir, pipeline.plugins?.dir ?? 'plugins');
+  // Everything below recurses over the file (the schema, cloning, freezing): refuse what would overflow the stack first.
+  const deep = tooDeep(raw);
+  if (deep !== undefined) return { ok: false, problems: [deepProblem(deep)], plugins: { pluginsDir: resolve(baseDir, 'plugins'), targets: [] } };
+  const validators = options.validators ?? sharedValidators();
+  const problems: Problem[] = [];
+  if (!validators.pipeline(raw)) problems.push(...(validators.pipeline.errors ?? []).map((e) => problemFromAjv(e)));
+
+  const nodes = rawNodes(raw, baseDir);
+  const plugins = pluginTargets(raw, nodes, baseDir);
+  problems.push(...graphProblems(nodes));
+  problems.push(...connectorProblems(nodes, options.connectors, validators));
+  problems.push(...settingProblems(raw, baseDir));
+  if (problems.length > 0) return { ok: false, problems: dedupe(problems), plugins };
+
+  const pipeline = raw as RawPipeline;
+  const { pluginsDir } = plugins;
   const defaults = pipeline.defaults ?? {};
   const config: PipelineConfig = {
     name: pipeline.name,
@@ -124,13 +142,21 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
       partition: node.partition ?? 'round-robin',
       batch: { ...DEFAULT_BATCH, ...defaults.batch, ...node.batch },
       limits: resolveLimits(node.kind, defaults.limits, node.limits),
-      capabilities: grantsOf(node.capabilities, baseDir),
+      capabilities: nodes[index]!.grants,
       ...(node.window ? { window: resolveWindow(node.window) } : {}),
       onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
       index,
     })),
   };
-  return { ok: true, config: deepFreeze(config) };
+  return { ok: true, config: deepFreeze(config), plugins };
+}
+
+function deepProblem(pointer: string): Problem {
+  return {
+    pointer,
+    message: `nested more than ${MAX_JSON_DEPTH} levels deep; the pipeline file was not checked further`,
+    hint: 'flatten this value: no pipeline setting or plugin config needs to nest this deep',
+  };
 }
 
 export type RawWindow = { type: WindowConfig['type']; sizeMs?: number; slideMs?: number; gapMs?: number; allowedLatenessMs?: number; lateOutput?: string };
@@ -139,9 +165,10 @@ export type RawWindow = { type: WindowConfig['type']; sizeMs?: number; slideMs?:
  * A `window` object on its own (as `host test --window` takes it), checked
  * as pipeline.json would check it; defaults filled in.
  */
-export function compileWindow(raw: unknown): { ok: true; window: WindowConfig } | { ok: false; problems: Problem[] } {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-  const validate = ajv.compile({ ...schema.definitions.window, definitions: schema.definitions });
+export function compileWindow(raw: unknown, validators = sharedValidators()): { ok: true; window: WindowConfig } | { ok: false; problems: Problem[] } {
+  const deep = tooDeep(raw);
+  if (deep !== undefined) return { ok: false, problems: [deepProblem(deep)] };
+  const validate = validators.window;
   const problems: Problem[] = validate(raw) ? [] : (validate.errors ?? []).map((e) => problemFromAjv(e));
   if (problems.length === 0) problems.push(...windowProblems({ kind: 'processor', window: raw as Partial<RawWindow> }, ''));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, window: resolveWindow(raw as RawWindow) };
@@ -151,9 +178,10 @@ export function compileWindow(raw: unknown): { ok: true; window: WindowConfig } 
  * A node's `capabilities` object on its own (as `host test --capabilities`
  * takes it): schema and setting checks, directories relative to `baseDir`.
  */
-export function compileCapabilities(raw: unknown, baseDir: string): { ok: true; grants: CapabilityGrants } | { ok: false; problems: Problem[] } {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-  const validate = ajv.compile({ ...schema.definitions.capabilities, definitions: schema.definitions });
+export function compileCapabilities(raw: unknown, baseDir: string, validators = sharedValidators()): { ok: true; grants: CapabilityGrants } | { ok: false; problems: Problem[] } {
+  const deep = tooDeep(raw);
+  if (deep !== undefined) return { ok: false, problems: [deepProblem(deep)] };
+  const validate = validators.capabilities;
   const problems: Problem[] = validate(raw) ? [] : (validate.errors ?? []).map((e) => problemFromAjv(e));
   if (problems.length === 0) problems.push(...filesystemProblems(raw, '/filesystem', baseDir), ...httpProblems(raw, '/http/hosts'));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, grants: grantsOf(raw, baseDir) };
@@ -264,6 +292,8 @@ interface LooseNode {
   config?: unknown;
   inputs: string[];
   capabilities?: unknown;
+  /** What `capabilities` grants, as far as it could be read. */
+  grants: CapabilityGrants;
   window?: unknown;
   onError?: { policy?: unknown; deadLetter?: unknown };
 }
@@ -280,7 +310,9 @@ function grantsOf(raw: unknown, baseDir: string): CapabilityGrants {
     env: Array.isArray(o.env) ? o.env.filter((name): name is string => typeof name === 'string') : [],
     clock: o.clock === true,
     random: o.random === true,
-    filesystem: dirs.map((g) => ({ dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: g.mode === 'rw' ? 'rw' : 'ro' })),
+    filesystem: dirs.map((g) => (g.mode === 'rw'
+      ? { dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: 'rw' as const, maxBytes: typeof g.maxBytes === 'number' ? g.maxBytes : DEFAULT_GRANT_MAX_BYTES }
+      : { dir: resolve(baseDir, g.dir), as: guestPathOf(g), mode: 'ro' as const })),
     ...httpGrantOf(o.http),
   };
 }
@@ -293,6 +325,7 @@ function httpGrantOf(raw: unknown): { http?: HttpGrant } {
       hosts: o.hosts.filter((h): h is string => typeof h === 'string' && hostPatternProblem(h) === undefined),
       timeoutMs: typeof o.timeoutMs === 'number' ? o.timeoutMs : DEFAULT_HTTP_TIMEOUT_MS,
       maxResponseBytes: typeof o.maxResponseBytes === 'number' ? o.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
+      denyPrivateAddresses: o.denyPrivateAddresses !== false,
     },
   };
 }
@@ -307,7 +340,7 @@ function httpProblems(raw: unknown, at: string): Problem[] {
   });
 }
 
-type RawDirGrant = { dir: string; as?: string; mode?: string };
+type RawDirGrant = { dir: string; as?: string; mode?: string; maxBytes?: unknown };
 
 function guestPathOf(grant: RawDirGrant): string {
   return typeof grant.as === 'string' ? grant.as : `/${basename(resolve(grant.dir))}`;
@@ -326,6 +359,9 @@ function filesystemProblems(raw: unknown, at: string, baseDir: string): Problem[
     const info = statSync(dir, { throwIfNoEntry: false });
     if (!info) problems.push({ pointer: `${at}/${i}/dir`, message: `directory ${dir} does not exist`, hint: 'create it, or fix the path (relative paths start at the pipeline file\'s folder)' });
     else if (!info.isDirectory()) problems.push({ pointer: `${at}/${i}/dir`, message: `${dir} is not a directory`, hint: 'grant the folder that holds the file' });
+    if (grant.maxBytes !== undefined && grant.mode !== 'rw') {
+      problems.push({ pointer: `${at}/${i}/maxBytes`, message: 'maxBytes bounds what a plugin writes, and this grant is read-only', hint: 'remove "maxBytes", or grant "mode": "rw"' });
+    }
     const guest = guestPathOf(grant);
     const earlier = seen.get(guest);
     if (earlier !== undefined) problems.push({ pointer: `${at}/${i}/as`, message: `"${guest}" is already the path of grant ${earlier}`, hint: 'give each directory its own "as"' });
@@ -334,7 +370,7 @@ function filesystemProblems(raw: unknown, at: string, baseDir: string): Problem[
   return problems;
 }
 
-function rawNodes(raw: unknown): LooseNode[] {
+function rawNodes(raw: unknown, baseDir: string): LooseNode[] {
   const nodes = (raw as { nodes?: unknown })?.nodes;
   if (!Array.isArray(nodes)) return [];
   return nodes.flatMap((n: unknown, index): LooseNode[] => {
@@ -349,6 +385,7 @@ function rawNodes(raw: unknown): LooseNode[] {
       config: o.config,
       inputs: Array.isArray(o.inputs) ? o.inputs.filter((i): i is string => typeof i === 'string') : [],
       capabilities: o.capabilities,
+      grants: grantsOf(o.capabilities, baseDir),
       window: o.window,
       onError: typeof o.onError === 'object' && o.onError !== null ? (o.onError as LooseNode['onError']) : undefined,
     }];
@@ -418,7 +455,7 @@ function graphProblems(nodes: LooseNode[]): Problem[] {
   return problems;
 }
 
-function connectorProblems(nodes: LooseNode[], connectors: ConnectorRegistry, ajv: Ajv): Problem[] {
+function connectorProblems(nodes: LooseNode[], connectors: ConnectorRegistry, validators: SchemaValidators): Problem[] {
   const problems: Problem[] = [];
   for (const node of nodes) {
     if (typeof node.connector !== 'string') continue;
@@ -433,7 +470,7 @@ function connectorProblems(nodes: LooseNode[], connectors: ConnectorRegistry, aj
       problems.push({ pointer: `${at}/connector`, message: `unknown ${node.kind} connector "${node.connector}"`, hint: `built-in ${node.kind}s: ${names.join(', ')}` });
       continue;
     }
-    const validate: ValidateFunction = ajv.compile(spec.configSchema);
+    const validate = validators.connectorConfig(spec.configSchema);
     if (!validate(node.config ?? {})) {
       problems.push(...(validate.errors ?? []).map((e) => problemFromAjv(e, `${at}/config`)));
     }

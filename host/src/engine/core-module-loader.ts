@@ -12,6 +12,7 @@ import { instantiate } from '@assemblyscript/loader';
 import { errorKindOf } from '../linker/host-context.js';
 import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
 import { coreImportCapability, denials, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
+import { quotaReporter } from '../linker/directory-quota.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { AggregatorInstance, InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
@@ -78,7 +79,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
-  const wasi = wasiCoreImports(host.capabilities, () => memory!);
+  const wasi = wasiCoreImports(host.capabilities, () => memory!, quotaReporter(host));
   let pending: Uint8Array | undefined;
   const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(memory!.buffer, ptr, len).slice();
   const string = (ptr: number, len: number): string => text.decode(new Uint8Array(memory!.buffer, ptr, len));

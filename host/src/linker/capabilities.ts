@@ -27,6 +27,7 @@
 import { randomFillSync } from 'node:crypto';
 import { PreopenFilesystem } from './preopen-filesystem.js';
 import type { PreopenGrant } from './granted-directories.js';
+import type { QuotaListener } from './directory-quota.js';
 import type { HttpGrant } from './http/http-grant.js';
 
 /** What a node grants its plugin. */
@@ -185,11 +186,12 @@ export interface CoreWasi {
  * WASI preview 1 functions for the granted capabilities of a core module
  * (`memory` is read once the instance exists). Errno 0 is success; 8 (badf)
  * and 28 (inval) are the failures the env, clock and random functions can
- * report; files report the errno of what failed (see PreopenFilesystem).
+ * report; files report the errno of what failed (see PreopenFilesystem),
+ * and `quotaExceeded` hears of each write a grant's quota refuses.
  */
-export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory): CoreWasi {
+export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory, quotaExceeded?: QuotaListener): CoreWasi {
   const view = () => new DataView(memory().buffer);
-  const files = grants.filesystem.length > 0 ? new PreopenFilesystem(grants.filesystem, memory) : undefined;
+  const files = grants.filesystem.length > 0 ? new PreopenFilesystem(grants.filesystem, memory, quotaExceeded) : undefined;
   const imports: Record<string, (...args: never[]) => number> = { ...files?.imports() };
   if (grants.env.length > 0) {
     const encoder = new TextEncoder();

@@ -9,7 +9,7 @@ import { hasCode, messageOf } from '../errors/errors.js';
 import { wasiComponentImports } from './capabilities.js';
 import type { HttpRequest } from './http/send-request.js';
 import { GrantedFiles } from './granted-files.js';
-import type { PreopenGrant } from './granted-directories.js';
+import { quotaReporter } from './directory-quota.js';
 
 /** The interfaces the host offers to components, as jco names them. */
 export const HOST_INTERFACES = [
@@ -59,15 +59,15 @@ export function componentImports(host: HostContext): Record<string, Record<strin
       },
     },
     'weir:plugin/types': {},
-    ...filesImports(host.capabilities.filesystem),
+    ...filesImports(host),
     ...wasiComponentImports(host.capabilities),
   };
 }
 
 /** `weir:plugin/files` over the node's directory grants (none granted: refused at load, so absent). */
-function filesImports(grants: readonly PreopenGrant[]): Record<string, Record<string, unknown>> {
-  if (grants.length === 0) return {};
-  const files = new GrantedFiles(grants);
+function filesImports(host: HostContext): Record<string, Record<string, unknown>> {
+  if (host.capabilities.filesystem.length === 0) return {};
+  const files = new GrantedFiles(host.capabilities.filesystem, quotaReporter(host));
   // jco lowers a thrown value carrying `payload` into the `err` case; a FileError is thrown as that payload.
   const lowered = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
     try {

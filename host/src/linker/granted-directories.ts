@@ -14,18 +14,20 @@ export interface PreopenGrant {
   readonly dir: string;
   readonly as: string;
   readonly mode: 'ro' | 'rw';
+  /** `rw`: the most the files under the folder may hold (see DirectoryQuota); absent: the default. */
+  readonly maxBytes?: number;
 }
 
 /** The WASI errno values used here. */
 export const ERRNO = {
-  success: 0, acces: 2, badf: 8, exist: 20, fbig: 22, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nospc: 51, nosys: 52,
+  success: 0, acces: 2, badf: 8, dquot: 19, exist: 20, fbig: 22, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nospc: 51, nosys: 52,
   notdir: 54, notempty: 55, perm: 63, rofs: 69, notcapable: 76,
 } as const;
 
 const NODE_ERRNO: Readonly<Record<string, number>> = {
   ENOENT: ERRNO.noent, EEXIST: ERRNO.exist, EISDIR: ERRNO.isdir, ENOTDIR: ERRNO.notdir, EACCES: ERRNO.acces, EPERM: ERRNO.perm,
   ENOTEMPTY: ERRNO.notempty, EMFILE: ERRNO.mfile, ENOSPC: ERRNO.nospc, EROFS: ERRNO.rofs, EINVAL: ERRNO.inval, EBADF: ERRNO.badf,
-  EFBIG: ERRNO.fbig,
+  EFBIG: ERRNO.fbig, EDQUOT: ERRNO.dquot,
 };
 
 /** The errno of a Node file-system error. */
@@ -90,7 +92,11 @@ function requireInside(root: string, path: string): void {
   if (!within(root, fs.realpathSync(existing))) throw new Errno(ERRNO.notcapable);
 }
 
-/** Throws `rofs` unless the grant may write. */
+/**
+ * Throws `rofs` unless the grant may write. Callers confine the path first,
+ * so a path leading out of a read-only grant fails with `notcapable`, as out
+ * of a read-write one, in both file interfaces.
+ */
 export function requireWritable(grant: PreopenGrant): void {
   if (grant.mode !== 'rw') throw new Errno(ERRNO.rofs);
 }

@@ -4,14 +4,17 @@
  * (`/lookup/table.csv` is `table.csv` in the folder granted as `/lookup`).
  * Confined like WASI preview 1 access (see granted-directories.ts): a path
  * outside every grant, or leading out through `..` or a link, fails with
- * errno 76; a write to a read-only grant with 69.
+ * errno 76 (whatever the grant's mode); a write inside a read-only grant
+ * with 69; a write past a read-write grant's `maxBytes` with 19 (dquot).
  *
- * Stateless apart from the grants' resolved folders: nothing stays open
- * between calls, so there is nothing to close.
+ * Stateless apart from the grants' resolved folders and quotas: nothing
+ * stays open between calls, so there is nothing to close.
  */
 import * as fs from 'node:fs';
 import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
 import type { OpenGrant, PreopenGrant } from './granted-directories.js';
+import { DirectoryQuota } from './directory-quota.js';
+import type { QuotaListener } from './directory-quota.js';
 
 /** The WIT `file-error`. */
 export interface FileError {
@@ -31,15 +34,22 @@ const MEANING: Readonly<Record<number, string>> = {
   [ERRNO.isdir]: 'is a directory',
   [ERRNO.notempty]: 'directory not empty',
   [ERRNO.fbig]: `larger than ${MAX_READ_BYTES} bytes`,
+  [ERRNO.dquot]: 'the directory grant\'s maxBytes quota would be exceeded',
 };
+
+type QuotaGrant = OpenGrant & { quota: DirectoryQuota | undefined };
 
 /** File operations under a node's directory grants. */
 export class GrantedFiles {
-  readonly #grants: OpenGrant[];
+  readonly #grants: QuotaGrant[];
 
-  constructor(grants: readonly PreopenGrant[]) {
+  /** `exceeded` hears of every write a quota refuses. */
+  constructor(grants: readonly PreopenGrant[], exceeded?: QuotaListener) {
     // Longest guest path first, so /data/raw wins over /data.
-    this.#grants = grants.map(openGrant).sort((a, b) => b.grant.as.length - a.grant.as.length);
+    this.#grants = grants
+      .map(openGrant)
+      .map((open) => ({ ...open, quota: open.grant.mode === 'rw' ? new DirectoryQuota(open.grant, open.root, exceeded) : undefined }))
+      .sort((a, b) => b.grant.as.length - a.grant.as.length);
   }
 
   readFile(path: string): Uint8Array {
@@ -52,11 +62,18 @@ export class GrantedFiles {
   }
 
   writeFile(path: string, data: Uint8Array): void {
-    this.#run(path, (target) => fs.writeFileSync(target, data), true);
+    this.#run(path, (target, quota) => {
+      const existing = fs.statSync(target, { throwIfNoEntry: false });
+      quota?.reserve(data.byteLength - (existing?.isFile() ? existing.size : 0), target);
+      fs.writeFileSync(target, data);
+    }, true);
   }
 
   appendFile(path: string, data: Uint8Array): void {
-    this.#run(path, (target) => fs.appendFileSync(target, data), true);
+    this.#run(path, (target, quota) => {
+      quota?.reserve(data.byteLength, target);
+      fs.appendFileSync(target, data);
+    }, true);
   }
 
   listDir(path: string): string[] {
@@ -74,12 +91,17 @@ export class GrantedFiles {
     }, true);
   }
 
-  /** Resolves `path` inside its grant and runs `fn` on the host path; failures become a {@link FileError}. */
-  #run<T>(path: string, fn: (target: string) => T, writes = false): T {
+  /**
+   * Resolves `path` inside its grant (first: a path leading out is refused
+   * as such, whatever the grant's mode) and runs `fn` on the host path;
+   * failures become a {@link FileError}.
+   */
+  #run<T>(path: string, fn: (target: string, quota: DirectoryQuota | undefined) => T, writes = false): T {
     try {
-      const { grant, root, rest } = this.#grantOf(path);
+      const { grant, root, rest, quota } = this.#grantOf(path);
+      const target = confine(root, root, rest);
       if (writes) requireWritable(grant);
-      return fn(confine(root, root, rest));
+      return fn(target, quota);
     } catch (error) {
       const errno = error instanceof Errno ? error.value : errnoOf(error);
       throw { errno, message: `${path}: ${MEANING[errno] ?? (error instanceof Errno ? `errno ${errno}` : String((error as Error).message))}` } satisfies FileError;
@@ -90,7 +112,7 @@ export class GrantedFiles {
    * The grant whose guest path begins `path` (as WASI libc picks a preopen),
    * and the rest of the path under it; `..` in the rest cannot climb out.
    */
-  #grantOf(path: string): OpenGrant & { rest: string } {
+  #grantOf(path: string): QuotaGrant & { rest: string } {
     for (const open of this.#grants) {
       const as = open.grant.as.replace(/\/+$/, '');
       if (path === as || path === `${as}/`) return { ...open, rest: '.' };

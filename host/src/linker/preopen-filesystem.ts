@@ -6,9 +6,12 @@
  * its guest path (`as`). Every path a plugin names is resolved against a
  * directory it holds and must stay inside that grant's directory, symbolic
  * links included (`..`, absolute paths and links leading out fail with
- * `notcapable`). A read-only grant refuses every write, create, rename and
- * delete with `rofs`. Errors are WASI errno values; nothing here throws into
- * the guest.
+ * `notcapable`, whatever the grant's mode: the path is checked first). A
+ * read-only grant refuses every write, create, rename and delete with
+ * `rofs`; a write that would take a read-write grant past its `maxBytes`
+ * with `dquot` (see DirectoryQuota). These are the errno values
+ * `weir:plugin/files` gives components (GrantedFiles), case for case.
+ * Errors are WASI errno values; nothing here throws into the guest.
  *
  * Lifecycle: one per instance; `close()` closes every file the plugin left
  * open (the instance's `close` calls it).
@@ -16,6 +19,8 @@
 import * as fs from 'node:fs';
 import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
 import type { PreopenGrant } from './granted-directories.js';
+import { DirectoryQuota, bytesUnder, growthOf } from './directory-quota.js';
+import type { QuotaListener } from './directory-quota.js';
 
 const FILETYPE = { unknown: 0, directory: 3, regular: 4, symlink: 7 } as const;
 const OFLAGS = { creat: 1, directory: 2, excl: 4, trunc: 8 } as const;
@@ -30,6 +35,8 @@ interface OpenEntry {
   grant: PreopenGrant;
   /** Real path of the grant's folder (links resolved), the boundary every path is checked against. */
   root: string;
+  /** The grant's byte quota (`rw` grants), shared by every descriptor under it. */
+  quota: DirectoryQuota | undefined;
   /** Host path of the file or directory. */
   path: string;
   /** Host descriptor of a file; `undefined` for a directory. */
@@ -45,11 +52,13 @@ export class PreopenFilesystem {
   readonly #memory: () => WebAssembly.Memory;
   #nextFd: number;
 
-  constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory) {
+  /** `exceeded` hears of every write a quota refuses. */
+  constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory, exceeded?: QuotaListener) {
     this.#memory = memory;
     let fd = 3;
     for (const { grant, root } of grants.map(openGrant)) {
-      this.#entries.set(fd++, { grant, root, path: root, fd: undefined, position: 0n, append: false, preopen: true });
+      const quota = grant.mode === 'rw' ? new DirectoryQuota(grant, root, exceeded) : undefined;
+      this.#entries.set(fd++, { grant, root, quota, path: root, fd: undefined, position: 0n, append: false, preopen: true });
     }
     this.#nextFd = fd;
   }
@@ -98,7 +107,7 @@ export class PreopenFilesystem {
           if (!existing) return ERRNO.noent;
           if (!existing.isDirectory()) return ERRNO.notdir;
           if (writes && (oflags & OFLAGS.trunc) !== 0) return ERRNO.isdir;
-          return this.#add(out, { grant: dir.grant, root: dir.root, path, fd: undefined, position: 0n, append: false, preopen: false });
+          return this.#add(out, { grant: dir.grant, root: dir.root, quota: dir.quota, path, fd: undefined, position: 0n, append: false, preopen: false });
         }
         let flags = writes ? ((BigInt(rightsBase) & 2n) !== 0n ? fs.constants.O_RDWR : fs.constants.O_WRONLY) : fs.constants.O_RDONLY;
         if (oflags & OFLAGS.creat) flags |= fs.constants.O_CREAT;
@@ -106,7 +115,7 @@ export class PreopenFilesystem {
         if (oflags & OFLAGS.trunc) flags |= fs.constants.O_TRUNC;
         if (fdflags & FDFLAG_APPEND) flags |= fs.constants.O_APPEND;
         const fd = fs.openSync(path, flags);
-        return this.#add(out, { grant: dir.grant, root: dir.root, path, fd, position: 0n, append: (fdflags & FDFLAG_APPEND) !== 0, preopen: false });
+        return this.#add(out, { grant: dir.grant, root: dir.root, quota: dir.quota, path, fd, position: 0n, append: (fdflags & FDFLAG_APPEND) !== 0, preopen: false });
       },
       fd_close: (fd: number) => {
         const entry = this.#entries.get(fd);
@@ -130,7 +139,9 @@ export class PreopenFilesystem {
       fd_write: (fd: number, iovs: number, count: number, out: number) => {
         const entry = this.#file(fd);
         this.#writable(entry);
-        const position = entry.append ? BigInt(fs.fstatSync(entry.fd!).size) : entry.position;
+        const size = fs.fstatSync(entry.fd).size;
+        const position = entry.append ? BigInt(size) : entry.position;
+        entry.quota?.reserve(growthOf(size, Number(position), this.#length(iovs, count)), entry.path);
         const written = this.#writeFrom(entry, iovs, count, position);
         entry.position = position + BigInt(written);
         this.#view().setUint32(out, written, true);
@@ -139,6 +150,7 @@ export class PreopenFilesystem {
       fd_pwrite: (fd: number, iovs: number, count: number, offset: bigint, out: number) => {
         const entry = this.#file(fd);
         this.#writable(entry);
+        entry.quota?.reserve(growthOf(fs.fstatSync(entry.fd).size, Number(offset), this.#length(iovs, count)), entry.path);
         this.#view().setUint32(out, this.#writeFrom(entry, iovs, count, BigInt(offset)), true);
         return ERRNO.success;
       },
@@ -202,30 +214,36 @@ export class PreopenFilesystem {
       },
       path_create_directory: (dirFd: number, ptr: number, len: number) => {
         const dir = this.#directory(dirFd);
+        const path = this.#resolve(dir, this.#string(ptr, len));
         this.#writable(dir);
-        fs.mkdirSync(this.#resolve(dir, this.#string(ptr, len)));
+        fs.mkdirSync(path);
         return ERRNO.success;
       },
       path_remove_directory: (dirFd: number, ptr: number, len: number) => {
         const dir = this.#directory(dirFd);
-        this.#writable(dir);
         const path = this.#resolve(dir, this.#string(ptr, len));
+        this.#writable(dir);
         if (path === dir.root) return ERRNO.perm;
         fs.rmdirSync(path);
         return ERRNO.success;
       },
       path_unlink_file: (dirFd: number, ptr: number, len: number) => {
         const dir = this.#directory(dirFd);
+        const path = this.#resolve(dir, this.#string(ptr, len));
         this.#writable(dir);
-        fs.unlinkSync(this.#resolve(dir, this.#string(ptr, len)));
+        fs.unlinkSync(path);
         return ERRNO.success;
       },
       path_rename: (fromFd: number, fromPtr: number, fromLen: number, toFd: number, toPtr: number, toLen: number) => {
         const from = this.#directory(fromFd);
         const to = this.#directory(toFd);
+        const source = this.#resolve(from, this.#string(fromPtr, fromLen));
+        const target = this.#resolve(to, this.#string(toPtr, toLen));
         this.#writable(from);
         this.#writable(to);
-        fs.renameSync(this.#resolve(from, this.#string(fromPtr, fromLen)), this.#resolve(to, this.#string(toPtr, toLen)));
+        // Moved into another grant, the bytes count against that grant's quota.
+        if (to.quota !== from.quota) to.quota?.reserve(bytesUnder(source), target);
+        fs.renameSync(source, target);
         return ERRNO.success;
       },
       fd_sync: (fd: number) => {
@@ -289,6 +307,14 @@ export class PreopenFilesystem {
     return confine(dir.root, dir.path, path);
   }
 
+
+  /** Total length of the guest buffers an iovec array names. */
+  #length(iovs: number, count: number): number {
+    const view = this.#view();
+    let total = 0;
+    for (let i = 0; i < count; i++) total += view.getUint32(iovs + 8 * i + 4, true);
+    return total;
+  }
 
   /** The guest buffers an iovec array names, as views into its memory. */
   *#buffers(iovs: number, count: number): Generator<Uint8Array> {

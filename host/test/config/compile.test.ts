@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { Ajv } from 'ajv';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,5 +86,56 @@ describe('readPipelineFile', () => {
 
   it('reports a missing file', async () => {
     await expect(readPipelineFile('/no/such/pipeline.json')).rejects.toSatisfy((e: Error) => hasCode(e, 'WEIR_CONFIG_READ'));
+  });
+});
+
+describe('over-deep pipeline files', () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = { a: value };
+    return value;
+  };
+  const pipeline = (config: unknown) => ({
+    name: 'deep',
+    nodes: [
+      { id: 'gen', kind: 'source', connector: 'generator' },
+      { id: 'up', kind: 'processor', plugin: 'up.wasm', inputs: ['gen'], config },
+      { id: 'out', kind: 'sink', connector: 'null', inputs: ['up'] },
+    ],
+  });
+
+  it('are refused with the pointer of the first value past the limit, before anything recurses over them', () => {
+    const result = compilePipeline(pipeline(nested(5_000)), { file: '/p.json', connectors: builtinConnectors() });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems).toEqual([expect.objectContaining({ pointer: `/nodes/1/config${'/a'.repeat(61)}`, message: expect.stringContaining('nested more than 64 levels deep') })]);
+    // A plugin config nested within the limit is fine.
+    expect(compilePipeline(pipeline(nested(40)), { file: '/p.json', connectors: builtinConnectors() }).ok).toBe(true);
+  });
+
+  it('make host validate exit 2 with the pointer, not 1 as an unexpected error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-config-'));
+    const file = join(dir, 'p.json');
+    // Written as text: JSON.stringify itself recurses.
+    await writeFile(file, JSON.stringify(pipeline('DEEP')).replace('"DEEP"', `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`));
+    const result = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/host.js'), 'validate', file], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(2);
+    expect(result.stdout).toContain('/nodes/1/config/a/a');
+    expect(result.stdout).toContain('nested more than 64 levels deep');
+  });
+});
+
+describe('schema compilation', () => {
+  it('happens once: compiling a pipeline again (as every hot-reload edit does) compiles no schema', () => {
+    const connectors = builtinConnectors();
+    compilePipeline(valid, { file: '/p.json', connectors });
+    const spy = vi.spyOn(Ajv.prototype, 'compile');
+    try {
+      for (let i = 0; i < 3; i++) expect(compilePipeline(valid, { file: '/p.json', connectors }).ok).toBe(true);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

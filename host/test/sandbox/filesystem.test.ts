@@ -3,8 +3,10 @@
  * through the SDK's fs module on WASI preview 1; JavaScript and Rust
  * components through `weir:plugin/files`) reads a read-only grant, writes a
  * read-write one, and is kept inside both: `..`, links leading out and paths
- * outside every grant fail with notcapable (76), writes to a read-only grant
- * with rofs (69). Runs through `host run`'s path (validation, grants,
+ * outside every grant fail with notcapable (76) whatever the grant's mode,
+ * writes inside a read-only grant with rofs (69), writes past a read-write
+ * grant's maxBytes with dquot (19): the same errno in every language, so in
+ * both file interfaces. Runs through `host run`'s path (validation, grants,
  * loader), in both CPU modes, since a worker-mode instance lives in another
  * thread.
  */
@@ -15,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 import { runValues } from '../fixtures/run-values.js';
+import { runPlugin } from '../../src/testing/plugin-harness.js';
+import { QUOTA_REFUSALS_COUNTER } from '../../src/linker/directory-quota.js';
 
 const LANGS = ['as', 'js', 'rust'] as const;
 type Lang = (typeof LANGS)[number];
@@ -76,6 +80,12 @@ describe.each(LANGS.flatMap((lang) => (['fuel', 'worker'] as const).map((mode) =
       ['read /secret/s.txt', 'errno 76'],
       ['write /lookup/new.txt hi', 'errno 69'],
       ['remove /lookup/table.txt', 'errno 69'],
+      // Leading out of a read-only grant is refused as leading out (76), not as read-only (69), by both interfaces.
+      ['write /lookup/../secret/x.txt no', 'errno 76'],
+      ['write /lookup/link-out/x.txt no', 'errno 76'],
+      ['mkdir /lookup/link-out/d', 'errno 76'],
+      ['remove /lookup/../secret/s.txt', 'errno 76'],
+      ['append /lookup/link-out/s.txt no', 'errno 76'],
       ['write /out/a.txt hello', 'ok'],
       ['append /out/a.txt -world', 'ok'],
       ['read /out/a.txt', 'ok hello-world'],
@@ -99,6 +109,50 @@ describe.each(LANGS.flatMap((lang) => (['fuel', 'worker'] as const).map((mode) =
     expect(await readFile(join(dir, 'lookup', 'table.txt'), 'utf8')).toBe('alpha');
     await expect(readFile(join(dir, 'lookup', 'new.txt'))).rejects.toThrow(/ENOENT/);
     await expect(readFile(join(dir, 'secret', 'created.txt'))).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(dir, 'secret', 's.txt'), 'utf8')).toBe('secret');
+  });
+
+  it('keeps a read-write grant within its maxBytes, counting writes and appends alike', async () => {
+    const dir = await folders();
+    const quota = { filesystem: [{ dir: 'spool', as: '/out', mode: 'rw', maxBytes: 100 }] };
+    const steps: Array<[string, string]> = [
+      [`write /out/a.txt ${'a'.repeat(60)}`, 'ok'],
+      [`append /out/a.txt ${'b'.repeat(30)}`, 'ok'],
+      [`append /out/a.txt ${'c'.repeat(20)}`, 'errno 19'],
+      [`write /out/b.txt ${'d'.repeat(20)}`, 'errno 19'],
+      // Rewriting a file in place counts only what it grows by; removing one frees its bytes.
+      [`write /out/a.txt ${'e'.repeat(10)}`, 'ok'],
+      [`write /out/b.txt ${'f'.repeat(90)}`, 'ok'],
+      [`append /out/a.txt ${'g'.repeat(5)}`, 'errno 19'],
+      ['remove /out/b.txt', 'ok'],
+      [`append /out/a.txt ${'h'.repeat(80)}`, 'ok'],
+    ];
+    const { problems, results } = await runCommands(dir, steps.map(([command]) => command), { capabilities: quota, limits: { cpu: { mode } } }, lang);
+    expect(problems).toEqual([]);
+    expect(results).toEqual(steps.map(([, result]) => result));
+    // A refused write is refused whole: nothing of it reached the disk.
+    expect(await readFile(join(dir, 'spool', 'a.txt'), 'utf8')).toBe(`${'e'.repeat(10)}${'h'.repeat(80)}`);
+  });
+});
+
+describe.each(LANGS)('filesystem quota refusals (%s)', (lang) => {
+  it('are logged as warnings on the node and counted', async () => {
+    const dir = await folders();
+    const logs: string[] = [];
+    const { output, metrics } = await runPlugin({
+      plugin: join(fixtures, `files-${lang}.wasm`),
+      kind: 'processor',
+      cacheDir,
+      capabilities: { env: [], clock: false, random: false, filesystem: [{ dir: join(dir, 'spool'), as: '/out', mode: 'rw', maxBytes: 10 }] },
+      input: ['write /out/a.txt 12345678', 'append /out/a.txt 123', 'write /out/b.txt 123'].map((command) => ({ key: undefined, value: new TextEncoder().encode(command), headers: [], eventTime: undefined })),
+      log: (level, message) => logs.push(`${level} ${message}`),
+    });
+    expect(output.map((record) => new TextDecoder().decode(record.value))).toEqual(['ok', 'errno 19', 'errno 19']);
+    expect(metrics.counters.get(QUOTA_REFUSALS_COUNTER)).toBe(2n);
+    expect(logs.filter((line) => line.includes('dquot'))).toEqual([
+      expect.stringMatching(/^warn host: write to \/out\/a\.txt refused .*granted as \/out holds 8 bytes and the write would add 3, past its "maxBytes" of 10/),
+      expect.stringMatching(/^warn host: write to \/out\/b\.txt refused .*holds 8 bytes and the write would add 3/),
+    ]);
   });
 });
 
@@ -106,12 +160,13 @@ describe('filesystem grants in pipeline.json', () => {
   it('are refused when the directory is missing or two share a path, each with its pointer', async () => {
     const dir = await folders();
     const { problems } = await runCommands(dir, ['read /lookup/table.txt'], {
-      capabilities: { filesystem: [{ dir: 'nope' }, { dir: 'lookup/table.txt' }, { dir: 'lookup', as: '/nope' }] },
+      capabilities: { filesystem: [{ dir: 'nope' }, { dir: 'lookup/table.txt' }, { dir: 'lookup', as: '/nope' }, { dir: 'secret', maxBytes: 5 }] },
     });
     expect(problems).toEqual([
       `/nodes/1/capabilities/filesystem/0/dir directory ${join(dir, 'nope')} does not exist`,
       `/nodes/1/capabilities/filesystem/1/dir ${join(dir, 'lookup', 'table.txt')} is not a directory`,
       '/nodes/1/capabilities/filesystem/2/as "/nope" is already the path of grant 0',
+      '/nodes/1/capabilities/filesystem/3/maxBytes maxBytes bounds what a plugin writes, and this grant is read-only',
     ]);
   });
 

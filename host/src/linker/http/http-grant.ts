@@ -10,6 +10,8 @@
  * A host pattern is a host name or IP address, optionally `*.` in front (any
  * subdomain, not the domain itself) and optionally `:port` behind (that port
  * only; without it, any port). Both `http` and `https` URLs are allowed.
+ * A host *name* that resolves to a loopback or private address is refused
+ * unless `"denyPrivateAddresses": false` (see private-addresses.ts).
  */
 
 /** What a node grants for outgoing HTTP. */
@@ -20,6 +22,12 @@ export interface HttpGrant {
   readonly timeoutMs: number;
   /** Largest response body the plugin receives; a larger one fails the request. */
   readonly maxResponseBytes: number;
+  /**
+   * Refuse a granted host name (or redirect target) that resolves to a
+   * loopback, private or link-local address, checked on the address
+   * connected to; hosts granted as IP addresses are not affected. Absent: true.
+   */
+  readonly denyPrivateAddresses?: boolean;
 }
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;

@@ -2,14 +2,25 @@
  * Sends one plugin HTTP request (`weir:plugin/http.send`) under a node's
  * grant: the URL and every redirect target must be a granted host, the whole
  * exchange must finish within `timeoutMs`, and the body may not exceed
- * `maxResponseBytes`. Failures are `WeirError`s whose `details.kind` is the
+ * `maxResponseBytes`; a granted host name may not lead to a loopback or
+ * private address unless the grant says `denyPrivateAddresses: false` (see
+ * private-addresses.ts: checked at connect time, redirects included).
+ * Sent with `node:http`/`node:https` rather than `fetch`, because only
+ * they take the socket's DNS lookup per request; a new connection for every
+ * request, so a connection made under one grant is never reused under
+ * another. Failures are `WeirError`s whose `details.kind` is the
  * WIT error case the plugin receives: `transient` (timeout, connection
  * failed: retrying may help) or `invalid-input` (host not granted, bad URL,
  * body too large: it never will).
  */
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import { WeirError, messageOf } from '../../errors/errors.js';
 import { hostAllowed } from './http-grant.js';
 import type { HttpGrant } from './http-grant.js';
+import { PrivateAddressRefused, publicOnlyLookup } from './private-addresses.js';
 
 /** A request as the plugin sends it (the WIT `http.request` record). */
 export interface HttpRequest {
@@ -83,19 +94,21 @@ export async function sendRequest(grant: HttpGrant | undefined, request: HttpReq
   } catch (error) {
     throw failed(`${method} ${request.url} is not a valid request: ${messageOf(error)}`, 'invalid-input', caller);
   }
+  const lookup = grant!.denyPrivateAddresses === false ? undefined : publicOnlyLookup();
   try {
     for (let hop = 0; ; hop++) {
-      const response = await fetch(url, { method, headers, body, redirect: 'manual', signal });
-      const location = response.headers.get('location');
-      if (!isRedirect(response.status) || location === null) {
-        return { status: response.status, headers: [...response.headers], body: await readBody(response, maxResponseBytes, caller) };
+      const response = await exchange(url, method, headers, body, signal, lookup);
+      const status = response.statusCode ?? 0;
+      const location = response.headers['location'];
+      if (!isRedirect(status) || typeof location !== 'string') {
+        return { status, headers: headerPairs(response), body: await readBody(response, url, maxResponseBytes, caller) };
       }
-      await response.body?.cancel();
+      response.destroy();
       if (hop === MAX_REDIRECTS) throw failed(`${request.url}: more than ${MAX_REDIRECTS} redirects`, 'invalid-input', caller);
       const next = redirectTarget(location, url, grant!, caller);
       // As fetch does: credentials stay with their origin, and a redirect that drops the body drops its description too.
       if (next.origin !== url.origin) headers = headers.filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase()));
-      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
         headers = headers.filter(([name]) => !name.toLowerCase().startsWith('content-'));
@@ -104,6 +117,7 @@ export async function sendRequest(grant: HttpGrant | undefined, request: HttpReq
     }
   } catch (error) {
     if (error instanceof WeirError) throw error;
+    if (error instanceof PrivateAddressRefused) throw privateRefused(url, error, caller);
     if (timeout.aborted) {
       const why = tighter ? options.timeoutReason ?? 'the time left for the call' : 'capabilities.http.timeoutMs';
       throw failed(`${method} ${request.url} did not finish within ${timeoutMs} ms (${why})`, 'transient', caller);
@@ -131,20 +145,49 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
-async function readBody(response: Response, max: number, caller: HttpCaller): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? NaN);
+/** Sends one request (no redirects followed) and resolves with the response head; the body is left to read. */
+function exchange(url: URL, method: string, headers: Array<[string, string]>, body: Uint8Array | undefined, signal: AbortSignal, lookup: LookupFunction | undefined): Promise<IncomingMessage> {
+  const outgoing: OutgoingHttpHeaders = {};
+  for (const [name, value] of headers) {
+    const key = name.toLowerCase();
+    const earlier = outgoing[key];
+    outgoing[key] = earlier === undefined ? value : [...(Array.isArray(earlier) ? earlier : [String(earlier)]), value];
+  }
+  if (body !== undefined && outgoing['content-length'] === undefined) outgoing['content-length'] = String(body.byteLength);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, { method, headers: outgoing, signal, agent: false, ...(lookup ? { lookup } : {}) }, (response) => {
+      // An abort while the body is read ends the body too.
+      signal.addEventListener('abort', () => response.destroy(signal.reason as Error), { once: true });
+      resolve(response);
+    });
+    request.once('error', reject);
+    request.end(body);
+  });
+}
+
+/** Response headers as name/value pairs (names in lower case), as received. */
+function headerPairs(response: IncomingMessage): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < response.rawHeaders.length; i += 2) pairs.push([response.rawHeaders[i]!.toLowerCase(), response.rawHeaders[i + 1]!]);
+  return pairs;
+}
+
+async function readBody(response: IncomingMessage, url: URL, max: number, caller: HttpCaller): Promise<Uint8Array> {
+  const declared = Number(response.headers['content-length'] ?? NaN);
   if (declared > max) {
-    await response.body?.cancel();
-    throw tooLarge(response.url, max, caller);
+    response.destroy();
+    throw tooLarge(url.href, max, caller);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      size += chunk.byteLength;
-      if (size > max) throw tooLarge(response.url, max, caller);
-      chunks.push(chunk);
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > max) {
+      response.destroy();
+      throw tooLarge(url.href, max, caller);
     }
+    chunks.push(chunk);
   }
   const body = new Uint8Array(size);
   let at = 0;
@@ -164,6 +207,15 @@ function denied(grant: HttpGrant, url: URL, caller: HttpCaller, what = ''): Weir
     'WEIR_HTTP_DENIED',
     `node "${caller.node}" may not reach ${url.host}${what}: its http grant lists ${grant.hosts.join(', ') || 'no hosts'}; add the host to "capabilities": {"http": {"hosts": [...]}}`,
     { ...caller, kind: 'invalid-input', url: url.href },
+  );
+}
+
+function privateRefused(url: URL, refused: PrivateAddressRefused, caller: HttpCaller): WeirError {
+  const literal = refused.address.includes(':') ? `[${refused.address}]` : refused.address;
+  return new WeirError(
+    'WEIR_HTTP_DENIED',
+    `node "${caller.node}" may not reach ${url.host}: ${refused.message}, which its http grant refuses for host names ("denyPrivateAddresses" is on by default); grant the address itself ("${literal}"), or set "denyPrivateAddresses": false if the name is meant to lead there`,
+    { ...caller, kind: 'invalid-input', url: url.href, address: refused.address },
   );
 }
 
