@@ -11,6 +11,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPluginManifest } from './plugin-manifest.js';
 import { buildWorld } from './build-world.js';
+import { jsBuildDigest, recordedDigest, withBuildDigest } from './build-inputs.js';
 import type { PluginManifest } from './plugin-manifest.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -34,7 +35,7 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
   let wasm: Uint8Array;
   try {
     // Toolchains load on first use: `host run` never pays for them.
-    if (manifest.lang === 'js') wasm = await buildJavaScript(entry, manifest, dir);
+    if (manifest.lang === 'js') wasm = await buildJavaScript(entry, manifest, dir, outFile);
     else if (manifest.lang === 'rust') wasm = await (await import('./rust-build.js')).buildRust(entry, manifest.kind, REPO_ROOT);
     else wasm = await (await import('./assemblyscript-build.js')).buildAssemblyScript(entry);
   } catch (error) {
@@ -45,11 +46,29 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
   return { manifest, outFile, bytes: wasm.byteLength, ms: performance.now() - started };
 }
 
-async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string): Promise<Uint8Array> {
+/**
+ * A JS build: the same inputs give the same bytes (see build-inputs.ts):
+ * when `outFile` already holds a build of inputs with the same digest, it
+ * is kept as it is.
+ */
+async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string, outFile: string): Promise<Uint8Array> {
   const { witPath, world } = manifest.wit
     ? { witPath: await witWithWeirDeps(resolve(dir, manifest.wit)), world: manifest.kind }
     : await stagedWeirWit(manifest);
-  if (manifest.jsEngine === 'spidermonkey') return buildWithSpiderMonkey(entry, manifest, witPath, world);
+  const toolchain = manifest.jsEngine === 'spidermonkey' ? '@bytecodealliance/componentize-js' : 'componentize-qjs';
+  const version = packageVersion(toolchain);
+  // Without the toolchain's version, an upgrade could pass for unchanged inputs: build every time.
+  const digest = version && (await jsBuildDigest(entry, { settings: { manifest, world }, toolchain: `${toolchain}@${version}`, witPath }));
+  if (digest) {
+    const existing = await readFile(outFile).catch(() => undefined);
+    if (existing && recordedDigest(existing) === digest) return existing;
+  }
+  const wasm = manifest.jsEngine === 'spidermonkey' ? await buildWithSpiderMonkey(entry, manifest, witPath, world) : await buildWithQuickJs(entry, manifest, witPath, world);
+  return digest ? withBuildDigest(wasm, digest) : wasm;
+}
+
+/** componentize-qjs: QuickJS inside the component. */
+async function buildWithQuickJs(entry: string, manifest: PluginManifest, witPath: string, world: string): Promise<Uint8Array> {
   const { componentize } = await import('componentize-qjs');
   const { component } = await componentize({
     witPath,
@@ -99,6 +118,15 @@ async function witWithWeirDeps(witDir: string): Promise<string> {
   await mkdir(join(staged, 'deps', 'weir-plugin'), { recursive: true });
   await cp(join(REPO_ROOT, 'wit', 'plugin.wit'), join(staged, 'deps', 'weir-plugin', 'plugin.wit'));
   return staged;
+}
+
+/** The version of an installed package (part of a build's inputs), if it can be read. */
+function packageVersion(name: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
 }
 
 function commonAncestor(a: string, b: string): string {

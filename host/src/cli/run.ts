@@ -79,7 +79,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const file = resolve(io.cwd, positionals[0]!);
   const logger = createLogger(level);
   const connectors = builtinConnectors();
-  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env) });
+  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env), warn: (details, message) => logger.warn(details, message) });
 
   const loadStarted = performance.now();
   const prepared = await preparePipeline(file, engine, connectors);

@@ -15,7 +15,8 @@ import { basename, dirname, join } from 'node:path';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { detectBinaryKind } from './binary-kind.js';
 import type { BinaryKind } from './binary-kind.js';
-import { TranspileCache } from './transpile-cache.js';
+import { TranspileCache, processWarning } from './transpile-cache.js';
+import type { CacheWarning } from './transpile-cache.js';
 import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
 import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCorePlugin } from './core-module-loader.js';
 import type { HostContext } from '../linker/host-context.js';
@@ -57,6 +58,10 @@ export interface EngineOptions {
    * is compiled again when next needed (components from the disk cache).
    */
   keepCompiled?: number;
+  /** Most bytes the transpile cache keeps on disk (default `$WEIR_CACHE_MAX_MB` or 256 MiB); see {@link TranspileCache}. */
+  cacheMaxBytes?: number;
+  /** Where failed cache writes are reported (default: a process warning); they never fail a load. */
+  warn?: CacheWarning;
 }
 
 /** Compiled modules kept by default (see `EngineOptions.keepCompiled`). */
@@ -75,11 +80,13 @@ export class Engine {
 
   readonly #cacheDir: string;
   readonly #keepCompiled: number;
+  readonly #warn: CacheWarning;
 
   constructor(options: EngineOptions) {
     this.#cacheDir = options.cacheDir;
     this.#keepCompiled = options.keepCompiled ?? KEEP_COMPILED;
-    this.#cache = new TranspileCache(join(options.cacheDir, 'components'));
+    this.#warn = options.warn ?? processWarning;
+    this.#cache = new TranspileCache(join(options.cacheDir, 'components'), { maxBytes: options.cacheMaxBytes, warn: this.#warn });
   }
 
   /** Reads, hashes and prepares a plugin file. */
@@ -166,7 +173,7 @@ export class Engine {
         }
         throw error;
       }
-      if (cached) await writeAtomically(cached, instrumented.bytes);
+      if (cached) await writeAtomically(cached, instrumented.bytes, this.#warn);
       return compileCoreModule(instrumented.bytes, file);
     });
   }
@@ -196,15 +203,16 @@ export class Engine {
   }
 }
 
-/** Writes `bytes` to `file` through a temporary name, so a reader never sees half a file; a failure only costs the cache. */
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+/** Writes `bytes` to `file` through a temporary name, so a reader never sees half a file; a failure only costs the cache (and is reported). */
+async function writeAtomically(file: string, bytes: Uint8Array, warn: CacheWarning): Promise<void> {
   const staging = `${file}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(staging, bytes);
     await rename(staging, file);
-  } catch {
-    await rm(staging, { force: true });
+  } catch (error) {
+    warn({ path: file, cause: messageOf(error) }, 'cache: cannot keep a sandboxed module on disk; it is instrumented again next time');
+    await rm(staging, { force: true }).catch(() => {});
   }
 }
 

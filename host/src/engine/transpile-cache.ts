@@ -7,8 +7,21 @@
  * Each entry is a folder `<dir>/<sha256>/` holding the generated JS, the core
  * modules and `entry.json`. Entries are written to a temporary folder and
  * renamed into place, so a crash or a concurrent run never leaves half an entry.
+ * When the rename finds the entry already there (another process won the
+ * race), that entry is used once it proves complete; any other failure to
+ * write the cache is logged and costs only the cache: the run goes on from
+ * the folder that was written.
+ *
+ * The cache is bounded (`maxBytes`, default 256 MiB or `$WEIR_CACHE_MAX_MB`):
+ * after each new entry, the least recently used entries (by the modification
+ * time of their `entry.json`, refreshed on every hit) are removed until the
+ * total fits, never the entry just written. A process still running an
+ * evicted build keeps what it compiled; it reads the entry again only for a
+ * new instance under new limits, so the bound should hold many builds (the
+ * default holds about sixty QuickJS plugins).
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { transpileBytes } from '@bytecodealliance/jco-transpile';
@@ -30,6 +43,17 @@ export interface TranspiledComponent {
   transpileMs: number;
 }
 
+/** Told about a cache write that failed: what (`path`) and why (`cause`). The run goes on without it. */
+export type CacheWarning = (details: { path: string; cause: string }, message: string) => void;
+
+/** Settings of a {@link TranspileCache}. */
+export interface TranspileCacheOptions {
+  /** Most bytes the cache keeps on disk; see {@link defaultCacheMaxBytes}. */
+  maxBytes?: number;
+  /** Where failed cache writes are reported (default: a process warning). */
+  warn?: CacheWarning;
+}
+
 interface EntryFile {
   jsFile: string;
   imports: string[];
@@ -38,20 +62,40 @@ interface EntryFile {
 
 const ENTRY_FILE = 'entry.json';
 const MODULE_NAME = 'plugin';
+const STAGING_PREFIX = '.tmp-';
+/** A staging folder older than this was left by a crashed process and may be removed. */
+const STALE_STAGING_MS = 60 * 60 * 1000;
+const DEFAULT_MAX_MB = 256;
+
+/** The cache bound: `$WEIR_CACHE_MAX_MB` mebibytes when set to a positive number, else 256 MiB. */
+export function defaultCacheMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const mb = Number(env.WEIR_CACHE_MAX_MB);
+  return (Number.isFinite(mb) && mb > 0 ? mb : DEFAULT_MAX_MB) * 1024 * 1024;
+}
+
+/** A warning through `process.emitWarning`, for callers that pass no logger. */
+export const processWarning: CacheWarning = (details, message) => process.emitWarning(`${message}: ${details.path}: ${details.cause}`, 'WeirCacheWarning');
 
 /** A transpile cache rooted at one folder. */
 export class TranspileCache {
   readonly dir: string;
+  readonly maxBytes: number;
+  readonly #warn: CacheWarning;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: TranspileCacheOptions = {}) {
     this.dir = dir;
+    this.maxBytes = options.maxBytes ?? defaultCacheMaxBytes();
+    this.#warn = options.warn ?? processWarning;
   }
 
   /** Returns the transpiled component for `bytes`, transpiling on a miss. */
   async get(bytes: Uint8Array, sha256: string, file: string): Promise<TranspiledComponent> {
     const dir = join(this.dir, sha256);
     const cached = await readEntry(dir);
-    if (cached) return { ...cached, dir, jsFile: join(dir, cached.jsFile), cacheHit: true, transpileMs: 0 };
+    if (cached) {
+      await touch(dir);
+      return { ...cached, dir, jsFile: join(dir, cached.jsFile), cacheHit: true, transpileMs: 0 };
+    }
 
     const started = performance.now();
     let result: Awaited<ReturnType<typeof transpileBytes>>;
@@ -73,27 +117,130 @@ export class TranspileCache {
       imports: result.imports,
       exports: result.exports.map(([name]) => name),
     };
-    const staging = join(this.dir, `.tmp-${sha256}-${randomBytes(4).toString('hex')}`);
-    await mkdir(staging, { recursive: true });
-    for (const [name, content] of Object.entries(result.files)) {
-      if (name.endsWith('.d.ts')) continue;
-      await writeFile(join(staging, name), content);
-    }
-    await writeFile(join(staging, ENTRY_FILE), JSON.stringify(entry));
+    const files = Object.entries(result.files).filter(([name]) => !name.endsWith('.d.ts'));
+    const where = await this.#store(dir, sha256, files, entry);
+    if (where === dir) await this.evict(dir);
+    return { ...entry, dir: where, jsFile: join(where, entry.jsFile), cacheHit: false, transpileMs };
+  }
+
+  /**
+   * Writes an entry and renames it into place; returns the folder to use.
+   * That is `dir`, unless the cache cannot be written: then a folder outside
+   * it (the failure is reported through `warn`).
+   */
+  async #store(dir: string, sha256: string, files: Array<[string, Uint8Array | string]>, entry: EntryFile): Promise<string> {
+    const staging = join(this.dir, `${STAGING_PREFIX}${sha256}-${randomBytes(4).toString('hex')}`);
     try {
-      await rename(staging, dir);
-    } catch {
-      // Another process wrote the same entry first; theirs is identical.
-      await rm(staging, { recursive: true, force: true });
+      await writeEntry(staging, files, entry);
+    } catch (error) {
+      this.#warn({ path: staging, cause: messageOf(error) }, 'transpile cache: cannot write an entry; using a temporary folder instead');
+      await rm(staging, { recursive: true, force: true }).catch(() => {});
+      const fallback = await mkdtemp(join(tmpdir(), 'weir-transpiled-'));
+      await writeEntry(fallback, files, entry);
+      return fallback;
     }
-    return { ...entry, dir, jsFile: join(dir, entry.jsFile), cacheHit: false, transpileMs };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await rename(staging, dir);
+        return dir;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') {
+          this.#warn({ path: dir, cause: messageOf(error) }, 'transpile cache: cannot move a new entry into place; using it where it was written');
+          return staging;
+        }
+        // Another process wrote the same entry first: theirs is identical, once complete.
+        if (await isComplete(dir)) {
+          await rm(staging, { recursive: true, force: true });
+          return dir;
+        }
+        if (attempt > 1) {
+          this.#warn({ path: dir, cause: 'an incomplete entry is in the way' }, 'transpile cache: cannot replace an incomplete entry; using the new one where it was written');
+          return staging;
+        }
+        // An incomplete entry (a folder recreated after eviction, or damaged): replace it.
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  /**
+   * Removes the least recently used entries until the cache fits `maxBytes`
+   * (`keep`, an entry folder, stays), and staging folders a crashed process
+   * left behind. Returns the bytes the cache holds afterwards.
+   */
+  async evict(keep?: string): Promise<number> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const entries: Array<{ dir: string; bytes: number; usedMs: number }> = [];
+    let total = 0;
+    for (const name of names) {
+      const dir = join(this.dir, name);
+      const bytes = await folderBytes(dir);
+      if (name.startsWith(STAGING_PREFIX)) {
+        const modified = await stat(dir).then((s) => s.mtimeMs, () => Date.now());
+        if (Date.now() - modified > STALE_STAGING_MS) await rm(dir, { recursive: true, force: true }).catch(() => {});
+        else total += bytes;
+        continue;
+      }
+      total += bytes;
+      if (dir === keep) continue;
+      const usedMs = await stat(join(dir, ENTRY_FILE)).then((s) => s.mtimeMs, () => 0);
+      entries.push({ dir, bytes, usedMs });
+    }
+    entries.sort((a, b) => a.usedMs - b.usedMs);
+    for (const entry of entries) {
+      if (total <= this.maxBytes) break;
+      try {
+        await rm(entry.dir, { recursive: true, force: true });
+        total -= entry.bytes;
+      } catch (error) {
+        this.#warn({ path: entry.dir, cause: messageOf(error) }, 'transpile cache: cannot remove an old entry');
+      }
+    }
+    return total;
   }
 }
 
+async function writeEntry(folder: string, files: Array<[string, Uint8Array | string]>, entry: EntryFile): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (const [name, content] of files) await writeFile(join(folder, name), content);
+  // entry.json last: its presence says the folder is complete.
+  await writeFile(join(folder, ENTRY_FILE), JSON.stringify(entry));
+}
+
 async function readEntry(dir: string): Promise<EntryFile | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(join(dir, ENTRY_FILE), 'utf8')) as EntryFile;
+    text = await readFile(join(dir, ENTRY_FILE), 'utf8');
   } catch {
     return undefined;
   }
+  try {
+    const entry = JSON.parse(text) as EntryFile;
+    // An entry whose JS went missing is no entry: it is transpiled again and replaced.
+    await stat(join(dir, entry.jsFile));
+    return entry;
+  } catch {
+    return undefined;
+  }
+}
+
+async function isComplete(dir: string): Promise<boolean> {
+  return (await readEntry(dir)) !== undefined;
+}
+
+/** Marks an entry as just used (its `entry.json` mtime is the LRU clock); a failure only blurs the order. */
+async function touch(dir: string): Promise<void> {
+  const now = new Date();
+  await utimes(join(dir, ENTRY_FILE), now, now).catch(() => {});
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  const items = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const item of items) {
+    if (!item.isFile()) continue;
+    total += await stat(join(item.parentPath, item.name)).then((s) => s.size, () => 0);
+  }
+  return total;
 }

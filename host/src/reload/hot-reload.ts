@@ -103,7 +103,9 @@ export class HotReload {
     const files = [...options.running.keys(), ...(pipeline ? [pipeline.file] : [])];
     const watcher = await PluginWatcher.start(files, (file) => {
       self!.#queue = self!.#queue.then(() => (pipeline && file === pipeline.file ? applyPipeline(pipeline.prepare) : reloadPlugin(file)));
-    }, options.stableForMs ?? STABLE_FOR_MS);
+    }, options.stableForMs ?? STABLE_FOR_MS, {
+      onError: (error, message, folders) => logger.error({ folders, err: messageOf(error), code: (error as NodeJS.ErrnoException).code }, message),
+    });
     self = new HotReload(watcher);
     return self;
   }

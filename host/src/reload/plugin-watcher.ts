@@ -7,14 +7,36 @@
  * still checked by the engine (a truncated file fails to compile) before any
  * node switches.
  *
+ * Watching itself can fail (inotify's watch limit, ENOSPC, or a folder that
+ * goes away): chokidar reports that as an `error` event, which would throw
+ * from the emitter if nobody listened. It goes to `onError` instead, with a
+ * hint for the watch limit; the run goes on without noticing changes there.
+ *
  * Lifecycle: `start()` resolves once watching; `close()` stops it.
  */
 import { watch } from 'chokidar';
-import type { FSWatcher } from 'chokidar';
+import type { ChokidarOptions, FSWatcher } from 'chokidar';
 import { resolve } from 'node:path';
+import { messageOf } from '../errors/errors.js';
 
 /** Called with the absolute path of a plugin file that changed. */
 export type PluginChanged = (file: string) => void;
+
+/** Called when watching fails: `message` says what and how to fix it; `folders` are those watched. */
+export type WatchFailed = (error: unknown, message: string, folders: readonly string[]) => void;
+
+/** The watcher factory (chokidar's `watch`; tests pass their own). */
+export type WatchFactory = (paths: string[], options: ChokidarOptions) => FSWatcher;
+
+/** Extra settings of {@link PluginWatcher.start}. */
+export interface PluginWatcherOptions {
+  /** Where watch failures go (default: a process warning). */
+  onError?: WatchFailed;
+  watch?: WatchFactory;
+}
+
+/** A warning through `process.emitWarning`, for callers that pass no `onError`. */
+const warnProcess: WatchFailed = (_error, message) => process.emitWarning(message, 'WeirWatchWarning');
 
 /** How long a file's size must hold still before it counts as written (ms). */
 export const STABLE_FOR_MS = 100;
@@ -32,10 +54,11 @@ export class PluginWatcher {
   }
 
   /** Starts watching `files` (their folders, so renames into place are seen). */
-  static async start(files: readonly string[], onChange: PluginChanged, stableForMs = STABLE_FOR_MS): Promise<PluginWatcher> {
+  static async start(files: readonly string[], onChange: PluginChanged, stableForMs = STABLE_FOR_MS, options: PluginWatcherOptions = {}): Promise<PluginWatcher> {
     const wanted = new Set(files.map((f) => resolve(f)));
     const folders = new Set([...wanted].map((f) => resolve(f, '..')));
-    const watcher = watch([...folders], {
+    const onError = options.onError ?? warnProcess;
+    const watcher = (options.watch ?? watch)([...folders], {
       ignoreInitial: true,
       depth: 0,
       awaitWriteFinish: { stabilityThreshold: stableForMs, pollInterval: Math.max(10, Math.floor(stableForMs / 4)) },
@@ -47,6 +70,7 @@ export class PluginWatcher {
     };
     watcher.on('add', handle);
     watcher.on('change', handle);
+    watcher.on('error', (error: unknown) => onError(error, watchFailure(error, [...self.#folders]), [...self.#folders]));
     await new Promise<void>((ready) => watcher.once('ready', () => ready()));
     return self;
   }
@@ -66,4 +90,13 @@ export class PluginWatcher {
   async close(): Promise<void> {
     await this.#watcher.close();
   }
+}
+
+/** What a watch failure means for the run, and how to fix the usual one. */
+function watchFailure(error: unknown, folders: readonly string[]): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const hint = code === 'ENOSPC'
+    ? ': the system limit on watched files is reached; raise it (sysctl fs.inotify.max_user_watches) or watch fewer folders'
+    : '';
+  return `watching ${folders.join(', ')} for new plugin builds failed (${messageOf(error)})${hint}; changes may go unnoticed until restart`;
 }

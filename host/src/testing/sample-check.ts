@@ -37,24 +37,41 @@ export function sampleFolderOf(pluginFile: string): string {
   return join(dirname(pluginFile), basename(pluginFile, '.wasm'), 'sample');
 }
 
-/** Reads the sample of `pluginFile`; `undefined` when it has none (no input.jsonl or expected.jsonl). */
+/**
+ * Reads the sample of `pluginFile`; `undefined` when it has none (no
+ * input.jsonl or expected.jsonl). A sample file that exists but cannot be
+ * read, and a config.json that is not a JSON object, are errors naming the file.
+ *
+ * @throws WeirError `WEIR_PLUGIN_SELF_TEST_FAILED`
+ */
 export async function findSample(pluginFile: string): Promise<PluginSample | undefined> {
   const folder = sampleFolderOf(pluginFile);
-  const expectedText = await readFile(join(folder, 'expected.jsonl'), 'utf8').catch(() => undefined);
+  const expectedText = await readUnlessMissing(join(folder, 'expected.jsonl'), folder, (file) => readFile(file, 'utf8'));
   if (expectedText === undefined) return undefined;
-  const input = await readJsonl(join(folder, 'input.jsonl')).catch((error: unknown) => {
-    if ((error as { code?: string }).code === 'ENOENT') return undefined;
-    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${join(folder, 'input.jsonl')} cannot be read: ${messageOf(error)}`, { folder });
-  });
+  const input = await readUnlessMissing(join(folder, 'input.jsonl'), folder, readJsonl);
   if (input === undefined) return undefined;
-  const configText = await readFile(join(folder, 'config.json'), 'utf8').catch(() => '{}');
-  let config: Record<string, unknown>;
+  const configFile = join(folder, 'config.json');
+  const configText = (await readUnlessMissing(configFile, folder, (file) => readFile(file, 'utf8'))) ?? '{}';
+  let config: unknown;
   try {
-    config = JSON.parse(configText) as Record<string, unknown>;
+    config = JSON.parse(configText);
   } catch (error) {
-    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${join(folder, 'config.json')} is not JSON: ${messageOf(error)}`, { folder });
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${configFile} is not JSON: ${messageOf(error)}`, { folder, file: configFile });
   }
-  return { folder, input, expected: expectedText.split('\n').filter((l) => l.trim() !== ''), config };
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${configFile} must hold a JSON object (the plugin's config), not ${Array.isArray(config) ? 'an array' : String(config === null ? 'null' : typeof config)}`, { folder, file: configFile });
+  }
+  return { folder, input, expected: expectedText.split('\n').filter((l) => l.trim() !== ''), config: config as Record<string, unknown> };
+}
+
+/** `read(file)`, or `undefined` when the file does not exist; any other failure is an error naming it. */
+async function readUnlessMissing<T>(file: string, folder: string, read: (file: string) => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${file} cannot be read: ${messageOf(error)}`, { folder, file }, { cause: error });
+  }
 }
 
 /**

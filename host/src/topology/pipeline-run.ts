@@ -294,16 +294,26 @@ export class PipelineRun {
     const next = new Map(edited.nodes.map((n) => [n.id, n]));
     const built = new Map<string, NodeRuntime>();
     const extraLanes = new Map<string, Lane[]>();
+    // Rolling back: a close that fails is logged (the edit is refused either way).
+    const closeFailed = (id: string) => (error: unknown) => this.#deps.logger.warn({ node: id, err: messageOf(error) }, 'closing a node built for a refused edit failed');
     const closeBuilt = async (): Promise<void> => {
       for (const [id, runtime] of built) {
-        await this.#closeRuntime(runtime).catch(() => {});
+        await this.#closeRuntime(runtime).catch(closeFailed(id));
         this.#services.delete(id);
         this.#states.delete(id);
         this.#resources.delete(id);
         this.#metrics.delete(id);
         this.#versions.delete(id);
       }
-      for (const lanes of extraLanes.values()) for (const lane of lanes) lane.instance.close();
+      for (const [id, lanes] of extraLanes) {
+        for (const lane of lanes) {
+          try {
+            lane.instance.close();
+          } catch (error) {
+            closeFailed(id)(error);
+          }
+        }
+      }
     };
     let building = '';
     try {

@@ -2,7 +2,7 @@
 // (`npm test` builds both first).
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,19 +18,35 @@ function host(args: string[], cacheDir = mkdtempSync(join(tmpdir(), 'weir-cache-
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/**
+ * A copy of examples/quickstart in a temp folder (plugins still from the repo's plugins/), so the
+ * run writes its out/ there and never into the working tree.
+ */
+function quickstartCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'weir-quickstart-'));
+  cpSync(quickstart, dir, { recursive: true, filter: (from) => !from.startsWith(join(quickstart, 'out')) });
+  const pipeline = JSON.parse(readFileSync(join(quickstart, 'pipeline.json'), 'utf8')) as { plugins: { dir: string } };
+  pipeline.plugins.dir = join(root, 'plugins');
+  writeFileSync(join(dir, 'pipeline.json'), JSON.stringify(pipeline));
+  return dir;
+}
+
 const logLines = (stderr: string) =>
   stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('host run (quickstart)', () => {
   it('runs the quickstart through both plugins, writes the expected output and summary, and caches transpilation', () => {
-    rmSync(join(quickstart, 'out'), { recursive: true, force: true });
+    const work = quickstartCopy();
+    const repoOutput = existsSync(join(quickstart, 'out/output.jsonl')) ? readFileSync(join(quickstart, 'out/output.jsonl')) : undefined;
     const cacheDir = mkdtempSync(join(tmpdir(), 'weir-cache-'));
     const summaryFile = join(mkdtempSync(join(tmpdir(), 'weir-summary-')), 'summary.json');
 
-    const first = host(['run', 'examples/quickstart/pipeline.json', '--summary-json', summaryFile], cacheDir);
+    const first = host(['run', join(work, 'pipeline.json'), '--summary-json', summaryFile], cacheDir);
     expect(first.stderr).toContain('pipeline "quickstart" completed');
     expect(first.code).toBe(0);
-    expect(readFileSync(join(quickstart, 'out/output.jsonl'), 'utf8')).toBe(readFileSync(join(quickstart, 'expected.jsonl'), 'utf8'));
+    expect(readFileSync(join(work, 'out/output.jsonl'), 'utf8')).toBe(readFileSync(join(quickstart, 'expected.jsonl'), 'utf8'));
+    // The repository's own examples/quickstart/out is left as it was.
+    expect(existsSync(join(quickstart, 'out/output.jsonl')) ? readFileSync(join(quickstart, 'out/output.jsonl')) : undefined).toEqual(repoOutput);
 
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { status: string; totals: Record<string, number>; nodes: Array<{ id: string; in: number; out: number; errors: number }> };
     expect(summary.status).toBe('completed');
@@ -47,7 +63,7 @@ describe('host run (quickstart)', () => {
     // Plugins log through the host's logger, tagged with node and plugin.
     expect(logLines(first.stderr)).toContainEqual(expect.objectContaining({ node: 'drop-debug', plugin: 'filter-as.wasm', source: 'plugin' }));
 
-    const second = host(['run', 'examples/quickstart/pipeline.json'], cacheDir);
+    const second = host(['run', join(work, 'pipeline.json')], cacheDir);
     expect(second.code).toBe(0);
     const secondLoads = logLines(second.stderr).filter((l) => l.node === 'shout' && l.binary === 'component');
     expect(secondLoads).toEqual([expect.objectContaining({ cacheHit: true, transpileMs: 0, msg: 'plugin loaded from the transpile cache' })]);

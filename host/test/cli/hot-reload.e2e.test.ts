@@ -2,11 +2,11 @@
 // plugins folder, says so in the log, loses nothing, refuses a broken build,
 // and applies an edit of pipeline.json that adds a sink.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { until } from '../fixtures/until.js';
 import { startBackgroundRun } from './background-run.js';
 
 let fixtures: string;
@@ -30,17 +30,43 @@ describe('host run with hot reload', () => {
       ],
     };
     const { child, exited, stderr: output } = startBackgroundRun(dir, pipeline);
+    /** Waits until the log says `text`; a run that ended first fails the wait at once. */
+    let ended = false;
+    void exited.then(() => (ended = true));
     const waitFor = async (text: string) => {
-      for (let i = 0; i < 400 && !output().includes(text); i++) await sleep(25);
+      await until(() => ended || output().includes(text), 25);
       expect(output()).toContain(text);
     };
+    const outLines = () => (existsSync(join(dir, 'out.jsonl')) ? readFileSync(join(dir, 'out.jsonl'), 'utf8').split('\n').length - 1 : 0);
+    /** Waits until more records than now are in out.jsonl. */
+    const moreWritten = async () => {
+      const now = outLines();
+      await until(() => ended || outLines() > now, 25);
+    };
     await waitFor('pipeline running');
-    await sleep(200);
-    copyFileSync(join(fixtures, 'tag-v2-as.wasm'), join(plugins, '.tagger.tmp'));
-    renameSync(join(plugins, '.tagger.tmp'), join(plugins, 'tagger.wasm'));
-    await waitFor('plugin reloaded: new version serving from the next batch');
+    // Records flow through v1 before v2 arrives.
+    await moreWritten();
+    const reloaded = 'plugin reloaded: new version serving from the next batch';
+    const dropV2 = () => {
+      copyFileSync(join(fixtures, 'tag-v2-as.wasm'), join(plugins, '.tagger.tmp'));
+      renameSync(join(plugins, '.tagger.tmp'), join(plugins, 'tagger.wasm'));
+    };
+    // No log line says when the watcher is ready, and a build dropped before then goes unseen:
+    // drop it again after each 1000 records written until the reload shows (the same build
+    // again changes nothing once it serves).
+    dropV2();
+    let droppedAt = outLines();
+    await until(() => {
+      if (ended || output().includes(reloaded)) return true;
+      if (outLines() >= droppedAt + 1000) {
+        dropV2();
+        droppedAt = outLines();
+      }
+      return false;
+    }, 25);
+    await waitFor(reloaded);
     // Let records through the new version before the broken file arrives.
-    for (let i = 0; i < 400 && !readFileSync(join(dir, 'out.jsonl'), 'utf8').includes('"version":"2"'); i++) await sleep(25);
+    await until(() => ended || readFileSync(join(dir, 'out.jsonl'), 'utf8').includes('"version":"2"'), 25);
     // A second sink, added by editing the pipeline file.
     pipeline.nodes.push({ id: 'copy', kind: 'sink', connector: 'file', inputs: ['tag'], config: { path: 'copy.jsonl' } });
     writeFileSync(join(dir, 'pipeline.tmp'), JSON.stringify(pipeline));
@@ -49,7 +75,8 @@ describe('host run with hot reload', () => {
     expect(output()).toContain('"added":["copy"]');
     writeFileSync(join(plugins, 'tagger.wasm'), readFileSync(join(fixtures, 'tag-v1-as.wasm')).subarray(0, 100));
     await waitFor('plugin changed but cannot be loaded: the running version stays');
-    await sleep(300);
+    // The running version goes on serving after the refusal.
+    await moreWritten();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
 
@@ -69,5 +96,6 @@ describe('host run with hot reload', () => {
     expect(firstV2).toBeGreaterThan(0);
     expect(versions.slice(0, firstV2).every((v) => v === '1')).toBe(true);
     expect(versions.slice(firstV2).every((v) => v === '2')).toBe(true);
-  }, 60_000);
+    // A guard against a hang, not a speed budget (every wait above is on a condition).
+  }, 300_000);
 });

@@ -32,7 +32,9 @@ const CASES = [
   { kind: 'aggregator', lang: 'rust' },
 ] as const;
 
-describe('host new -> host build -> host test', () => {
+// Each case builds with a real toolchain (a QuickJS or SpiderMonkey build takes seconds on an
+// idle machine, several times that beside CPU hogs): a budget for a build, not for a result.
+describe('host new -> host build -> host test', { timeout: 300_000 }, () => {
   it.each(CASES)('works for a $lang $kind, and the test fails with a diff when the output is wrong', ({ kind, lang }) => {
     const work = mkdtempSync(join(tmpdir(), 'weir-author-'));
     const name = `my-${kind}`;
@@ -52,7 +54,22 @@ describe('host new -> host build -> host test', () => {
     expect(passed.stdout).toMatch(/^ok: \d+ records match/);
     expect(passed.code).toBe(0);
 
-    if (kind === 'sink') return;
+    if (kind === 'sink') {
+      // A sink emits nothing, so `ok: 0 records match` proves little: what it was given shows in its
+      // logs (the template logs each value), and a sink that cannot write must fail the test.
+      const values = readFileSync(join(work, name, 'sample/input.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { value: string }).value);
+      expect(values.length).toBeGreaterThan(0);
+      for (const value of values) expect(passed.stderr).toContain(`plugin info: ${name} got ${value}\n`);
+      const source = readFileSync(join(work, name, 'index.js'), 'utf8');
+      expect(source).toContain("counterAdd('written', batch.length);");
+      writeFileSync(join(work, name, 'index.js'), source.replace("counterAdd('written', batch.length);", "throw new Error('disk on fire');"));
+      expect(host(['build', name], work).code).toBe(0);
+      const broken = host(['test', name, ...sample], work);
+      expect(broken.code).toBe(2);
+      expect(broken.stdout).not.toContain('ok:');
+      expect(broken.stderr).toMatch(new RegExp(`^error WEIR_[A-Z_]+: .*${name}\\.wasm.* write`, 'm'));
+      return;
+    }
     writeFileSync(join(work, name, 'sample/expected.jsonl'), '{"value":"something else"}\n');
     const failed = host(['test', name, ...sample], work);
     expect(failed.code).toBe(1);

@@ -59,6 +59,24 @@ describe('component plugins', () => {
     expect(second.sha256).toBe(first.sha256);
   });
 
+  it('reports a sandboxed module it cannot keep on disk, with the path and cause, and runs anyway', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+    const warnings: Array<{ path: string; cause: string; message: string }> = [];
+    const module = await new Engine({ cacheDir, warn: (details, message) => warnings.push({ ...details, message }) }).load(join(fixtures, 'probe-js.wasm'));
+    // A file where the folder of sandboxed modules would go: every write there fails.
+    const blocked = join(cacheDir, 'components', module.sha256, 'sandboxed');
+    await writeFile(blocked, 'in the way');
+    const instance = (await module.instantiate('processor', host().ctx, DEFAULTS)) as InThreadProcessorInstance;
+    instance.configure('{}');
+    expect(instance.process([textRecord('a', { key: 'k' })]).map((r) => text(r.value))).toEqual(['a#1']);
+    instance.close();
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const warning of warnings) {
+      expect(warning.path.startsWith(`${blocked}/`)).toBe(true);
+      expect(warning.cause).toMatch(/EEXIST|ENOTDIR/);
+    }
+  });
+
   it('runs a processor with every host import: config, state, metrics, log, clock', async () => {
     const lines: string[] = [];
     const { ctx, metrics } = host({ config: { suffix: '/' }, lines });
