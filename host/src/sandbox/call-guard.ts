@@ -27,7 +27,14 @@ export interface ErrorVariant {
 const ERROR_TAGS: ReadonlySet<string> = new Set(['transient', 'invalid-input', 'fatal']);
 
 /** Failures after which an instance is poisoned: it refuses calls and must be recreated. */
-export const POISONING_CODES: readonly ErrorCode[] = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU'];
+export const POISONING_CODES: readonly ErrorCode[] = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU', 'WEIR_LIMIT_STATE', 'WEIR_LIMIT_METRICS'];
+
+/**
+ * Host-side limits a host import enforces by throwing: the throw unwinds the
+ * guest mid-call (its own state may be half updated), so the instance is
+ * poisoned, and the error keeps its code.
+ */
+const HOST_LIMIT_CODES: readonly ErrorCode[] = ['WEIR_LIMIT_STATE', 'WEIR_LIMIT_METRICS'];
 
 /** Guards the calls of one instance. */
 export class CallGuard {
@@ -65,6 +72,10 @@ export class CallGuard {
       if (breach) {
         this.#state = 'poisoned';
         throw this.#limitError(breach, fn, where, error);
+      }
+      if (error instanceof WeirError && HOST_LIMIT_CODES.includes(error.code)) {
+        this.#state = 'poisoned';
+        throw new WeirError(error.code, `${this.#plugin} in ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: error });
       }
       if (error instanceof WeirError && error.code === 'WEIR_LIMIT_OUTPUT') {
         this.#state = 'ready';
