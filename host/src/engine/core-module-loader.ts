@@ -178,13 +178,13 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
       const json = encoder.encode(config);
       call('weir_configure', json.byteLength, (target) => target.set(json));
     });
-  if (kind === 'aggregator') return coreAggregator(call, guard, meter, configure, close);
+  if (kind === 'aggregator') return coreAggregator(call, guard, meter, configure, close, limits.maxOutputBytes);
 
   return {
     kind: 'processor',
     configure,
     process: (batch) =>
-      guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)))),
+      guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)), limits.maxOutputBytes)),
     usage: () => meter.usage(),
     close,
   };
@@ -200,7 +200,7 @@ const NO_BYTES = 0xffffffff;
  * `accumulate`, a packed batch of one record; outputs are the accumulator or
  * a packed batch.
  */
-function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, configure: (config: string) => void, close: () => void): AggregatorInstance {
+function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, configure: (config: string) => void, close: () => void, maxOutputBytes: number): AggregatorInstance {
   const withLength = (view: DataView, at: number, bytes: Uint8Array | undefined): number => {
     view.setUint32(at, bytes === undefined ? NO_BYTES : bytes.byteLength, true);
     return at + 4 + (bytes?.byteLength ?? 0);
@@ -239,7 +239,7 @@ function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, 
           view.setBigInt64(at + 8, window.end, true);
           at += 16;
           target.set(accumulator, at);
-        }));
+        }), maxOutputBytes);
       }),
     usage: () => meter.usage(),
     close,

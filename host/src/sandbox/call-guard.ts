@@ -79,7 +79,8 @@ export class CallGuard {
       }
       if (error instanceof WeirError && error.code === 'WEIR_LIMIT_OUTPUT') {
         this.#state = 'ready';
-        throw error;
+        // The packed-batch decoder does not know the node; name it here.
+        throw error.details.node === undefined ? new WeirError(error.code, `${this.#plugin} ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: error }) : error;
       }
       const variant = errorVariantOf(error);
       if (variant) {

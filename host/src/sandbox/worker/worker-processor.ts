@@ -101,7 +101,7 @@ export class WorkerProcessor implements ProcessorInstance {
 
   async process(batch: StreamRecord[]): Promise<StreamRecord[]> {
     const output = await this.#call({ type: 'process', id: 0, batch: encodeBatch(batch) }, 'process');
-    return decodeBatch(output!);
+    return decodeBatch(output!, this.#limits.maxOutputBytes);
   }
 
   usage(): ResourceUsage {
