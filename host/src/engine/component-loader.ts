@@ -87,6 +87,14 @@ export async function instantiateComponent(
   };
   const call = <T>(name: string, ...args: unknown[]): T =>
     guard.run(name, () => (exports[name] as (...a: unknown[]) => T)(...args));
+  // A closed instance lets go of its exports (and through them its core
+  // instances and linear memories) and the meter of its memories: the node
+  // keeps closed instances for their usage figures, and an instance recreated
+  // after each breach must not keep every old linear memory alive.
+  const close = (): void => {
+    guard.close();
+    exports = {};
+  };
 
   switch (kind) {
     case 'processor':
@@ -95,7 +103,7 @@ export async function instantiateComponent(
         configure: (config) => call<void>('configure', config),
         process: (batch) => guard.run('process', () => limitOutput((exports.process as (b: StreamRecord[]) => StreamRecord[])(batch), 'process')),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
     case 'source':
       return {
@@ -109,8 +117,11 @@ export async function instantiateComponent(
         usage: () => meter.usage(),
         ack: (position) => call<void>('ack', position),
         close: () => {
-          if (guard.state !== 'closed' && guard.state !== 'poisoned') call<void>('close');
-          guard.close();
+          try {
+            if (guard.state !== 'closed' && guard.state !== 'poisoned') call<void>('close');
+          } finally {
+            close();
+          }
         },
       };
     case 'sink':
@@ -120,7 +131,7 @@ export async function instantiateComponent(
         write: (batch) => call<void>('write', batch),
         flush: () => call<void>('flush'),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
     case 'aggregator':
       return {
@@ -130,7 +141,7 @@ export async function instantiateComponent(
         merge: (a, b) => call<Uint8Array>('merge', a, b),
         emit: (key, window, accumulator) => guard.run('emit', () => limitOutput((exports.emit as (k: unknown, w: unknown, a: unknown) => StreamRecord[])(key, window, accumulator), 'emit')),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
     case 'service':
       return {
@@ -138,7 +149,7 @@ export async function instantiateComponent(
         configure: (config) => call<void>('configure', config),
         call: (method, payload) => call<Uint8Array>('call', method, payload),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
   }
 }

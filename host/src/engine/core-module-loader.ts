@@ -151,9 +151,13 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   }
 
   const guard = new CallGuard(host.node, host.plugin, meter);
+  // A closed instance lets go of its exports and memory (see component-loader.ts): closed instances stay counted, not alive.
   const close = () => {
     guard.close();
     wasi.close();
+    exports = RELEASED;
+    memory = undefined;
+    pending = undefined;
   };
   /** Copies `input` into the guest, calls `fn`, and returns the guest's output bytes (a view: read before the next call). */
   const call = (fn: 'weir_configure' | 'weir_process' | 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: number, write: (target: Uint8Array) => void): Uint8Array => {
@@ -193,6 +197,9 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
 type CoreCall = (fn: 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: number, write: (target: Uint8Array) => void) => Uint8Array;
 
 const NO_BYTES = 0xffffffff;
+
+/** What a closed core instance's exports are replaced with; its guard refuses calls first. */
+const RELEASED = {} as CoreExports;
 
 /**
  * The aggregator exports of the core-module ABI (sdk/assemblyscript/ABI.md):

@@ -114,9 +114,10 @@ export class CallGuard {
     );
   }
 
-  /** No further calls are accepted. */
+  /** No further calls are accepted; the meter lets go of the instance's memories. */
   close(): void {
     this.#state = 'closed';
+    this.meter.release();
   }
 }
 
