@@ -43,10 +43,14 @@ export class CallGuard {
   readonly #plugin: string;
   readonly meter: InstanceMeter;
 
-  constructor(node: string, plugin: string, meter: InstanceMeter) {
+  readonly #onBegin: (() => void) | undefined;
+
+  /** @param onBegin runs before each call enters the guest (e.g. to reset per-call budgets) */
+  constructor(node: string, plugin: string, meter: InstanceMeter, onBegin?: () => void) {
     this.#node = node;
     this.#plugin = plugin;
     this.meter = meter;
+    this.#onBegin = onBegin;
   }
 
   get state(): InstanceState {
@@ -60,6 +64,7 @@ export class CallGuard {
     if (this.#state === 'closed') throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${this.#plugin} cannot be called: the instance is closed`, where);
     if (this.#state === 'busy') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} was re-entered during ${fn}`, where);
     this.#state = 'busy';
+    this.#onBegin?.();
     this.meter.begin();
     try {
       const result = body();
@@ -78,7 +83,8 @@ export class CallGuard {
         throw new WeirError(error.code, `${this.#plugin} in ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: error });
       }
       if (error instanceof WeirError && error.code === 'WEIR_LIMIT_OUTPUT') {
-        this.#state = 'ready';
+        // A fatal one stopped the call half way (while lifting its result): the instance is not reusable.
+        this.#state = error.details.kind === 'fatal' ? 'poisoned' : 'ready';
         // The packed-batch decoder does not know the node; name it here.
         throw error.details.node === undefined ? new WeirError(error.code, `${this.#plugin} ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: error }) : error;
       }

@@ -100,6 +100,13 @@ export const DECODED_RECORD_OVERHEAD = 320;
 /** See {@link DECODED_RECORD_OVERHEAD}. */
 export const DECODED_HEADER_OVERHEAD = 150;
 
+/**
+ * Host memory one element of a list a component returns costs once jco has
+ * lifted it, beyond its size in guest memory (jco gives every byte field its
+ * own ArrayBuffer); lifted lists count against `maxOutputBytes` with it.
+ */
+export const LIFTED_ELEMENT_OVERHEAD = 400;
+
 /** Bytes in one WebAssembly page. */
 export const PAGE_BYTES = 65536;
 
