@@ -5,7 +5,10 @@
  * real plugin, where the breach keeps its code and poisons the instance.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
+import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -20,6 +23,8 @@ import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../../src/sandbox/l
 import { textRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { compilePipeline } from '../../src/config/compile.js';
+import { builtinConnectors } from '../../src/connectors/builtin.js';
 
 const MiB = 1 << 20;
 const key = (s: string) => new TextEncoder().encode(s);
@@ -94,9 +99,20 @@ describe('keyed state caps', () => {
     expect(store.bytes).toBe(10);
   });
 
-  it('has defaults in the limits every node gets', () => {
+  it('has defaults in the limits every node gets, set per node or in defaults.limits', () => {
     expect(stateLimits(DEFAULT_LIMITS)).toEqual({ maxBytes: 64 * MiB, maxKeys: 1_000_000 });
     expect(DEFAULT_LIMITS.maxMetricNames).toBe(1000);
+    const result = compilePipeline({
+      name: 'caps',
+      defaults: { limits: { maxStateKeys: 10 } },
+      nodes: [
+        { id: 'in', kind: 'source', connector: 'generator', config: { count: 1 } },
+        { id: 'out', kind: 'sink', connector: 'null', inputs: ['in'], limits: { maxStateBytes: 1024, maxMetricNames: 5 } },
+      ],
+    }, { file: '/p.json', connectors: builtinConnectors() });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.nodes.find((n) => n.id === 'out')!.limits).toMatchObject({ maxStateBytes: 1024, maxStateKeys: 10, maxMetricNames: 5 });
+    expect(result.config.nodes.find((n) => n.id === 'in')!.limits).toMatchObject({ maxStateBytes: 64 * MiB, maxStateKeys: 10, maxMetricNames: 1000 });
   });
 });
 
@@ -135,9 +151,10 @@ describe('metric name caps', () => {
 
 describe('through a plugin', () => {
   let probe: PluginModule;
+  let fixtures: string;
   beforeAll(async () => {
-    const dir = await buildFixtures('probe-as');
-    probe = await new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }).load(join(dir, 'probe-as.wasm'));
+    fixtures = await buildFixtures('probe-as');
+    probe = await new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }).load(join(fixtures, 'probe-as.wasm'));
   });
 
   async function probeWith(state: KeyedState, maxMetricNames?: number) {
@@ -166,5 +183,32 @@ describe('through a plugin', () => {
   it('fails the call with WEIR_LIMIT_METRICS when the plugin uses more metric names than allowed', async () => {
     const plugin = await probeWith(new MemoryKeyedState(), 1);
     expect(thrown(() => plugin.process([textRecord('v', { key: 'a' })])).code).toBe('WEIR_LIMIT_METRICS');
+  });
+
+  it('applies a node\'s limits.maxStateKeys in a pipeline run: the records past the cap are dead-lettered with WEIR_LIMIT_STATE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-state-caps-'));
+    await writeFile(join(dir, 'in.jsonl'), ['a', 'b', 'c', 'd', 'a'].map((key) => JSON.stringify({ key, value: 'v' })).join('\n'));
+    await writeFile(join(dir, 'pipeline.json'), JSON.stringify({
+      name: 'state-caps',
+      plugins: { dir: fixtures },
+      nodes: [
+        { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+        { id: 'count', kind: 'processor', plugin: 'probe-as.wasm', inputs: ['in'], batch: { maxRecords: 1 }, limits: { maxStateKeys: 2 }, onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
+        { id: 'out', kind: 'sink', connector: 'file', inputs: ['count'], config: { path: 'out.jsonl' } },
+        { id: 'dlq', kind: 'sink', connector: 'file', config: { path: 'dlq.jsonl' } },
+      ],
+    }));
+    const connectors = builtinConnectors();
+    const prepared = await preparePipeline(join(dir, 'pipeline.json'), new Engine({ cacheDir: join(dir, 'cache') }), connectors);
+    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+    const run = await PipelineRun.start(prepared.config, {
+      modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
+    });
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    const out = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { value: string });
+    expect(out.map((r) => r.value)).toEqual(['v#1', 'v#1', 'v#2']);
+    const dead = (await readFile(join(dir, 'dlq.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; headers: Record<string, string> });
+    expect(dead.map((r) => [r.key, r.headers['weir-error-code']])).toEqual([['c', 'WEIR_LIMIT_STATE'], ['d', 'WEIR_LIMIT_STATE']]);
   });
 });
