@@ -61,8 +61,10 @@ const GUARD = '__weirLiftGuard';
 //   for (let i = 0; i < len17; i++) {
 //     const base = base17 + i * 48;
 const LIFT_LOOP = /(var result\d+ = \[\];\s*for \(let i = 0; i < (len\d+); i\+\+\) \{\s*const base = (base\d+) \+ i \* (\d+);)/g;
-// ...where the length was read with `var len17 = dataView(memory0).getUint32(...)`.
-const LENGTH_READ = /var (len\d+) = dataView\((memory\d+)\)\.getUint32\(/g;
+// Any loop over a list length, to check that every one was matched above.
+const ANY_LIST_LOOP = /for \(let i = 0; i < len\d+; i\+\+\)/g;
+// ...whose body reads its elements with `dataView(memory0).get...(base + ...)`.
+const ELEMENT_READ = /dataView\((memory\d+)\)\.get\w+\(base \+/;
 const GENERIC_LIFT = 'const readValuesAndReset = (ctx, originalPtr, originalLen, dataPtr, len) => {';
 
 /**
@@ -74,15 +76,16 @@ export function prepareComponentCode(source: string, file: string): PreparedComp
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `the code jco generated for ${file} does not have the shape the host expects (${what}); clear the transpile cache or check the jco-transpile version`, { file });
   };
   if (!source.includes(HEADER)) refuse('no `export function instantiate`');
-  const memoryOf = new Map<string, string>();
-  for (const [, len, memory] of source.matchAll(LENGTH_READ)) memoryOf.set(len!, memory!);
   let guardedLoops = 0;
-  let body = source.replace(LIFT_LOOP, (loop: string, _all: string, len: string, base: string, size: string) => {
-    const memory = memoryOf.get(len);
-    if (memory === undefined) refuse(`no memory for the list length ${len}`);
+  let body = source.replace(LIFT_LOOP, (loop: string, _all: string, len: string, base: string, size: string, offset: number) => {
+    // The memory the elements are read from: the first one the loop body reads.
+    const memory = ELEMENT_READ.exec(source.slice(offset + loop.length, offset + loop.length + 2000))?.[1];
+    if (memory === undefined) refuse(`no memory read in the loop over ${len}`);
     guardedLoops++;
     return `${GUARD}.list(${len}, ${base}, ${size}, ${memory});\n${loop}`;
   });
+  const loops = source.match(ANY_LIST_LOOP)?.length ?? 0;
+  if (loops !== guardedLoops) refuse(`${loops - guardedLoops} of ${loops} list-lifting loops have an unknown shape`);
   if (body.includes(GENERIC_LIFT)) {
     body = body.replace(GENERIC_LIFT, `${GENERIC_LIFT}\n      if (ctx.memory) ${GUARD}.list(len, dataPtr, elemSize32, ctx.memory);`);
     guardedLoops++;

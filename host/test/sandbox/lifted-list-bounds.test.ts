@@ -81,9 +81,16 @@ function processError(plugin: InThreadProcessorInstance): WeirError {
 
 describe('lists lifted from a component', () => {
   it('puts a guard before every list loop of the generated code', async () => {
-    const { guardedLoops } = prepareComponentCode(await readFile(jsFile, 'utf8'), jsFile);
-    // list<record> and list<header> in the result of process, at least.
+    const source = await readFile(jsFile, 'utf8');
+    const { guardedLoops } = prepareComponentCode(source, jsFile);
+    // list<record> and list<header> in the result of process, at least, and every loop there is.
     expect(guardedLoops).toBeGreaterThanOrEqual(2);
+    expect(guardedLoops).toBeGreaterThanOrEqual(source.match(/for \(let i = 0; i < len\d+; i\+\+\)/g)!.length);
+  });
+
+  it('refuses generated code with a list loop of an unknown shape, rather than run it unguarded', async () => {
+    const source = (await readFile(jsFile, 'utf8')).replace(/const base = (base\d+) \+ i \* (\d+);/, 'const base = $2 * i + $1;');
+    expect(() => prepareComponentCode(source, jsFile)).toThrow(/unknown shape/);
   });
 
   it('lifts an honest result as before', async () => {
