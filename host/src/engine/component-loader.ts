@@ -8,7 +8,6 @@
  * every core instance's counters and memories. Calls are synchronous: a
  * component export runs to completion on the calling thread.
  */
-import { pathToFileURL } from 'node:url';
 import { REQUIRED_EXPORTS } from '../sandbox/plugin.js';
 import type { PluginInstance, PluginKind, PollResult } from '../sandbox/plugin.js';
 import type { StreamRecord } from '../records/record.js';
@@ -22,15 +21,12 @@ import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { LIFT_GUARD_IMPORT } from './component-code.js';
+import type { JcoInstantiate, LiftGuard } from './component-code.js';
+import { LIFTED_ELEMENT_OVERHEAD } from '../sandbox/limits.js';
 
 /** Compiles one core module of a component, by the file name jco gives it. */
 export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
-
-type JcoInstantiate = (
-  getCoreModule: CoreModuleCompiler,
-  imports: Record<string, Record<string, unknown>>,
-  instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
-) => Promise<Record<string, (...args: never[]) => unknown>>;
 
 /**
  * Problems that keep a component from filling a node of `kind`: missing
@@ -55,16 +51,20 @@ export function componentCapabilityProblems(component: Pick<TranspiledComponent,
   return denials(component.imports.map((name) => [`"${name}"`, componentImportCapability(name)] as const), grants);
 }
 
-/** Instantiates a component for a node of `kind`. */
+/**
+ * Instantiates a component for a node of `kind`. `instantiate` is the
+ * component's generated code, loaded with `loadComponentCode` (which puts a
+ * {@link LiftGuard} call before every list the code lifts).
+ */
 export async function instantiateComponent(
-  component: TranspiledComponent,
+  instantiate: JcoInstantiate,
   kind: PluginKind,
   host: HostContext,
   limits: InstanceLimits,
   compileCore: CoreModuleCompiler,
 ): Promise<PluginInstance> {
-  const module = (await import(pathToFileURL(component.jsFile).href)) as { instantiate: JcoInstantiate };
   const meter = new InstanceMeter(limits);
+  const lifting = new LiftBudget(host, limits);
   const instantiateCore = async (core: WebAssembly.Module, imports?: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
     const instance = await WebAssembly.instantiate(core, imports);
     meter.attach(instance);
@@ -72,12 +72,12 @@ export async function instantiateComponent(
   };
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await module.instantiate(compileCore, componentImports(host), instantiateCore);
+    exports = await instantiate(compileCore, { ...componentImports(host), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
   } catch (error) {
     if (error instanceof WeirError) throw error;
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
   }
-  const guard = new CallGuard(host.node, host.plugin, meter);
+  const guard = new CallGuard(host.node, host.plugin, meter, () => lifting.reset());
   const limitOutput = (records: StreamRecord[], fn: string): StreamRecord[] => {
     const size = encodedBatchSize(records);
     if (size > limits.maxOutputBytes) {
@@ -87,6 +87,14 @@ export async function instantiateComponent(
   };
   const call = <T>(name: string, ...args: unknown[]): T =>
     guard.run(name, () => (exports[name] as (...a: unknown[]) => T)(...args));
+  // A closed instance lets go of its exports (and through them its core
+  // instances and linear memories) and the meter of its memories: the node
+  // keeps closed instances for their usage figures, and an instance recreated
+  // after each breach must not keep every old linear memory alive.
+  const close = (): void => {
+    guard.close();
+    exports = {};
+  };
 
   switch (kind) {
     case 'processor':
@@ -95,7 +103,7 @@ export async function instantiateComponent(
         configure: (config) => call<void>('configure', config),
         process: (batch) => guard.run('process', () => limitOutput((exports.process as (b: StreamRecord[]) => StreamRecord[])(batch), 'process')),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
     case 'source':
       return {
@@ -109,8 +117,11 @@ export async function instantiateComponent(
         usage: () => meter.usage(),
         ack: (position) => call<void>('ack', position),
         close: () => {
-          if (guard.state !== 'closed' && guard.state !== 'poisoned') call<void>('close');
-          guard.close();
+          try {
+            if (guard.state !== 'closed' && guard.state !== 'poisoned') call<void>('close');
+          } finally {
+            close();
+          }
         },
       };
     case 'sink':
@@ -120,7 +131,7 @@ export async function instantiateComponent(
         write: (batch) => call<void>('write', batch),
         flush: () => call<void>('flush'),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
     case 'aggregator':
       return {
@@ -130,7 +141,7 @@ export async function instantiateComponent(
         merge: (a, b) => call<Uint8Array>('merge', a, b),
         emit: (key, window, accumulator) => guard.run('emit', () => limitOutput((exports.emit as (k: unknown, w: unknown, a: unknown) => StreamRecord[])(key, window, accumulator), 'emit')),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
     case 'service':
       return {
@@ -138,7 +149,43 @@ export async function instantiateComponent(
         configure: (config) => call<void>('configure', config),
         call: (method, payload) => call<Uint8Array>('call', method, payload),
         usage: () => meter.usage(),
-        close: () => guard.close(),
+        close,
       };
+  }
+}
+
+/**
+ * Bounds the lists a component's code lifts out of guest memory during one
+ * call (see component-code.ts): a list must lie inside the memory (else
+ * `WEIR_PLUGIN_BAD_OUTPUT`), and the lists of one call, counted at their
+ * element size plus {@link LIFTED_ELEMENT_OVERHEAD} per element, must stay
+ * within `limits.maxOutputBytes` (else `WEIR_LIMIT_OUTPUT`, with kind
+ * `fatal`: jco's call state is left mid-lift, so the instance is recreated).
+ */
+class LiftBudget implements LiftGuard {
+  readonly #host: HostContext;
+  readonly #max: number;
+  #used = 0;
+
+  constructor(host: HostContext, limits: InstanceLimits) {
+    this.#host = host;
+    this.#max = limits.maxOutputBytes;
+  }
+
+  /** Starts the count of a new call. */
+  reset(): void {
+    this.#used = 0;
+  }
+
+  list(len: number, ptr: number, elemSize: number, memory: WebAssembly.Memory): void {
+    const where = { node: this.#host.node, plugin: this.#host.plugin };
+    const end = ptr + len * elemSize;
+    if (end > memory.buffer.byteLength) {
+      throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `returned a list of ${len} elements of ${elemSize} bytes at ${ptr}, which runs past the end of its ${memory.buffer.byteLength}-byte memory`, { ...where, length: len, pointer: ptr });
+    }
+    this.#used += len * (elemSize + LIFTED_ELEMENT_OVERHEAD);
+    if (this.#used > this.#max) {
+      throw new WeirError('WEIR_LIMIT_OUTPUT', `${this.#host.plugin} returned lists that would take about ${this.#used} bytes of host memory once lifted (the last one: ${len} elements), above limits.maxOutputBytes (${this.#max})`, { ...where, limit: 'output', liftedBytes: this.#used, kind: 'fatal' });
+    }
   }
 }

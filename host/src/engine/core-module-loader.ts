@@ -152,9 +152,13 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   }
 
   const guard = new CallGuard(host.node, host.plugin, meter);
+  // A closed instance lets go of its exports and memory (see component-loader.ts): closed instances stay counted, not alive.
   const close = () => {
     guard.close();
     wasi.close();
+    exports = RELEASED;
+    memory = undefined;
+    pending = undefined;
   };
   /** Copies `input` into the guest, calls `fn`, and returns the guest's output bytes (a view: read before the next call). */
   const call = (fn: 'weir_configure' | 'weir_process' | 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: number, write: (target: Uint8Array) => void): Uint8Array => {
@@ -179,13 +183,13 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
       const json = encoder.encode(config);
       call('weir_configure', json.byteLength, (target) => target.set(json));
     });
-  if (kind === 'aggregator') return coreAggregator(call, guard, meter, configure, close);
+  if (kind === 'aggregator') return coreAggregator(call, guard, meter, configure, close, limits.maxOutputBytes);
 
   return {
     kind: 'processor',
     configure,
     process: (batch) =>
-      guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)))),
+      guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)), limits.maxOutputBytes)),
     usage: () => meter.usage(),
     close,
   };
@@ -195,13 +199,16 @@ type CoreCall = (fn: 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: numbe
 
 const NO_BYTES = 0xffffffff;
 
+/** What a closed core instance's exports are replaced with; its guard refuses calls first. */
+const RELEASED = {} as CoreExports;
+
 /**
  * The aggregator exports of the core-module ABI (sdk/assemblyscript/ABI.md):
  * inputs are length-prefixed byte strings (0xFFFFFFFF for none) and, for
  * `accumulate`, a packed batch of one record; outputs are the accumulator or
  * a packed batch.
  */
-function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, configure: (config: string) => void, close: () => void): AggregatorInstance {
+function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, configure: (config: string) => void, close: () => void, maxOutputBytes: number): AggregatorInstance {
   const withLength = (view: DataView, at: number, bytes: Uint8Array | undefined): number => {
     view.setUint32(at, bytes === undefined ? NO_BYTES : bytes.byteLength, true);
     return at + 4 + (bytes?.byteLength ?? 0);
@@ -240,7 +247,7 @@ function coreAggregator(call: CoreCall, guard: CallGuard, meter: InstanceMeter, 
           view.setBigInt64(at + 8, window.end, true);
           at += 16;
           target.set(accumulator, at);
-        }));
+        }), maxOutputBytes);
       }),
     usage: () => meter.usage(),
     close,

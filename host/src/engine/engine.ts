@@ -18,6 +18,8 @@ import type { BinaryKind } from './binary-kind.js';
 import { TranspileCache, processWarning } from './transpile-cache.js';
 import type { CacheWarning } from './transpile-cache.js';
 import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
+import { loadComponentCode } from './component-code.js';
+import type { JcoInstantiate } from './component-code.js';
 import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCorePlugin } from './core-module-loader.js';
 import type { HostContext } from '../linker/host-context.js';
 import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
@@ -105,6 +107,8 @@ export class Engine {
 
   async #loadComponent(file: string, bytes: Uint8Array, sha256: string): Promise<PluginModule> {
     const transpiled = await this.#cache.get(bytes, sha256, file);
+    // Evaluated once per loaded plugin, on first use; collected with the PluginModule (component-code.ts).
+    let code: Promise<JcoInstantiate> | undefined;
     const compilerFor = (limits: InstanceLimits) => (name: string): Promise<WebAssembly.Module> =>
       this.#compileLimited(join(transpiled.dir, name), limits, file, () => readFile(join(transpiled.dir, name)), join(transpiled.dir, 'sandboxed'));
     return {
@@ -120,7 +124,8 @@ export class Engine {
       instantiate: async (kind, host, limits) => {
         refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
         if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
-        return instantiateComponent(transpiled, kind, host, limits, compilerFor(limits));
+        code ??= loadComponentCode(transpiled.jsFile);
+        return instantiateComponent(await code, kind, host, limits, compilerFor(limits));
       },
     };
   }

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   WEIR_LIMIT_MEMORY: 'a plugin hit its memory cap (`limits.memoryMb`): a `memory.grow` past the cap was denied, or its initial memory is above the cap',
   WEIR_LIMIT_CPU: 'a plugin call used up its CPU budget: all its fuel (`limits.fuel`, cpu mode `fuel`) or its time (`limits.timeoutMs`, cpu mode `worker`)',
   WEIR_LIMIT_OUTPUT: 'a plugin call returned more than `limits.maxOutputBytes`',
+  WEIR_LIMIT_STATE: 'a plugin call would make its node\'s keyed state hold more than `limits.maxStateBytes` bytes or `limits.maxStateKeys` keys (staged writes included)',
+  WEIR_LIMIT_METRICS: 'a plugin used more than `limits.maxMetricNames` distinct metric names, or a metric name longer than the host accepts',
   WEIR_CAPABILITY_DENIED: 'a plugin imports a capability (WASI filesystem, environment, clock, random, network) that its node was not granted',
   WEIR_HTTP_DENIED: 'a plugin sent an HTTP request to a host its node does not grant (`capabilities.http.hosts`); the plugin receives it as an invalid-input error',
   WEIR_HTTP_FAILED: 'a plugin\'s HTTP request failed: bad URL or method, timeout, connection refused, too many redirects or a response body over `maxResponseBytes` (`kind` says transient or invalid-input)',

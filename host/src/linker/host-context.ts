@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { WeirError } from '../errors/errors.js';
 import type { KeyedState } from '../state/keyed-state.js';
+import { MAX_METRIC_NAME_LENGTH } from '../sandbox/limits.js';
 import { NO_GRANTS } from './capabilities.js';
 import type { CapabilityGrants } from './capabilities.js';
 import type { SyncHttpSender } from './http/blocking-client.js';
@@ -67,6 +68,8 @@ export interface HostContextOptions {
   logger: Logger;
   state: KeyedState;
   metrics: PluginMetrics;
+  /** Distinct metric names (counters and gauges together) the plugin may use; unbounded when absent. */
+  maxMetricNames?: number;
   callService: ServiceCaller;
   now?: () => bigint;
   capabilities?: CapabilityGrants;
@@ -79,6 +82,7 @@ export function createHostContext(options: HostContextOptions): HostContext {
   const { logger, metrics, config } = options;
   const capabilities = options.capabilities ?? NO_GRANTS;
   const caller = { node: options.node, plugin: options.plugin };
+  const maxMetricNames = options.maxMetricNames ?? Number.POSITIVE_INFINITY;
   const pluginLogger = logger.child({ node: options.node, plugin: options.plugin, source: 'plugin' });
   return {
     node: options.node,
@@ -87,13 +91,36 @@ export function createHostContext(options: HostContextOptions): HostContext {
     log: (level, message) => pluginLogger[level](message),
     configValue: (key) => (Object.hasOwn(config, key) ? JSON.stringify(config[key]) : undefined),
     state: options.state,
-    counterAdd: (name, delta) => metrics.counters.set(name, (metrics.counters.get(name) ?? 0n) + delta),
-    gaugeSet: (name, value) => metrics.gauges.set(name, value),
+    counterAdd: (name, delta) => {
+      const counted = metrics.counters.get(name) ?? admitMetricName(metrics, name, maxMetricNames, caller);
+      metrics.counters.set(name, counted + delta);
+    },
+    gaugeSet: (name, value) => {
+      if (!metrics.gauges.has(name)) admitMetricName(metrics, name, maxMetricNames, caller);
+      metrics.gauges.set(name, value);
+    },
     callService: options.callService,
     now: options.now ?? (() => BigInt(Date.now())),
     httpSend: (request) => (options.http ?? NO_HTTP).send(capabilities.http, request, caller),
     capabilities,
   };
+}
+
+/**
+ * Checks a metric name the node has not used yet: its length, and that one
+ * more distinct name (counters and gauges together) stays within the cap.
+ * Returns 0n, the start of a new counter.
+ * @throws WeirError `WEIR_LIMIT_METRICS`
+ */
+function admitMetricName(metrics: PluginMetrics, name: string, maxNames: number, caller: { node: string; plugin: string }): bigint {
+  if (name.length > MAX_METRIC_NAME_LENGTH) {
+    throw new WeirError('WEIR_LIMIT_METRICS', `${caller.plugin} on node "${caller.node}" used a metric name of ${name.length} characters, above the ${MAX_METRIC_NAME_LENGTH} the host accepts ("${name.slice(0, 40)}…"); use a short, fixed name`, { ...caller, limit: 'metrics', nameLength: name.length });
+  }
+  const names = metrics.counters.size + metrics.gauges.size - (metrics.counters.has(name) || metrics.gauges.has(name) ? 1 : 0);
+  if (names >= maxNames) {
+    throw new WeirError('WEIR_LIMIT_METRICS', `${caller.plugin} on node "${caller.node}" used more than limits.maxMetricNames (${maxNames}) distinct metric names (the new one: "${name.slice(0, 40)}"); put varying parts in the value, not the name, or raise the limit`, { ...caller, limit: 'metrics', maxMetricNames: maxNames });
+  }
+  return 0n;
 }
 
 /** For contexts built without an HTTP client: requests are checked against the grant, then refused. */

@@ -17,6 +17,7 @@
  */
 import type { Header, StreamRecord } from './record.js';
 import { WeirError } from '../errors/errors.js';
+import { DECODED_HEADER_OVERHEAD, DECODED_RECORD_OVERHEAD } from '../sandbox/limits.js';
 
 const FLAG_KEY = 1;
 const FLAG_EVENT_TIME = 2;
@@ -66,19 +67,74 @@ export function encodeBatch(batch: readonly StreamRecord[]): Uint8Array {
   return out;
 }
 
+/** What decoding a packed batch would produce, read from its length fields alone. */
+export interface DecodedShape {
+  records: number;
+  headers: number;
+  /**
+   * Host memory the decoded batch is counted at: the bytes copied out of the
+   * guest plus {@link DECODED_RECORD_OVERHEAD} per record and
+   * {@link DECODED_HEADER_OVERHEAD} per header (the JS objects and views).
+   */
+  decodedBytes: number;
+}
+
+/**
+ * Walks the length fields of a packed batch without allocating: counts its
+ * records and headers and checks that every length stays inside the buffer.
+ *
+ * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` when the buffer is truncated or malformed.
+ */
+export function decodedShape(bytes: Uint8Array): DecodedShape {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const reader = { at: 0 };
+  const count = readU32(view, reader);
+  // Each record takes at least 24 bytes (flags, time, three lengths).
+  if (count > (bytes.byteLength - 4) / 24) malformed(`record count ${count} does not fit in ${bytes.byteLength} bytes`);
+  let headers = 0;
+  for (let i = 0; i < count; i++) {
+    need(view, reader, 12);
+    reader.at += 12;
+    skipBytes(view, reader);
+    skipBytes(view, reader);
+    const headerCount = readU32(view, reader);
+    // Each header takes at least 8 bytes (two lengths).
+    if (headerCount > (view.byteLength - reader.at) / 8) malformed(`header count ${headerCount} of record ${i} does not fit in the ${view.byteLength - reader.at} bytes left`);
+    for (let h = 0; h < headerCount; h++) {
+      skipBytes(view, reader);
+      skipBytes(view, reader);
+    }
+    headers += headerCount;
+  }
+  if (reader.at !== bytes.byteLength) malformed(`${bytes.byteLength - reader.at} trailing bytes after ${count} records`);
+  return { records: count, headers, decodedBytes: bytes.byteLength + count * DECODED_RECORD_OVERHEAD + headers * DECODED_HEADER_OVERHEAD };
+}
+
 /**
  * Decodes a packed batch. `source` is copied once, in bulk, and the records'
  * byte fields are views into that copy: one allocation per batch instead of
  * two per record, and `source` may be guest memory that changes afterwards.
  *
+ * Before anything is allocated, the batch's decoded size ({@link decodedShape})
+ * is checked against `maxDecodedBytes` (a node passes its `maxOutputBytes`):
+ * 56 MB of empty headers would otherwise decode into gigabytes of objects.
+ *
  * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` when the buffer is truncated or malformed.
+ * @throws WeirError `WEIR_LIMIT_OUTPUT` when the decoded batch would exceed `maxDecodedBytes`.
  */
-export function decodeBatch(guestBytes: Uint8Array): StreamRecord[] {
+export function decodeBatch(guestBytes: Uint8Array, maxDecodedBytes: number = Number.POSITIVE_INFINITY): StreamRecord[] {
+  const shape = decodedShape(guestBytes);
+  if (shape.decodedBytes > maxDecodedBytes) {
+    throw new WeirError(
+      'WEIR_LIMIT_OUTPUT',
+      `output of ${guestBytes.byteLength} bytes holds ${shape.records} records and ${shape.headers} headers, which would take about ${shape.decodedBytes} bytes of host memory decoded, above limits.maxOutputBytes (${maxDecodedBytes}); emit fewer records or headers per call`,
+      { limit: 'output', bytes: guestBytes.byteLength, records: shape.records, headers: shape.headers, decodedBytes: shape.decodedBytes },
+    );
+  }
   const source = guestBytes.slice();
   const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
   const reader = { at: 0 };
   const count = readU32(view, reader);
-  if (count > source.byteLength) malformed(`record count ${count} exceeds buffer size ${source.byteLength}`);
   const records: StreamRecord[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const flags = readU32(view, reader);
@@ -88,7 +144,6 @@ export function decodeBatch(guestBytes: Uint8Array): StreamRecord[] {
     const key = readBytes(view, source, reader);
     const value = readBytes(view, source, reader);
     const headerCount = readU32(view, reader);
-    if (headerCount > source.byteLength) malformed(`header count ${headerCount} exceeds buffer size`);
     const headers: Header[] = new Array(headerCount);
     for (let h = 0; h < headerCount; h++) {
       const name = readBytes(view, source, reader);
@@ -128,6 +183,12 @@ function readU32(view: DataView, reader: { at: number }): number {
   const v = view.getUint32(reader.at, true);
   reader.at += 4;
   return v;
+}
+
+function skipBytes(view: DataView, reader: { at: number }): void {
+  const len = readU32(view, reader);
+  need(view, reader, len);
+  reader.at += len;
 }
 
 function readBytes(view: DataView, source: Uint8Array, reader: { at: number }): Uint8Array {

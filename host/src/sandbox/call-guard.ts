@@ -27,7 +27,14 @@ export interface ErrorVariant {
 const ERROR_TAGS: ReadonlySet<string> = new Set(['transient', 'invalid-input', 'fatal']);
 
 /** Failures after which an instance is poisoned: it refuses calls and must be recreated. */
-export const POISONING_CODES: readonly ErrorCode[] = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU'];
+export const POISONING_CODES: readonly ErrorCode[] = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU', 'WEIR_LIMIT_STATE', 'WEIR_LIMIT_METRICS'];
+
+/**
+ * Host-side limits a host import enforces by throwing: the throw unwinds the
+ * guest mid-call (its own state may be half updated), so the instance is
+ * poisoned, and the error keeps its code.
+ */
+const HOST_LIMIT_CODES: readonly ErrorCode[] = ['WEIR_LIMIT_STATE', 'WEIR_LIMIT_METRICS'];
 
 /** Guards the calls of one instance. */
 export class CallGuard {
@@ -36,10 +43,14 @@ export class CallGuard {
   readonly #plugin: string;
   readonly meter: InstanceMeter;
 
-  constructor(node: string, plugin: string, meter: InstanceMeter) {
+  readonly #onBegin: (() => void) | undefined;
+
+  /** @param onBegin runs before each call enters the guest (e.g. to reset per-call budgets) */
+  constructor(node: string, plugin: string, meter: InstanceMeter, onBegin?: () => void) {
     this.#node = node;
     this.#plugin = plugin;
     this.meter = meter;
+    this.#onBegin = onBegin;
   }
 
   get state(): InstanceState {
@@ -53,6 +64,7 @@ export class CallGuard {
     if (this.#state === 'closed') throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${this.#plugin} cannot be called: the instance is closed`, where);
     if (this.#state === 'busy') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} was re-entered during ${fn}`, where);
     this.#state = 'busy';
+    this.#onBegin?.();
     this.meter.begin();
     try {
       const result = body();
@@ -66,9 +78,15 @@ export class CallGuard {
         this.#state = 'poisoned';
         throw this.#limitError(breach, fn, where, error);
       }
+      if (error instanceof WeirError && HOST_LIMIT_CODES.includes(error.code)) {
+        this.#state = 'poisoned';
+        throw new WeirError(error.code, `${this.#plugin} in ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: error });
+      }
       if (error instanceof WeirError && error.code === 'WEIR_LIMIT_OUTPUT') {
-        this.#state = 'ready';
-        throw error;
+        // A fatal one stopped the call half way (while lifting its result): the instance is not reusable.
+        this.#state = error.details.kind === 'fatal' ? 'poisoned' : 'ready';
+        // The packed-batch decoder does not know the node; name it here.
+        throw error.details.node === undefined ? new WeirError(error.code, `${this.#plugin} ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: error }) : error;
       }
       const variant = errorVariantOf(error);
       if (variant) {
@@ -102,9 +120,10 @@ export class CallGuard {
     );
   }
 
-  /** No further calls are accepted. */
+  /** No further calls are accepted; the meter lets go of the instance's memories. */
   close(): void {
     this.#state = 'closed';
+    this.meter.release();
   }
 }
 

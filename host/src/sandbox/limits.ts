@@ -35,6 +35,12 @@ export interface LimitsSettings {
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly cpu: { readonly mode: CpuMode };
+  /** Host-side: key and value bytes of the node's keyed state (see {@link StateLimits}). */
+  readonly maxStateBytes: number;
+  /** Host-side: keys of the node's keyed state. */
+  readonly maxStateKeys: number;
+  /** Host-side: distinct plugin metric names (counters and gauges) of the node. */
+  readonly maxMetricNames: number;
 }
 
 /**
@@ -49,7 +55,57 @@ export const DEFAULT_LIMITS: LimitsSettings = {
   timeoutMs: 10_000,
   maxOutputBytes: 64 << 20,
   cpu: { mode: 'fuel' },
+  // Host-side limits (see below): 64 MiB and a million keys of keyed state, 1000 metric names.
+  maxStateBytes: 64 << 20,
+  maxStateKeys: 1_000_000,
+  maxMetricNames: 1000,
 };
+
+// Host-side limits: what a node's plugin can make the host hold outside its
+// own linear memory. The sandbox caps the guest; these cap what the host keeps
+// on the guest's behalf (keyed state, metric names), so a plugin cannot grow
+// the host through its imports.
+
+/**
+ * Caps on a node's keyed state, counted over what is committed plus what
+ * calls have staged but not committed yet. `maxBytes` counts key and value
+ * bytes; each key also costs the host about 150 bytes of bookkeeping, which
+ * `maxKeys` bounds.
+ */
+export interface StateLimits {
+  readonly maxBytes: number;
+  readonly maxKeys: number;
+}
+
+/** The state caps of `settings`. */
+export function stateLimits(settings: Pick<LimitsSettings, 'maxStateBytes' | 'maxStateKeys'>): StateLimits {
+  return { maxBytes: settings.maxStateBytes, maxKeys: settings.maxStateKeys };
+}
+
+/** State caps that enforce nothing (for tools and tests). */
+export const UNBOUNDED_STATE: StateLimits = { maxBytes: Number.MAX_SAFE_INTEGER, maxKeys: Number.MAX_SAFE_INTEGER };
+
+/** Longest plugin metric name, in UTF-16 code units (Prometheus names are short). */
+export const MAX_METRIC_NAME_LENGTH = 200;
+
+/**
+ * Host memory a decoded record costs beyond its bytes (the record object, its
+ * key and value views, its headers array, its event time), and what each
+ * header costs, as measured on Node 24 (about 320 and 150 bytes): the decoded
+ * form of an output counts against `maxOutputBytes` with these added, so an
+ * output of many empty records or headers cannot decode into gigabytes
+ * (7 million empty headers fit in 56 MB and decode into about 1 GB).
+ */
+export const DECODED_RECORD_OVERHEAD = 320;
+/** See {@link DECODED_RECORD_OVERHEAD}. */
+export const DECODED_HEADER_OVERHEAD = 150;
+
+/**
+ * Host memory one element of a list a component returns costs once jco has
+ * lifted it, beyond its size in guest memory (jco gives every byte field its
+ * own ArrayBuffer); lifted lists count against `maxOutputBytes` with it.
+ */
+export const LIFTED_ELEMENT_OVERHEAD = 400;
 
 /** Bytes in one WebAssembly page. */
 export const PAGE_BYTES = 65536;

@@ -28,9 +28,9 @@ export type LimitBreach =
 /** Meters one plugin instance. */
 export class InstanceMeter {
   readonly limits: InstanceLimits;
-  readonly #fuel: WebAssembly.Global[] = [];
-  readonly #growDenied: WebAssembly.Global[] = [];
-  readonly #memories = new Set<WebAssembly.Memory>();
+  #fuel: WebAssembly.Global[] = [];
+  #growDenied: WebAssembly.Global[] = [];
+  #memories = new Set<WebAssembly.Memory>();
   #usage: ResourceUsage = { calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 };
   #callStarted = 0;
 
@@ -77,6 +77,18 @@ export class InstanceMeter {
     let pages = 0;
     for (const memory of this.#memories) pages += memory.buffer.byteLength / PAGE_BYTES;
     return pages;
+  }
+
+  /**
+   * Lets go of the instance's globals and memories once it is closed: a
+   * closed instance stays counted (its {@link usage} still reads), but must
+   * not keep its linear memory alive through the meter.
+   */
+  release(): void {
+    this.#recordMemory();
+    this.#fuel = [];
+    this.#growDenied = [];
+    this.#memories = new Set();
   }
 
   /** A snapshot of what the instance used. */

@@ -1,7 +1,17 @@
 /**
  * Keyed state of one node. Keys and values are bytes; the in-memory store is
  * the default until durable stores and snapshots arrive with checkpoints.
+ *
+ * The store is bounded ({@link StateLimits}): it counts the key and value
+ * bytes and the keys it holds, plus what calls have staged and not committed
+ * yet. A staged view reserves its growth in the store as it writes, so the
+ * write that would cross a cap fails (`WEIR_LIMIT_STATE`) before the host
+ * holds its bytes, and several instances of one node (parallel lanes) share
+ * one budget. A value is copied once, when staged; commit moves it.
  */
+import { WeirError } from '../errors/errors.js';
+import { UNBOUNDED_STATE } from '../sandbox/limits.js';
+import type { StateLimits } from '../sandbox/limits.js';
 
 /** The state operations a plugin reaches through the `state` host import. */
 export interface KeyedState {
@@ -12,28 +22,110 @@ export interface KeyedState {
   readonly size: number;
 }
 
-/** A {@link KeyedState} held in a `Map`. Values are copied in and out. */
+/** A node's bounded keyed state held in a `Map`. Values are copied in and out. */
 export class MemoryKeyedState implements KeyedState {
   readonly #entries = new Map<string, Uint8Array>();
+  readonly #limits: StateLimits;
+  readonly #node: string | undefined;
+  /** Key and value bytes held. */
+  #bytes = 0;
+  /** Growth reserved by staged writes not yet committed. */
+  #reservedBytes = 0;
+  #reservedKeys = 0;
+
+  /** @param node named in limit errors */
+  constructor(limits: StateLimits = UNBOUNDED_STATE, node?: string) {
+    this.#limits = limits;
+    this.#node = node;
+  }
 
   get(key: Uint8Array): Uint8Array | undefined {
     const value = this.#entries.get(mapKey(key));
     return value === undefined ? undefined : value.slice();
   }
 
+  /** @throws WeirError `WEIR_LIMIT_STATE` when the write would cross a cap. */
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#entries.set(mapKey(key), value.slice());
+    const k = mapKey(key);
+    const old = this.#entries.get(k);
+    const grow = value.byteLength - (old?.byteLength ?? -key.byteLength);
+    this.#check(Math.max(0, grow), old === undefined ? 1 : 0);
+    this.#put(k, value.slice());
   }
 
   delete(key: Uint8Array): void {
-    this.#entries.delete(mapKey(key));
+    this.#put(mapKey(key), null);
   }
 
   get size(): number {
     return this.#entries.size;
   }
+
+  /** Key and value bytes held (committed writes only). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Bytes (key and value) of the entry under the internal key `k`, or `undefined` when absent. */
+  entryBytes(k: string): number | undefined {
+    const value = this.#entries.get(k);
+    return value === undefined ? undefined : k.length + value.byteLength;
+  }
+
+  /**
+   * Reserves room for `bytes` more bytes and `keys` more keys (staged writes).
+   * @throws WeirError `WEIR_LIMIT_STATE` when held plus reserved would cross a cap.
+   */
+  reserve(bytes: number, keys: number): void {
+    this.#check(bytes, keys);
+    this.#reservedBytes += bytes;
+    this.#reservedKeys += keys;
+  }
+
+  /** Throws when `bytes` and `keys` more, over what is held and reserved, would cross a cap. */
+  #check(bytes: number, keys: number): void {
+    const totalBytes = this.#bytes + this.#reservedBytes + bytes;
+    const totalKeys = this.#entries.size + this.#reservedKeys + keys;
+    if (totalBytes > this.#limits.maxBytes || totalKeys > this.#limits.maxKeys) {
+      const which = totalBytes > this.#limits.maxBytes
+        ? `${totalBytes} bytes of keys and values, above limits.maxStateBytes (${this.#limits.maxBytes})`
+        : `${totalKeys} keys, above limits.maxStateKeys (${this.#limits.maxKeys})`;
+      const where = this.#node === undefined ? 'keyed state' : `keyed state of node "${this.#node}"`;
+      throw new WeirError(
+        'WEIR_LIMIT_STATE',
+        `${where} would hold ${which}, staged writes included; delete keys that are done with or raise the limit`,
+        { node: this.#node, limit: 'state', bytes: totalBytes, keys: totalKeys, maxBytes: this.#limits.maxBytes, maxKeys: this.#limits.maxKeys },
+      );
+    }
+  }
+
+  /** Gives back room taken with {@link reserve}. */
+  release(bytes: number, keys: number): void {
+    this.#reservedBytes -= bytes;
+    this.#reservedKeys -= keys;
+  }
+
+  /**
+   * Applies writes a staged view has reserved room for, taking ownership of
+   * the values (no copy); `null` deletes. Unchecked: the room was reserved.
+   */
+  apply(writes: ReadonlyMap<string, Uint8Array | null>): void {
+    for (const [k, value] of writes) this.#put(k, value);
+  }
+
+  #put(k: string, value: Uint8Array | null): void {
+    const old = this.#entries.get(k);
+    if (old !== undefined) this.#bytes -= k.length + old.byteLength;
+    if (value === null) {
+      this.#entries.delete(k);
+      return;
+    }
+    this.#entries.set(k, value);
+    this.#bytes += k.length + value.byteLength;
+  }
 }
 
+/** The internal key of `key`: its bytes as a latin1 string (one char per byte). */
 function mapKey(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
@@ -43,13 +135,23 @@ function mapKey(key: Uint8Array): string {
  * are staged and reach the node's state only on {@link commit}, so a call
  * that fails (a trap, an error result, a limit) leaves no trace, and a
  * retried or isolated record counts once.
+ *
+ * Staged writes count against the node's caps as they are made: the view
+ * reserves in the store what its writes add over the committed state, and
+ * gives the reservation back on commit or rollback.
  */
 export class StagedKeyedState implements KeyedState {
-  readonly #base: KeyedState;
+  readonly #base: MemoryKeyedState;
   /** Staged writes by key; `null` marks a delete. */
   readonly #staged = new Map<string, Uint8Array | null>();
+  /** What the staged writes add over the committed state (may be negative). */
+  #deltaBytes = 0;
+  #deltaKeys = 0;
+  /** What is reserved in the base now: the positive parts of the deltas. */
+  #reservedBytes = 0;
+  #reservedKeys = 0;
 
-  constructor(base: KeyedState) {
+  constructor(base: MemoryKeyedState) {
     this.#base = base;
   }
 
@@ -59,12 +161,17 @@ export class StagedKeyedState implements KeyedState {
     return staged === undefined ? this.#base.get(key) : staged.slice();
   }
 
+  /** @throws WeirError `WEIR_LIMIT_STATE` when the write would take the node's state over a cap. */
   set(key: Uint8Array, value: Uint8Array): void {
-    this.#staged.set(mapKey(key), value.slice());
+    const k = mapKey(key);
+    this.#stage(k, k.length + value.byteLength);
+    this.#staged.set(k, value.slice());
   }
 
   delete(key: Uint8Array): void {
-    this.#staged.set(mapKey(key), null);
+    const k = mapKey(key);
+    this.#stage(k, undefined);
+    this.#staged.set(k, null);
   }
 
   /** Keys in the node's state (staged writes not counted until committed). */
@@ -74,16 +181,44 @@ export class StagedKeyedState implements KeyedState {
 
   /** Applies the staged writes to the node's state. */
   commit(): void {
-    for (const [key, value] of this.#staged) {
-      const bytes = Buffer.from(key, 'latin1');
-      if (value === null) this.#base.delete(bytes);
-      else this.#base.set(bytes, value);
-    }
-    this.#staged.clear();
+    this.#unreserve();
+    this.#base.apply(this.#staged);
+    this.#clear();
   }
 
   /** Drops the staged writes. */
   rollback(): void {
+    this.#unreserve();
+    this.#clear();
+  }
+
+  /** Accounts for the entry under `k` becoming `bytes` long (`undefined`: deleted), reserving any growth first. */
+  #stage(k: string, bytes: number | undefined): void {
+    const staged = this.#staged.get(k);
+    const before = staged === undefined ? this.#base.entryBytes(k) : staged === null ? undefined : k.length + staged.byteLength;
+    const deltaBytes = this.#deltaBytes + (bytes ?? 0) - (before ?? 0);
+    const deltaKeys = this.#deltaKeys + (bytes === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
+    const wantBytes = Math.max(0, deltaBytes);
+    const wantKeys = Math.max(0, deltaKeys);
+    if (wantBytes > this.#reservedBytes || wantKeys > this.#reservedKeys) {
+      this.#base.reserve(Math.max(0, wantBytes - this.#reservedBytes), Math.max(0, wantKeys - this.#reservedKeys));
+    }
+    this.#base.release(Math.max(0, this.#reservedBytes - wantBytes), Math.max(0, this.#reservedKeys - wantKeys));
+    this.#reservedBytes = wantBytes;
+    this.#reservedKeys = wantKeys;
+    this.#deltaBytes = deltaBytes;
+    this.#deltaKeys = deltaKeys;
+  }
+
+  #unreserve(): void {
+    this.#base.release(this.#reservedBytes, this.#reservedKeys);
+    this.#reservedBytes = 0;
+    this.#reservedKeys = 0;
+  }
+
+  #clear(): void {
     this.#staged.clear();
+    this.#deltaBytes = 0;
+    this.#deltaKeys = 0;
   }
 }

@@ -42,7 +42,7 @@ import { pluginSink, pluginSource } from './plugin-adapters.js';
 import { totalsOf } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
 import { WeirError, hasCode, messageOf } from '../errors/errors.js';
-import { instanceLimits } from '../sandbox/limits.js';
+import { instanceLimits, stateLimits } from '../sandbox/limits.js';
 import { POISONING_CODES } from '../sandbox/call-guard.js';
 import { NodeResources } from './node-resources.js';
 
@@ -155,7 +155,7 @@ export class PipelineRun {
   readonly #runtimes = new Map<string, NodeRuntime>();
   readonly #services = new Map<string, ServiceInstance>();
   readonly #restarting = new Map<string, Promise<void>>();
-  readonly #states = new Map<string, KeyedState>();
+  readonly #states = new Map<string, MemoryKeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
   readonly #resources = new Map<string, NodeResources>();
   /** Sends the HTTP requests of in-thread plugins (its worker starts on the first one). */
@@ -565,9 +565,9 @@ export class PipelineRun {
   }
 
   /** The node's keyed state (one per node, shared by its instances). */
-  #nodeState(node: NodeConfig): KeyedState {
+  #nodeState(node: NodeConfig): MemoryKeyedState {
     let state = this.#states.get(node.id);
-    if (!state) this.#states.set(node.id, (state = new MemoryKeyedState()));
+    if (!state) this.#states.set(node.id, (state = new MemoryKeyedState(stateLimits(node.limits), node.id)));
     return state;
   }
 
@@ -582,6 +582,7 @@ export class PipelineRun {
       logger: this.#deps.logger,
       state,
       metrics,
+      maxMetricNames: node.limits.maxMetricNames,
       callService: this.#serviceCaller(node),
       http: this.#http,
     });

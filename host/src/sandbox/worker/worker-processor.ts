@@ -101,7 +101,7 @@ export class WorkerProcessor implements ProcessorInstance {
 
   async process(batch: StreamRecord[]): Promise<StreamRecord[]> {
     const output = await this.#call({ type: 'process', id: 0, batch: encodeBatch(batch) }, 'process');
-    return decodeBatch(output!);
+    return decodeBatch(output!, this.#limits.maxOutputBytes);
   }
 
   usage(): ResourceUsage {
@@ -149,10 +149,15 @@ export class WorkerProcessor implements ProcessorInstance {
         this.#host.log(message.level, message.message);
         return;
       case 'counter':
-        this.#host.counterAdd(message.name, message.delta);
-        return;
       case 'gauge':
-        this.#host.gaugeSet(message.name, message.value);
+        try {
+          if (message.type === 'counter') this.#host.counterAdd(message.name, message.delta);
+          else this.#host.gaugeSet(message.name, message.value);
+        } catch (error) {
+          // A metric over the node's caps (WEIR_LIMIT_METRICS) fails the call under way and retires the worker.
+          this.#abandon(error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_TRAP', messageOf(error), this.#where('process')));
+          void this.#worker.terminate();
+        }
         return;
       case 'done':
       case 'failed': {
