@@ -89,18 +89,6 @@ export const UNBOUNDED_STATE: StateLimits = { maxBytes: Number.MAX_SAFE_INTEGER,
 export const MAX_METRIC_NAME_LENGTH = 200;
 
 /**
- * Host memory a decoded record costs beyond its bytes (the record object, its
- * key and value views, its headers array, its event time), and what each
- * header costs, as measured on Node 24 (about 320 and 150 bytes): the decoded
- * form of an output counts against `maxOutputBytes` with these added, so an
- * output of many empty records or headers cannot decode into gigabytes
- * (7 million empty headers fit in 56 MB and decode into about 1 GB).
- */
-export const DECODED_RECORD_OVERHEAD = 320;
-/** See {@link DECODED_RECORD_OVERHEAD}. */
-export const DECODED_HEADER_OVERHEAD = 150;
-
-/**
  * Host memory one element of a list a component returns costs once jco has
  * lifted it, beyond its size in guest memory (jco gives every byte field its
  * own ArrayBuffer); lifted lists count against `maxOutputBytes` with it.
