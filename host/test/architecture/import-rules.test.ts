@@ -45,7 +45,7 @@ function upwardImports(ranks: ReadonlyMap<string, number>): string[] {
   for (const file of sourceFiles(root)) {
     const from = relative(root, file);
     const layer = from.split('/')[0]!;
-    for (const match of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
       const target = relative(root, normalize(join(dirname(file), match[1]!))).split('/')[0]!;
       const own = ranks.get(layer);
       const theirs = ranks.get(target);

@@ -98,8 +98,11 @@ function outcomeOf(error: unknown): string {
   return `thrown: ${String(error)}`;
 }
 
-/** Instantiates `bytes` and calls every exported function as binaryen's own JS harness does. */
-async function observe(bytes: Uint8Array, refuel: (exports: WebAssembly.Exports) => void): Promise<Observation> {
+/**
+ * Instantiates `bytes` and calls every exported function as binaryen's own JS
+ * harness does; `meter` sees the exports before and after each call.
+ */
+async function observe(bytes: Uint8Array, meter: (exports: WebAssembly.Exports, when: 'before' | 'after') => void): Promise<Observation> {
   const logs: string[] = [];
   const support = new Proxy({}, {
     get: (_target, name) => (...args: unknown[]) => {
@@ -119,13 +122,14 @@ async function observe(bytes: Uint8Array, refuel: (exports: WebAssembly.Exports)
   for (const [name, value] of Object.entries(exports)) {
     if (typeof value !== 'function' || name === 'hangLimitInitializer') continue;
     hangLimit?.();
-    refuel(exports);
+    meter(exports, 'before');
     let outcome: string;
     try {
       outcome = `returned ${show((value as (...args: unknown[]) => unknown)())}`;
     } catch (error) {
       outcome = outcomeOf(error);
     }
+    meter(exports, 'after');
     observation.calls.push({ name, outcome });
   }
   for (const [name, value] of Object.entries(exports)) {
@@ -166,6 +170,8 @@ describe('instrumenter, differential fuzzing against binaryen translate-to-fuzz 
     let compared = 0;
     const generatorFailures: string[] = [];
     let invalidForV8 = 0;
+    /** Fuel charged over the whole run: a rewrite that stopped charging would leave it at 0. */
+    let fuelUsed = 0n;
     const seeds = Array.from({ length: MODULES }, (_, i) => FIRST_SEED + i);
     const check = async (seed: number): Promise<void> => {
       const input = join(work, `${seed}.dat`);
@@ -195,12 +201,27 @@ describe('instrumenter, differential fuzzing against binaryen translate-to-fuzz 
         return;
       }
       let fuelRanOut = false;
-      const actual = await observe(instrumented, (exports) => {
-        const fuel = exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
-        if (fuel && (fuel.value as bigint) < 0n) fuelRanOut = true;
-        if (fuel) fuel.value = FUEL;
+      let unmetered = false;
+      const actual = await observe(instrumented, (exports, when) => {
+        const fuel = exports[FUEL_EXPORT];
+        if (!(fuel instanceof WebAssembly.Global)) {
+          unmetered = true;
+          return;
+        }
+        if (when === 'before') {
+          fuel.value = FUEL;
+          return;
+        }
+        const left = fuel.value as bigint;
+        if (left < 0n) fuelRanOut = true;
+        fuelUsed += FUEL - left;
       });
       compared++;
+      if (unmetered) {
+        divergences.push(`seed ${seed}: the instrumented module has no ${FUEL_EXPORT} export, so nothing limits its CPU`);
+        await keepModule(seed, original);
+        return;
+      }
       if (fuelRanOut) {
         divergences.push(`seed ${seed}: ran out of ${FUEL} fuel (a module that finishes in binaryen's hang limit)`);
         await keepModule(seed, original);
@@ -227,5 +248,6 @@ describe('instrumenter, differential fuzzing against binaryen translate-to-fuzz 
     expect(divergences).toEqual([]);
     expect(generatorFailures).toEqual([]);
     expect(compared).toBeGreaterThan(MODULES * 0.9);
+    expect(fuelUsed).toBeGreaterThan(BigInt(compared));
   }, 60 * 60_000);
 });
