@@ -54,6 +54,16 @@ export const DEFAULT_LIMITS: LimitsSettings = {
 /** Bytes in one WebAssembly page. */
 export const PAGE_BYTES = 65536;
 
+/**
+ * Elements each wasm table may hold, for a memory cap of `memoryPages`:
+ * 4096 per MiB of `limits.memoryMb` (at least 65536), so that at the 16
+ * bytes or less an element takes in the host a table stays within a
+ * sixteenth of the memory cap. 256 MiB gives 1,048,576 elements.
+ */
+export function maxTableElements(memoryPages: number): number {
+  return Math.max(65536, memoryPages * 256);
+}
+
 /** Converts settings to what the sandbox enforces. */
 export function instanceLimits(settings: LimitsSettings): InstanceLimits {
   return {

@@ -1,0 +1,149 @@
+/**
+ * The CPU budget covers what the guest makes the host do: host calls are
+ * charged by the bytes they move (core modules and components), fuel running
+ * out in a start function is a CPU-limit breach, and a table above its cap
+ * is refused at load. Budgets here are set just below and well above what
+ * the work costs; nothing is timed.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { Engine } from '../../src/engine/engine.js';
+import { instantiateCorePlugin } from '../../src/engine/core-module-loader.js';
+import { hasCode } from '../../src/errors/errors.js';
+import { createHostContext } from '../../src/linker/host-context.js';
+import { MemoryKeyedState } from '../../src/state/keyed-state.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
+import type { InstanceLimits } from '../../src/sandbox/limits.js';
+import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
+import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
+import { buildFixtures } from '../fixtures/build-fixtures.js';
+
+const MIB = 1 << 20;
+const fuelLimits = (fuel: number): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode: 'fuel', fuel: BigInt(fuel) });
+
+const host = (state = new MemoryKeyedState()) =>
+  createHostContext({
+    node: 'reader', plugin: 'reader.wasm', config: {}, logger: pino({ level: 'silent' }), state,
+    metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
+  });
+
+/**
+ * A core-module processor (the ABI of sdk/assemblyscript/ABI.md) that stores
+ * a 1 MiB value once and reads it back `reads` times per batch; `start`
+ * runs in its start function, `extra` is added to the module.
+ */
+const reader = (reads: number, start = '', extra = '') => parse(`(module
+  (import "weir" "state_get" (func $get (param i32 i32) (result i32)))
+  (import "weir" "state_set" (func $set (param i32 i32 i32 i32)))
+  (memory (export "memory") 20)
+  ${extra}
+  (data (i32.const 0) "k")
+  (func $start ${start})
+  (start $start)
+  (func (export "weir_abi_version") (result i32) i32.const 1)
+  (func (export "weir_alloc") (param i32) (result i32) i32.const 4096)
+  (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+  (func (export "weir_output_ptr") (result i32) i32.const 16)
+  (func (export "weir_output_len") (result i32) i32.const 4)
+  (func (export "weir_process") (param i32 i32) (result i32) (local $i i32)
+    (if (i32.lt_s (call $get (i32.const 0) (i32.const 1)) (i32.const 0))
+      (then (call $set (i32.const 0) (i32.const 1) (i32.const 65536) (i32.const ${MIB}))))
+    (block $done (loop $again
+      (br_if $done (i32.ge_u (local.get $i) (i32.const ${reads})))
+      (drop (call $get (i32.const 0) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $again)))
+    i32.const 0))`);
+
+async function coreProcessor(wasm: Uint8Array, limits: InstanceLimits, state?: MemoryKeyedState): Promise<InThreadProcessorInstance> {
+  const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, fuel: limits.fuel });
+  return instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(state), limits);
+}
+
+const breachOf = (call: () => unknown): unknown => {
+  try {
+    call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+};
+
+describe('host calls are charged by the bytes they move', () => {
+  it('core module: 64 reads of a 1 MiB state value breach a budget of 32 Mi fuel, and pass one of 128 Mi', async () => {
+    const small = await coreProcessor(await reader(64), fuelLimits(32 * MIB));
+    const failure = breachOf(() => small.process([]));
+    expect(hasCode(failure, 'WEIR_LIMIT_CPU')).toBe(true);
+    expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', limit: 'fuel' });
+
+    const large = await coreProcessor(await reader(64), fuelLimits(128 * MIB));
+    expect(large.process([])).toEqual([]);
+    const used = large.usage().fuelUsed;
+    // The 1 MiB value is moved 65 times (once in, 64 times out); the guest's own instructions are a few thousand.
+    expect(used).toBeGreaterThanOrEqual(BigInt(65 * MIB));
+    expect(used).toBeLessThan(BigInt(66 * MIB));
+  });
+
+  it('core module: the fuel host calls use grows with the bytes they move', async () => {
+    const used = async (reads: number) => {
+      const instance = await coreProcessor(await reader(reads), fuelLimits(1 << 30));
+      instance.process([]);
+      return Number(instance.usage().fuelUsed);
+    };
+    const [eight, sixteen] = [await used(8), await used(16)];
+    expect(sixteen - eight).toBeGreaterThanOrEqual(8 * MIB);
+    expect(sixteen - eight).toBeLessThan(8 * MIB + 20_000);
+  });
+});
+
+describe('fuel running out in a start function', () => {
+  it('is WEIR_LIMIT_CPU naming the node, not a trap reading "unreachable"', async () => {
+    const failure = await coreProcessor(await reader(0, '(loop $again (br $again))'), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    expect(hasCode(failure, 'WEIR_LIMIT_CPU')).toBe(true);
+    expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', limit: 'fuel' });
+    // A start function that traps on its own is still a load failure.
+    const trap = await coreProcessor(await reader(0, 'unreachable'), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    expect(hasCode(trap, 'WEIR_PLUGIN_LOAD_FAILED')).toBe(true);
+  });
+});
+
+describe('tables', () => {
+  it('a table that starts above the cap is refused at load with WEIR_LIMIT_MEMORY', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-table-'));
+    const file = join(dir, 'table.wasm');
+    await writeFile(file, await reader(0, '', '(table 10000000 externref)'));
+    const module = await new Engine({ cacheDir: join(dir, 'cache') }).load(file);
+    const failure = await module.instantiate('processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
+    expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ limit: 'table', elements: 10_000_000 });
+  });
+});
+
+describe('component host calls (QuickJS)', () => {
+  let fixtures: string;
+  let cacheDir: string;
+  beforeAll(async () => {
+    fixtures = await buildFixtures('hostcall-loop-js');
+    cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+  });
+
+  const instance = async (limits: InstanceLimits) => {
+    const module = await new Engine({ cacheDir }).load(join(fixtures, 'hostcall-loop-js.wasm'));
+    const plugin = (await module.instantiate('processor', host(), limits)) as InThreadProcessorInstance;
+    plugin.configure(JSON.stringify({ bytes: MIB, reads: 50 }));
+    return plugin;
+  };
+
+  it('50 reads of a 1 MiB state value breach a budget of 40 Mi fuel and pass one of 1 Gi, with fuel used above the bytes moved', async () => {
+    const small = await instance(fuelLimits(40 * MIB));
+    expect(hasCode(breachOf(() => small.process([])), 'WEIR_LIMIT_CPU')).toBe(true);
+    const large = await instance(fuelLimits(1 << 30));
+    const before = large.usage().fuelUsed;
+    expect(large.process([])).toEqual([]);
+    expect(large.usage().fuelUsed - before).toBeGreaterThanOrEqual(BigInt(51 * MIB));
+  }, 60_000);
+});
