@@ -5,8 +5,9 @@
  * counter sees it, so a loop of cheap guest instructions around an expensive
  * host call would run for minutes under a small budget. These wrappers put a
  * price on every host function of an import object: {@link FUEL_PER_HOST_CALL}
- * per call plus one unit per {@link HOST_BYTES_PER_FUEL} bytes it moves (its
- * arguments and its result), and hand it to a {@link FuelCharge}, which
+ * per call plus {@link FUEL_PER_HOST_BYTE} per byte it moves (its arguments
+ * and its result; {@link FUEL_PER_LOG_BYTE} for log messages), and hand it
+ * to a {@link FuelCharge}, which
  * subtracts it from the instance's fuel and throws `WEIR_LIMIT_CPU` once the
  * budget of the call is spent. The charge for the arguments is taken before
  * the host does the work, so a call the budget cannot pay for does not run.
@@ -15,19 +16,28 @@
 /** Takes `units` of fuel from the calling instance; throws `WEIR_LIMIT_CPU` when the budget is spent. */
 export type FuelCharge = (units: bigint) => void;
 
-/**
- * Fuel every host call costs, whatever it moves: about what crossing from
- * wasm into JavaScript and back costs, in units of a tight wasm loop's
- * instruction (`bench/fuel-wall-time.js` measures both).
+/*
+ * The prices are measured by `bench/fuel-wall-time.js` so that a unit of fuel
+ * spent in host calls takes about as long as one spent in a tight wasm loop
+ * (~0.4 ns here): a state read of a small value costs a few microseconds of
+ * JavaScript (typed arrays made and copied, a map lookup), a large one about
+ * 3-8 ns per byte (allocating and copying the value, and for components
+ * lowering it into the guest), and pino takes up to ~100 ns per byte of a log
+ * message (escaping).
  */
-export const FUEL_PER_HOST_CALL = 200n;
 
-/** Bytes moved by a host call (arguments in, result out) that cost one unit of fuel. */
-export const HOST_BYTES_PER_FUEL = 1;
+/** Fuel every host call costs, whatever it moves. */
+export const FUEL_PER_HOST_CALL = 10_000n;
+
+/** Fuel per byte a host call moves (arguments in, result out). */
+export const FUEL_PER_HOST_BYTE = 16;
+
+/** Fuel per byte of a log message (formatting and escaping by the logger). */
+export const FUEL_PER_LOG_BYTE = 256;
 
 /** The fuel a host call moving `bytes` costs beyond {@link FUEL_PER_HOST_CALL}. */
-export function fuelForBytes(bytes: number): bigint {
-  return BigInt(Math.ceil(bytes / HOST_BYTES_PER_FUEL));
+export function fuelForBytes(bytes: number, perByte = FUEL_PER_HOST_BYTE): bigint {
+  return BigInt(Math.ceil(bytes)) * BigInt(perByte);
 }
 
 /**
@@ -55,8 +65,9 @@ export function chargedComponentImports(imports: Record<string, Record<string, u
     charged[name] = Object.fromEntries(Object.entries(functions).map(([fn, value]) => {
       if (typeof value !== 'function') return [fn, value];
       const host = value as (...args: unknown[]) => unknown;
+      const perByte = name.startsWith('weir:plugin/log') ? FUEL_PER_LOG_BYTE : FUEL_PER_HOST_BYTE;
       return [fn, (...args: unknown[]) => {
-        charge(FUEL_PER_HOST_CALL + fuelForBytes(hostValueBytes(args)));
+        charge(FUEL_PER_HOST_CALL + fuelForBytes(hostValueBytes(args), perByte));
         const result = host(...args);
         const out = hostValueBytes(result);
         if (out > 0) charge(fuelForBytes(out));
@@ -75,6 +86,8 @@ export function chargedComponentImports(imports: Record<string, Record<string, u
  */
 interface CoreCost {
   lengths?: readonly number[];
+  /** Fuel per byte of the lengths (default {@link FUEL_PER_HOST_BYTE}). */
+  perByte?: number;
   resultIsLength?: boolean;
   doneAt?: number;
 }
@@ -82,7 +95,7 @@ interface CoreCost {
 /** The core-module ABI's host functions (sdk/assemblyscript/ABI.md) and the WASI preview 1 ones that move data. */
 const CORE_COSTS: Readonly<Record<string, Readonly<Record<string, CoreCost>>>> = {
   weir: {
-    log: { lengths: [2] },
+    log: { lengths: [2], perByte: FUEL_PER_LOG_BYTE },
     config_get: { lengths: [1], resultIsLength: true },
     state_get: { lengths: [1], resultIsLength: true },
     state_set: { lengths: [1, 3] },
@@ -119,7 +132,7 @@ export function chargedCoreImports<T extends Record<string, Record<string, unkno
       return [fn, (...args: number[]) => {
         let bytes = 0;
         for (const at of cost.lengths ?? []) bytes += Math.max(0, Number(args[at] ?? 0));
-        charge(FUEL_PER_HOST_CALL + fuelForBytes(bytes));
+        charge(FUEL_PER_HOST_CALL + fuelForBytes(bytes, cost.perByte));
         const result = host(...args);
         let out = 0;
         if (cost.resultIsLength && typeof result === 'number') out = result >= 0 ? result : -1 - result;

@@ -14,6 +14,7 @@ import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { Engine } from '../../src/engine/engine.js';
 import { instantiateCorePlugin } from '../../src/engine/core-module-loader.js';
 import { hasCode } from '../../src/errors/errors.js';
+import { FUEL_PER_HOST_BYTE, FUEL_PER_HOST_CALL } from '../../src/linker/host-call-fuel.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
@@ -74,29 +75,32 @@ const breachOf = (call: () => unknown): unknown => {
 };
 
 describe('host calls are charged by the bytes they move', () => {
-  it('core module: 64 reads of a 1 MiB state value breach a budget of 32 Mi fuel, and pass one of 128 Mi', async () => {
-    const small = await coreProcessor(await reader(64), fuelLimits(32 * MIB));
+  /** Fuel the host part of moving the 1 MiB value once costs. */
+  const perRead = BigInt(MIB * FUEL_PER_HOST_BYTE);
+
+  it('core module: 8 reads of a 1 MiB state value breach a budget below what moving 9 MiB costs, and pass one above', async () => {
+    const small = await coreProcessor(await reader(8), fuelLimits(Number(8n * perRead)));
     const failure = breachOf(() => small.process([]));
     expect(hasCode(failure, 'WEIR_LIMIT_CPU')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', limit: 'fuel' });
 
-    const large = await coreProcessor(await reader(64), fuelLimits(128 * MIB));
+    const large = await coreProcessor(await reader(8), fuelLimits(Number(10n * perRead)));
     expect(large.process([])).toEqual([]);
     const used = large.usage().fuelUsed;
-    // The 1 MiB value is moved 65 times (once in, 64 times out); the guest's own instructions are a few thousand.
-    expect(used).toBeGreaterThanOrEqual(BigInt(65 * MIB));
-    expect(used).toBeLessThan(BigInt(66 * MIB));
+    // The 1 MiB value is moved 9 times (once in, 8 times out); ten host calls; the guest's own instructions are a few hundred.
+    expect(used).toBeGreaterThanOrEqual(9n * perRead + 10n * FUEL_PER_HOST_CALL);
+    expect(used).toBeLessThan(9n * perRead + 10n * FUEL_PER_HOST_CALL + 1000n);
   });
 
   it('core module: the fuel host calls use grows with the bytes they move', async () => {
     const used = async (reads: number) => {
-      const instance = await coreProcessor(await reader(reads), fuelLimits(1 << 30));
+      const instance = await coreProcessor(await reader(reads), fuelLimits(Number(100n * perRead)));
       instance.process([]);
-      return Number(instance.usage().fuelUsed);
+      return instance.usage().fuelUsed;
     };
     const [eight, sixteen] = [await used(8), await used(16)];
-    expect(sixteen - eight).toBeGreaterThanOrEqual(8 * MIB);
-    expect(sixteen - eight).toBeLessThan(8 * MIB + 20_000);
+    expect(sixteen - eight).toBeGreaterThanOrEqual(8n * (perRead + FUEL_PER_HOST_CALL));
+    expect(sixteen - eight).toBeLessThan(8n * (perRead + FUEL_PER_HOST_CALL) + 1000n);
   });
 });
 
@@ -134,16 +138,16 @@ describe('component host calls (QuickJS)', () => {
   const instance = async (limits: InstanceLimits) => {
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'hostcall-loop-js.wasm'));
     const plugin = (await module.instantiate('processor', host(), limits)) as InThreadProcessorInstance;
-    plugin.configure(JSON.stringify({ bytes: MIB, reads: 50 }));
+    plugin.configure(JSON.stringify({ bytes: MIB, reads: 20 }));
     return plugin;
   };
 
-  it('50 reads of a 1 MiB state value breach a budget of 40 Mi fuel and pass one of 1 Gi, with fuel used above the bytes moved', async () => {
-    const small = await instance(fuelLimits(40 * MIB));
+  it('20 reads of a 1 MiB state value breach a budget below what moving them costs and pass one above it, with fuel used above the bytes moved', async () => {
+    const small = await instance(fuelLimits(Number(10n * BigInt(MIB * FUEL_PER_HOST_BYTE))));
     expect(hasCode(breachOf(() => small.process([])), 'WEIR_LIMIT_CPU')).toBe(true);
-    const large = await instance(fuelLimits(1 << 30));
+    const large = await instance(fuelLimits(Number(40n * BigInt(MIB * FUEL_PER_HOST_BYTE))));
     const before = large.usage().fuelUsed;
     expect(large.process([])).toEqual([]);
-    expect(large.usage().fuelUsed - before).toBeGreaterThanOrEqual(BigInt(51 * MIB));
+    expect(large.usage().fuelUsed - before).toBeGreaterThanOrEqual(21n * BigInt(MIB * FUEL_PER_HOST_BYTE));
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 /** The module rewriter, on small modules written inline as WAT. */
 import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { BULK_BYTES_PER_FUEL, FUEL_EXPORT, GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
+import { BULK_FUEL, FUEL_EXPORT, GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../../src/sandbox/instrument/wasm-bytes.js';
 
 const wat = async (text: string): Promise<Uint8Array> => parse(text);
@@ -109,17 +109,17 @@ describe('instrumentModule', () => {
       return { exports, global, spent };
     }
 
-    it('memory.fill, memory.copy and memory.init cost one unit per BULK_BYTES_PER_FUEL bytes on top of their instruction', async () => {
+    it('memory.fill, memory.copy and memory.init cost fuel in proportion to their length, on top of their instruction', async () => {
       const { spent } = await metered(1_000_000n);
       const base = spent('fill', 0);
-      expect(spent('fill', 65536) - base).toBe(BigInt(65536 / BULK_BYTES_PER_FUEL));
-      expect(spent('fill', 4096) - base).toBe(BigInt(4096 / BULK_BYTES_PER_FUEL));
-      expect(spent('copy', 65536) - spent('copy', 0)).toBe(BigInt(65536 / BULK_BYTES_PER_FUEL));
-      expect(spent('init', 16) - spent('init', 0)).toBe(BigInt(16 / BULK_BYTES_PER_FUEL));
+      expect(spent('fill', 65536) - base).toBe(BigInt(65536 / BULK_FUEL.fillBytesPerFuel));
+      expect(spent('fill', 4096) - base).toBe(BigInt(4096 / BULK_FUEL.fillBytesPerFuel));
+      expect(spent('copy', 65536) - spent('copy', 0)).toBe(BigInt(65536 / BULK_FUEL.copyBytesPerFuel));
+      expect(spent('init', 16) - spent('init', 0)).toBe(BigInt(16 / BULK_FUEL.copyBytesPerFuel));
     });
 
     it('a fill larger than the fuel left traps before it runs; a budget above its cost lets it through', async () => {
-      const cost = 65536 / BULK_BYTES_PER_FUEL;
+      const cost = 65536 / BULK_FUEL.fillBytesPerFuel;
       const small = await metered(BigInt(cost - 100));
       small.global.value = BigInt(cost - 100);
       const memory = small.exports.memory as WebAssembly.Memory;
@@ -134,10 +134,10 @@ describe('instrumentModule', () => {
       expect(new Uint8Array((large.exports.memory as WebAssembly.Memory).buffer)[65535]).toBe(7);
     });
 
-    it('table.grow and table.fill cost one unit per element', async () => {
+    it('table.grow and table.fill cost fuel per element', async () => {
       const { spent, exports } = await metered(100_000_000n);
-      expect(spent('tableGrow', 5000) - spent('tableGrow', 0)).toBe(5000n);
-      expect(spent('tableFill', 5000) - spent('tableFill', 0)).toBe(5000n);
+      expect(spent('tableGrow', 5000) - spent('tableGrow', 0)).toBe(BigInt(5000 * BULK_FUEL.fuelPerTableElement));
+      expect(spent('tableFill', 5000) - spent('tableFill', 0)).toBe(BigInt(5000 * BULK_FUEL.fuelPerTableElement));
       expect((exports.tableGrow as (n: number) => number)(0)).toBe(5000);
     });
 

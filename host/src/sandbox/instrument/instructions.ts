@@ -31,6 +31,7 @@ export const OP = {
   i64LtS: 0x53,
   i32Add: 0x6a,
   i64Sub: 0x7d,
+  i64Mul: 0x7e,
   i64ShrU: 0x88,
   i64ExtendI32U: 0xad,
 } as const;

@@ -19,12 +19,12 @@
  *   body is `unreachable` and whose name is {@link OUT_OF_FUEL_FUNCTION}, so
  *   a trap during instantiation (a start function) can still be told apart
  *   as fuel running out: its stack's top frame is that function.
- * - **Bulk instructions by length.** `memory.fill`, `memory.copy` and
- *   `memory.init` are charged one more unit per {@link BULK_BYTES_PER_FUEL}
- *   bytes, and `table.fill`, `table.copy`, `table.init` and `table.grow` one
- *   unit per element, read at run time from the length operand (kept in an
- *   added local with `local.tee`); the charge comes before the instruction,
- *   so a fill larger than the fuel left traps before it runs.
+ * - **Bulk instructions by length.** `memory.fill`, `memory.copy`,
+ *   `memory.init`, `table.fill`, `table.copy`, `table.init` and `table.grow`
+ *   are charged by their length operand at the prices of {@link BULK_FUEL},
+ *   read at run time (kept in an added local with `local.tee`); the charge
+ *   comes before the instruction, so a fill larger than the fuel left traps
+ *   before it runs.
  * - **Table cap.** Every table the module defines gets `max = cap` (or keeps
  *   a smaller max), so `table.grow` past the cap returns -1 in the guest; a
  *   module whose table already starts above the cap is refused.
@@ -66,13 +66,15 @@ export interface InstrumentedModule {
 export const INSTRUMENT_VERSION = 2;
 
 /**
- * Bytes of `memory.fill`, `memory.copy` or `memory.init` that cost one unit
- * of fuel (a power of two: the charge is a shift). Measured so that a unit of
- * fuel spent in bulk instructions takes no longer than one spent in a tight
- * loop of ordinary instructions (`bench/fuel-wall-time.js`).
+ * Fuel prices of the bulk instructions, per unit of their length operand,
+ * measured so that a unit of fuel spent in them takes no longer than one
+ * spent in a tight loop of ordinary instructions (`bench/fuel-wall-time.js`):
+ * `memory.fill` costs 1 per 4 bytes, `memory.copy` and `memory.init` 1 per 2
+ * bytes (they read as well as write), and the table instructions
+ * (`table.fill`, `table.copy`, `table.init`, `table.grow`) 64 per element
+ * (V8 runs them element by element, with a write barrier each).
  */
-export const BULK_BYTES_PER_FUEL = 16;
-const BULK_SHIFT = BigInt(Math.log2(BULK_BYTES_PER_FUEL));
+export const BULK_FUEL = { fillBytesPerFuel: 4, copyBytesPerFuel: 2, fuelPerTableElement: 64 } as const;
 
 /** Exported mutable i64 global holding the fuel left. */
 export const FUEL_EXPORT = 'weir_fuel';
@@ -444,15 +446,21 @@ interface CodeRewrite {
   outOfFuelFunction: number;
 }
 
-/** 0xFC sub-opcodes charged by their length operand, with log2 of the units (bytes or elements) per fuel. */
-const BULK_OPS: ReadonlyMap<number, bigint> = new Map([
-  [8, BULK_SHIFT], // memory.init
-  [10, BULK_SHIFT], // memory.copy
-  [11, BULK_SHIFT], // memory.fill
-  [12, 0n], // table.init
-  [14, 0n], // table.copy
-  [15, 0n], // table.grow
-  [17, 0n], // table.fill
+/** How the fuel of a bulk instruction follows from its length operand: `(length * multiply) >> shift`. */
+interface BulkPrice {
+  multiply: bigint;
+  shift: bigint;
+}
+const perBytes = (bytes: number): BulkPrice => ({ multiply: 1n, shift: BigInt(Math.log2(bytes)) });
+/** 0xFC sub-opcodes charged by their length operand. */
+const BULK_OPS: ReadonlyMap<number, BulkPrice> = new Map([
+  [8, perBytes(BULK_FUEL.copyBytesPerFuel)], // memory.init
+  [10, perBytes(BULK_FUEL.copyBytesPerFuel)], // memory.copy
+  [11, perBytes(BULK_FUEL.fillBytesPerFuel)], // memory.fill
+  [12, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.init
+  [14, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.copy
+  [15, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.grow
+  [17, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.fill
 ]);
 /** 0xFE sub-opcodes of the atomic waits, with the load that replaces each on a shared memory. */
 const WAITS: ReadonlyMap<number, { load: number; valueType: number; eq: number }> = new Map([
@@ -585,11 +593,12 @@ function emitCharge(out: ByteWriter, fuelGlobal: number, cost: bigint, outOfFuel
   emitFuelCheck(out, fuelGlobal, outOfFuel);
 }
 
-/** With the length operand on top of the stack (left there): `fuel -= length >> shift; if (fuel < 0) call $outOfFuel` */
-function emitLengthCharge(out: ByteWriter, fuelGlobal: number, lengthLocal: number, shift: bigint, outOfFuel: number): void {
+/** With the length operand on top of the stack (left there): `fuel -= (length * multiply) >> shift; if (fuel < 0) call $outOfFuel` */
+function emitLengthCharge(out: ByteWriter, fuelGlobal: number, lengthLocal: number, price: BulkPrice, outOfFuel: number): void {
   out.byte(OP.localTee).u32(lengthLocal);
   out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.localGet).u32(lengthLocal).byte(OP.i64ExtendI32U);
-  if (shift > 0n) out.byte(OP.i64Const).s64(shift).byte(OP.i64ShrU);
+  if (price.multiply !== 1n) out.byte(OP.i64Const).s64(price.multiply).byte(OP.i64Mul);
+  if (price.shift > 0n) out.byte(OP.i64Const).s64(price.shift).byte(OP.i64ShrU);
   out.byte(OP.i64Sub).byte(OP.globalSet).u32(fuelGlobal);
   emitFuelCheck(out, fuelGlobal, outOfFuel);
 }
