@@ -27,7 +27,7 @@ export type FuelCharge = (units: bigint) => void;
  */
 
 /** Fuel every host call costs, whatever it moves. */
-export const FUEL_PER_HOST_CALL = 10_000n;
+export const FUEL_PER_HOST_CALL = 20_000n;
 
 /** Fuel per byte a host call moves (arguments in, result out). */
 export const FUEL_PER_HOST_BYTE = 16;

@@ -39,9 +39,11 @@ export interface LimitsSettings {
 
 /**
  * Safe defaults: a runaway plugin is stopped. 256 MiB of memory; 5 * 10^9
- * fuel per call (a tight wasm loop runs out in about 5 s, a QuickJS loop in
- * under 1 s, while a 1024-record batch through the QuickJS uppercase example
- * uses about 2 * 10^8); worker timeout 10 s; 64 MiB of output per call.
+ * fuel per call (a tight wasm loop runs out in 1-2 s on the bench machine,
+ * and no kind of work in `bench/fuel-wall-time.js`, host calls and bulk
+ * instructions included, takes more than about 3 times that, while a
+ * 1024-record batch through the QuickJS uppercase example uses about
+ * 2 * 10^8); worker timeout 10 s; 64 MiB of output per call.
  */
 export const DEFAULT_LIMITS: LimitsSettings = {
   memoryMb: 256,
