@@ -291,6 +291,7 @@ function readFacts(sections: readonly Section[]): ModuleFacts {
           r.u32();
         } else if (kind === 1) {
           r.byte();
+          if (r.bytes[r.pos]! & 0x04) throw new MalformedModuleError('imports a 64-bit table, which the instrumenter does not support');
           skipLimits(r);
         } else if (kind === 2) {
           facts.importedMemories++;
