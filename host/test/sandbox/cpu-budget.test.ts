@@ -14,7 +14,9 @@ import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { Engine } from '../../src/engine/engine.js';
 import { instantiateCorePlugin } from '../../src/engine/core-module-loader.js';
 import { hasCode } from '../../src/errors/errors.js';
-import { FUEL_PER_HOST_BYTE, FUEL_PER_HOST_CALL } from '../../src/linker/host-call-fuel.js';
+import { chargedComponentImports, FUEL_PER_HOST_BYTE, FUEL_PER_HOST_CALL, FUEL_PER_LOG_BYTE } from '../../src/linker/host-call-fuel.js';
+import { componentImports } from '../../src/linker/component-imports.js';
+import { WeirError } from '../../src/errors/errors.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
@@ -101,6 +103,32 @@ describe('host calls are charged by the bytes they move', () => {
     const [eight, sixteen] = [await used(8), await used(16)];
     expect(sixteen - eight).toBeGreaterThanOrEqual(8n * (perRead + FUEL_PER_HOST_CALL));
     expect(sixteen - eight).toBeLessThan(8n * (perRead + FUEL_PER_HOST_CALL) + 1000n);
+  });
+});
+
+describe('component imports', () => {
+  it('charge arguments before the host works and results after; a spent budget stops the call before the host runs it, past the import\'s own error handling', () => {
+    const charges: bigint[] = [];
+    let called = 0;
+    const context = { ...host(), callService: () => { called++; return new Uint8Array(10); } };
+    let budget = 1_000_000n;
+    const imports = chargedComponentImports(componentImports(context), (units) => {
+      charges.push(units);
+      budget -= units;
+      if (budget < 0n) throw new WeirError('WEIR_LIMIT_CPU', 'spent');
+    });
+    const callService = imports['weir:plugin/services']!.callService as (s: string, m: string, p: Uint8Array) => Uint8Array;
+    expect(callService('svc', 'm', new Uint8Array(100)).byteLength).toBe(10);
+    // 'svc' + 'm' + 100 bytes (each argument also counts 1), then the 10-byte result.
+    expect(charges).toEqual([FUEL_PER_HOST_CALL + BigInt(3 + 1 + 100 + 3) * BigInt(FUEL_PER_HOST_BYTE), 10n * BigInt(FUEL_PER_HOST_BYTE)]);
+    const log = imports['weir:plugin/log']!.log as (level: string, message: string) => void;
+    log('info', 'abcd');
+    expect(charges.at(-1)).toBe(FUEL_PER_HOST_CALL + BigInt(4 + 4 + 2) * BigInt(FUEL_PER_LOG_BYTE));
+    budget = 0n;
+    called = 0;
+    const failure = breachOf(() => callService('svc', 'm', new Uint8Array(100)));
+    expect(hasCode(failure, 'WEIR_LIMIT_CPU')).toBe(true);
+    expect(called).toBe(0);
   });
 });
 

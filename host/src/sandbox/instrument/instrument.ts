@@ -116,8 +116,8 @@ export const OUT_OF_FUEL_FUNCTION = 'weir_out_of_fuel';
  */
 export function isOutOfFuelTrap(error: unknown): boolean {
   if (!(error instanceof WebAssembly.RuntimeError)) return false;
-  const top = /\n\s*at (\S+) \(wasm:/.exec(error.stack ?? '') ?? /\n\s*at (\S+)/.exec(error.stack ?? '');
-  return top?.[1] === OUT_OF_FUEL_FUNCTION;
+  const top = /\n\s*at ([^\n]*)/.exec(error.stack ?? '');
+  return top !== null && top[1]!.startsWith(`${OUT_OF_FUEL_FUNCTION} (wasm:`);
 }
 
 /** 64 KiB pages as MiB, for messages. */
