@@ -12,7 +12,7 @@
  * budget spent by host calls alone (or during instantiation, before any
  * global is known) is a breach as well.
  */
-import { FUEL_EXPORT, GROW_DENIED_EXPORT } from './instrument/instrument.js';
+import { FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT } from './instrument/instrument.js';
 import { WeirError } from '../errors/errors.js';
 import { PAGE_BYTES } from './limits.js';
 import type { InstanceLimits } from './limits.js';
@@ -31,6 +31,7 @@ export interface ResourceUsage {
 /** A limit the last call ran into. */
 export type LimitBreach =
   | { kind: 'memory'; requestedPages: number; pages: number }
+  | { kind: 'table'; requestedElements: number }
   | { kind: 'fuel' };
 
 /** Meters one plugin instance. */
@@ -38,6 +39,7 @@ export class InstanceMeter {
   readonly limits: InstanceLimits;
   readonly #fuel: WebAssembly.Global[] = [];
   readonly #growDenied: WebAssembly.Global[] = [];
+  readonly #tableGrowDenied: WebAssembly.Global[] = [];
   readonly #memories = new Set<WebAssembly.Memory>();
   #usage: ResourceUsage = { calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 };
   #callStarted = 0;
@@ -53,6 +55,7 @@ export class InstanceMeter {
     const exports = instance.exports;
     if (exports[FUEL_EXPORT] instanceof WebAssembly.Global) this.#fuel.push(exports[FUEL_EXPORT]);
     if (exports[GROW_DENIED_EXPORT] instanceof WebAssembly.Global) this.#growDenied.push(exports[GROW_DENIED_EXPORT]);
+    if (exports[TABLE_GROW_DENIED_EXPORT] instanceof WebAssembly.Global) this.#tableGrowDenied.push(exports[TABLE_GROW_DENIED_EXPORT]);
     for (const value of Object.values(exports)) if (value instanceof WebAssembly.Memory) this.#memories.add(value);
     this.#recordMemory();
   }
@@ -61,6 +64,7 @@ export class InstanceMeter {
   begin(): void {
     for (const global of this.#fuel) global.value = this.limits.fuel;
     for (const global of this.#growDenied) global.value = 0;
+    for (const global of this.#tableGrowDenied) global.value = 0;
     this.#hostCharged = 0n;
     this.#callStarted = performance.now();
   }
@@ -103,6 +107,10 @@ export class InstanceMeter {
     for (const global of this.#growDenied) {
       const requestedPages = global.value as number;
       if (requestedPages !== 0) return { kind: 'memory', requestedPages, pages: this.memoryPages() };
+    }
+    for (const global of this.#tableGrowDenied) {
+      const requestedElements = global.value as number;
+      if (requestedElements !== 0) return { kind: 'table', requestedElements };
     }
     for (const global of this.#fuel) if ((global.value as bigint) < 0n) return { kind: 'fuel' };
     if (this.limits.cpuMode === 'fuel' && this.#hostCharged > this.limits.fuel) return { kind: 'fuel' };

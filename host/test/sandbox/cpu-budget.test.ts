@@ -37,9 +37,10 @@ const host = (state = new MemoryKeyedState()) =>
 /**
  * A core-module processor (the ABI of sdk/assemblyscript/ABI.md) that stores
  * a 1 MiB value once and reads it back `reads` times per batch; `start`
- * runs in its start function, `extra` is added to the module.
+ * runs in its start function, `extra` is added to the module, `first` runs
+ * first in each call.
  */
-const reader = (reads: number, start = '', extra = '') => parse(`(module
+const reader = (reads: number, start = '', extra = '', first = '') => parse(`(module
   (import "weir" "state_get" (func $get (param i32 i32) (result i32)))
   (import "weir" "state_set" (func $set (param i32 i32 i32 i32)))
   (memory (export "memory") 20)
@@ -53,6 +54,7 @@ const reader = (reads: number, start = '', extra = '') => parse(`(module
   (func (export "weir_output_ptr") (result i32) i32.const 16)
   (func (export "weir_output_len") (result i32) i32.const 4)
   (func (export "weir_process") (param i32 i32) (result i32) (local $i i32)
+    ${first}
     (if (i32.lt_s (call $get (i32.const 0) (i32.const 1)) (i32.const 0))
       (then (call $set (i32.const 0) (i32.const 1) (i32.const 65536) (i32.const ${MIB}))))
     (block $done (loop $again
@@ -152,6 +154,17 @@ describe('tables', () => {
     const failure = await module.instantiate('processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
     expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ limit: 'table', elements: 10_000_000 });
+  });
+
+  it('a table.grow past the cap that the plugin then fails on is WEIR_LIMIT_MEMORY, not a plain trap', async () => {
+    const wasm = await reader(0, '', '(table $t 1 externref)', '(if (i32.eq (table.grow $t (ref.null extern) (i32.const 10000000)) (i32.const -1)) (then unreachable))');
+    // Asking for 10^7 elements costs 64 fuel each before the grow runs: give the budget room for that.
+    const limits = fuelLimits(1_000_000_000);
+    const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, maxTableElements: 65536, fuel: limits.fuel });
+    const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(), limits);
+    const failure = breachOf(() => instance.process([]));
+    expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
+    expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', limit: 'table', requestedElements: 10_000_000 });
   });
 });
 

@@ -1,7 +1,7 @@
 /** The module rewriter, on small modules written inline as WAT. */
 import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { BULK_FUEL, FUEL_EXPORT, GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
+import { BULK_FUEL, FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../../src/sandbox/instrument/wasm-bytes.js';
 
 const wat = async (text: string): Promise<Uint8Array> => parse(text);
@@ -156,9 +156,14 @@ describe('instrumentModule', () => {
       const growing = await wat('(module (table $t 1 externref) (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null extern) (local.get 0))))');
       const exports = await instantiate(instrumentModule(growing, { maxMemoryPages: 16, maxTableElements: 1000 }).bytes);
       const grow = exports.grow as (n: number) => number;
+      const denied = exports[TABLE_GROW_DENIED_EXPORT] as WebAssembly.Global;
       expect(grow(10_000_000)).toBe(-1);
+      expect(denied.value).toBe(10_000_000);
+      denied.value = 0;
       expect(grow(999)).toBe(1);
+      expect(denied.value).toBe(0);
       expect(grow(1)).toBe(-1);
+      expect(denied.value).toBe(1);
     });
   });
 

@@ -27,7 +27,10 @@
  *   before it runs.
  * - **Table cap.** Every table the module defines gets `max = cap` (or keeps
  *   a smaller max), so `table.grow` past the cap returns -1 in the guest; a
- *   module whose table already starts above the cap is refused.
+ *   module whose table already starts above the cap is refused. Like a
+ *   denied `memory.grow`, a denied `table.grow` records the elements asked
+ *   for in an exported global (`weir_table_grow_denied`), so a trap that
+ *   follows is reported as a limit breach.
  * - **Atomic waits cannot block.** On a shared memory, `memory.atomic.wait32`
  *   and `wait64` would block the host thread (nothing else can notify it), so
  *   each becomes an atomic load and compare that answers at once: 1
@@ -58,6 +61,8 @@ export interface InstrumentedModule {
   metered: boolean;
   /** Whether the module exports {@link GROW_DENIED_EXPORT}. */
   growHooked: boolean;
+  /** Whether the module exports {@link TABLE_GROW_DENIED_EXPORT}. */
+  tableGrowHooked: boolean;
   /** Initial pages of each memory the module defines. */
   initialPages: number[];
 }
@@ -80,6 +85,8 @@ export const BULK_FUEL = { fillBytesPerFuel: 4, copyBytesPerFuel: 2, fuelPerTabl
 export const FUEL_EXPORT = 'weir_fuel';
 /** Exported mutable i32 global: pages asked for by the last denied `memory.grow`, or 0. */
 export const GROW_DENIED_EXPORT = 'weir_grow_denied';
+/** Exported mutable i32 global: elements asked for by the last `table.grow` the cap denied (it returned -1), or 0. */
+export const TABLE_GROW_DENIED_EXPORT = 'weir_table_grow_denied';
 
 /** Thrown when a module's initial memory is already above the cap. */
 export class InitialMemoryOverCapError extends Error {
@@ -153,6 +160,7 @@ interface ModuleFacts {
   importedFunctions: number;
   importedGlobals: number;
   importedMemories: number;
+  importedTables: number;
   definedFunctions: number;
   definedGlobals: number;
   exportNames: Set<string>;
@@ -176,14 +184,16 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   const code = sections.find((s) => s.id === SECTION.code);
   const hasMemory = facts.importedMemories > 0 || memory !== undefined;
   const growHooked = code !== undefined && hasMemory;
+  const tableGrowHooked = code !== undefined && (facts.importedTables > 0 || table !== undefined);
   const metered = code !== undefined && options.fuel !== undefined;
-  if (!growHooked && !metered) return { bytes: writeSections(sections), metered, growHooked, initialPages };
+  if (!growHooked && !metered && !tableGrowHooked) return { bytes: writeSections(sections), metered, growHooked, tableGrowHooked, initialPages };
 
-  for (const name of [FUEL_EXPORT, GROW_DENIED_EXPORT]) {
+  for (const name of [FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT]) {
     if (facts.exportNames.has(name)) throw new MalformedModuleError(`already exports "${name}", a name the host reserves`);
   }
   const fuelGlobal = facts.importedGlobals + facts.definedGlobals;
   const growGlobal = fuelGlobal + (metered ? 1 : 0);
+  const tableGrowGlobal = growGlobal + (growHooked ? 1 : 0);
   const growFunction = facts.importedFunctions + facts.definedFunctions;
   const outOfFuelFunction = growFunction + (growHooked ? 1 : 0);
 
@@ -208,6 +218,12 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     newTypes.byte(FUNC_TYPE).u32(1).byte(I32).u32(1).byte(I32);
     newFunctions.u32(facts.types + functionCount++);
   }
+  if (tableGrowHooked) {
+    newGlobals.byte(I32).byte(1).byte(OP.i32Const).byte(0).byte(OP.end);
+    newExports.name(TABLE_GROW_DENIED_EXPORT).byte(3).u32(tableGrowGlobal);
+    globalCount++;
+    exportCount++;
+  }
   if (metered) {
     newTypes.byte(FUNC_TYPE).u32(0).u32(0);
     newFunctions.u32(facts.types + functionCount++);
@@ -220,6 +236,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   const rewritten = rewriteCode(code!.content, facts, {
     fuelGlobal: metered ? fuelGlobal : undefined,
     growFunction: growHooked ? growFunction : undefined,
+    tableGrowGlobal: tableGrowHooked ? tableGrowGlobal : undefined,
     outOfFuelFunction,
   });
   if (growHooked) {
@@ -234,7 +251,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   }
   code!.content = new ByteWriter().u32(rewritten.count).bytes(rewritten.bodies.toBytes()).toBytes();
   if (metered) nameFunction(sections, outOfFuelFunction, OUT_OF_FUEL_FUNCTION);
-  return { bytes: writeSections(sections), metered, growHooked, initialPages };
+  return { bytes: writeSections(sections), metered, growHooked, tableGrowHooked, initialPages };
 }
 
 function readSections(bytes: Uint8Array): Section[] {
@@ -262,7 +279,7 @@ function writeSections(sections: readonly Section[]): Uint8Array<ArrayBuffer> {
 function readFacts(sections: readonly Section[]): ModuleFacts {
   const facts: ModuleFacts = {
     types: 0, typeParams: [], functionTypes: [], sharedMemories: [],
-    importedFunctions: 0, importedGlobals: 0, importedMemories: 0, definedFunctions: 0, definedGlobals: 0, exportNames: new Set(),
+    importedFunctions: 0, importedGlobals: 0, importedMemories: 0, importedTables: 0, definedFunctions: 0, definedGlobals: 0, exportNames: new Set(),
   };
   const definedMemories: boolean[] = [];
   for (const { id, content } of sections) {
@@ -290,6 +307,7 @@ function readFacts(sections: readonly Section[]): ModuleFacts {
           facts.importedFunctions++;
           r.u32();
         } else if (kind === 1) {
+          facts.importedTables++;
           r.byte();
           if (r.bytes[r.pos]! & 0x04) throw new MalformedModuleError('imports a 64-bit table, which the instrumenter does not support');
           skipLimits(r);
@@ -444,6 +462,7 @@ function appendToVector(sections: Section[], id: number, count: number, entries:
 interface CodeRewrite {
   fuelGlobal: number | undefined;
   growFunction: number | undefined;
+  tableGrowGlobal: number | undefined;
   outOfFuelFunction: number;
 }
 
@@ -453,6 +472,7 @@ interface BulkPrice {
   shift: bigint;
 }
 const perBytes = (bytes: number): BulkPrice => ({ multiply: 1n, shift: BigInt(Math.log2(bytes)) });
+const TABLE_GROW = 15;
 /** 0xFC sub-opcodes charged by their length operand. */
 const BULK_OPS: ReadonlyMap<number, BulkPrice> = new Map([
   [8, perBytes(BULK_FUEL.copyBytesPerFuel)], // memory.init
@@ -515,11 +535,13 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
   let region = -1;
   let needsI32 = false;
   let needsI64 = false;
+  let needsResult = false;
   forEachInstruction(r, (ins) => {
     instructions.push({ start: ins.start, end: ins.end, op: ins.op, sub: ins.sub });
     if (!FREE_OPS.has(ins.op)) cost.set(region, cost.get(region)! + 1);
     if (REGION_STARTS.has(ins.op)) cost.set((region = instructions.length - 1), 0);
     if (ins.op === 0xfc && fuel !== undefined && BULK_OPS.has(ins.sub)) needsI32 = true;
+    if (ins.op === 0xfc && ins.sub === TABLE_GROW && rewrite.tableGrowGlobal !== undefined) needsI32 = needsResult = true;
     const wait = ins.op === 0xfe ? WAITS.get(ins.sub) : undefined;
     if (wait && sharedMemories[waitMemory(r.bytes, ins.start)]) {
       if (wait.valueType === I32) needsI32 = true;
@@ -528,14 +550,17 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
   });
   for (const [at, units] of cost) if (units === 0) cost.delete(at);
 
-  // Added locals go after the declared ones: one i32 (a bulk length, a
-  // wait32's expected value) and one i64 (a wait64's expected value).
+  // Added locals go after the declared ones: an i32 (a bulk length, a
+  // wait32's expected value), an i32 for table.grow's result and an i64 (a
+  // wait64's expected value).
   const out = new ByteWriter(r.end - bodyStart + 32);
   const i32Local = locals;
-  const i64Local = locals + (needsI32 ? 1 : 0);
+  const resultLocal = locals + (needsI32 ? 1 : 0);
+  const i64Local = resultLocal + (needsResult ? 1 : 0);
   if (needsI32 || needsI64) {
-    out.u32(localGroups + (needsI32 ? 1 : 0) + (needsI64 ? 1 : 0)).bytes(r.bytes.subarray(groupsStart, localsEnd));
+    out.u32(localGroups + (needsI32 ? 1 : 0) + (needsResult ? 1 : 0) + (needsI64 ? 1 : 0)).bytes(r.bytes.subarray(groupsStart, localsEnd));
     if (needsI32) out.u32(1).byte(I32);
+    if (needsResult) out.u32(1).byte(I32);
     if (needsI64) out.u32(1).byte(I64);
   } else {
     out.bytes(r.bytes.subarray(bodyStart, localsEnd));
@@ -549,6 +574,16 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
     if (ins.op === OP.memoryGrow && rewrite.growFunction !== undefined && new ByteReader(r.bytes, ins.start + 1, ins.end).u32() === 0) {
       out.bytes(r.bytes.subarray(copyFrom, ins.start));
       out.byte(OP.call).u32(rewrite.growFunction);
+      copyFrom = ins.end;
+    } else if (ins.op === 0xfc && ins.sub === TABLE_GROW && rewrite.tableGrowGlobal !== undefined) {
+      // [ref, n] -> keep n, grow, and when the grow returns -1 record n: `r = table.grow; if (r == -1) denied = n; r`
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      if (fuel !== undefined) emitLengthCharge(out, fuel, i32Local, BULK_OPS.get(ins.sub)!, rewrite.outOfFuelFunction);
+      else out.byte(OP.localTee).u32(i32Local);
+      out.bytes(r.bytes.subarray(ins.start, ins.end));
+      out.byte(OP.localTee).u32(resultLocal).byte(OP.i32Const).byte(0x7f).byte(OP.i32Eq);
+      out.byte(OP.if).byte(EMPTY_BLOCK).byte(OP.localGet).u32(i32Local).byte(OP.globalSet).u32(rewrite.tableGrowGlobal).byte(OP.end);
+      out.byte(OP.localGet).u32(resultLocal);
       copyFrom = ins.end;
     } else if (ins.op === 0xfc && fuel !== undefined && BULK_OPS.has(ins.sub)) {
       out.bytes(r.bytes.subarray(copyFrom, ins.start));
