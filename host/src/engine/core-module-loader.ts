@@ -22,6 +22,8 @@ import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { decodeHttpRequest, encodeHttpResponse } from '../linker/http/packed-http.js';
+import { chargedCoreImports } from '../linker/host-call-fuel.js';
+import { isOutOfFuelTrap } from '../sandbox/instrument/instrument.js';
 
 /** The ABI version the host speaks. */
 export const CORE_ABI_VERSION = 1;
@@ -138,11 +140,14 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   const meter = new InstanceMeter(limits);
   let exports: CoreExports;
   try {
-    const loaded = await instantiate<Record<string, unknown>>(module, imports);
+    const loaded = await instantiate<Record<string, unknown>>(module, chargedCoreImports(imports, (units) => meter.charge(units), () => memory));
     meter.attach(loaded.instance);
     exports = loaded.instance.exports as unknown as CoreExports;
   } catch (error) {
     wasi.close();
+    if (isOutOfFuelTrap(error) || (error instanceof WeirError && error.code === 'WEIR_LIMIT_CPU')) {
+      throw new WeirError('WEIR_LIMIT_CPU', `${host.plugin} used up its CPU budget while instantiating (start function): all ${limits.fuel} fuel consumed (raise limits.fuel if the work is legitimate)`, { node: host.node, plugin: host.plugin, limit: 'fuel', fuel: String(limits.fuel) }, { cause: error });
+    }
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
   }
   memory = exports.memory;

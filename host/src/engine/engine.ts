@@ -24,8 +24,9 @@ import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCorePlugin } f
 import type { HostContext } from '../linker/host-context.js';
 import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
+import { maxTableElements } from '../sandbox/limits.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
-import { INSTRUMENT_VERSION, InitialMemoryOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
+import { INSTRUMENT_VERSION, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../sandbox/instrument/wasm-bytes.js';
 import { WorkerProcessor } from '../sandbox/worker/worker-processor.js';
 
@@ -168,10 +169,13 @@ export class Engine {
       }
       let instrumented;
       try {
-        instrumented = instrumentModule(await read(), { maxMemoryPages: limits.memoryPages, fuel });
+        instrumented = instrumentModule(await read(), { maxMemoryPages: limits.memoryPages, maxTableElements: maxTableElements(limits.memoryPages), fuel });
       } catch (error) {
         if (error instanceof InitialMemoryOverCapError) {
           throw new WeirError('WEIR_LIMIT_MEMORY', `${file}: ${error.message}; raise limits.memoryMb`, { plugin: file, limit: 'memory', capPages: limits.memoryPages, pages: error.initialPages }, { cause: error });
+        }
+        if (error instanceof InitialTableOverCapError) {
+          throw new WeirError('WEIR_LIMIT_MEMORY', `${file}: ${error.message}; raise limits.memoryMb (each table may hold 4096 elements per MiB)`, { plugin: file, limit: 'table', maxElements: error.maxElements, elements: error.initialElements }, { cause: error });
         }
         if (error instanceof MalformedModuleError) {
           throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} cannot be sandboxed: ${error.message}`, { plugin: file }, { cause: error });

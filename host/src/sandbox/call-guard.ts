@@ -12,6 +12,7 @@
 import type { InstanceState } from './plugin.js';
 import type { InstanceMeter, LimitBreach } from './meter.js';
 import { pagesToMiB } from './instrument/instrument.js';
+import { maxTableElements } from './limits.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import type { ErrorCode, ErrorDetails } from '../errors/errors.js';
 
@@ -109,6 +110,15 @@ export class CallGuard {
         'WEIR_LIMIT_CPU',
         `${this.#plugin} used up its CPU budget in ${fn}: all ${limits.fuel} fuel of one call consumed (raise limits.fuel if the work is legitimate)`,
         { ...where, limit: 'fuel', fuel: String(limits.fuel) },
+        { cause },
+      );
+    }
+    if (breach.kind === 'table') {
+      const maxElements = maxTableElements(limits.memoryPages);
+      return new WeirError(
+        'WEIR_LIMIT_MEMORY',
+        `${this.#plugin} hit its table cap in ${fn}: growing a table by ${breach.requestedElements} elements was denied (cap ${maxElements} elements per table; raise limits.memoryMb if the plugin needs more)`,
+        { ...where, limit: 'table', maxElements, requestedElements: breach.requestedElements },
         { cause },
       );
     }
