@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUEL_EXPORT, GROW_DENIED_EXPORT, instrumentModule } from '../../src/sandbox/instrument/instrument.js';
+import { FUEL_EXPORT, instrumentModule } from '../../src/sandbox/instrument/instrument.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +52,8 @@ const FEATURES = [
 function featuresFor(seed: number): string[] {
   return seed % 2 === 1 ? [...FEATURES, '--enable-exception-handling'] : FEATURES;
 }
+/** The instrumenter adds exports under this prefix (fuel, denied grows); the original module has none. */
+const HOST_RESERVED_PREFIX = 'weir_';
 /** Fuel for one call: generous, so a difference is never a budget running out. */
 const FUEL = 1n << 40n;
 /** The memory cap: the most a 32-bit memory can have, so the cap itself changes nothing. */
@@ -120,7 +122,7 @@ async function observe(bytes: Uint8Array, meter: (exports: WebAssembly.Exports, 
   const exports = instance.exports;
   const hangLimit = exports.hangLimitInitializer as (() => void) | undefined;
   for (const [name, value] of Object.entries(exports)) {
-    if (typeof value !== 'function' || name === 'hangLimitInitializer') continue;
+    if (typeof value !== 'function' || name === 'hangLimitInitializer' || name.startsWith(HOST_RESERVED_PREFIX)) continue;
     hangLimit?.();
     meter(exports, 'before');
     let outcome: string;
@@ -133,7 +135,7 @@ async function observe(bytes: Uint8Array, meter: (exports: WebAssembly.Exports, 
     observation.calls.push({ name, outcome });
   }
   for (const [name, value] of Object.entries(exports)) {
-    if (name === FUEL_EXPORT || name === GROW_DENIED_EXPORT) continue;
+    if (name.startsWith(HOST_RESERVED_PREFIX)) continue;
     if (value instanceof WebAssembly.Memory) {
       observation.memory += `${name}:${value.buffer.byteLength}:${createHash('sha256').update(new Uint8Array(value.buffer)).digest('hex')};`;
     } else if (value instanceof WebAssembly.Global) {
