@@ -45,6 +45,7 @@ import { WeirError, hasCode, messageOf } from '../errors/errors.js';
 import { instanceLimits } from '../sandbox/limits.js';
 import { POISONING_CODES } from '../sandbox/call-guard.js';
 import { NodeResources } from './node-resources.js';
+import { OneShot, RAISED } from './one-shot.js';
 
 /** What {@link PipelineRun.reload} did for one node. */
 export type ReloadOutcome =
@@ -163,7 +164,7 @@ export class PipelineRun {
   #wiring: Wiring | undefined;
   #rewire: PendingRewire | undefined;
   /** Resolves when a rewire is requested during the current wiring (a waiting source stops waiting). */
-  #rewireRequested = signal();
+  #rewireRequested = new OneShot();
   /** Set once the last wiring has drained: no structural edit can start. */
   #finishing = false;
   readonly #started = performance.now();
@@ -418,7 +419,7 @@ export class PipelineRun {
     for (;;) {
       const wiring = new Wiring(this.#running.nodes, (id) => this.#producing(id));
       this.#wiring = wiring;
-      this.#rewireRequested = signal();
+      this.#rewireRequested = new OneShot();
       await Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
       for (const stats of this.#stats.values()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
       const rewire = this.#rewire;
@@ -702,7 +703,8 @@ export class PipelineRun {
         }
         const poll = runtime.pending ?? runtime.source.poll(node.batch.maxRecords);
         runtime.pending = undefined;
-        const polled = await Promise.race([poll, this.#rewireRequested.raised]);
+        // Raced per poll and detached when the poll settles: a pending signal must not retain every batch polled.
+        const polled = await this.#rewireRequested.race(poll);
         if (polled === RAISED) {
           // A rewire while the source waits for input: pause now, keep the poll for the next wiring.
           runtime.pending = poll;
@@ -900,15 +902,6 @@ const ISOLATED_CODES = ['WEIR_PLUGIN_ERROR', 'WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BA
 const CLOSE_ORDER: Record<NodeRuntime['kind'], number> = { sink: 0, processor: 1, source: 2, service: 3 };
 
 const ANOTHER_EDIT = 'another edit is being applied; apply this one after it';
-
-const RAISED = Symbol('raised');
-
-/** A one-shot signal: `raised` resolves (with RAISED) once `raise()` is called. */
-function signal(): { raised: Promise<typeof RAISED>; raise: () => void } {
-  let raise = () => {};
-  const raised = new Promise<typeof RAISED>((resolve) => (raise = () => resolve(RAISED)));
-  return { raised, raise };
-}
 
 /** The world a node's plugin fills. */
 function worldOf(node: NodeConfig): PluginKind {
