@@ -59,3 +59,17 @@ export class OneShot {
     });
   }
 }
+
+/** What {@link within} resolves with when the time ran out first. */
+export const TIMED_OUT = Symbol('timed out');
+
+/** `work`'s outcome, or {@link TIMED_OUT} after `ms` (the timer is cleared either way; `work` is not cancelled). */
+export async function within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)));
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
