@@ -167,6 +167,8 @@ export class PipelineRun {
   #interrupt = new OneShot();
   /** Ends a drain that takes longer than the deadline given to `stop()`. */
   #drainTimer: NodeJS.Timeout | undefined;
+  /** Raised when the drain ran out of time: nodes get {@link STUCK_GRACE_MS} more, then the run ends without them. */
+  readonly #drainOver = new OneShot();
   /** Set when the drain ran out of time: records still queued, by the node they were queued for. */
   #drainTimedOut: { timeoutMs: number; notWritten: Record<string, number> } | undefined;
   /** Set once the last wiring has drained: no structural edit can start. */
@@ -234,6 +236,7 @@ export class PipelineRun {
     const notWritten = Object.fromEntries(this.#wiring?.cancel() ?? []);
     this.#drainTimedOut = { timeoutMs, notWritten };
     this.#deps.logger.warn({ drainTimeoutMs: timeoutMs, notWritten }, 'drain timed out: records still queued are not written');
+    this.#drainOver.raise();
   }
 
   /**
@@ -439,7 +442,12 @@ export class PipelineRun {
       this.#wiring = wiring;
       this.#interrupt = new OneShot();
       if (this.#state === 'draining') this.#interrupt.raise();
-      await Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
+      const tasks = Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
+      if ((await this.#drainOver.race(tasks)) === RAISED && (await within(tasks, STUCK_GRACE_MS)) === TIMED_OUT) {
+        // The drain timed out and a node is still stuck (a write that does not return): leave it behind.
+        tasks.catch(() => {});
+        this.#deps.logger.warn({ waitedMs: STUCK_GRACE_MS }, 'after the drain timed out, a node is still busy (a write that does not return); leaving it');
+      }
       for (const stats of this.#stats.values()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
       const rewire = this.#rewire;
       if (!rewire) break;
@@ -458,6 +466,14 @@ export class PipelineRun {
     const status: RunStatus = this.#failure ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
     this.#state = status;
     const nodes = this.stats();
+    if (this.#drainTimedOut) {
+      // A sink's batch in a write that never returned was received and not written.
+      const notWritten = this.#drainTimedOut.notWritten;
+      for (const n of nodes) {
+        const unwritten = n.kind === 'sink' ? n.in - n.out - n.errors : 0;
+        if (unwritten > 0) notWritten[n.id] = (notWritten[n.id] ?? 0) + unwritten;
+      }
+    }
     for (const node of nodes) {
       const { id, implementation, in: received, out, errors, filtered, dropped, queueHighWater, restarts, resources } = node;
       this.#deps.logger.info({ node: id, implementation, in: received, out, errors, filtered, dropped, queueHighWater, restarts, ...(resources ? { resources } : {}) }, 'node summary');
@@ -551,7 +567,11 @@ export class PipelineRun {
     const order = [...this.#runtimes].sort(([, a], [, b]) => CLOSE_ORDER[a.kind] - CLOSE_ORDER[b.kind]);
     for (const [id, runtime] of order) {
       try {
-        await this.#closeRuntime(runtime);
+        // After a timed-out drain a sink may never finish closing (its writes do not return): bounded then.
+        if (this.#drainTimedOut && (await within(this.#closeRuntime(runtime), STUCK_GRACE_MS)) === TIMED_OUT) {
+          this.#deps.logger.warn({ node: id, waitedMs: STUCK_GRACE_MS }, 'closing a node did not finish after the drain timed out');
+        }
+        if (!this.#drainTimedOut) await this.#closeRuntime(runtime);
       } catch (error) {
         if (runtime.kind === 'sink') onSinkFailure(error, this.#nodes.get(id)!);
         else this.#deps.logger.warn({ node: id, err: messageOf(error) }, 'error while closing a node');
@@ -1003,6 +1023,9 @@ const ANOTHER_EDIT = 'another edit is being applied; apply this one after it';
 
 /** How long a stopping or removed source's waiting poll may take to return its records (ms). */
 const LAST_POLL_MS = 2000;
+
+/** How long nodes still busy when a drain timed out may take to finish their call, and each node to close (ms). */
+const STUCK_GRACE_MS = 2000;
 
 /** The world a node's plugin fills. */
 function worldOf(node: NodeConfig): PluginKind {
