@@ -783,21 +783,26 @@ export class PipelineRun {
 
   /**
    * The outcome of a poll still waiting when its source stops or is removed.
-   * A connector is closed first, so a wait for input (stdin) ends; then the
-   * poll gets {@link LAST_POLL_MS} to return what it read. Plugin sources
-   * are closed after their poll (their calls are bounded by their limits).
+   * The poll gets {@link SETTLE_MS} to return on its own (a read in
+   * progress); then a connector is closed, so a wait for input ends, and the
+   * poll gets up to {@link LAST_POLL_MS} more. Plugin sources are closed
+   * after their poll (their calls are bounded by their limits).
    */
   async #lastPoll(node: NodeConfig, runtime: SourceRuntime, poll: Promise<PollResult>): Promise<PollResult | undefined> {
     const log = this.#deps.logger;
-    const closing = node.implementation.type === 'connector' ? this.#closeSource(runtime).catch((error: unknown) => log.warn({ node: node.id, err: messageOf(error) }, 'closing source failed')) : undefined;
-    const last = await within(poll, LAST_POLL_MS).catch((error: unknown) => {
+    const failed = (error: unknown): undefined => {
       log.warn({ node: node.id, err: messageOf(error) }, 'the last poll of a stopping source failed');
       return undefined;
-    });
-    if (closing) await within(closing, LAST_POLL_MS);
+    };
+    let last = await within(poll, SETTLE_MS).catch(failed);
+    if (last === TIMED_OUT && node.implementation.type === 'connector') {
+      const closing = this.#closeSource(runtime).catch((error: unknown) => log.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+      last = await within(poll, LAST_POLL_MS).catch(failed);
+      await within(closing, LAST_POLL_MS);
+    }
     if (last !== TIMED_OUT) return last;
     poll.catch(() => {});
-    log.warn({ node: node.id, waitedMs: LAST_POLL_MS }, 'a stopping source did not return its last poll in time; what it had not returned is not read');
+    log.warn({ node: node.id }, 'a stopping source did not return its last poll in time; what it had not returned is not read');
     return undefined;
   }
 
@@ -1021,7 +1026,10 @@ const CLOSE_ORDER: Record<NodeRuntime['kind'], number> = { sink: 0, processor: 1
 
 const ANOTHER_EDIT = 'another edit is being applied; apply this one after it';
 
-/** How long a stopping or removed source's waiting poll may take to return its records (ms). */
+/** How long a stopping or removed source's poll may take to return on its own before a connector source is closed (ms). */
+const SETTLE_MS = 200;
+
+/** How long a closed source's last poll may then take to return its records (ms). */
 const LAST_POLL_MS = 2000;
 
 /** How long nodes still busy when a drain timed out may take to finish their call, and each node to close (ms). */
