@@ -783,10 +783,11 @@ export class PipelineRun {
 
   /**
    * The outcome of a poll still waiting when its source stops or is removed.
-   * The poll gets {@link SETTLE_MS} to return on its own (a read in
-   * progress); then a connector is closed, so a wait for input ends, and the
-   * poll gets up to {@link LAST_POLL_MS} more. Plugin sources are closed
-   * after their poll (their calls are bounded by their limits).
+   * A connector's poll gets {@link SETTLE_MS} to return on its own (a read
+   * in progress); then the connector is closed, so a wait for input ends,
+   * and the poll gets up to {@link LAST_POLL_MS} more. A plugin source's
+   * poll gets {@link LAST_POLL_MS} (its calls are bounded by its limits);
+   * it is closed after.
    */
   async #lastPoll(node: NodeConfig, runtime: SourceRuntime, poll: Promise<PollResult>): Promise<PollResult | undefined> {
     const log = this.#deps.logger;
@@ -794,8 +795,9 @@ export class PipelineRun {
       log.warn({ node: node.id, err: messageOf(error) }, 'the last poll of a stopping source failed');
       return undefined;
     };
-    let last = await within(poll, SETTLE_MS).catch(failed);
-    if (last === TIMED_OUT && node.implementation.type === 'connector') {
+    const connector = node.implementation.type === 'connector';
+    let last = await within(poll, connector ? SETTLE_MS : LAST_POLL_MS).catch(failed);
+    if (last === TIMED_OUT && connector) {
       const closing = this.#closeSource(runtime).catch((error: unknown) => log.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
       last = await within(poll, LAST_POLL_MS).catch(failed);
       await within(closing, LAST_POLL_MS);
