@@ -438,6 +438,14 @@ function graphProblems(nodes: LooseNode[]): Problem[] {
       const target = firstById.get(deadLetter);
       if (!target || target.kind !== 'sink') {
         problems.push({ pointer: `${at}/onError/deadLetter`, message: `dead-letter target "${deadLetter}" is not a sink node of this pipeline`, hint: 'name the id of a sink node' });
+      } else if (node.kind === 'sink' && node.onError?.policy === 'dead-letter') {
+        // A sink's dead letters feed another sink; a loop of them would wait for itself to end.
+        const chain = [node.id!];
+        for (let next: LooseNode | undefined = target; next?.kind === 'sink' && next.onError?.policy === 'dead-letter' && !chain.includes(next.id!); next = firstById.get(next.onError.deadLetter as string)) chain.push(next.id!);
+        const last = firstById.get(firstById.get(chain.at(-1)!)!.onError?.deadLetter as string);
+        if (last?.id === node.id) {
+          problems.push({ pointer: `${at}/onError/deadLetter`, message: `dead-letter routes of sinks form a loop (${[...chain, node.id].join(' -> ')}): each would wait for the other to finish`, hint: 'send a sink\'s dead letters to a sink that does not dead-letter back' });
+        }
       }
     }
     if (node.onError?.policy === 'dead-letter' && deadLetter === undefined) {

@@ -95,7 +95,7 @@ async function misbehave(lang: string, mode: string, limits: Record<string, unkn
     passed: await lines(join(dir, 'bad-out.jsonl')),
     dead: await lines(join(dir, 'dlq.jsonl')),
     /** in = out + filtered + skipped + dead-lettered, and the sinks received exactly that. */
-    accounted: bad.in === bad.out + bad.dropped + bad.skipped + bad.deadLettered && node('badOut').in === bad.out && node('dlq').in === bad.deadLettered,
+    accounted: bad.in === bad.out + bad.filtered + bad.dropped + bad.skipped + bad.deadLettered && node('badOut').in === bad.out && node('dlq').in === bad.deadLettered,
   };
 }
 

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pino } from 'pino';
 import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -222,7 +223,9 @@ describe('PipelineRun', () => {
         { id: 'out', kind: 'sink', connector: 'null', inputs: ['probe'] },
       ],
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Stop once records are in flight: read by the source and reaching the sink.
+    const count = (id: string, field: 'in' | 'out') => run.stats().find((n) => n.id === id)?.[field] ?? 0;
+    while (count('gen', 'out') === 0 || count('out', 'in') === 0) await nextTurn();
     run.stop();
     const summary = await run.done;
     expect(summary.status).toBe('stopped');
