@@ -16,6 +16,7 @@ import { WeirError, messageOf } from '../errors/errors.js';
 import { detectBinaryKind } from './binary-kind.js';
 import type { BinaryKind } from './binary-kind.js';
 import { TranspileCache } from './transpile-cache.js';
+import { instantiationError } from '../errors/instantiation-error.js';
 import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
 import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCorePlugin } from './core-module-loader.js';
 import type { HostContext } from '../linker/host-context.js';
@@ -110,11 +111,11 @@ export class Engine {
       cacheHit: transpiled.cacheHit,
       transpileMs: transpiled.transpileMs,
       check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
-      instantiate: async (kind, host, limits) => {
+      instantiate: (kind, host, limits) => namingNode(host, async () => {
         refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
         if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
         return instantiateComponent(transpiled, kind, host, limits, compilerFor(limits));
-      },
+      }),
     };
   }
 
@@ -130,13 +131,13 @@ export class Engine {
       cacheHit: false,
       transpileMs: 0,
       check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
-      instantiate: async (kind, host, limits) => {
+      instantiate: (kind, host, limits) => namingNode(host, async () => {
         refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
         const compiled = await this.#compileLimited(sha256, limits, file, async () => bytes);
         if (kind === 'aggregator') return instantiateCorePlugin(compiled, 'aggregator', host, limits);
         if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
         return instantiateCorePlugin(compiled, 'processor', host, limits);
-      },
+      }),
     };
   }
 
@@ -220,5 +221,14 @@ async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>, file: string): 
     return await WebAssembly.compile(bytes);
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} is not a valid WebAssembly module: ${messageOf(error)}`, { file }, { cause: error });
+  }
+}
+
+/** Runs an instantiation so that whatever it throws names the node it was for. */
+async function namingNode<T>(host: HostContext, instantiate: () => Promise<T>): Promise<T> {
+  try {
+    return await instantiate();
+  } catch (error) {
+    throw instantiationError(error, host);
   }
 }
