@@ -11,6 +11,7 @@ import { NO_GRANTS } from './capabilities.js';
 import type { CapabilityGrants } from './capabilities.js';
 import type { SyncHttpSender } from './http/blocking-client.js';
 import { checkRequest } from './http/send-request.js';
+import { LogLimiter, limitedLog } from './log-limiter.js';
 import type { HttpRequest, HttpResponse } from './http/send-request.js';
 
 /** Log levels a plugin may use, as in the WIT `log.level` enum. */
@@ -72,6 +73,12 @@ export interface HostContextOptions {
   capabilities?: CapabilityGrants;
   /** Sends the node's HTTP requests; needed when `capabilities.http` is granted (the owner closes it). */
   http?: SyncHttpSender;
+  /**
+   * Bounds the size and rate of the plugin's log lines; share one between the
+   * contexts of a node's instances so that the rate is per node (default: a
+   * new one with `DEFAULT_LOG_LIMITS`).
+   */
+  logLimiter?: LogLimiter;
 }
 
 /** Builds the host functions for one node. */
@@ -84,7 +91,8 @@ export function createHostContext(options: HostContextOptions): HostContext {
     node: options.node,
     plugin: options.plugin,
     config,
-    log: (level, message) => pluginLogger[level](message),
+    log: limitedLog(options.logLimiter ?? new LogLimiter(), (level, message, dropped) =>
+      dropped === undefined ? pluginLogger[level](message) : pluginLogger[level]({ droppedLines: dropped }, message)),
     configValue: (key) => (Object.hasOwn(config, key) ? JSON.stringify(config[key]) : undefined),
     state: options.state,
     counterAdd: (name, delta) => metrics.counters.set(name, (metrics.counters.get(name) ?? 0n) + delta),
