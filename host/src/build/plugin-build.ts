@@ -5,12 +5,13 @@
  * follows `sdk/assemblyscript/ABI.md`.
  */
 import { readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readPluginManifest } from './plugin-manifest.js';
 import { buildWorld } from './build-world.js';
+import { writeGuardedJsEntry } from './js-entry.js';
 import type { PluginManifest } from './plugin-manifest.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -38,7 +39,7 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
     else if (manifest.lang === 'rust') wasm = await (await import('./rust-build.js')).buildRust(entry, manifest.kind, REPO_ROOT);
     else wasm = await (await import('./assemblyscript-build.js')).buildAssemblyScript(entry);
   } catch (error) {
-    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `building ${dir} (${manifest.lang}) failed: ${messageOf(error)}`, { plugin: manifest.name }, { cause: error });
+    throw new WeirError('WEIR_PLUGIN_BUILD_FAILED', `building ${dir} (${manifest.lang}) failed: ${messageOf(error)}`, { plugin: manifest.name }, { cause: error });
   }
   await mkdir(outDir, { recursive: true });
   await writeFile(outFile, wasm);
@@ -51,13 +52,15 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
     : await stagedWeirWit(manifest);
   if (manifest.jsEngine === 'spidermonkey') return buildWithSpiderMonkey(entry, manifest, witPath, world);
   const { componentize } = await import('componentize-qjs');
+  // The plugin's exports, wrapped so that uncaught exceptions reach the host (sdk/js/src/guest-errors.js).
+  const guarded = await writeGuardedJsEntry(entry, manifest.kind, REPO_ROOT);
   const { component } = await componentize({
     witPath,
     world,
-    jsSource: await readFile(entry, 'utf8'),
-    jsPath: entry,
-    // The plugin's imports (the JS SDK among them) must resolve under this root.
-    moduleRoot: commonAncestor(dirname(entry), REPO_ROOT),
+    jsSource: guarded.jsSource,
+    jsPath: guarded.jsPath,
+    // The plugin's imports (the JS SDK among them) and the wrapper must resolve under this root.
+    moduleRoot: commonAncestor(commonAncestor(dirname(entry), REPO_ROOT), guarded.folder),
     // No WASI unless asked for: the host grants no capabilities by default.
     stubWasi: manifest.wasi !== true,
     // The host calls plugins synchronously; no component-model async ABI.

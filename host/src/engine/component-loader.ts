@@ -21,7 +21,9 @@ import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
-import { WeirError, messageOf } from '../errors/errors.js';
+import { WeirError } from '../errors/errors.js';
+import { GuestFaultSlot } from '../errors/guest-fault.js';
+import { instantiationError } from '../errors/instantiation-error.js';
 
 /** Compiles one core module of a component, by the file name jco gives it. */
 export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
@@ -70,14 +72,14 @@ export async function instantiateComponent(
     meter.attach(instance);
     return instance;
   };
+  const faults = new GuestFaultSlot();
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await module.instantiate(compileCore, componentImports(host), instantiateCore);
+    exports = await module.instantiate(compileCore, componentImports(host, faults), instantiateCore);
   } catch (error) {
-    if (error instanceof WeirError) throw error;
-    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
+    throw instantiationError(error, host, faults);
   }
-  const guard = new CallGuard(host.node, host.plugin, meter);
+  const guard = new CallGuard(host.node, host.plugin, meter, faults);
   const limitOutput = (records: StreamRecord[], fn: string): StreamRecord[] => {
     const size = encodedBatchSize(records);
     if (size > limits.maxOutputBytes) {
@@ -142,3 +144,4 @@ export async function instantiateComponent(
       };
   }
 }
+
