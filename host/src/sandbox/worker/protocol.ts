@@ -46,6 +46,7 @@ export type FromWorker =
   | { type: 'setup-failed'; error: WireError }
   | { type: 'done'; id: number; output?: Uint8Array; usage: ResourceUsage }
   | { type: 'failed'; id: number; error: WireError; usage: ResourceUsage }
+  /** A plugin log line, already cut to size and rate-limited in the worker (linker/log-limiter.ts), so these never pile up without bound. */
   | { type: 'log'; level: PluginLogLevel; message: string }
   | { type: 'counter'; name: string; delta: bigint }
   | { type: 'gauge'; name: string; value: number };
