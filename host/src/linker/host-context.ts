@@ -27,6 +27,8 @@ export interface HostContext {
   /** The node's config, as pipeline.json gives it. */
   readonly config: Readonly<Record<string, unknown>>;
   log(level: PluginLogLevel, message: string): void;
+  /** Bounds the size and rate of `log` lines (per node) and counts what it dropped. */
+  readonly logLimiter: LogLimiter;
   /** JSON text of the top-level config field `key`, or `undefined`. */
   configValue(key: string): string | undefined;
   readonly state: KeyedState;
@@ -87,12 +89,14 @@ export function createHostContext(options: HostContextOptions): HostContext {
   const capabilities = options.capabilities ?? NO_GRANTS;
   const caller = { node: options.node, plugin: options.plugin };
   const pluginLogger = logger.child({ node: options.node, plugin: options.plugin, source: 'plugin' });
+  const logLimiter = options.logLimiter ?? new LogLimiter();
   return {
     node: options.node,
     plugin: options.plugin,
     config,
-    log: limitedLog(options.logLimiter ?? new LogLimiter(), (level, message, dropped) =>
+    log: limitedLog(logLimiter, (level, message, dropped) =>
       dropped === undefined ? pluginLogger[level](message) : pluginLogger[level]({ droppedLines: dropped }, message)),
+    logLimiter,
     configValue: (key) => (Object.hasOwn(config, key) ? JSON.stringify(config[key]) : undefined),
     state: options.state,
     counterAdd: (name, delta) => metrics.counters.set(name, (metrics.counters.get(name) ?? 0n) + delta),

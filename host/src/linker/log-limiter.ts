@@ -38,6 +38,7 @@ export class LogLimiter {
   #refilledAt: number;
   #droppedSinceLast = 0;
   #dropped = 0;
+  #unclaimed = 0;
 
   /** `clock` gives milliseconds (monotonic); tests pass their own. */
   constructor(limits: Readonly<LogLimits> = DEFAULT_LOG_LIMITS, clock: () => number = () => performance.now()) {
@@ -47,9 +48,21 @@ export class LogLimiter {
     this.#refilledAt = clock();
   }
 
-  /** Lines dropped so far. */
+  /** Lines dropped so far (here, and by limiters whose drops were {@link add}ed). */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Lines dropped since the last call (a worker hands them to the main thread's limiter with {@link add}). */
+  claimDropped(): number {
+    const count = this.#unclaimed;
+    this.#unclaimed = 0;
+    return count;
+  }
+
+  /** Counts `count` lines another limiter of the same node dropped (in a worker thread). */
+  add(count: number): void {
+    this.#dropped += count;
   }
 
   /** Takes a token for `message` and cuts it to size, or drops it. */
@@ -61,6 +74,7 @@ export class LogLimiter {
     if (this.#tokens < 1) {
       this.#droppedSinceLast++;
       this.#dropped++;
+      this.#unclaimed++;
       return { pass: false };
     }
     this.#tokens -= 1;

@@ -137,5 +137,9 @@ describe('a chatty plugin', () => {
     // The worker's default bucket holds 1000 lines and refills at 200 a second: 5000 lines would take 20 s.
     expect(lines.length).toBeLessThan(5000);
     expect(lines.every((l) => l.msg.length < MAX_MESSAGE_CHARS + 64)).toBe(true);
+    // What the worker dropped counts for the node (the run summary's logLinesDropped).
+    expect(limiter.dropped).toBeGreaterThan(0);
+    const pluginLines = lines.filter((l) => !/plugin log lines? dropped/.test(l.msg));
+    expect(limiter.dropped + pluginLines.length).toBe(5000);
   });
 });

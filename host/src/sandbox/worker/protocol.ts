@@ -48,6 +48,8 @@ export type FromWorker =
   | { type: 'failed'; id: number; error: WireError; usage: ResourceUsage }
   /** A plugin log line, already cut to size and rate-limited in the worker (linker/log-limiter.ts), so these never pile up without bound. */
   | { type: 'log'; level: PluginLogLevel; message: string }
+  /** Log lines the worker dropped during a call (sent before its answer), for the node's count. */
+  | { type: 'log-dropped'; count: number }
   | { type: 'counter'; name: string; delta: bigint }
   | { type: 'gauge'; name: string; value: number };
 

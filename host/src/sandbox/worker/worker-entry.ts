@@ -42,12 +42,20 @@ const state: KeyedState = {
   },
 };
 
+const logLimiter = new LogLimiter();
+/** Tells the main thread how many log lines this worker dropped since it last said. */
+const reportDropped = (): void => {
+  const count = logLimiter.claimDropped();
+  if (count > 0) send({ type: 'log-dropped', count });
+};
+
 const host: HostContext = {
   node: setup.node,
   plugin: setup.plugin,
   config: setup.config,
   // Bounded here, so that what queues towards the main thread is bounded too.
-  log: limitedLog(new LogLimiter(), (level, message) => send({ type: 'log', level, message })),
+  log: limitedLog(logLimiter, (level, message) => send({ type: 'log', level, message })),
+  logLimiter,
   configValue: (key) => (Object.hasOwn(setup.config, key) ? JSON.stringify(setup.config[key]) : undefined),
   state,
   counterAdd: (name, delta) => send({ type: 'counter', name, delta }),
@@ -73,12 +81,15 @@ port.on('message', async (message: ToWorker) => {
   try {
     if (message.type === 'configure') {
       instance.configure(message.config);
+      reportDropped();
       send({ type: 'done', id: message.id, usage: instance.usage() });
     } else {
       const output = encodeBatch(await instance.process(decodeBatch(message.batch)));
+      reportDropped();
       send({ type: 'done', id: message.id, output, usage: instance.usage() }, [output.buffer as ArrayBuffer]);
     }
   } catch (error) {
+    reportDropped();
     send({ type: 'failed', id: message.id, error: toWire(error), usage: instance.usage() });
   }
 });

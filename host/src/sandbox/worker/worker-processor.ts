@@ -149,6 +149,9 @@ export class WorkerProcessor implements ProcessorInstance {
       case 'log':
         this.#host.log(message.level, message.message);
         return;
+      case 'log-dropped':
+        this.#host.logLimiter.add(message.count);
+        return;
       case 'counter':
         this.#host.counterAdd(message.name, message.delta);
         return;
