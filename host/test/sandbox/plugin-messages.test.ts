@@ -20,6 +20,7 @@ import type { StreamRecord } from '../../src/records/record.js';
 import { boundedText, boundedUtf8, MAX_MESSAGE_CHARS } from '../../src/errors/bounded-text.js';
 import type { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { runValues } from '../fixtures/run-values.js';
 
 const record = (value: string): StreamRecord => ({ key: undefined, value: new TextEncoder().encode(value), headers: [], eventTime: undefined });
 
@@ -111,6 +112,22 @@ describe('a chatty plugin', () => {
     expect(note).toMatchObject({ droppedLines: 1950 });
     expect(note!.msg).toContain('1950 plugin log lines dropped');
     plugin.close();
+  });
+
+  it('in a run: the node\'s dropped lines are in the summary', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-chatty-'));
+    // 20,000 lines at the default 200 lines/s (bursts of 1000) cannot all pass unless the call took 95 s.
+    const { problems, summary } = await runValues(dir, ['a', 'b'], {
+      name: 'chatty',
+      plugins: { dir: fixtures },
+      nodes: [
+        { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
+        { id: 'talk', kind: 'processor', plugin: 'misbehave-js.wasm', inputs: ['in'], config: { mode: 'chatty', lines: 20_000, size: 8 } },
+        { id: 'out', kind: 'sink', connector: 'null', inputs: ['talk'] },
+      ],
+    }, cacheDir);
+    expect(problems).toEqual([]);
+    expect(summary!.nodes.find((n) => n.id === 'talk')!.logLinesDropped).toBeGreaterThan(0);
   });
 
   it('returning a 1 MiB error message gives an error of bounded size', async () => {
