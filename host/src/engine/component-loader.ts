@@ -21,6 +21,8 @@ import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { GuestFaultSlot } from '../errors/guest-fault.js';
+import { instantiationError } from '../errors/instantiation-error.js';
 import { LIFT_GUARD_IMPORT } from './component-code.js';
 import type { JcoInstantiate, LiftGuard } from './component-code.js';
 import { LIFTED_ELEMENT_OVERHEAD } from '../sandbox/limits.js';
@@ -78,17 +80,14 @@ export async function instantiateComponent(
     meter.attach(instance);
     return instance;
   };
+  const faults = new GuestFaultSlot();
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host), (units) => meter.charge(units)), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, faults), (units) => meter.charge(units)), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
   } catch (error) {
-    if (error instanceof WeirError && error.code === 'WEIR_LIMIT_CPU') {
-      throw new WeirError('WEIR_LIMIT_CPU', error.message, { ...error.details, node: host.node, plugin: host.plugin }, { cause: error.cause ?? error });
-    }
-    if (error instanceof WeirError) throw error;
-    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
+    throw instantiationError(error, host, faults);
   }
-  const guard = new CallGuard(host.node, host.plugin, meter, () => lifting.reset());
+  const guard = new CallGuard(host.node, host.plugin, meter, faults, () => lifting.reset());
   const limitOutput = (records: StreamRecord[], fn: string): StreamRecord[] => {
     const size = encodedBatchSize(records);
     if (size > limits.maxOutputBytes) {

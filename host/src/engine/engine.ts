@@ -17,6 +17,7 @@ import { detectBinaryKind } from './binary-kind.js';
 import type { BinaryKind } from './binary-kind.js';
 import { TranspileCache, processWarning } from './transpile-cache.js';
 import type { CacheWarning } from './transpile-cache.js';
+import { instantiationError } from '../errors/instantiation-error.js';
 import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
 import { loadComponentCode } from './component-code.js';
 import type { JcoInstantiate } from './component-code.js';
@@ -122,12 +123,12 @@ export class Engine {
       cacheHit: transpiled.cacheHit,
       transpileMs: transpiled.transpileMs,
       check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
-      instantiate: async (kind, host, limits) => {
+      instantiate: (kind, host, limits) => namingNode(host, async () => {
         refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
         if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
         code ??= loadComponentCode(transpiled.jsFile);
         return instantiateComponent(await code, kind, host, limits, compilerFor(limits));
-      },
+      }),
     };
   }
 
@@ -143,13 +144,13 @@ export class Engine {
       cacheHit: false,
       transpileMs: 0,
       check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
-      instantiate: async (kind, host, limits) => {
+      instantiate: (kind, host, limits) => namingNode(host, async () => {
         refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
         const compiled = await this.#compileLimited(sha256, limits, file, async () => bytes);
         if (kind === 'aggregator') return instantiateCorePlugin(compiled, 'aggregator', host, limits);
         if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
         return instantiateCorePlugin(compiled, 'processor', host, limits);
-      },
+      }),
     };
   }
 
@@ -237,5 +238,14 @@ async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>, file: string): 
     return await WebAssembly.compile(bytes);
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} is not a valid WebAssembly module: ${messageOf(error)}`, { file }, { cause: error });
+  }
+}
+
+/** Runs an instantiation so that whatever it throws names the node it was for. */
+async function namingNode<T>(host: HostContext, instantiate: () => Promise<T>): Promise<T> {
+  try {
+    return await instantiate();
+  } catch (error) {
+    throw instantiationError(error, host);
   }
 }

@@ -24,6 +24,7 @@ import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
 import type { ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
 import { createHostContext } from '../linker/host-context.js';
+import { LogLimiter } from '../linker/log-limiter.js';
 import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { HostContext, PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
@@ -158,6 +159,8 @@ export class PipelineRun {
   readonly #restarting = new Map<string, Promise<void>>();
   readonly #states = new Map<string, MemoryKeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
+  /** One plugin-log limit per node, shared by its instances. */
+  readonly #logLimiters = new Map<string, LogLimiter>();
   readonly #resources = new Map<string, NodeResources>();
   /** Sends the HTTP requests of in-thread plugins (its worker starts on the first one). */
   readonly #http = new BlockingHttpClient();
@@ -300,7 +303,8 @@ export class PipelineRun {
   stats(): NodeStats[] {
     return [...this.#stats.values()].map((s) => {
       const resources = this.#resources.get(s.id)?.summary();
-      return { ...s, queueHighWater: Math.max(s.queueHighWater, this.#wiring?.highWater(s.id) ?? 0), ...(resources ? { resources } : {}) };
+      const logLinesDropped = this.#logLimiters.get(s.id)?.dropped;
+      return { ...s, queueHighWater: Math.max(s.queueHighWater, this.#wiring?.highWater(s.id) ?? 0), ...(resources ? { resources } : {}), ...(logLinesDropped ? { logLinesDropped } : {}) };
     });
   }
 
@@ -616,7 +620,10 @@ export class PipelineRun {
   #hostContext(node: NodeConfig, plugin: string, state: KeyedState = this.#nodeState(node)): HostContext {
     let metrics = this.#metrics.get(node.id);
     if (!metrics) this.#metrics.set(node.id, (metrics = { counters: new Map(), gauges: new Map() }));
+    let logLimiter = this.#logLimiters.get(node.id);
+    if (!logLimiter) this.#logLimiters.set(node.id, (logLimiter = new LogLimiter()));
     return createHostContext({
+      logLimiter,
       node: node.id,
       plugin,
       config: node.config,

@@ -38,6 +38,8 @@ export interface NodeStats {
   reloadsRejected?: number;
   /** Taken out of the running pipeline by an edit of pipeline.json (its counters stay). */
   removed?: boolean;
+  /** Plugin log lines dropped over the node's log rate limit (linker/log-limiter.ts); absent when none. */
+  logLinesDropped?: number;
   /** What the node's plugin instances used (plugin nodes only). */
   resources?: NodeResourceSummary;
 }

@@ -147,6 +147,9 @@ describe.each(LANGS)('adversarial plugins (%s)', (lang) => {
     const r = await misbehave(lang, 'trap');
     expect(codesOf(r.dead)).toEqual(['WEIR_PLUGIN_TRAP']);
     expect(r.dead.map((d) => d.value)).toEqual(['x-9', 'x-30', 'x-51']);
+    // The guest's own message, not only "unreachable" (sdk/js/src/guest-errors.js); the node is named.
+    if (lang === 'js') expect(r.dead[0]!.headers!['weir-error-message']).toContain('uncaught Error: misbehave: trapped mid-batch');
+    expect(r.dead[0]!.headers!['weir-error-message']).toContain('node "bad"');
     expect(r.passed).toHaveLength(RECORDS - 3);
     expect(r.bad.resources!.traps).toBeGreaterThanOrEqual(3);
     expect(r.accounted).toBe(true);

@@ -2,7 +2,7 @@
  * Messages between a {@link WorkerProcessor} (main thread) and the worker
  * that runs its plugin instance. Batches cross as packed buffers
  * (records/batch-codec), transferred rather than copied; errors cross as
- * `{code, message, details}` and are rebuilt as `WeirError` on the other side.
+ * `{code, message, details}` (errors/wire.ts) and are rebuilt as `WeirError` on the other side.
  *
  * Host functions the guest calls synchronously (state, call-service, http) go over
  * a second port: the worker posts a request and blocks on `Atomics.wait`;
@@ -10,7 +10,7 @@
  * answer with `receiveMessageOnPort`.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { ErrorCode, ErrorDetails } from '../../errors/errors.js';
+import type { WireError } from '../../errors/wire.js';
 import type { InstanceLimits } from '../limits.js';
 import type { CapabilityGrants } from '../../linker/capabilities.js';
 import type { ResourceUsage } from '../meter.js';
@@ -33,12 +33,7 @@ export interface WorkerSetup {
   signal: SharedArrayBuffer;
 }
 
-/** A serialized WeirError. */
-export interface WireError {
-  code: ErrorCode;
-  message: string;
-  details: ErrorDetails;
-}
+export type { WireError };
 
 /** Main thread -> worker. */
 export type ToWorker =
@@ -51,7 +46,10 @@ export type FromWorker =
   | { type: 'setup-failed'; error: WireError }
   | { type: 'done'; id: number; output?: Uint8Array; usage: ResourceUsage }
   | { type: 'failed'; id: number; error: WireError; usage: ResourceUsage }
+  /** A plugin log line, already cut to size and rate-limited in the worker (linker/log-limiter.ts), so these never pile up without bound. */
   | { type: 'log'; level: PluginLogLevel; message: string }
+  /** Log lines the worker dropped during a call (sent before its answer), for the node's count. */
+  | { type: 'log-dropped'; count: number }
   | { type: 'counter'; name: string; delta: bigint }
   | { type: 'gauge'; name: string; value: number };
 

@@ -6,9 +6,10 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
-import { WeirError, messageOf } from '../../errors/errors.js';
+import { fromWireError, toWireError } from '../../errors/wire.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { HostContext } from '../../linker/host-context.js';
+import { LogLimiter, limitedLog } from '../../linker/log-limiter.js';
 import type { KeyedState } from '../../state/keyed-state.js';
 import type { ProcessorInstance } from '../plugin.js';
 import type { FromWorker, HostCall, HostReply, ToWorker, WireError, WorkerSetup } from './protocol.js';
@@ -19,8 +20,7 @@ const signal = new Int32Array(setup.signal);
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 function toWire(error: unknown): WireError {
-  if (error instanceof WeirError) return { code: error.code, message: error.message, details: error.details };
-  return { code: 'WEIR_PLUGIN_TRAP', message: messageOf(error), details: { node: setup.node, plugin: setup.plugin } };
+  return toWireError(error, { code: 'WEIR_PLUGIN_TRAP', details: { node: setup.node, plugin: setup.plugin } });
 }
 
 /** Sends a host call to the main thread and blocks until it answers. */
@@ -29,7 +29,7 @@ function hostCall(call: HostCall): HostReply & { ok: true } {
   setup.hostPort.postMessage(call);
   Atomics.wait(signal, 0, 0);
   const reply = receiveMessageOnPort(setup.hostPort)!.message as HostReply;
-  if (!reply.ok) throw new WeirError(reply.error.code, reply.error.message, reply.error.details);
+  if (!reply.ok) throw fromWireError(reply.error);
   return reply;
 }
 
@@ -42,11 +42,20 @@ const state: KeyedState = {
   },
 };
 
+const logLimiter = new LogLimiter();
+/** Tells the main thread how many log lines this worker dropped since it last said. */
+const reportDropped = (): void => {
+  const count = logLimiter.claimDropped();
+  if (count > 0) send({ type: 'log-dropped', count });
+};
+
 const host: HostContext = {
   node: setup.node,
   plugin: setup.plugin,
   config: setup.config,
-  log: (level, message) => send({ type: 'log', level, message }),
+  // Bounded here, so that what queues towards the main thread is bounded too.
+  log: limitedLog(logLimiter, (level, message) => send({ type: 'log', level, message })),
+  logLimiter,
   configValue: (key) => (Object.hasOwn(setup.config, key) ? JSON.stringify(setup.config[key]) : undefined),
   state,
   counterAdd: (name, delta) => send({ type: 'counter', name, delta }),
@@ -72,12 +81,15 @@ port.on('message', async (message: ToWorker) => {
   try {
     if (message.type === 'configure') {
       instance.configure(message.config);
+      reportDropped();
       send({ type: 'done', id: message.id, usage: instance.usage() });
     } else {
       const output = encodeBatch(await instance.process(decodeBatch(message.batch)));
+      reportDropped();
       send({ type: 'done', id: message.id, output, usage: instance.usage() }, [output.buffer as ArrayBuffer]);
     }
   } catch (error) {
+    reportDropped();
     send({ type: 'failed', id: message.id, error: toWire(error), usage: instance.usage() });
   }
 });

@@ -19,6 +19,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WeirError, messageOf } from '../../errors/errors.js';
+import { fromWireError, toWireError } from '../../errors/wire.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { StreamRecord } from '../../records/record.js';
 import type { HostContext } from '../../linker/host-context.js';
@@ -125,7 +126,7 @@ export class WorkerProcessor implements ProcessorInstance {
           resolve();
         } else if (message.type === 'setup-failed') {
           void this.#worker.terminate();
-          reject(fromWire(message.error));
+          reject(fromWireError(message.error));
         }
       };
       const onError = (error: Error) => {
@@ -148,6 +149,9 @@ export class WorkerProcessor implements ProcessorInstance {
       case 'log':
         this.#host.log(message.level, message.message);
         return;
+      case 'log-dropped':
+        this.#host.logLimiter.add(message.count);
+        return;
       case 'counter':
       case 'gauge':
         try {
@@ -166,7 +170,7 @@ export class WorkerProcessor implements ProcessorInstance {
         this.#pending.delete(message.id);
         this.#usage = message.usage;
         if (message.type === 'done') pending.resolve(message.output);
-        else pending.reject(fromWire(message.error));
+        else pending.reject(fromWireError(message.error));
         return;
       }
       default:
@@ -231,7 +235,7 @@ export class WorkerProcessor implements ProcessorInstance {
   #call(message: ToWorker, fn: string): Promise<Uint8Array | undefined> {
     if (this.#state !== 'ready') {
       const why = this.#state === 'poisoned' ? 'is poisoned after a failure' : this.#state === 'busy' ? 'is busy' : 'is closed';
-      return Promise.reject(new WeirError(this.#state === 'poisoned' ? 'WEIR_PLUGIN_TRAP' : 'WEIR_PLUGIN_LOAD_FAILED', `${this.#host.plugin} cannot be called: the instance ${why}`, this.#where(fn)));
+      return Promise.reject(new WeirError(this.#state === 'closed' ? 'WEIR_INSTANCE_CLOSED' : 'WEIR_PLUGIN_TRAP', `${this.#host.plugin} cannot be called: the instance ${why}`, this.#where(fn)));
     }
     this.#state = 'busy';
     const id = this.#nextId++;
@@ -290,13 +294,8 @@ export class WorkerProcessor implements ProcessorInstance {
 /** Time a plugin keeps, after an HTTP request timed out, to handle the error before the watchdog fires. */
 const HTTP_MARGIN_MS = 100;
 
-function fromWire(error: WireError): WeirError {
-  return new WeirError(error.code, error.message, error.details);
-}
-
 function toWire(error: unknown, where: Record<string, unknown>): WireError {
-  if (error instanceof WeirError) return { code: error.code, message: error.message, details: error.details };
-  return { code: 'WEIR_PLUGIN_ERROR', message: messageOf(error), details: { ...where, kind: 'fatal' } };
+  return toWireError(error, { code: 'WEIR_PLUGIN_ERROR', details: { ...where, kind: 'fatal' } });
 }
 
 /**
