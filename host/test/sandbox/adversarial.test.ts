@@ -438,10 +438,14 @@ describe('windowed nodes and start functions in cpu mode "worker"', () => {
     const timeoutMs = 1_000;
     const instance = (await module.instantiate('processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb: 32, timeoutMs, cpu: { mode: 'worker' } }))) as ProcessorInstance;
     try {
-      const call = Promise.resolve(instance.process([record()])).catch((error: unknown) => error);
-      // A loaded machine: this thread is busy past the deadline while the worker reports its breach,
-      // so the watchdog's timer and the worker's message are both due when the event loop next turns.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, timeoutMs * 3);
+      // A loaded machine: this thread is busy past the deadline while the worker reports its breach, so the
+      // watchdog's timer and the worker's message are both due when the event loop turns; from the check
+      // phase (setImmediate) the loop runs timers before it reads messages.
+      const call = await new Promise<Promise<unknown>>((resolve) => setImmediate(() => {
+        const outcome = Promise.resolve(instance.process([record()])).catch((error: unknown) => error);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, timeoutMs * 3);
+        resolve(outcome);
+      }));
       expect(hasCode(await call, 'WEIR_LIMIT_MEMORY'), String(await call)).toBe(true);
     } finally {
       instance.close();
