@@ -21,6 +21,7 @@
 import type { CpuMode, InstanceLimits } from './limits.js';
 import type { PluginInstance, PluginKind } from './plugin.js';
 import type { HostContext } from '../linker/host-context.js';
+import { WeirError } from '../errors/errors.js';
 
 /** Every node kind (plugin world). */
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'processor', 'aggregator', 'sink', 'service'];
@@ -67,9 +68,10 @@ export interface CpuModeStrategy {
   instantiate(request: InstantiateRequest): Promise<PluginInstance>;
 }
 
-const SETTING_HINTS: Readonly<Record<CpuMode, Readonly<Record<CpuSetting, string>>>> = {
-  fuel: { fuel: '', timeoutMs: 'add "cpu": {"mode": "worker"}, or budget the call with "fuel"' },
-  worker: { fuel: 'budget the call with "timeoutMs"', timeoutMs: '' },
+/** How to fix a setting a mode does not read, by mode and setting. */
+const SETTING_HINTS: Readonly<Record<CpuMode, Partial<Record<CpuSetting, string>>>> = {
+  fuel: { timeoutMs: 'add "cpu": {"mode": "worker"}, or budget the call with "fuel"' },
+  worker: { fuel: 'budget the call with "timeoutMs"' },
   none: { fuel: 'remove "fuel", or use cpu mode "fuel"', timeoutMs: 'remove "timeoutMs", or use cpu mode "worker"' },
 };
 
@@ -86,7 +88,9 @@ function strategy(mode: CpuMode, settings: readonly CpuSetting[], fuelOf: CpuMod
     settings,
     fuelOf,
     instantiate: (request) => {
-      if (!kinds.includes(request.kind)) throw new Error(`cpu mode "${mode}" cannot run a ${request.kind} (validation should have refused it)`);
+      if (!kinds.includes(request.kind)) {
+        throw new WeirError('WEIR_CONFIG_INVALID', `cpu mode "${mode}" cannot limit a ${request.kind} node (${request.host.node})`, { node: request.host.node, plugin: request.host.plugin, mode });
+      }
       return instantiate(request);
     },
     problems(kind, written) {
