@@ -4,7 +4,8 @@
  * service called from inside another plugin's call), so the calling thread
  * posts the call to the instance's worker and blocks on `Atomics.wait`
  * until the worker posts the outcome, answering the guest's host calls
- * (state, call-service, http) as they come. The wait is bounded by
+ * (state, call-service, http) and handing on its log lines and metrics as
+ * they come. The wait is bounded by
  * `limits.timeoutMs` of wall time, host calls included: when it runs out,
  * the worker is terminated (V8 stops the guest wherever it is) and the call
  * fails with `WEIR_LIMIT_CPU`; the instance is poisoned, to be recreated.
@@ -28,7 +29,7 @@ import type { InstanceLimits } from '../limits.js';
 import type { ResourceUsage } from '../meter.js';
 import type { StreamRecord } from '../../records/record.js';
 import { SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
-import type { HostCall, Invoke, InvokeOutcome } from './protocol.js';
+import type { FromWorker, HostCall, Invoke, InvokeOutcome, Telemetry } from './protocol.js';
 import { answerHostCall } from './host-calls.js';
 import { forwardTelemetry, fromWire, startPluginWorker } from './plugin-worker.js';
 import type { PluginWorker, PluginWorkerOptions } from './plugin-worker.js';
@@ -53,8 +54,8 @@ export class BlockingWorkerInstance {
     this.#signal = signal;
     this.#host = host;
     this.#limits = limits;
-    // Log lines and metrics arrive on the worker port, in order, whenever this thread is free.
-    worker.on('message', (message) => forwardTelemetry(host, message));
+    // Log lines and metrics come over the host port during calls; none are sent on the worker port once ready.
+    worker.on('message', (message: FromWorker) => forwardTelemetry(host, message));
     worker.on('error', () => this.#poison());
     worker.on('exit', () => this.#poison());
   }
@@ -106,9 +107,10 @@ export class BlockingWorkerInstance {
         const seen = Atomics.load(this.#signal, SIGNAL_POSTED);
         const received = receiveMessageOnPort(this.#port);
         if (received) {
-          const message = received.message as HostCall | InvokeOutcome;
-          if (message.op === 'returned' || message.op === 'threw') return this.#settle<T>(message);
-          this.#answer(message);
+          const message = received.message as HostCall | InvokeOutcome | Telemetry;
+          if ('type' in message) forwardTelemetry(this.#host, message);
+          else if (message.op === 'returned' || message.op === 'threw') return this.#settle<T>(message);
+          else this.#answer(message);
           continue;
         }
         // Checked only after the port came up empty: an outcome posted in time wins over a late look at the clock.

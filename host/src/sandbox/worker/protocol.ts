@@ -19,8 +19,9 @@
  *
  * The other kinds ({@link BlockingWorkerInstance}) have synchronous
  * interfaces: the main thread posts an {@link Invoke} on the host port and
- * waits on {@link SIGNAL_POSTED} (at most `timeoutMs`), answering host calls,
- * until the worker posts the call's {@link InvokeOutcome} on the same port.
+ * waits on {@link SIGNAL_POSTED} (at most `timeoutMs`), answering host calls
+ * and handing on {@link Telemetry}, until the worker posts the call's
+ * {@link InvokeOutcome} on the same port.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { ErrorCode, ErrorDetails } from '../../errors/errors.js';
@@ -77,6 +78,14 @@ export type FromWorker =
   | { type: 'setup-failed'; error: WireError }
   | { type: 'done'; id: number; output?: Uint8Array; usage: ResourceUsage }
   | { type: 'failed'; id: number; error: WireError; usage: ResourceUsage }
+  | Telemetry;
+
+/**
+ * A log line or metric from the guest. A processor's go over the worker
+ * port; once a blocking instance is ready, its go over the host port, so the
+ * waiting caller hands them on in order, before the call's outcome.
+ */
+export type Telemetry =
   | { type: 'log'; level: PluginLogLevel; message: string }
   | { type: 'counter'; name: string; delta: bigint }
   | { type: 'gauge'; name: string; value: number };

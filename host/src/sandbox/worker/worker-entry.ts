@@ -15,7 +15,7 @@ import type { HostContext } from '../../linker/host-context.js';
 import type { KeyedState } from '../../state/keyed-state.js';
 import type { PluginInstance, ProcessorInstance } from '../plugin.js';
 import { SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
-import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, ToWorker, WireError, WorkerSetup } from './protocol.js';
+import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -28,7 +28,7 @@ function toWire(error: unknown): WireError {
 }
 
 /** Posts on the host port and wakes a main thread that waits for it (a blocking caller). */
-function post(message: HostCall | InvokeOutcome): void {
+function post(message: HostCall | InvokeOutcome | Telemetry): void {
   setup.hostPort.postMessage(message);
   Atomics.add(signal, SIGNAL_POSTED, 1);
   Atomics.notify(signal, SIGNAL_POSTED);
@@ -44,6 +44,10 @@ function hostCall(call: HostCall): HostReply & { ok: true } {
   return reply;
 }
 
+/** Whether telemetry goes over the host port: a ready blocking instance, whose caller waits there. */
+let telemetryOnHostPort = false;
+const report = (message: Telemetry): void => (telemetryOnHostPort ? post(message) : send(message));
+
 const state: KeyedState = {
   get: (key) => hostCall({ op: 'state-get', key }).value,
   set: (key, value) => void hostCall({ op: 'state-set', key, value }),
@@ -57,11 +61,11 @@ const host: HostContext = {
   node: setup.node,
   plugin: setup.plugin,
   config: setup.config,
-  log: (level, message) => send({ type: 'log', level, message }),
+  log: (level, message) => report({ type: 'log', level, message }),
   configValue: (key) => (Object.hasOwn(setup.config, key) ? JSON.stringify(setup.config[key]) : undefined),
   state,
-  counterAdd: (name, delta) => send({ type: 'counter', name, delta }),
-  gaugeSet: (name, value) => send({ type: 'gauge', name, value }),
+  counterAdd: (name, delta) => report({ type: 'counter', name, delta }),
+  gaugeSet: (name, value) => report({ type: 'gauge', name, value }),
   callService: (service, method, payload) => hostCall({ op: 'call-service', service, method, payload }).value!,
   now: () => BigInt(Date.now()),
   // The main thread sends it (and checks the grant): only this worker waits.
@@ -100,6 +104,7 @@ if (instance.kind === 'processor') {
     }
   });
 } else {
+  telemetryOnHostPort = true;
   const target = instance as unknown as Record<string, (...args: unknown[]) => unknown>;
   setup.hostPort.on('message', (message: Invoke) => {
     try {
