@@ -8,7 +8,7 @@
  * Vocabulary follows wasmtime: one Engine per process, a PluginModule per
  * plugin file, one PluginInstance per node instance.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -29,7 +29,7 @@ import { maxTableElements } from '../sandbox/limits.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import { INSTRUMENT_VERSION, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../sandbox/instrument/wasm-bytes.js';
-import { WorkerProcessor } from '../sandbox/worker/worker-processor.js';
+import { cpuModeOf } from '../sandbox/cpu-mode.js';
 
 /** A loaded plugin file, ready to be checked against a world and instantiated. */
 export interface PluginModule {
@@ -47,7 +47,16 @@ export interface PluginModule {
   readonly transpileMs: number;
   /** Problems that keep this plugin from filling a node of `kind` that grants `grants`; empty if it fits. */
   check(kind: PluginKind, grants?: CapabilityGrants): string[];
-  /** Creates one instance bound to `host`, running under `limits`. Check first. */
+  /**
+   * Compiles every core module of the plugin for `limits` ahead of
+   * {@link instantiate}, so that instantiating runs only the guest's own
+   * start code (a worker times that part).
+   */
+  prepare(limits: InstanceLimits): Promise<void>;
+  /**
+   * Creates one instance bound to `host`, running under `limits`, in the way
+   * its cpu mode says (see sandbox/cpu-mode.ts). Check first.
+   */
   instantiate(kind: PluginKind, host: HostContext, limits: InstanceLimits): Promise<PluginInstance>;
 }
 
@@ -123,11 +132,20 @@ export class Engine {
       cacheHit: transpiled.cacheHit,
       transpileMs: transpiled.transpileMs,
       check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
+      prepare: async (limits) => {
+        const compile = compilerFor(limits);
+        const names = (await readdir(transpiled.dir)).filter((name) => name.endsWith('.wasm'));
+        await Promise.all(names.map((name) => compile(name)));
+      },
       instantiate: (kind, host, limits) => namingNode(host, async () => {
         refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
-        if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
-        code ??= loadComponentCode(transpiled.jsFile);
-        return instantiateComponent(await code, kind, host, limits, compilerFor(limits));
+        return cpuModeOf(limits.cpuMode).instantiate({
+          kind, file, cacheDir: this.#cacheDir, host, limits,
+          inThread: async (inThreadLimits) => {
+            code ??= loadComponentCode(transpiled.jsFile);
+            return instantiateComponent(await code, kind, host, inThreadLimits, compilerFor(inThreadLimits));
+          },
+        });
       }),
     };
   }
@@ -144,12 +162,17 @@ export class Engine {
       cacheHit: false,
       transpileMs: 0,
       check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
+      prepare: async (limits) => {
+        await this.#compileLimited(sha256, limits, file, async () => bytes);
+      },
       instantiate: (kind, host, limits) => namingNode(host, async () => {
         refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
-        const compiled = await this.#compileLimited(sha256, limits, file, async () => bytes);
-        if (kind === 'aggregator') return instantiateCorePlugin(compiled, 'aggregator', host, limits);
-        if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
-        return instantiateCorePlugin(compiled, 'processor', host, limits);
+        // checkCoreModuleWorld admits processors and aggregators only.
+        const world = kind === 'aggregator' ? 'aggregator' : 'processor';
+        return cpuModeOf(limits.cpuMode).instantiate({
+          kind, file, cacheDir: this.#cacheDir, host, limits,
+          inThread: async (inThreadLimits) => instantiateCorePlugin(await this.#compileLimited(sha256, inThreadLimits, file, async () => bytes), world, host, inThreadLimits),
+        });
       }),
     };
   }
@@ -160,7 +183,7 @@ export class Engine {
    * (instrumenting QuickJS's 1.3 MB runtime takes about 100 ms).
    */
   #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>, cacheDir?: string): Promise<WebAssembly.Module> {
-    const fuel = limits.cpuMode === 'fuel' ? limits.fuel : undefined;
+    const fuel = cpuModeOf(limits.cpuMode).fuelOf(limits);
     const variant = `${limits.memoryPages}-${fuel ?? 'unmetered'}-v${INSTRUMENT_VERSION}`;
     return this.#compileOnce(`${key}:${variant}`, async () => {
       const cached = cacheDir && join(cacheDir, `${basename(key)}.${variant}.wasm`);

@@ -10,7 +10,10 @@
  * - `fuel`: the wasm is instrumented to count instructions and traps when the
  *   per-call budget is spent; runs on the calling thread.
  * - `worker`: the instance runs in a worker thread; a watchdog terminates it
- *   when a call takes longer than `timeoutMs`, and a fresh worker takes over.
+ *   when a call (or instantiation) takes longer than `timeoutMs`, and a fresh
+ *   worker takes over.
+ *
+ * Each mode covers every node kind; the strategies are in ./cpu-mode.ts.
  * - `none`: no CPU limit (trusted plugins, benchmarks).
  */
 export type CpuMode = 'fuel' | 'worker' | 'none';

@@ -873,6 +873,7 @@ export class PipelineRun {
       // A node that goes on after a rewire keeps its windows open.
       if (!this.#keeps(node.id) && !this.#failure) await this.#emit(outputs, lane.operator.flush(), stats);
     } catch (error) {
+      this.#resources.get(node.id)?.recordFailure(error);
       this.#fail(error, node);
     } finally {
       outputs.close();

@@ -214,6 +214,30 @@ describe('PipelineRun', () => {
     expect(summary.nodes.find((n) => n.id === 'probe')!.resources).toMatchObject({ cpuMode: 'worker', instances: 1, traps: 0 });
   });
 
+  it('runs sources, sinks and services in workers too when defaults say cpu mode worker, with the same host functions', async () => {
+    const input = ['call:echo', 'plain', 'call:echo'].map((v) => JSON.stringify({ value: v })).join('\n');
+    const { run } = await start(
+      {
+        name: 'all-in-workers',
+        defaults: { limits: { cpu: { mode: 'worker' }, timeoutMs: 60_000 } },
+        nodes: [
+          { id: 'echo', kind: 'service', plugin: 'echo-service-js.wasm' },
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
+          { id: 'count', kind: 'source', plugin: 'count-source-js.wasm', config: { count: 4 } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'] },
+          { id: 'tally', kind: 'sink', plugin: 'tally-sink-js.wasm', inputs: ['probe', 'count'] },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    expect(summary.totals).toMatchObject({ read: 7, written: 7 });
+    // The sink's metric crosses from its worker during the call (a synchronous worker hands telemetry on before returning).
+    expect(run.pluginMetrics('tally')?.counters.get('written')).toBe(7n);
+    for (const id of ['echo', 'count', 'probe', 'tally']) expect(summary.nodes.find((n) => n.id === id)!.resources, id).toMatchObject({ cpuMode: 'worker', traps: 0 });
+  });
+
   it('drains on stop: everything read is written', async () => {
     const { run } = await start({
       name: 'drain',

@@ -110,6 +110,7 @@ function processorModule(real: string, process: (batch: StreamRecord[]) => Strea
   return {
     file: real, sha256: '0'.repeat(64), size: 0, binary: 'module', exports: [], imports: [], cacheHit: false, transpileMs: 0,
     check: () => [],
+    prepare: async () => {},
     instantiate: async () => {
       const instance: ProcessorInstance = {
         kind: 'processor',
