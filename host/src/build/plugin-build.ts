@@ -48,9 +48,10 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
 }
 
 /**
- * A JS build: the same inputs give the same bytes (see build-inputs.ts):
- * when `outFile` already holds a build of inputs with the same digest, it
- * is kept as it is.
+ * A JS build: the same inputs give the same bytes. A QuickJS build is
+ * deterministic (qjs-runtime.ts); and when `outFile` already holds a build
+ * of inputs with the same digest (build-inputs.ts), it is kept as it is,
+ * without building.
  */
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string, outFile: string): Promise<Uint8Array> {
   const { witPath, world } = manifest.wit
@@ -73,6 +74,7 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
 /** componentize-qjs: QuickJS inside the component. */
 async function buildWithQuickJs(entry: string, manifest: PluginManifest, witPath: string, world: string): Promise<Uint8Array> {
   const { componentize } = await import('componentize-qjs');
+  const { deterministicQuickJsRuntime } = await import('./qjs-runtime.js');
   // The plugin's exports, wrapped so that uncaught exceptions reach the host (sdk/js/src/guest-errors.js).
   const guarded = await writeGuardedJsEntry(entry, manifest.kind, REPO_ROOT);
   const { component } = await componentize({
@@ -84,8 +86,10 @@ async function buildWithQuickJs(entry: string, manifest: PluginManifest, witPath
     moduleRoot: commonAncestor(commonAncestor(dirname(entry), REPO_ROOT), guarded.folder),
     // No WASI unless asked for: the host grants no capabilities by default.
     stubWasi: manifest.wasi !== true,
-    // The host calls plugins synchronously; no component-model async ABI.
-    sync: true,
+    // The built-in sync runtime (the host calls plugins synchronously; no component-model async ABI),
+    // with fixed clocks and seed while Wizer pre-initializes it: same source, same bytes.
+    // (componentize-qjs refuses `sync: true` beside a runtime of our own.)
+    runtimeBytes: Buffer.from(await deterministicQuickJsRuntime()),
   });
   return component;
 }
