@@ -125,20 +125,21 @@ describe('rw grant maxBytes: entries', () => {
 });
 
 describe('rw grant maxBytes: instances sharing a folder', () => {
-  it('instances in one thread share one count: together they stay within maxBytes', () => {
+  it('instances in one thread share one count: together they stay within maxBytes exactly', () => {
     const dir = tempDir();
-    const grant = { dir, as: '/out', mode: 'rw' as const, maxBytes: 4 * E + 1600 };
+    const grant = { dir, as: '/out', mode: 'rw' as const, maxBytes: 64 * E };
     const usages = new DirectoryUsages();
     const a = new GrantedFiles([grant], undefined, usages);
     const b = new GrantedFiles([grant], undefined, usages);
-    expect(errnoOf(() => a.writeFile('/out/a0', new Uint8Array(1)))).toBe(0);
-    expect(errnoOf(() => b.writeFile('/out/b0', new Uint8Array(1)))).toBe(0);
-    expect(errnoOf(() => a.writeFile('/out/a1', new Uint8Array(1500)))).toBe(0);
-    expect(errnoOf(() => b.writeFile('/out/b1', new Uint8Array(1500)))).toBe(ERRNO.dquot);
+    expect(errnoOf(() => b.writeFile('/out/b0', new Uint8Array(0)))).toBe(0); // b measures: E
+    expect(errnoOf(() => a.writeFile('/out/a1', new Uint8Array(61 * E + 50)))).toBe(0); // 63 E + 50
+    // Small enough that b would not measure again on its own count (E + 100 after E, under a sixteenth).
+    expect(errnoOf(() => b.writeFile('/out/b1', new Uint8Array(100)))).toBe(ERRNO.dquot);
+    expect(errnoOf(() => b.writeFile('/out/b1', new Uint8Array(E - 50)))).toBe(ERRNO.dquot);
     expect(costUnder(dir) - E).toBeLessThanOrEqual(grant.maxBytes);
     // b sees what a removes at once.
     a.removeFile('/out/a1');
-    expect(errnoOf(() => b.writeFile('/out/b1', new Uint8Array(1500)))).toBe(0);
+    expect(errnoOf(() => b.writeFile('/out/b1', new Uint8Array(100)))).toBe(0);
   });
 
   it('instances in other threads measure before a write that would take them past a sixteenth, that write included', () => {
