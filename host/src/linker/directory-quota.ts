@@ -20,8 +20,8 @@
  * that contains it (nested grants). What the thread cannot see (instances in
  * other threads, cpu mode `worker`; other processes) is found by measuring
  * the folder again (walking it, links not followed): before a write when
- * what this thread wrote since the last measure, that write included, would
- * pass a sixteenth of the quota (so each other thread can take the folder
+ * what this thread added since the last measure (less what it removed),
+ * that write included, would pass a sixteenth of the quota (so each other thread can take the folder
  * past the quota by at most a sixteenth of it), and before a refusal, but
  * then at most once per {@link REFUSAL_REMEASURE_MS} and never more than a
  * tenth of the time (a plugin retrying a refused write cannot keep the host
@@ -72,7 +72,7 @@ export class DirectoryUsage {
   readonly #now: () => number;
   /** Cost at the last measure plus what was recorded since (`undefined`: not measured yet). */
   #bytes: number | undefined;
-  /** Growth this thread added since the last measure. */
+  /** What this thread added (net: removals count against it) since the last measure. */
   #grownSinceMeasure = 0;
   #measuredAt = Number.NEGATIVE_INFINITY;
   #measureMs = 0;
@@ -89,7 +89,7 @@ export class DirectoryUsage {
     return this.#bytes!;
   }
 
-  /** Growth recorded since the last measure. */
+  /** What was recorded since the last measure, net. */
   get grownSinceMeasure(): number {
     return this.#grownSinceMeasure;
   }
@@ -112,7 +112,7 @@ export class DirectoryUsage {
   record(delta: number): void {
     if (this.#bytes === undefined) return;
     this.#bytes += delta;
-    if (delta > 0) this.#grownSinceMeasure += delta;
+    this.#grownSinceMeasure += delta;
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PreopenFilesystem } from '../../src/linker/preopen-filesystem.js';
@@ -153,6 +153,51 @@ describe('rw grant maxBytes: instances sharing a folder', () => {
     expect(errnoOf(() => a.writeFile('/out/a1', new Uint8Array(900_000)))).toBe(0);
     expect(errnoOf(() => b.writeFile('/out/b1', new Uint8Array(900_000)))).toBe(ERRNO.dquot);
     expect(costUnder(dir) - E).toBeLessThanOrEqual(maxBytes + 2 * (maxBytes / 16));
+  });
+});
+
+describe('rw grant maxBytes: renames and nested grants', () => {
+  it('a grant sees what a nested grant of another instance in the thread writes, at once', () => {
+    const outer = tempDir();
+    const inner = join(outer, 'inner');
+    mkdirSync(inner);
+    const usages = new DirectoryUsages();
+    const whole = new GrantedFiles([{ dir: outer, as: '/all', mode: 'rw', maxBytes: 64 * E }], undefined, usages);
+    const part = new GrantedFiles([{ dir: inner, as: '/part', mode: 'rw', maxBytes: 1 << 30 }], undefined, usages);
+    expect(errnoOf(() => whole.writeFile('/all/a', new Uint8Array(0)))).toBe(0); // whole measures: 2 E
+    expect(errnoOf(() => part.writeFile('/part/b', new Uint8Array(60 * E)))).toBe(0); // 63 E
+    expect(errnoOf(() => whole.writeFile('/all/c', new Uint8Array(100)))).toBe(ERRNO.dquot);
+    part.removeFile('/part/b');
+    expect(errnoOf(() => whole.writeFile('/all/c', new Uint8Array(100)))).toBe(0);
+  });
+
+  it('a rename into another grant counts what it moves there and frees it where it left; a replaced file is freed', () => {
+    const small = tempDir();
+    const large = tempDir();
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const usages = new DirectoryUsages();
+    const wasi = new PreopenFilesystem([
+      { dir: small, as: '/small', mode: 'rw', maxBytes: 40 * E },
+      { dir: large, as: '/large', mode: 'rw', maxBytes: 1 << 30 },
+    ], () => memory, undefined, usages).imports() as Record<string, (...a: unknown[]) => number>;
+    const bytes = new Uint8Array(memory.buffer);
+    const rename = (fromFd: number, from: string, toFd: number, to: string) => {
+      bytes.set(Buffer.from(from), 100);
+      bytes.set(Buffer.from(to), 200);
+      return wasi.path_rename!(fromFd, 100, from.length, toFd, 200, to.length);
+    };
+    writeFileSync(join(large, 'big'), new Uint8Array(2 * E));
+    writeFileSync(join(large, 'fits'), new Uint8Array(60));
+    writeFileSync(join(large, 'next'), new Uint8Array(50));
+    writeFileSync(join(small, 'old'), new Uint8Array(37 * E)); // small: 38 E
+    // fds: 3 is /small, 4 is /large.
+    expect(rename(4, 'big', 3, 'big')).toBe(ERRNO.dquot); // would make 41 E
+    expect(rename(4, 'fits', 3, 'fits')).toBe(ERRNO.success); // 39 E + 60
+    expect(rename(4, 'next', 3, 'next')).toBe(ERRNO.dquot); // would make 40 E + 110
+    expect(rename(3, 'fits', 3, 'old')).toBe(ERRNO.success); // replaces old: E + 60, recorded without measuring
+    expect(rename(4, 'next', 3, 'next')).toBe(ERRNO.success); // 2 E + 110
+    expect(costUnder(small) - E).toBe(2 * E + 110);
+    expect(costUnder(large) - E).toBe(3 * E);
   });
 });
 
