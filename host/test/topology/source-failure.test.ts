@@ -32,8 +32,12 @@ async function start(dir: string, nodes: object[], connectors: ConnectorRegistry
   return PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
 }
 
-/** Test connectors: `failing` returns one record, then throws once `failWhen()` holds; `gated` is a sink whose writes wait for `open()`. */
-function testConnectors(failWhen: () => boolean, open: () => boolean) {
+/**
+ * Test connectors: `failing` returns one record, then throws once the sink has
+ * started a write (so records are queued when it fails); `gated` is a sink
+ * whose writes wait until `open(failed)` holds.
+ */
+function testConnectors(open: (failed: boolean) => boolean) {
   const written: string[] = [];
   let writesStarted = 0;
   let failed = false;
@@ -42,7 +46,7 @@ function testConnectors(failWhen: () => boolean, open: () => boolean) {
     return {
       poll: async () => {
         if (polls++ === 0) return { records: [record('a')], position: undefined, done: false };
-        await until(failWhen);
+        await until(() => writesStarted > 0);
         failed = true;
         throw new WeirError('WEIR_CONNECTOR_IO', 'broken input at line 2');
       },
@@ -52,7 +56,7 @@ function testConnectors(failWhen: () => boolean, open: () => boolean) {
   const gated = (): Sink => ({
     write: async (batch) => {
       writesStarted++;
-      await until(open);
+      await until(() => open(failed));
       for (const r of batch) written.push(new TextDecoder().decode(r.value));
     },
     flush: async () => {},
@@ -61,7 +65,7 @@ function testConnectors(failWhen: () => boolean, open: () => boolean) {
   const registry = builtinConnectors()
     .register({ kind: 'source', name: 'failing', description: 'test', configSchema: { type: 'object' }, create: failing })
     .register({ kind: 'sink', name: 'gated', description: 'test', configSchema: { type: 'object' }, create: gated });
-  return { registry, written, writesStarted: () => writesStarted, failed: () => failed };
+  return { registry, written, failed: () => failed };
 }
 
 describe('a source that fails after good records', () => {
@@ -87,11 +91,8 @@ describe('a source that fails after good records', () => {
 
   it('stops the other sources too and writes everything they read', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-source-failure-'));
-    let writesStarted = () => 0;
-    let failed = () => false;
     // The sink holds its first write until the source has failed, so records are queued at that moment.
-    const connectors = testConnectors(() => writesStarted() > 0, () => failed());
-    ({ writesStarted, failed } = connectors);
+    const connectors = testConnectors((failed) => failed);
     const run = await start(dir, [
       { id: 'bad', kind: 'source', connector: 'failing' },
       { id: 'endless', kind: 'source', connector: 'generator', config: { count: 0 }, batch: { maxRecords: 10 } },
@@ -109,11 +110,9 @@ describe('a source that fails after good records', () => {
 
   it('a stop during that drain sets its deadline: the run ends failed, saying what was not written', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-source-failure-'));
-    let writesStarted = () => 0;
     let released = false;
     // The sink's writes never return (until the test ends): only the drain deadline ends the run.
-    const connectors = testConnectors(() => writesStarted() > 0, () => released);
-    ({ writesStarted } = connectors);
+    const connectors = testConnectors(() => released);
     const run = await start(dir, [
       { id: 'bad', kind: 'source', connector: 'failing' },
       { id: 'endless', kind: 'source', connector: 'generator', config: { count: 0 }, batch: { maxRecords: 10 } },
