@@ -16,8 +16,8 @@ export interface Source {
    *
    * A source that meets a failure after good records (a bad input line, say)
    * returns those records first and throws on the next poll, so whatever it
-   * returned before the throw is good input. The run should let it reach the
-   * sinks before failing (docs/ARCHITECTURE.md, "Line sources").
+   * returned before the throw is good input. The run lets it reach the sinks
+   * before failing (docs/pipeline.md, "When a node fails").
    */
   poll(max: number): Promise<PollResult>;
   close(): Promise<void>;

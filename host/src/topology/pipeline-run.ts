@@ -7,9 +7,11 @@
  * rest) and fails before any record moves if one cannot be created. Then
  * sources poll until they are done or `stop()` is called; each node ends
  * when its input ends, so a stop drains: every record read is written or
- * counted. A node whose `onError` policy is `fail` (the default) aborts the
- * run: channels are cancelled, sinks are flushed and closed, and `done`
- * resolves with status `failed` and the error.
+ * counted. A processor or sink whose `onError` policy is `fail` (the
+ * default) aborts the run: channels are cancelled, sinks are flushed and
+ * closed, and `done` resolves with status `failed` and the error. A source
+ * that fails stops the run as a stop does (every source stops, what was read
+ * drains to the sinks), and then the run fails with that source's error.
  *
  * What a node holds (plugin instances, open windows, an open sink, a source
  * and its position, keyed state) lives as long as the node, not as long as
@@ -21,7 +23,7 @@ import type { Logger } from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
-import type { ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
+import type { ConnectorContext, ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
 import { createHostContext } from '../linker/host-context.js';
 import { LogLimiter } from '../linker/log-limiter.js';
@@ -144,6 +146,10 @@ interface PendingRewire {
 export class PipelineRun {
   #state: RunState = 'starting';
   #failure: WeirError | undefined;
+  /** The first source that failed: the run drains what was read, then fails with this (see `#sourceFailed`). */
+  #sourceFailure: WeirError | undefined;
+  /** Set by the first `stop()` (a second changes nothing). */
+  #stopRequested = false;
   readonly #deps: RunDependencies;
   readonly #stats = new Map<string, NodeStats>();
   /** The pipeline as it runs now (an applied pipeline.json edit replaces it). */
@@ -223,12 +229,14 @@ export class PipelineRun {
    * Stops the sources and lets everything in flight drain through to the
    * sinks. With `drainTimeoutMs`, a drain that takes longer stops there:
    * what is still queued is dropped and counted per node (the summary's
-   * `drain.notWritten`); a write in progress finishes first.
+   * `drain.notWritten`); a write in progress finishes first. A stop while
+   * the run drains after a source failed sets that drain's deadline.
    */
   stop({ drainTimeoutMs }: { drainTimeoutMs?: number } = {}): void {
-    if (this.#state !== 'running') return;
-    this.#state = 'draining';
+    if (this.#stopRequested || (this.#state !== 'running' && this.#state !== 'draining')) return;
+    this.#stopRequested = true;
     this.#deps.logger.info({ pipeline: this.#running.name, ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}) }, 'stopping: sources stop, in-flight records drain');
+    this.#state = 'draining';
     this.#interrupt.raise();
     if (drainTimeoutMs !== undefined) this.#drainTimer = setTimeout(() => this.#endDrain(drainTimeoutMs), drainTimeoutMs);
   }
@@ -471,11 +479,19 @@ export class PipelineRun {
         this.#rewire = undefined;
         break;
       }
+      if (this.#sourceFailure) {
+        // Sources that paused for the edit may hold a poll with records: one more
+        // wiring of the pipeline as it is takes them to the sinks (and closes windows).
+        await rewire.abandon('a source failed while the pipeline was being rewired');
+        this.#rewire = undefined;
+        continue;
+      }
       await rewire.commit();
       this.#rewire = undefined;
     }
     this.#finishing = true;
     clearTimeout(this.#drainTimer);
+    if (this.#sourceFailure) this.#failure ??= this.#sourceFailure;
     await this.#closeAll((error, node) => this.#fail(error, node));
     const status: RunStatus = this.#failure ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
     this.#state = status;
@@ -527,11 +543,11 @@ export class PipelineRun {
         return { kind: 'service', instance };
       }
       case 'source': {
-        const source = module ? await this.#openPluginSource(node, module, undefined) : this.#deps.connectors.source(connectorName)!.create({ ...node.config }, this.#connectorContext());
+        const source = module ? await this.#openPluginSource(node, module, undefined) : this.#deps.connectors.source(connectorName)!.create({ ...node.config }, this.#connectorContext(node));
         return { kind: 'source', source: { source, version: this.#versions.get(node.id)!, position: undefined, closed: false } };
       }
       case 'sink': {
-        const sink = module ? await this.#openPluginSink(node, module) : this.#deps.connectors.sink(connectorName)!.create({ ...node.config }, this.#connectorContext());
+        const sink = module ? await this.#openPluginSink(node, module) : this.#deps.connectors.sink(connectorName)!.create({ ...node.config }, this.#connectorContext(node));
         return { kind: 'sink', sink: { sink, version: this.#versions.get(node.id)! } };
       }
       default: {
@@ -601,13 +617,35 @@ export class PipelineRun {
     await runtime.source.close();
   }
 
+  /**
+   * A processor or sink failed (or a sink could not flush): the run fails at
+   * once; queued records are dropped. After a source failure the run's error
+   * stays the source's (it came first); this one is logged.
+   */
   #fail(error: unknown, node: NodeConfig): void {
     if (this.#failure) return;
-    this.#failure = error instanceof WeirError
-      ? new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${error.message}`, { ...error.details, node: node.id, cause: error.code }, { cause: error })
-      : new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${messageOf(error)}`, { node: node.id }, { cause: error });
-    this.#deps.logger.error({ node: node.id, err: this.#failure.toJSON() }, 'pipeline failed');
+    const failure = pipelineFailure(error, node);
+    this.#deps.logger.error({ node: node.id, err: failure.toJSON() }, 'pipeline failed');
+    this.#failure = this.#sourceFailure ?? failure;
     this.#wiring?.cancel();
+  }
+
+  /**
+   * A source failed. What it returned before is good input (see `Source.poll`),
+   * so the run stops as at `stop()`: every source stops and what was read
+   * drains to the sinks; the run then fails with this error. A second source
+   * failure is only logged.
+   */
+  #sourceFailed(error: unknown, node: NodeConfig): void {
+    const failure = pipelineFailure(error, node);
+    if (this.#sourceFailure || this.#failure) {
+      this.#deps.logger.error({ node: node.id, err: failure.toJSON() }, 'another source failed while the pipeline was failing');
+      return;
+    }
+    this.#sourceFailure = failure;
+    this.#deps.logger.error({ node: node.id, err: failure.toJSON() }, 'source failed: sources stop, records already read drain to the sinks, then the pipeline fails');
+    if (this.#state === 'running') this.#state = 'draining';
+    this.#interrupt.raise();
   }
 
   /** The node's keyed state (one per node, shared by its instances). */
@@ -790,7 +828,8 @@ export class PipelineRun {
         await yieldToEventLoop();
       }
     } catch (error) {
-      this.#fail(error, node);
+      this.#sourceFailed(error, node);
+      finished = true;
     } finally {
       if (finished || !this.#keeps(node.id)) {
         await this.#closeSource(runtime).catch((error: unknown) => this.#deps.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
@@ -1032,8 +1071,9 @@ export class PipelineRun {
     }
   }
 
-  #connectorContext() {
-    return { baseDir: this.#running.baseDir, logger: this.#deps.logger, stdin: this.#deps.stdin, stdout: this.#deps.stdout };
+  /** What a built-in connector of `node` gets: its node id names it in errors and logs. */
+  #connectorContext(node: NodeConfig): ConnectorContext {
+    return { node: node.id, baseDir: this.#running.baseDir, logger: this.#deps.logger, stdin: this.#deps.stdin, stdout: this.#deps.stdout };
   }
 }
 
@@ -1055,6 +1095,13 @@ const LAST_POLL_MS = 2000;
 
 /** How long nodes still busy when a drain timed out may take to finish their call, and each node to close (ms). */
 const STUCK_GRACE_MS = 2000;
+
+/** The run's error for a node that failed with `error`. */
+function pipelineFailure(error: unknown, node: NodeConfig): WeirError {
+  return error instanceof WeirError
+    ? new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${error.message}`, { ...error.details, node: node.id, cause: error.code }, { cause: error })
+    : new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${messageOf(error)}`, { node: node.id }, { cause: error });
+}
 
 /** The world a node's plugin fills. */
 function worldOf(node: NodeConfig): PluginKind {
