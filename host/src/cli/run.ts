@@ -138,6 +138,8 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   try {
     const outcome = await Promise.race([runPipeline(), signals.forced]);
     if (typeof outcome === 'number') return outcome;
+    // The run is over: a signal from now on (once the summary shows, say) changes nothing.
+    signals.finish();
     println(io.stderr, formatSummary(outcome));
     if (values['summary-json']) {
       await writeFile(resolve(io.cwd, values['summary-json']), JSON.stringify(outcome, null, 2) + '\n');

@@ -253,12 +253,16 @@ function settingProblems(raw: unknown, baseDir: string): Problem[] {
  * cannot limit points at the node's `limits/cpu/mode`, or at
  * `/defaults/limits/cpu/mode` when the node inherits the mode.
  */
+const NODE_KINDS: ReadonlySet<unknown> = new Set<NodeConfig['kind']>(['source', 'processor', 'sink', 'service']);
+
 function cpuModeProblems(node: { kind?: unknown; window?: unknown; limits?: RawLimits }, defaults: RawLimits | undefined, at: string): Problem[] {
   const own = typeof node.limits === 'object' && node.limits !== null ? node.limits : {};
   const inherited = typeof defaults === 'object' && defaults !== null ? defaults : {};
   const mode = own.cpu?.mode ?? inherited.cpu?.mode ?? DEFAULT_LIMITS.cpu.mode;
   const strategy = CPU_MODES[mode];
   if (!strategy) return [];
+  // A kind that is no node kind is the schema's problem to report, not the mode's.
+  if (!NODE_KINDS.has(node.kind)) return [];
   const kind: PluginKind = node.window ? 'aggregator' : (node.kind as PluginKind);
   // Settings from defaults are for the nodes whose mode reads them; only the node's own must fit its mode.
   const written = new Set(Object.keys(own));
