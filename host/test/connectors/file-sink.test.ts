@@ -161,6 +161,21 @@ describe('file sink', () => {
     expect([...(await readFile(join(dir, 'out.txt')))]).toEqual([...bytes]);
   });
 
+  it('drops only a leading BOM and line-ending \\r, and ends the last line, copying lines to lines (as docs/pipeline.md says)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-bytes-'));
+    await writeFile(join(dir, 'in.txt'), Buffer.from('\uFEFFa\r\n\uFEFFb\r\nc\r', 'utf8'));
+    const ctx = { baseDir: dir, node: 'in', logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: process.stdout };
+    const source = builtinConnectors().source('file')!.create({ path: 'in.txt', format: 'lines' }, ctx);
+    const sink = builtinConnectors().sink('file')!.create({ path: 'out.txt', format: 'lines' }, ctx);
+    for (let done = false; !done; ) {
+      const batch = await source.poll(10);
+      await sink.write(batch.records);
+      done = batch.done;
+    }
+    await sink.close();
+    expect(await readFile(join(dir, 'out.txt'), 'utf8')).toBe('a\n\uFEFFb\nc\n');
+  });
+
   it('appends when the path names a new file (logrotate "create")', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-replace-'));
     const path = join(dir, 'out.jsonl');
