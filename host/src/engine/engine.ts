@@ -109,8 +109,9 @@ export class Engine {
     const transpiled = await this.#cache.get(bytes, sha256, file);
     // Evaluated once per loaded plugin, on first use; collected with the PluginModule (component-code.ts).
     let code: Promise<JcoInstantiate> | undefined;
+    // Core modules are read through `transpiled`, which creates its cache entry again if it was evicted meanwhile.
     const compilerFor = (limits: InstanceLimits) => (name: string): Promise<WebAssembly.Module> =>
-      this.#compileLimited(join(transpiled.dir, name), limits, file, () => readFile(join(transpiled.dir, name)), join(transpiled.dir, 'sandboxed'));
+      this.#compileLimited(`${sha256}/${name}`, limits, file, () => transpiled.read(name), () => transpiled.dir && join(transpiled.dir, 'sandboxed'));
     return {
       file,
       sha256,
@@ -124,7 +125,7 @@ export class Engine {
       instantiate: async (kind, host, limits) => {
         refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
         if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
-        code ??= loadComponentCode(transpiled.jsFile);
+        code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs());
         return instantiateComponent(await code, kind, host, limits, compilerFor(limits));
       },
     };
@@ -154,14 +155,16 @@ export class Engine {
 
   /**
    * Compiles a core module instrumented for `limits`, once per module and
-   * limits. With `cacheDir`, the instrumented bytes are kept on disk too
-   * (instrumenting QuickJS's 1.3 MB runtime takes about 100 ms).
+   * limits. With `cacheDir` (a folder, or undefined for none), the
+   * instrumented bytes are kept on disk too (instrumenting QuickJS's 1.3 MB
+   * runtime takes about 100 ms).
    */
-  #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>, cacheDir?: string): Promise<WebAssembly.Module> {
+  #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>, cacheDir?: () => string | undefined): Promise<WebAssembly.Module> {
     const fuel = limits.cpuMode === 'fuel' ? limits.fuel : undefined;
     const variant = `${limits.memoryPages}-${fuel ?? 'unmetered'}-v${INSTRUMENT_VERSION}`;
     return this.#compileOnce(`${key}:${variant}`, async () => {
-      const cached = cacheDir && join(cacheDir, `${basename(key)}.${variant}.wasm`);
+      const folder = cacheDir?.();
+      const cached = folder && join(folder, `${basename(key)}.${variant}.wasm`);
       if (cached) {
         const bytes = await readFile(cached).catch(() => undefined);
         if (bytes) return compileCoreModule(bytes, file);

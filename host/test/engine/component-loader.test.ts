@@ -1,6 +1,7 @@
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -75,6 +76,23 @@ describe('component plugins', () => {
       expect(warning.path.startsWith(`${blocked}/`)).toBe(true);
       expect(warning.cause).toMatch(/EEXIST|ENOTDIR/);
     }
+  });
+
+  it('creates its cache entry again when it was evicted before an instance under new limits reads it', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+    const module = await new Engine({ cacheDir }).load(join(fixtures, 'probe-js.wasm'));
+    const first = (await module.instantiate('processor', host().ctx, DEFAULTS)) as InThreadProcessorInstance;
+    first.close();
+    // Another run sharing the cache evicts the entry (its bound demands it).
+    const entry = join(cacheDir, 'components', module.sha256);
+    await rm(entry, { recursive: true });
+    // New limits: the core modules are not in memory for them, so they are read from the entry again.
+    const limits = { ...DEFAULTS, memoryPages: DEFAULTS.memoryPages - 16 };
+    const instance = (await module.instantiate('processor', host().ctx, limits)) as InThreadProcessorInstance;
+    instance.configure('{}');
+    expect(instance.process([textRecord('a', { key: 'k' })]).map((r) => text(r.value))).toEqual(['a#1']);
+    instance.close();
+    expect(existsSync(join(entry, 'entry.json')), 'the entry is back').toBe(true);
   });
 
   it('runs a processor with every host import: config, state, metrics, log, clock', async () => {
