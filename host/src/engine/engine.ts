@@ -62,7 +62,11 @@ export interface EngineOptions {
   keepCompiled?: number;
   /** Most bytes the transpile cache keeps on disk (default `$WEIR_CACHE_MAX_MB` or 256 MiB); see {@link TranspileCache}. */
   cacheMaxBytes?: number;
-  /** Where failed cache writes are reported (default: a process warning); they never fail a load. */
+  /**
+   * Where failed cache writes are reported (default: a process warning); they
+   * never fail a load. The worker threads of `cpu.mode: "worker"` processors
+   * send theirs here too.
+   */
   warn?: CacheWarning;
 }
 
@@ -124,7 +128,7 @@ export class Engine {
       check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
       instantiate: async (kind, host, limits) => {
         refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
-        if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
+        if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn });
         code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs());
         return instantiateComponent(await code, kind, host, limits, compilerFor(limits));
       },
@@ -147,7 +151,7 @@ export class Engine {
         refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
         const compiled = await this.#compileLimited(sha256, limits, file, async () => bytes);
         if (kind === 'aggregator') return instantiateCorePlugin(compiled, 'aggregator', host, limits);
-        if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits });
+        if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn });
         return instantiateCorePlugin(compiled, 'processor', host, limits);
       },
     };

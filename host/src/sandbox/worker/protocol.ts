@@ -52,6 +52,8 @@ export type FromWorker =
   | { type: 'done'; id: number; output?: Uint8Array; usage: ResourceUsage }
   | { type: 'failed'; id: number; error: WireError; usage: ResourceUsage }
   | { type: 'log'; level: PluginLogLevel; message: string }
+  /** The worker's engine could not write the cache (it goes on): for the run's log, not the plugin's. */
+  | { type: 'cache-warning'; details: { path: string; cause: string }; message: string }
   | { type: 'counter'; name: string; delta: bigint }
   | { type: 'gauge'; name: string; value: number };
 

@@ -6,6 +6,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
+import type { CacheWarning } from '../../engine/transpile-cache.js';
 import { WeirError, messageOf } from '../../errors/errors.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { HostContext } from '../../linker/host-context.js';
@@ -60,7 +61,9 @@ const host: HostContext = {
 
 let instance: ProcessorInstance;
 try {
-  const module = await new Engine({ cacheDir: setup.cacheDir }).load(setup.file);
+  // Cache write failures go to the main thread's logger (WorkerProcessorOptions.warn), not process.emitWarning.
+  const warn: CacheWarning = (details, message) => send({ type: 'cache-warning', details, message });
+  const module = await new Engine({ cacheDir: setup.cacheDir, warn }).load(setup.file);
   instance = (await module.instantiate('processor', host, setup.limits)) as ProcessorInstance;
   send({ type: 'ready' });
 } catch (error) {

@@ -28,6 +28,8 @@ import type { InstanceLimits } from '../limits.js';
 import type { ResourceUsage } from '../meter.js';
 import { sendRequest } from '../../linker/http/send-request.js';
 import type { FromWorker, HostCall, HostReply, ToWorker, WireError, WorkerSetup } from './protocol.js';
+import { processWarning } from '../../engine/transpile-cache.js';
+import type { CacheWarning } from '../../engine/transpile-cache.js';
 
 /** What {@link WorkerProcessor.start} needs. */
 export interface WorkerProcessorOptions {
@@ -35,6 +37,8 @@ export interface WorkerProcessorOptions {
   cacheDir: string;
   host: HostContext;
   limits: InstanceLimits;
+  /** Where the worker's cache write failures are reported (the engine's `warn`; default: a process warning). */
+  warn?: CacheWarning;
 }
 
 interface Pending {
@@ -50,6 +54,7 @@ export class WorkerProcessor implements ProcessorInstance {
   readonly #worker: Worker;
   readonly #host: HostContext;
   readonly #limits: InstanceLimits;
+  readonly #warn: CacheWarning;
   readonly #hostPort: MessagePort;
   readonly #signal: Int32Array;
   readonly #pending = new Map<number, Pending>();
@@ -67,6 +72,7 @@ export class WorkerProcessor implements ProcessorInstance {
     this.#signal = signal;
     this.#host = options.host;
     this.#limits = options.limits;
+    this.#warn = options.warn ?? processWarning;
   }
 
   /** Starts a worker and loads the plugin in it. */
@@ -119,7 +125,10 @@ export class WorkerProcessor implements ProcessorInstance {
   #ready(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
-        if (message.type === 'ready') {
+        if (message.type === 'cache-warning') {
+          // Sent while the worker loads the plugin, before it is ready.
+          this.#warn(message.details, message.message);
+        } else if (message.type === 'ready') {
           this.#worker.off('error', onError);
           this.#listen();
           resolve();
@@ -147,6 +156,9 @@ export class WorkerProcessor implements ProcessorInstance {
     switch (message.type) {
       case 'log':
         this.#host.log(message.level, message.message);
+        return;
+      case 'cache-warning':
+        this.#warn(message.details, message.message);
         return;
       case 'counter':
       case 'gauge':
