@@ -1,10 +1,11 @@
 // Turns benchmark rows into bench/RESULTS.md and an SVG chart.
+import { renderFuelWallTime } from './fuel-wall-time.js';
 
 const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rate = (n) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 1)}k` : fmt(n));
 
 /** Markdown for one run of the benchmarks. */
-export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], chartFile }) {
+export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], fuelWallTime = [], chartFile }) {
   const out = [];
   const line = (s = '') => out.push(s);
   line('# Benchmark results');
@@ -125,6 +126,11 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
   const summary = limitsSummary(limits);
   if (summary) {
     line(summary);
+    line();
+  }
+
+  if (fuelWallTime.length) {
+    for (const l of renderFuelWallTime(fuelWallTime)) line(l);
     line();
   }
 

@@ -13,6 +13,7 @@ import { runBreakdown } from './breakdown.js';
 import { runLimits } from './limits.js';
 import { runReload, runRewire } from './reload.js';
 import { runHttp } from './http.js';
+import { runFuelWallTime } from './fuel-wall-time.js';
 import { Engine } from '../dist/engine/engine.js';
 import { renderChart, renderResults } from './report.js';
 
@@ -49,8 +50,9 @@ const limits = await runLimits(impls, {
 const reload = await runReload(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), swaps: quick ? 3 : 20, log });
 const rewire = await runRewire(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), edits: quick ? 4 : 40, log });
 const http = await runHttp({ requests: quick ? 50 : 2_000, log });
+const fuelWallTime = await runFuelWallTime({ log, budget: quick ? 100_000_000 : 1_000_000_000, runs: quick ? 1 : 3, components: !quick });
 
-const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown, limits, reload, rewire, http };
+const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown, limits, reload, rewire, http, fuelWallTime };
 const json = join(dirname(out), basename(out, '.md') + '.json');
 await mkdir(dirname(out), { recursive: true });
 await writeFile(json, JSON.stringify(results, null, 2) + '\n');

@@ -1,11 +1,12 @@
 /**
- * Same source, same bytes, for JavaScript plugins. componentize-qjs (and
- * componentize-js) pre-initialize the engine with Wizer, and the snapshot
- * keeps random values of the build machine, so two builds of unchanged
- * source differ; to the host each would be a new plugin (a reload, a new
- * transpile-cache entry). Instead, a JS build records a digest of its inputs
- * in a custom section at the end of the component (`weir-build-inputs`), and
- * a later build whose inputs have the same digest keeps the existing file.
+ * Same source, same bytes, without building again. A QuickJS build is
+ * reproducible (qjs-runtime.ts fixes the clocks and seed its Wizer
+ * pre-initialization sees), but it takes seconds, and a SpiderMonkey build
+ * (componentize-js, also pre-initialized with Wizer) gets no such treatment
+ * and is not checked for reproducibility. So a JS build records a digest of its inputs in a custom section
+ * at the end of the component (`weir-build-inputs`), and a later build whose
+ * inputs have the same digest keeps the existing file: to the host it is no
+ * new plugin (no reload, no new transpile-cache entry).
  *
  * The inputs: the entry module and every module it imports statically
  * (relative paths, followed recursively), the WIT folder the build uses,
@@ -21,7 +22,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 export const BUILD_INPUTS_SECTION = 'weir-build-inputs';
 
 /** The build recipe (the toolchain options plugin-build.ts uses); part of every digest. */
-const RECIPE = 'weir js build v1: stubWasi unless manifest.wasi, sync, moduleRoot = common ancestor';
+const RECIPE = 'weir js build v2: stubWasi unless manifest.wasi, built-in sync runtime with fixed clocks and seed under Wizer, moduleRoot = common ancestor';
 const STATIC_IMPORT = /(?:^|[^\w$.])(?:import|export)\s*(?:[^'"`;]*?\bfrom\s*)?['"]([^'"\n]+)['"]/g;
 const DYNAMIC_IMPORT = /(?:^|[^\w$.])import\s*\(/;
 

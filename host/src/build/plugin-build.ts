@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readPluginManifest } from './plugin-manifest.js';
 import { buildWorld } from './build-world.js';
 import { jsBuildDigest, recordedDigest, withBuildDigest } from './build-inputs.js';
+import { guestErrorsSource, writeGuardedJsEntry } from './js-entry.js';
 import type { PluginManifest } from './plugin-manifest.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -39,7 +40,7 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
     else if (manifest.lang === 'rust') wasm = await (await import('./rust-build.js')).buildRust(entry, manifest.kind, REPO_ROOT);
     else wasm = await (await import('./assemblyscript-build.js')).buildAssemblyScript(entry);
   } catch (error) {
-    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `building ${dir} (${manifest.lang}) failed: ${messageOf(error)}`, { plugin: manifest.name }, { cause: error });
+    throw new WeirError('WEIR_PLUGIN_BUILD_FAILED', `building ${dir} (${manifest.lang}) failed: ${messageOf(error)}`, { plugin: manifest.name }, { cause: error });
   }
   await mkdir(outDir, { recursive: true });
   await writeFile(outFile, wasm);
@@ -47,9 +48,10 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
 }
 
 /**
- * A JS build: the same inputs give the same bytes (see build-inputs.ts):
- * when `outFile` already holds a build of inputs with the same digest, it
- * is kept as it is.
+ * A JS build: the same inputs give the same bytes. A QuickJS build is
+ * deterministic (qjs-runtime.ts); and when `outFile` already holds a build
+ * of inputs with the same digest (build-inputs.ts), it is kept as it is,
+ * without building.
  */
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string, outFile: string): Promise<Uint8Array> {
   const { witPath, world } = manifest.wit
@@ -58,7 +60,9 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
   const toolchain = manifest.jsEngine === 'spidermonkey' ? '@bytecodealliance/componentize-js' : 'componentize-qjs';
   const version = packageVersion(toolchain);
   // Without the toolchain's version, an upgrade could pass for unchanged inputs: build every time.
-  const digest = version && (await jsBuildDigest(entry, { settings: { manifest, world }, toolchain: `${toolchain}@${version}`, witPath }));
+  // QuickJS builds wrap the exports with the SDK's guard (js-entry.ts): a change to it is a change of input.
+  const guard = manifest.jsEngine === 'spidermonkey' ? '' : await readFile(guestErrorsSource(REPO_ROOT), 'utf8');
+  const digest = version && (await jsBuildDigest(entry, { settings: { manifest, world, guard }, toolchain: `${toolchain}@${version}`, witPath }));
   if (digest) {
     const existing = await readFile(outFile).catch(() => undefined);
     if (existing && recordedDigest(existing) === digest) return existing;
@@ -70,17 +74,22 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
 /** componentize-qjs: QuickJS inside the component. */
 async function buildWithQuickJs(entry: string, manifest: PluginManifest, witPath: string, world: string): Promise<Uint8Array> {
   const { componentize } = await import('componentize-qjs');
+  const { deterministicQuickJsRuntime } = await import('./qjs-runtime.js');
+  // The plugin's exports, wrapped so that uncaught exceptions reach the host (sdk/js/src/guest-errors.js).
+  const guarded = await writeGuardedJsEntry(entry, manifest.kind, REPO_ROOT);
   const { component } = await componentize({
     witPath,
     world,
-    jsSource: await readFile(entry, 'utf8'),
-    jsPath: entry,
-    // The plugin's imports (the JS SDK among them) must resolve under this root.
-    moduleRoot: commonAncestor(dirname(entry), REPO_ROOT),
+    jsSource: guarded.jsSource,
+    jsPath: guarded.jsPath,
+    // The plugin's imports (the JS SDK among them) and the wrapper must resolve under this root.
+    moduleRoot: commonAncestor(commonAncestor(dirname(entry), REPO_ROOT), guarded.folder),
     // No WASI unless asked for: the host grants no capabilities by default.
     stubWasi: manifest.wasi !== true,
-    // The host calls plugins synchronously; no component-model async ABI.
-    sync: true,
+    // The built-in sync runtime (the host calls plugins synchronously; no component-model async ABI),
+    // with fixed clocks and seed while Wizer pre-initializes it: same source, same bytes.
+    // (componentize-qjs refuses `sync: true` beside a runtime of our own.)
+    runtimeBytes: Buffer.from(await deterministicQuickJsRuntime()),
   });
   return component;
 }

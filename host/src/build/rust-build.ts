@@ -29,7 +29,7 @@ export const RUST_TOOLCHAIN_HINT =
  * A rustc that can build for wasm32: `$WEIR_RUSTC`, else `rustc` on PATH,
  * else `/usr/bin/rustc`, whichever first has the target's standard library.
  *
- * @throws WeirError `WEIR_PLUGIN_LOAD_FAILED` saying what to install.
+ * @throws WeirError `WEIR_PLUGIN_BUILD_FAILED` saying what to install.
  */
 export async function findRustc(
   env: NodeJS.ProcessEnv = process.env,
@@ -45,7 +45,7 @@ export async function findRustc(
       tried.push(`${rustc} (not found)`);
     }
   }
-  throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `no Rust compiler that can build for ${TARGET}: tried ${tried.join(', ')}; ${RUST_TOOLCHAIN_HINT}`);
+  throw new WeirError('WEIR_PLUGIN_BUILD_FAILED', `no Rust compiler that can build for ${TARGET}: tried ${tried.join(', ')}; ${RUST_TOOLCHAIN_HINT}`);
 }
 
 /** Compiles `entry` (the crate root, usually src/lib.rs) and returns the component bytes. */

@@ -24,6 +24,8 @@ export const EXIT = {
   invalid: 2,
   /** The command line is wrong. */
   usage: 3,
+  /** `host run` was stopped by a signal and its drain ran out of time (`--drain-timeout`): records were not all written. */
+  incomplete: 4,
   /** A second SIGINT/SIGTERM forced the exit before draining finished. */
   interrupted: 130,
 } as const;

@@ -37,9 +37,10 @@ Options:
   -h, --help               show help (also: host <command> --help)
   -v, --version            print the version
 
-Exit codes: 0 ok, 1 the pipeline failed while running (host test: the output
-differs), 2 invalid pipeline or plugin, 3 usage error, 130 forced exit by a
-second signal.
+Exit codes: 0 ok (host run: finished, or stopped by a signal and drained),
+1 the pipeline failed while running (host test: the output differs), 2 invalid
+pipeline or plugin, 3 usage error, 4 host run was stopped by a signal and its
+drain ran out of time (--drain-timeout), 130 forced exit by a second signal.
 `;
 }
 
@@ -87,6 +88,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 /** The process entry point. */
 export async function runProcess(): Promise<void> {
+  // One process-wide listener per signal, installed for the whole life of the
+  // process: a command's handlers come and go behind it, so there is never a
+  // moment (between a handler being removed and the process ending) when a
+  // signal takes the default action and ends the process with 143.
+  const handlers = new Set<(signal: NodeJS.Signals) => void>();
+  let finished: number | undefined;
+  const onProcessSignal = (signal: NodeJS.Signals): void => {
+    // The command is done and its output complete: end now, with its code.
+    if (finished !== undefined) process.exit(finished);
+    if (handlers.size > 0) {
+      for (const handler of handlers) handler(signal);
+      return;
+    }
+    // No command handles signals now: the default action, as if no listener were here.
+    process.off('SIGINT', onProcessSignal);
+    process.off('SIGTERM', onProcessSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', onProcessSignal);
+  process.on('SIGTERM', onProcessSignal);
   const io: CliIo = {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -94,15 +115,13 @@ export async function runProcess(): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     onSignal(handler) {
-      process.on('SIGINT', handler);
-      process.on('SIGTERM', handler);
-      return () => {
-        process.off('SIGINT', handler);
-        process.off('SIGTERM', handler);
-      };
+      handlers.add(handler);
+      return () => handlers.delete(handler);
     },
   };
   const code = await main(process.argv.slice(2), io);
+  finished = code;
   process.exitCode = code;
-  if (code === EXIT.interrupted) process.exit(code);
+  // Forced, or the drain gave up on a node that may still hold the process open (a write that never returns).
+  if (code === EXIT.interrupted || code === EXIT.incomplete) process.exit(code);
 }

@@ -14,7 +14,12 @@ import { PipelineRun } from '../topology/pipeline-run.js';
 import { HotReload } from '../reload/hot-reload.js';
 import { sampleSelfTest } from '../testing/sample-check.js';
 import { formatSummary } from '../topology/run-summary.js';
+import type { RunSummary } from '../topology/run-summary.js';
+import { RunSignals } from './run-signals.js';
 import { WeirError } from '../errors/errors.js';
+
+/** How long a drain after a signal may take by default (ms); see `--drain-timeout`. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** Help text of `host run`. */
 export function runHelp(): string {
@@ -22,13 +27,19 @@ export function runHelp(): string {
   return `Usage: host run PIPELINE.json [options]
 
 Validates the pipeline (as \`host validate\` does) and, if it is valid, runs it
-until every source is exhausted. SIGINT or SIGTERM stops the sources and drains
-what is in flight; a second signal exits at once. Logs (JSON lines) and the
-summary at the end go to standard error, so standard output stays free for the
-stdout sink.
+until every source is exhausted. SIGINT or SIGTERM (from the moment the command
+starts) stops the sources and drains what is in flight, then prints the
+summary; a second signal exits at once. Logs (JSON lines) and the summary at
+the end go to standard error, so standard output stays free for the stdout
+sink.
 
 Options:
   --summary-json FILE   also write the summary as JSON to FILE
+  --drain-timeout MS    how long the drain after a signal may take (default
+                        ${DEFAULT_DRAIN_TIMEOUT_MS}; 0 = no limit). When it runs out, what is
+                        still queued is dropped, and the summary says how
+                        many records were not written, per node (a write in
+                        progress finishes first); the exit code is then 4
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
   --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
@@ -48,9 +59,10 @@ Options:
 Built-in connectors (use as "connector": NAME):
 ${connectors.join('\n')}
 
-Exit codes: 0 finished (or stopped and drained), 1 the pipeline failed while
-running, 2 the pipeline or a plugin is invalid (nothing ran), 3 usage error,
-130 a second signal forced the exit.
+Exit codes: 0 finished (or stopped by a signal and drained), 1 the pipeline
+failed while running, 2 the pipeline or a plugin is invalid (nothing ran),
+3 usage error, 4 stopped by a signal but the drain ran out of time (records
+were not all written; see the summary), 130 a second signal forced the exit.
 `;
 }
 
@@ -61,6 +73,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     options: {
       'summary-json': { type: 'string' },
+      'drain-timeout': { type: 'string', default: String(DEFAULT_DRAIN_TIMEOUT_MS) },
       'log-level': { type: 'string', default: 'info' },
       'cache-dir': { type: 'string' },
       watch: { type: 'boolean', default: true },
@@ -75,54 +88,55 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new WeirError('WEIR_USAGE', 'host run takes exactly one pipeline file: host run PIPELINE.json');
   const level = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new WeirError('WEIR_USAGE', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const drainTimeoutMs = Number(values['drain-timeout']);
+  if (!/^\d+$/.test(values['drain-timeout']!) || !Number.isSafeInteger(drainTimeoutMs)) throw new WeirError('WEIR_USAGE', `--drain-timeout must be a whole number of milliseconds (0 = no limit), not "${values['drain-timeout']}"`);
 
   const file = resolve(io.cwd, positionals[0]!);
   const logger = createLogger(level);
   const connectors = builtinConnectors();
   const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env), warn: (details, message) => logger.warn(details, message) });
 
-  const loadStarted = performance.now();
-  const prepared = await preparePipeline(file, engine, connectors);
-  if (!prepared.ok) {
-    printProblems(io.stderr, file, io.cwd, prepared.problems);
-    println(io.stderr, 'nothing was run; fix the problems above (`host validate` lists them too)');
-    return EXIT.invalid;
-  }
-  for (const warning of pipelineWarnings(prepared.config)) logger.warn({ pointer: warning.pointer, hint: warning.hint }, warning.message);
-  for (const node of prepared.config.nodes) {
-    const module = prepared.modules.get(node.id);
-    if (!module || node.implementation.type !== 'plugin') continue;
-    logger.info(
-      { node: node.id, plugin: node.implementation.file, binary: module.binary, sha256: module.sha256.slice(0, 12), cacheHit: module.cacheHit, transpileMs: Math.round(module.transpileMs) },
-      module.binary === 'component' ? (module.cacheHit ? 'plugin loaded from the transpile cache' : 'plugin transpiled and cached') : 'plugin loaded',
-    );
-  }
-
-  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout, checkBeforeSwitch: sampleSelfTest });
-  logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
-  let signals = 0;
-  let forced: ((code: number) => void) | undefined;
-  const forcedExit = new Promise<number>((resolve) => (forced = resolve));
-  const removeSignalHandler = io.onSignal((signal) => {
-    signals++;
-    if (signals === 1) {
-      logger.info({ signal }, 'signal received: draining (send it again to exit at once)');
-      run.stop();
-    } else {
-      logger.warn({ signal }, 'second signal: exiting without draining');
-      forced?.(EXIT.interrupted);
-    }
-  });
-  // Signals are handled from here on; the watcher starts after, so a signal during its set-up still drains.
-  const running = new Map<string, string>();
-  for (const node of prepared.config.nodes) {
-    const module = prepared.modules.get(node.id);
-    if (module && node.implementation.type === 'plugin') running.set(node.implementation.path, module.sha256);
-  }
+  // Signals are handled from the start to the end of the command: one that
+  // comes before the pipeline runs stops it as soon as it starts (so it still
+  // ends with a summary); one that comes after the run ended changes nothing.
+  const signals = new RunSignals(logger, drainTimeoutMs);
+  const removeSignalHandler = io.onSignal((signal) => signals.received(signal));
   let hotReload: HotReload | undefined;
-  try {
+
+  /** Prepares and starts the pipeline, then watches its files; resolves with the run's summary. */
+  const runPipeline = async (): Promise<RunSummary> => {
+    const loadStarted = performance.now();
+    const prepared = await preparePipeline(file, engine, connectors);
+    if (!prepared.ok) {
+      printProblems(io.stderr, file, io.cwd, prepared.problems);
+      println(io.stderr, 'nothing was run; fix the problems above (`host validate` lists them too)');
+      throw INVALID;
+    }
+    for (const warning of pipelineWarnings(prepared.config)) logger.warn({ pointer: warning.pointer, hint: warning.hint }, warning.message);
+    for (const node of prepared.config.nodes) {
+      const module = prepared.modules.get(node.id);
+      if (!module || node.implementation.type !== 'plugin') continue;
+      logger.info(
+        { node: node.id, plugin: node.implementation.file, binary: module.binary, sha256: module.sha256.slice(0, 12), cacheHit: module.cacheHit, transpileMs: Math.round(module.transpileMs) },
+        module.binary === 'component' ? (module.cacheHit ? 'plugin loaded from the transpile cache' : 'plugin transpiled and cached') : 'plugin loaded',
+      );
+    }
+
+    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout, checkBeforeSwitch: sampleSelfTest });
+    logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
+    signals.attach(run);
+    const running = new Map<string, string>();
+    for (const node of prepared.config.nodes) {
+      const module = prepared.modules.get(node.id);
+      if (module && node.implementation.type === 'plugin') running.set(node.implementation.path, module.sha256);
+    }
+    // A build that lands while the watcher gets ready is caught by its digest check.
     if (values.watch) hotReload = await HotReload.start({ run, engine, running, logger, pipeline: { file, prepare: () => preparePipeline(file, engine, connectors) } });
-    const outcome = await Promise.race([run.done, forcedExit]);
+    return run.done;
+  };
+
+  try {
+    const outcome = await Promise.race([runPipeline(), signals.forced]);
     if (typeof outcome === 'number') return outcome;
     println(io.stderr, formatSummary(outcome));
     if (values['summary-json']) {
@@ -132,9 +146,16 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       println(io.stderr, `error ${outcome.error?.code}: ${outcome.error?.message}`);
       return EXIT.failed;
     }
-    return EXIT.ok;
+    return outcome.drain ? EXIT.incomplete : EXIT.ok;
+  } catch (error) {
+    if (error === INVALID) return EXIT.invalid;
+    throw error;
   } finally {
-    removeSignalHandler();
+    signals.finish();
     await hotReload?.close();
+    removeSignalHandler();
   }
 }
+
+/** Thrown inside `runCommand` when the pipeline is invalid (the problems are printed already). */
+const INVALID = Symbol('invalid');

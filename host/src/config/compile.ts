@@ -25,6 +25,7 @@ import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem
 import type { HttpGrant } from '../linker/http/http-grant.js';
 import { DEFAULT_GRANT_MAX_BYTES } from '../linker/directory-quota.js';
 import type { PluginKind } from '../sandbox/plugin.js';
+import { CPU_MODES } from '../sandbox/cpu-mode.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -141,7 +142,7 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
       parallelism: node.parallelism ?? 1,
       partition: node.partition ?? 'round-robin',
       batch: { ...DEFAULT_BATCH, ...defaults.batch, ...node.batch },
-      limits: resolveLimits(node.kind, defaults.limits, node.limits),
+      limits: resolveLimits(defaults.limits, node.limits),
       capabilities: nodes[index]!.grants,
       ...(node.window ? { window: resolveWindow(node.window) } : {}),
       onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
@@ -202,10 +203,9 @@ export function resolveWindow(raw: RawWindow): WindowConfig {
 
 type RawLimits = Partial<Omit<LimitsSettings, 'cpu'>> & { cpu?: Partial<LimitsSettings['cpu']> };
 
-/** Node limits over `defaults.limits` over {@link DEFAULT_LIMITS}; a worker mode from `defaults` applies to processors only. */
-function resolveLimits(kind: PluginKind, defaults: RawLimits = {}, node: RawLimits = {}): LimitsSettings {
-  const inherited = defaults.cpu?.mode === 'worker' && kind !== 'processor' ? {} : defaults.cpu;
-  return { ...DEFAULT_LIMITS, ...defaults, ...node, cpu: { ...DEFAULT_LIMITS.cpu, ...inherited, ...node.cpu } };
+/** Node limits over `defaults.limits` over {@link DEFAULT_LIMITS}, for every node kind alike (validation checked the mode fits). */
+function resolveLimits(defaults: RawLimits = {}, node: RawLimits = {}): LimitsSettings {
+  return { ...DEFAULT_LIMITS, ...defaults, ...node, cpu: { ...DEFAULT_LIMITS.cpu, ...defaults.cpu, ...node.cpu } };
 }
 
 function windowProblems(node: { kind?: unknown; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown } }, at: string): Problem[] {
@@ -232,7 +232,6 @@ function windowProblems(node: { kind?: unknown; parallelism?: unknown; partition
 /** Settings that cannot take effect as written: limits, parallelism, granted directories and hosts. */
 function settingProblems(raw: unknown, baseDir: string): Problem[] {
   const pipeline = (typeof raw === 'object' && raw !== null ? raw : {}) as { defaults?: { limits?: RawLimits }; nodes?: unknown };
-  const defaultMode = pipeline.defaults?.limits?.cpu?.mode;
   const problems: Problem[] = [];
   (Array.isArray(pipeline.nodes) ? pipeline.nodes : []).forEach((n: unknown, index) => {
     const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown }; capabilities?: unknown };
@@ -242,21 +241,33 @@ function settingProblems(raw: unknown, baseDir: string): Problem[] {
     if (typeof node.parallelism === 'number' && node.parallelism > 1 && node.kind !== 'processor') {
       problems.push({ pointer: `/nodes/${index}/parallelism`, message: `parallelism applies to processor nodes only (this node is a ${String(node.kind)})`, hint: 'remove "parallelism", or set it to 1' });
     }
-    const limits = node.limits;
-    if (!limits || typeof limits !== 'object') return;
-    const at = `/nodes/${index}/limits`;
-    const mode = limits.cpu?.mode ?? (defaultMode === 'worker' && node.kind !== 'processor' ? undefined : defaultMode) ?? DEFAULT_LIMITS.cpu.mode;
-    if (limits.cpu?.mode === 'worker' && node.kind !== 'processor') {
-      problems.push({ pointer: `${at}/cpu/mode`, message: `cpu mode "worker" is available for processor nodes only (this node is a ${String(node.kind)})`, hint: 'use "fuel" (the default)' });
-    }
-    if (limits.timeoutMs !== undefined && mode !== 'worker') {
-      problems.push({ pointer: `${at}/timeoutMs`, message: `timeoutMs is enforced in cpu mode "worker" only; this node runs in mode "${mode}"`, hint: 'add "cpu": {"mode": "worker"}, or budget the call with "fuel"' });
-    }
-    if (limits.fuel !== undefined && mode !== 'fuel') {
-      problems.push({ pointer: `${at}/fuel`, message: `fuel is metered in cpu mode "fuel" only; this node runs in mode "${mode}"`, hint: mode === 'worker' ? 'budget the call with "timeoutMs"' : 'remove "fuel", or use cpu mode "fuel"' });
-    }
+    problems.push(...cpuModeProblems(node, pipeline.defaults?.limits, `/nodes/${index}`));
   });
   return problems;
+}
+
+/**
+ * What the node's cpu mode (its own, else `defaults.limits.cpu.mode`, else
+ * the default) says about its kind and limits: the strategy that will
+ * instantiate the node validates it (sandbox/cpu-mode.ts). A kind the mode
+ * cannot limit points at the node's `limits/cpu/mode`, or at
+ * `/defaults/limits/cpu/mode` when the node inherits the mode.
+ */
+function cpuModeProblems(node: { kind?: unknown; window?: unknown; limits?: RawLimits }, defaults: RawLimits | undefined, at: string): Problem[] {
+  const own = typeof node.limits === 'object' && node.limits !== null ? node.limits : {};
+  const inherited = typeof defaults === 'object' && defaults !== null ? defaults : {};
+  const mode = own.cpu?.mode ?? inherited.cpu?.mode ?? DEFAULT_LIMITS.cpu.mode;
+  const strategy = CPU_MODES[mode];
+  if (!strategy) return [];
+  const kind: PluginKind = node.window ? 'aggregator' : (node.kind as PluginKind);
+  // Settings from defaults are for the nodes whose mode reads them; only the node's own must fit its mode.
+  const written = new Set(Object.keys(own));
+  return strategy.problems(kind, written).map((p) => {
+    const fromNode = p.field === 'cpu/mode' ? own.cpu?.mode !== undefined : p.field in own;
+    const pointer = fromNode ? `${at}/limits/${p.field}` : `/defaults/limits/${p.field}`;
+    const message = fromNode ? p.message : `${p.message} (node ${at} inherits it from defaults)`;
+    return { pointer, message, ...(p.hint ? { hint: p.hint } : {}) };
+  });
 }
 
 interface RawNode {
@@ -438,6 +449,14 @@ function graphProblems(nodes: LooseNode[]): Problem[] {
       const target = firstById.get(deadLetter);
       if (!target || target.kind !== 'sink') {
         problems.push({ pointer: `${at}/onError/deadLetter`, message: `dead-letter target "${deadLetter}" is not a sink node of this pipeline`, hint: 'name the id of a sink node' });
+      } else if (node.kind === 'sink' && node.onError?.policy === 'dead-letter') {
+        // A sink's dead letters feed another sink; a loop of them would wait for itself to end.
+        const chain = [node.id!];
+        for (let next: LooseNode | undefined = target; next?.kind === 'sink' && next.onError?.policy === 'dead-letter' && !chain.includes(next.id!); next = firstById.get(next.onError.deadLetter as string)) chain.push(next.id!);
+        const last = firstById.get(firstById.get(chain.at(-1)!)!.onError?.deadLetter as string);
+        if (last?.id === node.id) {
+          problems.push({ pointer: `${at}/onError/deadLetter`, message: `dead-letter routes of sinks form a loop (${[...chain, node.id].join(' -> ')}): each would wait for the other to finish`, hint: 'send a sink\'s dead letters to a sink that does not dead-letter back' });
+        }
       }
     }
     if (node.onError?.policy === 'dead-letter' && deadLetter === undefined) {

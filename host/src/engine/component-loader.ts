@@ -21,9 +21,13 @@ import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { GuestFaultSlot } from '../errors/guest-fault.js';
+import { instantiationError } from '../errors/instantiation-error.js';
 import { LIFT_GUARD_IMPORT } from './component-code.js';
 import type { JcoInstantiate, LiftGuard } from './component-code.js';
 import { LIFTED_ELEMENT_OVERHEAD } from '../sandbox/limits.js';
+import { chargedComponentImports } from '../linker/host-call-fuel.js';
+import { isOutOfFuelTrap } from '../sandbox/instrument/instrument.js';
 
 /** Compiles one core module of a component, by the file name jco gives it. */
 export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
@@ -66,18 +70,24 @@ export async function instantiateComponent(
   const meter = new InstanceMeter(limits);
   const lifting = new LiftBudget(host, limits);
   const instantiateCore = async (core: WebAssembly.Module, imports?: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
-    const instance = await WebAssembly.instantiate(core, imports);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(core, imports);
+    } catch (error) {
+      if (!isOutOfFuelTrap(error)) throw error;
+      throw new WeirError('WEIR_LIMIT_CPU', `${host.plugin} used up its CPU budget while instantiating (start function): all ${limits.fuel} fuel consumed (raise limits.fuel if the work is legitimate)`, { node: host.node, plugin: host.plugin, limit: 'fuel', fuel: String(limits.fuel) }, { cause: error });
+    }
     meter.attach(instance);
     return instance;
   };
+  const faults = new GuestFaultSlot();
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await instantiate(compileCore, { ...componentImports(host), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, faults), (units) => meter.charge(units)), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
   } catch (error) {
-    if (error instanceof WeirError) throw error;
-    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
+    throw instantiationError(error, host, faults);
   }
-  const guard = new CallGuard(host.node, host.plugin, meter, () => lifting.reset());
+  const guard = new CallGuard(host.node, host.plugin, meter, faults, () => lifting.reset());
   const limitOutput = (records: StreamRecord[], fn: string): StreamRecord[] => {
     const size = encodedBatchSize(records);
     if (size > limits.maxOutputBytes) {

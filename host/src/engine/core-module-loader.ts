@@ -21,7 +21,12 @@ import type { InstanceLimits } from '../sandbox/limits.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { boundedUtf8 } from '../errors/bounded-text.js';
+import { GuestFaultSlot, guestFaultOf } from '../errors/guest-fault.js';
+import { instantiationError } from '../errors/instantiation-error.js';
 import { decodeHttpRequest, encodeHttpResponse } from '../linker/http/packed-http.js';
+import { chargedCoreImports } from '../linker/host-call-fuel.js';
+import { isOutOfFuelTrap } from '../sandbox/instrument/instrument.js';
 
 /** The ABI version the host speaks. */
 export const CORE_ABI_VERSION = 1;
@@ -30,7 +35,7 @@ const AGGREGATOR_EXPORTS = ['weir_accumulate', 'weir_merge', 'weir_emit'];
 const REQUIRED_EXPORTS = ['memory', 'weir_abi_version', 'weir_alloc', 'weir_configure', 'weir_process', 'weir_output_ptr', 'weir_output_len'];
 const HOST_IMPORTS = new Set([
   'weir.log', 'weir.now', 'weir.config_get', 'weir.state_get', 'weir.state_set', 'weir.state_delete',
-  'weir.counter_add', 'weir.gauge_set', 'weir.call_service', 'weir.http_send', 'weir.take',
+  'weir.counter_add', 'weir.gauge_set', 'weir.call_service', 'weir.service_error_kind', 'weir.http_send', 'weir.take',
   'env.abort', 'env.trace', 'env.seed',
 ]);
 const LEVELS: readonly PluginLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
@@ -83,6 +88,11 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   let pending: Uint8Array | undefined;
   const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(memory!.buffer, ptr, len).slice();
   const string = (ptr: number, len: number): string => text.decode(new Uint8Array(memory!.buffer, ptr, len));
+  /** Guest text the host only passes on (log lines, error messages): never decoded whole, cut with a marker. */
+  const message = (ptr: number, len: number): string => boundedUtf8(new Uint8Array(memory!.buffer, ptr, len));
+  const faults = new GuestFaultSlot();
+  /** The WIT error case of the last failed `call_service` (0 after a success). */
+  let serviceErrorKind = 0;
   const park = (value: Uint8Array | undefined): number => {
     pending = value;
     return value === undefined ? -1 : value.byteLength;
@@ -90,7 +100,12 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
 
   const imports = {
     weir: {
-      log: (level: number, ptr: number, len: number) => host.log(LEVELS[level] ?? 'info', string(ptr, len)),
+      log: (level: number, ptr: number, len: number) => {
+        const line = message(ptr, len);
+        const fault = guestFaultOf(line);
+        if (fault === undefined) host.log(LEVELS[level] ?? 'info', line);
+        else faults.report(fault);
+      },
       now: () => host.now(),
       config_get: (ptr: number, len: number) => {
         const value = host.configValue(string(ptr, len));
@@ -103,11 +118,15 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
       gauge_set: (ptr: number, len: number, value: number) => host.gaugeSet(string(ptr, len), value),
       call_service: (sp: number, sl: number, mp: number, ml: number, pp: number, pl: number) => {
         try {
-          return park(host.callService(string(sp, sl), string(mp, ml), bytes(pp, pl)));
+          const reply = park(host.callService(string(sp, sl), string(mp, ml), bytes(pp, pl)));
+          serviceErrorKind = 0;
+          return reply;
         } catch (error) {
+          serviceErrorKind = KIND_STATUS[errorKindOf(error)];
           return -1 - park(encoder.encode(messageOf(error)));
         }
       },
+      service_error_kind: () => serviceErrorKind,
       http_send: (ptr: number, len: number) => {
         const caller = { node: host.node, plugin: host.plugin };
         try {
@@ -138,12 +157,15 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   const meter = new InstanceMeter(limits);
   let exports: CoreExports;
   try {
-    const loaded = await instantiate<Record<string, unknown>>(module, imports);
+    const loaded = await instantiate<Record<string, unknown>>(module, chargedCoreImports(imports, (units) => meter.charge(units), () => memory));
     meter.attach(loaded.instance);
     exports = loaded.instance.exports as unknown as CoreExports;
   } catch (error) {
     wasi.close();
-    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `instantiating ${host.plugin} failed: ${messageOf(error)}`, { node: host.node, plugin: host.plugin }, { cause: error });
+    if (isOutOfFuelTrap(error) || (error instanceof WeirError && error.code === 'WEIR_LIMIT_CPU')) {
+      throw instantiationError(new WeirError('WEIR_LIMIT_CPU', `${host.plugin} used up its CPU budget while instantiating (start function): all ${limits.fuel} fuel consumed (raise limits.fuel if the work is legitimate)`, { node: host.node, plugin: host.plugin, limit: 'fuel', fuel: String(limits.fuel) }, { cause: error }), host, faults);
+    }
+    throw instantiationError(error, host, faults);
   }
   memory = exports.memory;
   const version = exports.weir_abi_version();
@@ -151,7 +173,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${host.plugin} follows core-module ABI version ${version}; the host speaks version ${CORE_ABI_VERSION}`, { node: host.node, plugin: host.plugin });
   }
 
-  const guard = new CallGuard(host.node, host.plugin, meter);
+  const guard = new CallGuard(host.node, host.plugin, meter, faults);
   // A closed instance lets go of its exports and memory (see component-loader.ts): closed instances stay counted, not alive.
   const close = () => {
     guard.close();
@@ -173,7 +195,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     if (status !== 0) {
       const kind = STATUS_KINDS[status];
       if (!kind) throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `returned unknown status ${status}`);
-      throw { tag: kind, val: text.decode(output) };
+      throw { tag: kind, val: boundedUtf8(output) };
     }
     return output;
   };

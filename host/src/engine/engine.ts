@@ -17,6 +17,7 @@ import { detectBinaryKind } from './binary-kind.js';
 import type { BinaryKind } from './binary-kind.js';
 import { TranspileCache, processWarning } from './transpile-cache.js';
 import type { CacheWarning } from './transpile-cache.js';
+import { instantiationError } from '../errors/instantiation-error.js';
 import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
 import { loadComponentCode } from './component-code.js';
 import type { JcoInstantiate } from './component-code.js';
@@ -24,10 +25,11 @@ import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCorePlugin } f
 import type { HostContext } from '../linker/host-context.js';
 import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
+import { maxTableElements } from '../sandbox/limits.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
-import { INSTRUMENT_VERSION, InitialMemoryOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
+import { INSTRUMENT_VERSION, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../sandbox/instrument/wasm-bytes.js';
-import { WorkerProcessor } from '../sandbox/worker/worker-processor.js';
+import { cpuModeOf } from '../sandbox/cpu-mode.js';
 
 /** A loaded plugin file, ready to be checked against a world and instantiated. */
 export interface PluginModule {
@@ -45,7 +47,16 @@ export interface PluginModule {
   readonly transpileMs: number;
   /** Problems that keep this plugin from filling a node of `kind` that grants `grants`; empty if it fits. */
   check(kind: PluginKind, grants?: CapabilityGrants): string[];
-  /** Creates one instance bound to `host`, running under `limits`. Check first. */
+  /**
+   * Compiles every core module of the plugin for `limits` ahead of
+   * {@link instantiate}, so that instantiating runs only the guest's own
+   * start code (a worker times that part).
+   */
+  prepare(limits: InstanceLimits): Promise<void>;
+  /**
+   * Creates one instance bound to `host`, running under `limits`, in the way
+   * its cpu mode says (see sandbox/cpu-mode.ts). Check first.
+   */
   instantiate(kind: PluginKind, host: HostContext, limits: InstanceLimits): Promise<PluginInstance>;
 }
 
@@ -64,8 +75,8 @@ export interface EngineOptions {
   cacheMaxBytes?: number;
   /**
    * Where failed cache writes are reported (default: a process warning); they
-   * never fail a load. The worker threads of `cpu.mode: "worker"` processors
-   * send theirs here too.
+   * never fail a load. Plugin worker threads (cpu mode `worker`) send theirs
+   * here too.
    */
   warn?: CacheWarning;
 }
@@ -126,12 +137,20 @@ export class Engine {
       cacheHit: transpiled.cacheHit,
       transpileMs: transpiled.transpileMs,
       check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
-      instantiate: async (kind, host, limits) => {
-        refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
-        if (limits.cpuMode === 'worker' && kind === 'processor') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn });
-        code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs());
-        return instantiateComponent(await code, kind, host, limits, compilerFor(limits));
+      prepare: async (limits) => {
+        const compile = compilerFor(limits);
+        await Promise.all(transpiled.coreModules.map((name) => compile(name)));
       },
+      instantiate: (kind, host, limits) => namingNode(host, async () => {
+        refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
+        return cpuModeOf(limits.cpuMode).instantiate({
+          kind, file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn,
+          inThread: async (inThreadLimits) => {
+            code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs());
+            return instantiateComponent(await code, kind, host, inThreadLimits, compilerFor(inThreadLimits));
+          },
+        });
+      }),
     };
   }
 
@@ -147,13 +166,18 @@ export class Engine {
       cacheHit: false,
       transpileMs: 0,
       check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
-      instantiate: async (kind, host, limits) => {
-        refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
-        const compiled = await this.#compileLimited(sha256, limits, file, async () => bytes);
-        if (kind === 'aggregator') return instantiateCorePlugin(compiled, 'aggregator', host, limits);
-        if (limits.cpuMode === 'worker') return WorkerProcessor.start({ file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn });
-        return instantiateCorePlugin(compiled, 'processor', host, limits);
+      prepare: async (limits) => {
+        await this.#compileLimited(sha256, limits, file, async () => bytes);
       },
+      instantiate: (kind, host, limits) => namingNode(host, async () => {
+        refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
+        // checkCoreModuleWorld admits processors and aggregators only.
+        const world = kind === 'aggregator' ? 'aggregator' : 'processor';
+        return cpuModeOf(limits.cpuMode).instantiate({
+          kind, file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn,
+          inThread: async (inThreadLimits) => instantiateCorePlugin(await this.#compileLimited(sha256, inThreadLimits, file, async () => bytes), world, host, inThreadLimits),
+        });
+      }),
     };
   }
 
@@ -164,7 +188,7 @@ export class Engine {
    * runtime takes about 100 ms).
    */
   #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>, cacheDir?: () => string | undefined): Promise<WebAssembly.Module> {
-    const fuel = limits.cpuMode === 'fuel' ? limits.fuel : undefined;
+    const fuel = cpuModeOf(limits.cpuMode).fuelOf(limits);
     const variant = `${limits.memoryPages}-${fuel ?? 'unmetered'}-v${INSTRUMENT_VERSION}`;
     return this.#compileOnce(`${key}:${variant}`, async () => {
       const folder = cacheDir?.();
@@ -175,10 +199,13 @@ export class Engine {
       }
       let instrumented;
       try {
-        instrumented = instrumentModule(await read(), { maxMemoryPages: limits.memoryPages, fuel });
+        instrumented = instrumentModule(await read(), { maxMemoryPages: limits.memoryPages, maxTableElements: maxTableElements(limits.memoryPages), fuel });
       } catch (error) {
         if (error instanceof InitialMemoryOverCapError) {
           throw new WeirError('WEIR_LIMIT_MEMORY', `${file}: ${error.message}; raise limits.memoryMb`, { plugin: file, limit: 'memory', capPages: limits.memoryPages, pages: error.initialPages }, { cause: error });
+        }
+        if (error instanceof InitialTableOverCapError) {
+          throw new WeirError('WEIR_LIMIT_MEMORY', `${file}: ${error.message}; raise limits.memoryMb (each table may hold 4096 elements per MiB)`, { plugin: file, limit: 'table', maxElements: error.maxElements, elements: error.initialElements }, { cause: error });
         }
         if (error instanceof MalformedModuleError) {
           throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} cannot be sandboxed: ${error.message}`, { plugin: file }, { cause: error });
@@ -240,5 +267,14 @@ async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>, file: string): 
     return await WebAssembly.compile(bytes);
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} is not a valid WebAssembly module: ${messageOf(error)}`, { file }, { cause: error });
+  }
+}
+
+/** Runs an instantiation so that whatever it throws names the node it was for. */
+async function namingNode<T>(host: HostContext, instantiate: () => Promise<T>): Promise<T> {
+  try {
+    return await instantiate();
+  } catch (error) {
+    throw instantiationError(error, host);
   }
 }

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   WEIR_PLUGIN_INVALID_BINARY: 'a plugin file is not a WebAssembly module or component (or is truncated)',
   WEIR_PLUGIN_WORLD_MISMATCH: 'a plugin does not export what its node kind needs, or imports what the host does not offer',
   WEIR_PLUGIN_LOAD_FAILED: 'a plugin could not be transpiled, compiled or instantiated',
+  WEIR_PLUGIN_BUILD_FAILED: 'a plugin source folder could not be built (compiler error, or no toolchain for its language)',
+  WEIR_INSTANCE_CLOSED: 'a plugin instance was called after it was closed (a host bug or a call racing a shutdown or reload)',
   WEIR_PLUGIN_TRAP: 'a plugin trapped (unreachable, out-of-bounds access, stack overflow, uncaught exception)',
   WEIR_PLUGIN_ERROR: 'a plugin returned an error result (`kind` says transient, invalid-input or fatal)',
   WEIR_PLUGIN_BAD_OUTPUT: 'a plugin returned data the host cannot decode',

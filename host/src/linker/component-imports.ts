@@ -6,6 +6,8 @@
 import { errorKindOf } from './host-context.js';
 import type { HostContext, PluginLogLevel } from './host-context.js';
 import { hasCode, messageOf } from '../errors/errors.js';
+import { guestFaultOf } from '../errors/guest-fault.js';
+import type { GuestFaultSlot } from '../errors/guest-fault.js';
 import { wasiComponentImports } from './capabilities.js';
 import type { HttpRequest } from './http/send-request.js';
 import { GrantedFiles } from './granted-files.js';
@@ -22,10 +24,19 @@ export const HOST_INTERFACES = [
   'weir:plugin/types',
 ] as const;
 
-/** Builds the jco import object for one component instance. */
-export function componentImports(host: HostContext): Record<string, Record<string, unknown>> {
+/**
+ * Builds the jco import object for one component instance. A log line that
+ * reports a guest fault (errors/guest-fault.ts) goes to `faults`, not the log.
+ */
+export function componentImports(host: HostContext, faults?: GuestFaultSlot): Record<string, Record<string, unknown>> {
   return {
-    'weir:plugin/log': { log: (level: PluginLogLevel, message: string) => host.log(level, message) },
+    'weir:plugin/log': {
+      log: (level: PluginLogLevel, message: string) => {
+        const fault = faults && guestFaultOf(message);
+        if (fault === undefined) host.log(level, message);
+        else faults!.report(fault);
+      },
+    },
     'weir:plugin/config': { get: (key: string) => host.configValue(key) },
     'weir:plugin/state': {
       get: (key: Uint8Array) => host.state.get(key),

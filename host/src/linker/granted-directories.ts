@@ -86,10 +86,10 @@ const MAX_LINK_HOPS = 40;
 
 /** Throws `notcapable` unless `path` is inside `root`, by name and (its deepest existing ancestor) with links resolved. */
 function requireInside(root: string, path: string): void {
-  if (!within(root, path)) throw new Errno(ERRNO.notcapable);
+  if (!isInside(root, path)) throw new Errno(ERRNO.notcapable);
   let existing = path;
   while (!fs.existsSync(existing) && existing !== root) existing = resolve(existing, '..');
-  if (!within(root, fs.realpathSync(existing))) throw new Errno(ERRNO.notcapable);
+  if (!isInside(root, fs.realpathSync(existing))) throw new Errno(ERRNO.notcapable);
 }
 
 /**
@@ -101,7 +101,8 @@ export function requireWritable(grant: PreopenGrant): void {
   if (grant.mode !== 'rw') throw new Errno(ERRNO.rofs);
 }
 
-function within(root: string, path: string): boolean {
+/** Whether host path `path` is `root` or inside it, by name. */
+export function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

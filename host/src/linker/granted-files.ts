@@ -7,14 +7,18 @@
  * errno 76 (whatever the grant's mode); a write inside a read-only grant
  * with 69; a write past a read-write grant's `maxBytes` with 19 (dquot).
  *
+ * Every change is recorded against the grants' quotas as it happens
+ * (DirectoryQuota): a new file or directory costs its entry, a write what it
+ * adds, a removal frees what it held.
+ *
  * Stateless apart from the grants' resolved folders and quotas: nothing
  * stays open between calls, so there is nothing to close.
  */
 import * as fs from 'node:fs';
 import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
 import type { OpenGrant, PreopenGrant } from './granted-directories.js';
-import { DirectoryQuota } from './directory-quota.js';
-import type { QuotaListener } from './directory-quota.js';
+import { DirectoryQuota, ENTRY_BYTES, THREAD_USAGES, entryCost } from './directory-quota.js';
+import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 
 /** The WIT `file-error`. */
 export interface FileError {
@@ -43,12 +47,12 @@ type QuotaGrant = OpenGrant & { quota: DirectoryQuota | undefined };
 export class GrantedFiles {
   readonly #grants: QuotaGrant[];
 
-  /** `exceeded` hears of every write a quota refuses. */
-  constructor(grants: readonly PreopenGrant[], exceeded?: QuotaListener) {
+  /** `exceeded` hears of every write a quota refuses; `usages` is where quotas count (the thread's, unless a test gives its own). */
+  constructor(grants: readonly PreopenGrant[], exceeded?: QuotaListener, usages: DirectoryUsages = THREAD_USAGES) {
     // Longest guest path first, so /data/raw wins over /data.
     this.#grants = grants
       .map(openGrant)
-      .map((open) => ({ ...open, quota: open.grant.mode === 'rw' ? new DirectoryQuota(open.grant, open.root, exceeded) : undefined }))
+      .map((open) => ({ ...open, quota: open.grant.mode === 'rw' ? new DirectoryQuota(open.grant, open.root, exceeded, usages) : undefined }))
       .sort((a, b) => b.grant.as.length - a.grant.as.length);
   }
 
@@ -63,16 +67,15 @@ export class GrantedFiles {
 
   writeFile(path: string, data: Uint8Array): void {
     this.#run(path, (target, quota) => {
-      const existing = fs.statSync(target, { throwIfNoEntry: false });
-      quota?.reserve(data.byteLength - (existing?.isFile() ? existing.size : 0), target);
-      fs.writeFileSync(target, data);
+      const before = fs.statSync(target, { throwIfNoEntry: false });
+      changing(quota, target, before, ENTRY_BYTES + data.byteLength - entryCost(before), () => fs.writeFileSync(target, data));
     }, true);
   }
 
   appendFile(path: string, data: Uint8Array): void {
     this.#run(path, (target, quota) => {
-      quota?.reserve(data.byteLength, target);
-      fs.appendFileSync(target, data);
+      const before = fs.statSync(target, { throwIfNoEntry: false });
+      changing(quota, target, before, (before ? 0 : ENTRY_BYTES) + data.byteLength, () => fs.appendFileSync(target, data));
     }, true);
   }
 
@@ -81,13 +84,15 @@ export class GrantedFiles {
   }
 
   makeDir(path: string): void {
-    this.#run(path, (target) => fs.mkdirSync(target), true);
+    this.#run(path, (target, quota) => changing(quota, target, fs.statSync(target, { throwIfNoEntry: false }), ENTRY_BYTES, () => fs.mkdirSync(target)), true);
   }
 
   removeFile(path: string): void {
-    this.#run(path, (target) => {
+    this.#run(path, (target, quota) => {
       if (fs.statSync(target).isDirectory()) throw new Errno(ERRNO.isdir);
+      const freed = entryCost(fs.lstatSync(target));
       fs.unlinkSync(target);
+      quota?.usages.record(target, -freed);
     }, true);
   }
 
@@ -119,5 +124,19 @@ export class GrantedFiles {
       if (path.startsWith(`${as}/`)) return { ...open, rest: path.slice(as.length + 1) };
     }
     throw new Errno(ERRNO.notcapable);
+  }
+}
+
+/**
+ * Runs `change` on `target` (whose stat, links followed, was `before`)
+ * under `quota`: admits `growth` first, then records what the change really
+ * did, whether it succeeded or failed half-way.
+ */
+function changing(quota: DirectoryQuota | undefined, target: string, before: fs.Stats | undefined, growth: number, change: () => void): void {
+  quota?.admit(growth, target);
+  try {
+    change();
+  } finally {
+    quota?.usages.record(target, entryCost(fs.statSync(target, { throwIfNoEntry: false })) - entryCost(before));
   }
 }

@@ -12,6 +12,7 @@ import { NO_GRANTS } from './capabilities.js';
 import type { CapabilityGrants } from './capabilities.js';
 import type { SyncHttpSender } from './http/blocking-client.js';
 import { checkRequest } from './http/send-request.js';
+import { LogLimiter, limitedLog } from './log-limiter.js';
 import type { HttpRequest, HttpResponse } from './http/send-request.js';
 
 /** Log levels a plugin may use, as in the WIT `log.level` enum. */
@@ -27,6 +28,8 @@ export interface HostContext {
   /** The node's config, as pipeline.json gives it. */
   readonly config: Readonly<Record<string, unknown>>;
   log(level: PluginLogLevel, message: string): void;
+  /** Bounds the size and rate of `log` lines (per node) and counts what it dropped. */
+  readonly logLimiter: LogLimiter;
   /** JSON text of the top-level config field `key`, or `undefined`. */
   configValue(key: string): string | undefined;
   readonly state: KeyedState;
@@ -75,6 +78,12 @@ export interface HostContextOptions {
   capabilities?: CapabilityGrants;
   /** Sends the node's HTTP requests; needed when `capabilities.http` is granted (the owner closes it). */
   http?: SyncHttpSender;
+  /**
+   * Bounds the size and rate of the plugin's log lines; share one between the
+   * contexts of a node's instances so that the rate is per node (default: a
+   * new one with `DEFAULT_LOG_LIMITS`).
+   */
+  logLimiter?: LogLimiter;
 }
 
 /** Builds the host functions for one node. */
@@ -84,11 +93,14 @@ export function createHostContext(options: HostContextOptions): HostContext {
   const caller = { node: options.node, plugin: options.plugin };
   const maxMetricNames = options.maxMetricNames ?? Number.POSITIVE_INFINITY;
   const pluginLogger = logger.child({ node: options.node, plugin: options.plugin, source: 'plugin' });
+  const logLimiter = options.logLimiter ?? new LogLimiter();
   return {
     node: options.node,
     plugin: options.plugin,
     config,
-    log: (level, message) => pluginLogger[level](message),
+    log: limitedLog(logLimiter, (level, message, dropped) =>
+      dropped === undefined ? pluginLogger[level](message) : pluginLogger[level]({ droppedLines: dropped }, message)),
+    logLimiter,
     configValue: (key) => (Object.hasOwn(config, key) ? JSON.stringify(config[key]) : undefined),
     state: options.state,
     counterAdd: (name, delta) => {

@@ -9,7 +9,10 @@
  * `notcapable`, whatever the grant's mode: the path is checked first). A
  * read-only grant refuses every write, create, rename and delete with
  * `rofs`; a write that would take a read-write grant past its `maxBytes`
- * with `dquot` (see DirectoryQuota). These are the errno values
+ * with `dquot` (see DirectoryQuota: a new file or directory costs its entry,
+ * a write what it really added to the file, an `O_APPEND` descriptor's
+ * write all its bytes wherever it asks to write; truncations, removals and
+ * renames are recorded as they happen). These are the errno values
  * `weir:plugin/files` gives components (GrantedFiles), case for case.
  * Errors are WASI errno values; nothing here throws into the guest.
  *
@@ -17,10 +20,10 @@
  * open (the instance's `close` calls it).
  */
 import * as fs from 'node:fs';
-import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
+import { ERRNO, Errno, confine, errnoOf, isInside, openGrant, requireWritable } from './granted-directories.js';
 import type { PreopenGrant } from './granted-directories.js';
-import { DirectoryQuota, bytesUnder, growthOf } from './directory-quota.js';
-import type { QuotaListener } from './directory-quota.js';
+import { DirectoryQuota, ENTRY_BYTES, THREAD_USAGES, costUnder, entryCost, growthOf } from './directory-quota.js';
+import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 
 const FILETYPE = { unknown: 0, directory: 3, regular: 4, symlink: 7 } as const;
 const OFLAGS = { creat: 1, directory: 2, excl: 4, trunc: 8 } as const;
@@ -50,14 +53,16 @@ interface OpenEntry {
 export class PreopenFilesystem {
   readonly #entries = new Map<number, OpenEntry>();
   readonly #memory: () => WebAssembly.Memory;
+  readonly #usages: DirectoryUsages;
   #nextFd: number;
 
-  /** `exceeded` hears of every write a quota refuses. */
-  constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory, exceeded?: QuotaListener) {
+  /** `exceeded` hears of every write a quota refuses; `usages` is where quotas count (the thread's, unless a test gives its own). */
+  constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory, exceeded?: QuotaListener, usages: DirectoryUsages = THREAD_USAGES) {
     this.#memory = memory;
+    this.#usages = usages;
     let fd = 3;
     for (const { grant, root } of grants.map(openGrant)) {
-      const quota = grant.mode === 'rw' ? new DirectoryQuota(grant, root, exceeded) : undefined;
+      const quota = grant.mode === 'rw' ? new DirectoryQuota(grant, root, exceeded, usages) : undefined;
       this.#entries.set(fd++, { grant, root, quota, path: root, fd: undefined, position: 0n, append: false, preopen: true });
     }
     this.#nextFd = fd;
@@ -114,7 +119,14 @@ export class PreopenFilesystem {
         if (oflags & OFLAGS.excl) flags |= fs.constants.O_EXCL;
         if (oflags & OFLAGS.trunc) flags |= fs.constants.O_TRUNC;
         if (fdflags & FDFLAG_APPEND) flags |= fs.constants.O_APPEND;
-        const fd = fs.openSync(path, flags);
+        // A new file costs its entry (admitted first); O_TRUNC frees what the file held.
+        if (!existing && (oflags & OFLAGS.creat) !== 0) dir.quota?.admit(ENTRY_BYTES, path);
+        let fd: number;
+        try {
+          fd = fs.openSync(path, flags);
+        } finally {
+          if (writes) this.#usages.record(path, entryCost(fs.statSync(path, { throwIfNoEntry: false })) - entryCost(existing));
+        }
         return this.#add(out, { grant: dir.grant, root: dir.root, quota: dir.quota, path, fd, position: 0n, append: (fdflags & FDFLAG_APPEND) !== 0, preopen: false });
       },
       fd_close: (fd: number) => {
@@ -133,6 +145,8 @@ export class PreopenFilesystem {
         return ERRNO.success;
       },
       fd_pread: (fd: number, iovs: number, count: number, offset: bigint, out: number) => {
+        // A u64 offset of 2^63 or more arrives as a negative i64 (Node would read at the descriptor's position).
+        if (BigInt(offset) < 0n) return ERRNO.inval;
         this.#view().setUint32(out, this.#readInto(this.#file(fd), iovs, count, BigInt(offset)), true);
         return ERRNO.success;
       },
@@ -141,8 +155,8 @@ export class PreopenFilesystem {
         this.#writable(entry);
         const size = fs.fstatSync(entry.fd).size;
         const position = entry.append ? BigInt(size) : entry.position;
-        entry.quota?.reserve(growthOf(size, Number(position), this.#length(iovs, count)), entry.path);
-        const written = this.#writeFrom(entry, iovs, count, position);
+        const length = this.#length(iovs, count);
+        const written = this.#growing(entry, size, entry.append ? length : growthOf(size, Number(position), length), () => this.#writeFrom(entry, iovs, count, position));
         entry.position = position + BigInt(written);
         this.#view().setUint32(out, written, true);
         return ERRNO.success;
@@ -150,8 +164,13 @@ export class PreopenFilesystem {
       fd_pwrite: (fd: number, iovs: number, count: number, offset: bigint, out: number) => {
         const entry = this.#file(fd);
         this.#writable(entry);
-        entry.quota?.reserve(growthOf(fs.fstatSync(entry.fd).size, Number(offset), this.#length(iovs, count)), entry.path);
-        this.#view().setUint32(out, this.#writeFrom(entry, iovs, count, BigInt(offset)), true);
+        // A u64 offset of 2^63 or more arrives as a negative i64 (Node would write at the descriptor's position).
+        if (BigInt(offset) < 0n) return ERRNO.inval;
+        const size = fs.fstatSync(entry.fd).size;
+        const length = this.#length(iovs, count);
+        // On an O_APPEND descriptor pwrite appends whatever the offset (Linux): every byte counts.
+        const growth = entry.append ? length : growthOf(size, Number(offset), length);
+        this.#view().setUint32(out, this.#growing(entry, size, growth, () => this.#writeFrom(entry, iovs, count, BigInt(offset))), true);
         return ERRNO.success;
       },
       fd_seek: (fd: number, offset: bigint, whence: number, out: number) => {
@@ -216,7 +235,13 @@ export class PreopenFilesystem {
         const dir = this.#directory(dirFd);
         const path = this.#resolve(dir, this.#string(ptr, len));
         this.#writable(dir);
-        fs.mkdirSync(path);
+        const existing = fs.statSync(path, { throwIfNoEntry: false });
+        dir.quota?.admit(ENTRY_BYTES, path);
+        try {
+          fs.mkdirSync(path);
+        } finally {
+          this.#usages.record(path, entryCost(fs.statSync(path, { throwIfNoEntry: false })) - entryCost(existing));
+        }
         return ERRNO.success;
       },
       path_remove_directory: (dirFd: number, ptr: number, len: number) => {
@@ -225,13 +250,16 @@ export class PreopenFilesystem {
         this.#writable(dir);
         if (path === dir.root) return ERRNO.perm;
         fs.rmdirSync(path);
+        this.#usages.record(path, -ENTRY_BYTES);
         return ERRNO.success;
       },
       path_unlink_file: (dirFd: number, ptr: number, len: number) => {
         const dir = this.#directory(dirFd);
         const path = this.#resolve(dir, this.#string(ptr, len));
         this.#writable(dir);
+        const freed = entryCost(fs.lstatSync(path));
         fs.unlinkSync(path);
+        this.#usages.record(path, -freed);
         return ERRNO.success;
       },
       path_rename: (fromFd: number, fromPtr: number, fromLen: number, toFd: number, toPtr: number, toLen: number) => {
@@ -241,9 +269,13 @@ export class PreopenFilesystem {
         const target = this.#resolve(to, this.#string(toPtr, toLen));
         this.#writable(from);
         this.#writable(to);
-        // Moved into another grant, the bytes count against that grant's quota.
-        if (to.quota !== from.quota) to.quota?.reserve(bytesUnder(source), target);
+        // Moved in from outside the target's grant, what it costs counts against that grant's quota; what it replaces is freed.
+        const moved = costUnder(source);
+        const replaced = costUnder(target);
+        to.quota?.admit((isInside(to.root, source) ? 0 : moved) - replaced, target);
         fs.renameSync(source, target);
+        this.#usages.record(source, -moved);
+        this.#usages.record(target, moved - replaced);
         return ERRNO.success;
       },
       fd_sync: (fd: number) => {
@@ -296,6 +328,20 @@ export class PreopenFilesystem {
 
   #writable(entry: OpenEntry): void {
     requireWritable(entry.grant);
+  }
+
+  /**
+   * Runs `write` on a file of `size` bytes after its quota admits `growth`,
+   * then records what the file really grew (or shrank) by, whether the
+   * write succeeded or failed half-way.
+   */
+  #growing<T>(entry: OpenEntry & { fd: number }, size: number, growth: number, write: () => T): T {
+    entry.quota?.admit(growth, entry.path);
+    try {
+      return write();
+    } finally {
+      this.#usages.record(entry.path, fs.fstatSync(entry.fd).size - size);
+    }
   }
 
 
@@ -354,5 +400,3 @@ export class PreopenFilesystem {
     view.setBigUint64(out + 56, ns(stat.ctimeMs), true);
   }
 }
-
-/** Whether `path` is `root` or inside it. */

@@ -10,8 +10,15 @@
  * files the edit brings in are watched from then on. Reloads run one at a
  * time, in the order files changed; every outcome is logged with node,
  * plugin and sha256 prefix.
+ *
+ * Start-up: a file that changes after the run loaded it but before the
+ * watcher is ready is not reported by the watcher (it sees it as already
+ * there), so once ready, each plugin file's digest is compared with the
+ * version running and a file that differs is reloaded like a change.
  */
 import type { Logger } from 'pino';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Engine, PluginModule } from '../engine/engine.js';
 import type { PipelineConfig, Problem } from '../config/pipeline-config.js';
 import { refusedEdit } from '../topology/pipeline-run.js';
@@ -101,18 +108,41 @@ export class HotReload {
 
     let self: HotReload | undefined;
     const files = [...options.running.keys(), ...(pipeline ? [pipeline.file] : [])];
-    const watcher = await PluginWatcher.start(files, (file) => {
+    const changed = (file: string): void => {
       self!.#queue = self!.#queue.then(() => (pipeline && file === pipeline.file ? applyPipeline(pipeline.prepare) : reloadPlugin(file)));
-    }, options.stableForMs ?? STABLE_FOR_MS, {
+    };
+    const watcher = await PluginWatcher.start(files, changed, options.stableForMs ?? STABLE_FOR_MS, {
       onError: (error, message, folders) => logger.error({ folders, err: messageOf(error), code: (error as NodeJS.ErrnoException).code }, message),
     });
     self = new HotReload(watcher);
+    // Builds that landed before the watcher was ready.
+    for (const [file, sha256] of options.running) {
+      const now = await digestOf(file);
+      if (now !== undefined && now !== sha256) {
+        logger.info({ plugin: file, sha256: now.slice(0, 12) }, 'plugin changed while the run started: reloading it');
+        changed(file);
+      }
+    }
     return self;
+  }
+
+  /** Waits until every change seen so far has been handled (reloaded, applied or refused). */
+  async settled(): Promise<void> {
+    await this.#queue;
   }
 
   /** Stops watching and waits for a reload in progress. */
   async close(): Promise<void> {
     await this.#watcher.close();
     await this.#queue;
+  }
+}
+
+/** sha256 of a file's bytes (as the engine computes a plugin's), or undefined when it cannot be read now (a rename in progress: the watcher reports it). */
+async function digestOf(file: string): Promise<string | undefined> {
+  try {
+    return createHash('sha256').update(await readFile(file)).digest('hex');
+  } catch {
+    return undefined;
   }
 }

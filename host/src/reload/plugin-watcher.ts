@@ -88,6 +88,11 @@ export class PluginWatcher {
 
   /** Stops watching. */
   async close(): Promise<void> {
+    // chokidar 4 forgets its readdir throttles on close() without clearing
+    // their 1 s timers, which kept `host run` alive a second after its run
+    // ended (a busy output folder next to a plugin re-arms them all the time).
+    const throttled = (this.#watcher as unknown as { _throttled?: Map<string, Map<string, { clear(): void }>> })._throttled;
+    for (const action of throttled?.values() ?? []) for (const item of [...action.values()]) item.clear();
     await this.#watcher.close();
   }
 }

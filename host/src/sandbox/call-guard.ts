@@ -8,11 +8,20 @@
  * becomes `WEIR_LIMIT_MEMORY` or `WEIR_LIMIT_CPU` and poisons the instance.
  * Shared by the component and core-module loaders so both report failures
  * the same way.
+ *
+ * A trap names the node, and carries what the guest reported just before it
+ * (a JS exception or a Rust panic, see errors/guest-fault.ts) in its message
+ * and `details.guest`. Guest-controlled text (error results, trap messages)
+ * is cut to `MAX_MESSAGE_CHARS`, since every copy of it (log, dead-letter
+ * headers) costs its size again.
  */
 import type { InstanceState } from './plugin.js';
 import type { InstanceMeter, LimitBreach } from './meter.js';
 import { pagesToMiB } from './instrument/instrument.js';
+import { maxTableElements } from './limits.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { boundedText } from '../errors/bounded-text.js';
+import { GuestFaultSlot } from '../errors/guest-fault.js';
 import type { ErrorCode, ErrorDetails } from '../errors/errors.js';
 
 /** The cases of the WIT `error` variant. */
@@ -42,14 +51,20 @@ export class CallGuard {
   readonly #node: string;
   readonly #plugin: string;
   readonly meter: InstanceMeter;
+  /** Where the loader's log import puts the fault a guest reports before it traps. */
+  readonly faults: GuestFaultSlot;
 
   readonly #onBegin: (() => void) | undefined;
 
-  /** @param onBegin runs before each call enters the guest (e.g. to reset per-call budgets) */
-  constructor(node: string, plugin: string, meter: InstanceMeter, onBegin?: () => void) {
+  /**
+   * @param faults where the loader's log import puts a fault the guest reports before it traps
+   * @param onBegin runs before each call enters the guest (e.g. to reset per-call budgets)
+   */
+  constructor(node: string, plugin: string, meter: InstanceMeter, faults: GuestFaultSlot = new GuestFaultSlot(), onBegin?: () => void) {
     this.#node = node;
     this.#plugin = plugin;
     this.meter = meter;
+    this.faults = faults;
     this.#onBegin = onBegin;
   }
 
@@ -61,9 +76,10 @@ export class CallGuard {
   run<T>(fn: string, body: () => T): T {
     const where = { node: this.#node, plugin: this.#plugin, function: fn };
     if (this.#state === 'poisoned') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} cannot be called: the instance is poisoned after a trap`, where);
-    if (this.#state === 'closed') throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${this.#plugin} cannot be called: the instance is closed`, where);
+    if (this.#state === 'closed') throw new WeirError('WEIR_INSTANCE_CLOSED', `${this.#plugin} cannot be called: the instance is closed`, where);
     if (this.#state === 'busy') throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} was re-entered during ${fn}`, where);
     this.#state = 'busy';
+    this.faults.take();
     this.#onBegin?.();
     this.meter.begin();
     try {
@@ -91,14 +107,17 @@ export class CallGuard {
       const variant = errorVariantOf(error);
       if (variant) {
         this.#state = 'ready';
-        throw new WeirError('WEIR_PLUGIN_ERROR', `${this.#plugin} ${fn} returned ${variant.tag}: ${variant.val}`, { ...where, kind: variant.tag });
+        throw new WeirError('WEIR_PLUGIN_ERROR', `${this.#plugin} ${fn} returned ${variant.tag}: ${boundedText(variant.val)}`, { ...where, kind: variant.tag });
       }
       if (error instanceof WeirError && error.code === 'WEIR_PLUGIN_BAD_OUTPUT') {
         this.#state = 'poisoned';
         throw new WeirError(error.code, `${this.#plugin} ${fn}: ${error.message}`, where, { cause: error });
       }
       this.#state = 'poisoned';
-      throw new WeirError('WEIR_PLUGIN_TRAP', `${this.#plugin} trapped in ${fn}: ${messageOf(error)}`, where, { cause: error });
+      const trap = boundedText(messageOf(error));
+      const guest = this.faults.take();
+      const message = guest === undefined ? trap : `${guest} (${trap})`;
+      throw new WeirError('WEIR_PLUGIN_TRAP', `node "${this.#node}" (${this.#plugin}) trapped in ${fn}: ${message}`, guest === undefined ? where : { ...where, guest }, { cause: error });
     }
   }
 
@@ -109,6 +128,15 @@ export class CallGuard {
         'WEIR_LIMIT_CPU',
         `${this.#plugin} used up its CPU budget in ${fn}: all ${limits.fuel} fuel of one call consumed (raise limits.fuel if the work is legitimate)`,
         { ...where, limit: 'fuel', fuel: String(limits.fuel) },
+        { cause },
+      );
+    }
+    if (breach.kind === 'table') {
+      const maxElements = maxTableElements(limits.memoryPages);
+      return new WeirError(
+        'WEIR_LIMIT_MEMORY',
+        `${this.#plugin} hit its table cap in ${fn}: growing a table by ${breach.requestedElements} elements was denied (cap ${maxElements} elements per table; raise limits.memoryMb if the plugin needs more)`,
+        { ...where, limit: 'table', maxElements, requestedElements: breach.requestedElements },
         { cause },
       );
     }

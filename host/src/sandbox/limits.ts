@@ -10,7 +10,10 @@
  * - `fuel`: the wasm is instrumented to count instructions and traps when the
  *   per-call budget is spent; runs on the calling thread.
  * - `worker`: the instance runs in a worker thread; a watchdog terminates it
- *   when a call takes longer than `timeoutMs`, and a fresh worker takes over.
+ *   when a call (or instantiation) takes longer than `timeoutMs`, and a fresh
+ *   worker takes over.
+ *
+ * Each mode covers every node kind; the strategies are in ./cpu-mode.ts.
  * - `none`: no CPU limit (trusted plugins, benchmarks).
  */
 export type CpuMode = 'fuel' | 'worker' | 'none';
@@ -45,9 +48,11 @@ export interface LimitsSettings {
 
 /**
  * Safe defaults: a runaway plugin is stopped. 256 MiB of memory; 5 * 10^9
- * fuel per call (a tight wasm loop runs out in about 5 s, a QuickJS loop in
- * under 1 s, while a 1024-record batch through the QuickJS uppercase example
- * uses about 2 * 10^8); worker timeout 10 s; 64 MiB of output per call.
+ * fuel per call (a tight wasm loop runs out in 1-2 s on the bench machine,
+ * and no kind of work in `bench/fuel-wall-time.js`, host calls and bulk
+ * instructions included, takes more than about 3 times that, while a
+ * 1024-record batch through the QuickJS uppercase example uses about
+ * 2 * 10^8); worker timeout 10 s; 64 MiB of output per call.
  */
 export const DEFAULT_LIMITS: LimitsSettings = {
   memoryMb: 256,
@@ -97,6 +102,16 @@ export const LIFTED_ELEMENT_OVERHEAD = 400;
 
 /** Bytes in one WebAssembly page. */
 export const PAGE_BYTES = 65536;
+
+/**
+ * Elements each wasm table may hold, for a memory cap of `memoryPages`:
+ * 4096 per MiB of `limits.memoryMb` (at least 65536), so that at the 16
+ * bytes or less an element takes in the host a table stays within a
+ * sixteenth of the memory cap. 256 MiB gives 1,048,576 elements.
+ */
+export function maxTableElements(memoryPages: number): number {
+  return Math.max(65536, memoryPages * 256);
+}
 
 /** Converts settings to what the sandbox enforces. */
 export function instanceLimits(settings: LimitsSettings): InstanceLimits {

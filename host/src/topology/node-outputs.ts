@@ -21,6 +21,8 @@ export interface OutputRoute {
 export interface EmitCount {
   delivered: number;
   unrouted: number;
+  /** Records a cancelled reader refused (counted per reader): the run failed or its drain timed out. */
+  refused: number;
 }
 
 const decoder = new TextDecoder();
@@ -35,9 +37,10 @@ export class NodeOutputs {
 
   /** Pushes each record to the readers of its output, waiting while they are full. */
   async emit(batch: StreamRecord[]): Promise<EmitCount> {
-    if (batch.length === 0) return { delivered: 0, unrouted: 0 };
+    if (batch.length === 0) return { delivered: 0, unrouted: 0, refused: 0 };
     let delivered = 0;
     let unrouted = 0;
+    let refused = 0;
     for (const [output, records] of splitByOutput(batch)) {
       const routes = this.#routes.filter((r) => r.output === output);
       if (routes.length === 0) {
@@ -45,9 +48,9 @@ export class NodeOutputs {
         continue;
       }
       delivered += records.length;
-      for (const route of routes) await route.channel.push(records);
+      for (const route of routes) if (!(await route.channel.push(records))) refused += records.length;
     }
-    return { delivered, unrouted };
+    return { delivered, unrouted, refused };
   }
 
   /** This producer is done with every channel it feeds. */

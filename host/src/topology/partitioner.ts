@@ -35,7 +35,8 @@ export class Partitioner {
     if (this.#mode === 'broadcast') return Array.from({ length: lanes }, () => batch);
     const out: StreamRecord[][] = Array.from({ length: lanes }, () => []);
     if (this.#mode === 'round-robin') {
-      out[this.#next]!.push(...batch);
+      // The whole batch goes to one instance (no copy, and no spread of a huge batch into call arguments).
+      out[this.#next] = batch;
       this.#next = (this.#next + 1) % lanes;
       return out;
     }

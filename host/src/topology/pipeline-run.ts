@@ -24,6 +24,7 @@ import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
 import type { ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
 import { createHostContext } from '../linker/host-context.js';
+import { LogLimiter } from '../linker/log-limiter.js';
 import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { HostContext, PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
@@ -45,6 +46,7 @@ import { WeirError, hasCode, messageOf } from '../errors/errors.js';
 import { instanceLimits, stateLimits } from '../sandbox/limits.js';
 import { POISONING_CODES } from '../sandbox/call-guard.js';
 import { NodeResources } from './node-resources.js';
+import { OneShot, RAISED, TIMED_OUT, within } from './one-shot.js';
 
 /** What {@link PipelineRun.reload} did for one node. */
 export type ReloadOutcome =
@@ -157,13 +159,21 @@ export class PipelineRun {
   readonly #restarting = new Map<string, Promise<void>>();
   readonly #states = new Map<string, MemoryKeyedState>();
   readonly #metrics = new Map<string, PluginMetrics>();
+  /** One plugin-log limit per node, shared by its instances. */
+  readonly #logLimiters = new Map<string, LogLimiter>();
   readonly #resources = new Map<string, NodeResources>();
   /** Sends the HTTP requests of in-thread plugins (its worker starts on the first one). */
   readonly #http = new BlockingHttpClient();
   #wiring: Wiring | undefined;
   #rewire: PendingRewire | undefined;
-  /** Resolves when a rewire is requested during the current wiring (a waiting source stops waiting). */
-  #rewireRequested = signal();
+  /** Raised when a rewire is requested during the current wiring, or the run stops: a waiting source stops waiting. */
+  #interrupt = new OneShot();
+  /** Ends a drain that takes longer than the deadline given to `stop()`. */
+  #drainTimer: NodeJS.Timeout | undefined;
+  /** Raised when the drain ran out of time: nodes get {@link STUCK_GRACE_MS} more, then the run ends without them. */
+  readonly #drainOver = new OneShot();
+  /** Set when the drain ran out of time: records still queued, by the node they were queued for. */
+  #drainTimedOut: { timeoutMs: number; notWritten: Record<string, number> } | undefined;
   /** Set once the last wiring has drained: no structural edit can start. */
   #finishing = false;
   readonly #started = performance.now();
@@ -209,12 +219,27 @@ export class PipelineRun {
     return this.#done!;
   }
 
-  /** Stops the sources and lets everything in flight drain through to the sinks. */
-  stop(): void {
-    if (this.#state === 'running') {
-      this.#state = 'draining';
-      this.#deps.logger.info({ pipeline: this.#running.name }, 'stopping: sources stop, in-flight records drain');
-    }
+  /**
+   * Stops the sources and lets everything in flight drain through to the
+   * sinks. With `drainTimeoutMs`, a drain that takes longer stops there:
+   * what is still queued is dropped and counted per node (the summary's
+   * `drain.notWritten`); a write in progress finishes first.
+   */
+  stop({ drainTimeoutMs }: { drainTimeoutMs?: number } = {}): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'draining';
+    this.#deps.logger.info({ pipeline: this.#running.name, ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}) }, 'stopping: sources stop, in-flight records drain');
+    this.#interrupt.raise();
+    if (drainTimeoutMs !== undefined) this.#drainTimer = setTimeout(() => this.#endDrain(drainTimeoutMs), drainTimeoutMs);
+  }
+
+  /** The drain ran out of time: drop what is queued, counting it per node. */
+  #endDrain(timeoutMs: number): void {
+    if (this.#state !== 'draining' || this.#failure) return;
+    const notWritten = Object.fromEntries(this.#wiring?.cancel() ?? []);
+    this.#drainTimedOut = { timeoutMs, notWritten };
+    this.#deps.logger.warn({ drainTimeoutMs: timeoutMs, notWritten }, 'drain timed out: records still queued are not written');
+    this.#drainOver.raise();
   }
 
   /**
@@ -278,7 +303,8 @@ export class PipelineRun {
   stats(): NodeStats[] {
     return [...this.#stats.values()].map((s) => {
       const resources = this.#resources.get(s.id)?.summary();
-      return { ...s, queueHighWater: Math.max(s.queueHighWater, this.#wiring?.highWater(s.id) ?? 0), ...(resources ? { resources } : {}) };
+      const logLinesDropped = this.#logLimiters.get(s.id)?.dropped;
+      return { ...s, queueHighWater: Math.max(s.queueHighWater, this.#wiring?.highWater(s.id) ?? 0), ...(resources ? { resources } : {}), ...(logLinesDropped ? { logLinesDropped } : {}) };
     });
   }
 
@@ -345,7 +371,7 @@ export class PipelineRun {
     const kept = new Set(edited.nodes.map((n) => n.id).filter((id) => this.#nodes.has(id)));
     this.#deps.logger.info({ added: diff.added, removed: diff.removed, rewired: diff.rewired }, 'rewiring the pipeline: sources pause while in-flight records drain');
     return new Promise<ApplyOutcome>((resolve) => {
-      this.#rewireRequested.raise();
+      this.#interrupt.raise();
       this.#rewire = {
         kept,
         commit: async () => {
@@ -428,14 +454,20 @@ export class PipelineRun {
     for (;;) {
       const wiring = new Wiring(this.#running.nodes, (id) => this.#producing(id));
       this.#wiring = wiring;
-      this.#rewireRequested = signal();
-      await Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
+      this.#interrupt = new OneShot();
+      if (this.#state === 'draining') this.#interrupt.raise();
+      const tasks = Promise.all(this.#running.nodes.map((node) => this.#task(node, wiring)));
+      if ((await this.#drainOver.race(tasks)) === RAISED && (await within(tasks, STUCK_GRACE_MS)) === TIMED_OUT) {
+        // The drain timed out and a node is still stuck (a write that does not return): leave it behind.
+        tasks.catch(() => {});
+        this.#deps.logger.warn({ waitedMs: STUCK_GRACE_MS }, 'after the drain timed out, a node is still busy (a write that does not return); leaving it');
+      }
       for (const stats of this.#stats.values()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
       const rewire = this.#rewire;
       if (!rewire) break;
       // Other edits stay refused until this one is done.
-      if (this.#failure) {
-        await rewire.abandon('the pipeline failed while it was being rewired');
+      if (this.#failure || this.#drainTimedOut) {
+        await rewire.abandon(this.#failure ? 'the pipeline failed while it was being rewired' : 'the drain timed out while the pipeline was being rewired');
         this.#rewire = undefined;
         break;
       }
@@ -443,13 +475,22 @@ export class PipelineRun {
       this.#rewire = undefined;
     }
     this.#finishing = true;
+    clearTimeout(this.#drainTimer);
     await this.#closeAll((error, node) => this.#fail(error, node));
     const status: RunStatus = this.#failure ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
     this.#state = status;
     const nodes = this.stats();
+    if (this.#drainTimedOut) {
+      // A sink's batch in a write that never returned was received and not written.
+      const notWritten = this.#drainTimedOut.notWritten;
+      for (const n of nodes) {
+        const unwritten = n.kind === 'sink' ? n.in - n.out - n.errors : 0;
+        if (unwritten > 0) notWritten[n.id] = (notWritten[n.id] ?? 0) + unwritten;
+      }
+    }
     for (const node of nodes) {
-      const { id, implementation, in: received, out, errors, dropped, queueHighWater, restarts, resources } = node;
-      this.#deps.logger.info({ node: id, implementation, in: received, out, errors, dropped, queueHighWater, restarts, ...(resources ? { resources } : {}) }, 'node summary');
+      const { id, implementation, in: received, out, errors, filtered, dropped, queueHighWater, restarts, resources } = node;
+      this.#deps.logger.info({ node: id, implementation, in: received, out, errors, filtered, dropped, queueHighWater, restarts, ...(resources ? { resources } : {}) }, 'node summary');
     }
     return {
       pipeline: this.#running.name,
@@ -457,6 +498,7 @@ export class PipelineRun {
       wallMs: performance.now() - this.#started,
       totals: totalsOf(nodes),
       nodes,
+      ...(this.#drainTimedOut ? { drain: { timedOut: true, ...this.#drainTimedOut } } : {}),
       ...(this.#failure ? { error: this.#failure.toJSON() } : {}),
     };
   }
@@ -514,7 +556,7 @@ export class PipelineRun {
       kind: node.kind,
       implementation: node.implementation.type === 'plugin' ? `plugin:${node.implementation.file}` : `connector:${node.implementation.name}`,
       ...(this.#modules.has(node.id) ? { pluginSha256: this.#modules.get(node.id)!.sha256, pluginLoadedAt: new Date().toISOString() } : {}),
-      in: 0, out: 0, errors: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
+      in: 0, out: 0, errors: 0, filtered: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
     });
   }
 
@@ -539,7 +581,11 @@ export class PipelineRun {
     const order = [...this.#runtimes].sort(([, a], [, b]) => CLOSE_ORDER[a.kind] - CLOSE_ORDER[b.kind]);
     for (const [id, runtime] of order) {
       try {
-        await this.#closeRuntime(runtime);
+        // After a timed-out drain a sink may never finish closing (its writes do not return): bounded then.
+        if (this.#drainTimedOut && (await within(this.#closeRuntime(runtime), STUCK_GRACE_MS)) === TIMED_OUT) {
+          this.#deps.logger.warn({ node: id, waitedMs: STUCK_GRACE_MS }, 'closing a node did not finish after the drain timed out');
+        }
+        if (!this.#drainTimedOut) await this.#closeRuntime(runtime);
       } catch (error) {
         if (runtime.kind === 'sink') onSinkFailure(error, this.#nodes.get(id)!);
         else this.#deps.logger.warn({ node: id, err: messageOf(error) }, 'error while closing a node');
@@ -574,7 +620,10 @@ export class PipelineRun {
   #hostContext(node: NodeConfig, plugin: string, state: KeyedState = this.#nodeState(node)): HostContext {
     let metrics = this.#metrics.get(node.id);
     if (!metrics) this.#metrics.set(node.id, (metrics = { counters: new Map(), gauges: new Map() }));
+    let logLimiter = this.#logLimiters.get(node.id);
+    if (!logLimiter) this.#logLimiters.set(node.id, (logLimiter = new LogLimiter()));
     return createHostContext({
+      logLimiter,
       node: node.id,
       plugin,
       config: node.config,
@@ -691,11 +740,13 @@ export class PipelineRun {
     return pluginSink(instance);
   }
 
-  /** Emits `batch` and counts it: delivered records as `out`, records for an output nobody reads as `dropped`. */
+  /** Emits `batch` and counts it: delivered records as `out`, records for an output nobody reads (they reach no sink) as `dropped`. */
   async #emit(outputs: NodeOutputs, batch: StreamRecord[], stats: NodeStats): Promise<void> {
-    const { delivered, unrouted } = await outputs.emit(batch);
+    const { delivered, unrouted, refused } = await outputs.emit(batch);
     stats.out += delivered;
     stats.dropped += unrouted;
+    // Emitted after the drain timed out: not passed on, and said so.
+    if (refused > 0 && this.#drainTimedOut) this.#drainTimedOut.notWritten[stats.id] = (this.#drainTimedOut.notWritten[stats.id] ?? 0) + refused;
   }
 
   async #sourceTask(node: NodeConfig, runtime: SourceRuntime, wiring: Wiring): Promise<void> {
@@ -713,11 +764,19 @@ export class PipelineRun {
         }
         const poll = runtime.pending ?? runtime.source.poll(node.batch.maxRecords);
         runtime.pending = undefined;
-        const polled = await Promise.race([poll, this.#rewireRequested.raised]);
-        if (polled === RAISED) {
+        // Raced per poll and detached when the poll settles: a pending signal must not retain every batch polled.
+        const polled = await this.#interrupt.race(poll);
+        if (polled === RAISED && this.#keeps(node.id)) {
           // A rewire while the source waits for input: pause now, keep the poll for the next wiring.
           runtime.pending = poll;
           poll.catch(() => {});
+          break;
+        }
+        if (polled === RAISED) {
+          // Stopping, or removed by an edit: what the poll still returns goes out in this wiring.
+          const last = await this.#lastPoll(node, runtime, poll);
+          if (last?.position) runtime.position = last.position;
+          if (last) await this.#emit(outputs, last.records, stats);
           break;
         }
         if (polled.position) runtime.position = polled.position;
@@ -741,6 +800,33 @@ export class PipelineRun {
   }
 
   /**
+   * The outcome of a poll still waiting when its source stops or is removed.
+   * A connector's poll gets {@link SETTLE_MS} to return on its own (a read
+   * in progress); then the connector is closed, so a wait for input ends,
+   * and the poll gets up to {@link LAST_POLL_MS} more. A plugin source's
+   * poll gets {@link LAST_POLL_MS} (its calls are bounded by its limits);
+   * it is closed after.
+   */
+  async #lastPoll(node: NodeConfig, runtime: SourceRuntime, poll: Promise<PollResult>): Promise<PollResult | undefined> {
+    const log = this.#deps.logger;
+    const failed = (error: unknown): undefined => {
+      log.warn({ node: node.id, err: messageOf(error) }, 'the last poll of a stopping source failed');
+      return undefined;
+    };
+    const connector = node.implementation.type === 'connector';
+    let last = await within(poll, connector ? SETTLE_MS : LAST_POLL_MS).catch(failed);
+    if (last === TIMED_OUT && connector) {
+      const closing = this.#closeSource(runtime).catch((error: unknown) => log.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+      last = await within(poll, LAST_POLL_MS).catch(failed);
+      await within(closing, LAST_POLL_MS);
+    }
+    if (last !== TIMED_OUT) return last;
+    poll.catch(() => {});
+    log.warn({ node: node.id }, 'a stopping source did not return its last poll in time; what it had not returned is not read');
+    return undefined;
+  }
+
+  /**
    * A processor node: one task per instance (lane), each with its own
    * bounded input. With more than one lane, a dispatcher splits each input
    * batch among them (see Partitioner); every lane emits downstream on its
@@ -750,7 +836,7 @@ export class PipelineRun {
     const input = wiring.input(node.id);
     const laneTask = (lane: Lane, laneInput: BatchChannel) => ('operator' in lane ? this.#aggregatorLane(node, lane, laneInput, wiring) : this.#processorLane(node, lane, laneInput, wiring));
     if (lanes.length === 1) return laneTask(lanes[0]!, input);
-    const laneInputs = wiring.laneInputs(lanes.length);
+    const laneInputs = wiring.laneInputs(node.id, lanes.length);
     const dispatch = async (): Promise<void> => {
       const partitioner = new Partitioner(node.partition, lanes.length);
       try {
@@ -787,6 +873,7 @@ export class PipelineRun {
       // A node that goes on after a rewire keeps its windows open.
       if (!this.#keeps(node.id) && !this.#failure) await this.#emit(outputs, lane.operator.flush(), stats);
     } catch (error) {
+      this.#resources.get(node.id)?.recordFailure(error);
       this.#fail(error, node);
     } finally {
       outputs.close();
@@ -825,7 +912,7 @@ export class PipelineRun {
         try {
           const output = await lane.instance.process(batch);
           lane.state.commit();
-          stats.dropped += Math.max(0, batch.length - output.length);
+          stats.filtered += Math.max(0, batch.length - output.length);
           return output;
         } catch (error) {
           lane.state.rollback();
@@ -844,19 +931,12 @@ export class PipelineRun {
             throw error;
           }
           if (batch.length > 1 && ISOLATED_CODES.some((code) => hasCode(error, code))) {
+            // One record may yield many: append in a loop (a spread would pass them all as call arguments).
             const output: StreamRecord[] = [];
-            for (const record of batch) output.push(...(await runBatch([record])));
+            for (const record of batch) for (const out of await runBatch([record])) output.push(out);
             return output;
           }
-          stats.errors += batch.length;
-          if (policy === 'skip') {
-            stats.skipped += batch.length;
-            log.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'records failed; skipped');
-          } else {
-            stats.deadLettered += batch.length;
-            log.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'records failed; dead-lettered');
-            await deadLetter!.push(batch.map((r) => withErrorHeaders(r, error, node)));
-          }
+          await this.#setAside(node, batch, error, deadLetter);
           return [];
         }
       }
@@ -877,8 +957,26 @@ export class PipelineRun {
     }
   }
 
+  /**
+   * Counts records that failed for good under `skip` or `dead-letter` and
+   * sends them to the dead-letter sink (with the error as headers) under the latter.
+   */
+  async #setAside(node: NodeConfig, batch: StreamRecord[], error: unknown, deadLetter: BatchChannel | undefined): Promise<void> {
+    const stats = this.#stats.get(node.id)!;
+    stats.errors += batch.length;
+    if (node.onError.policy === 'skip') {
+      stats.skipped += batch.length;
+      this.#deps.logger.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'records failed; skipped');
+    } else {
+      stats.deadLettered += batch.length;
+      this.#deps.logger.warn({ node: node.id, records: batch.length, err: messageOf(error) }, 'records failed; dead-lettered');
+      await deadLetter!.push(batch.map((r) => withErrorHeaders(r, error, node)));
+    }
+  }
+
   async #sinkTask(node: NodeConfig, runtime: SinkRuntime, wiring: Wiring): Promise<void> {
     const input = wiring.input(node.id);
+    const deadLetter = wiring.deadLetterOf(node);
     const stats = this.#stats.get(node.id)!;
     try {
       for (let batch = await input.pull(); batch; batch = await input.pull()) {
@@ -889,11 +987,48 @@ export class PipelineRun {
           runtime.sink = await this.#openPluginSink(this.#nodes.get(node.id)!, this.#modules.get(node.id)!);
         }
         stats.in += batch.length;
-        await runtime.sink.write(batch);
-        stats.out += batch.length;
+        if (await this.#write(node, runtime, batch, deadLetter)) stats.out += batch.length;
       }
     } catch (error) {
       this.#fail(error, node);
+    } finally {
+      deadLetter?.closeProducer();
+    }
+  }
+
+  /**
+   * Writes one batch under the sink's `onError` policy; false when the batch
+   * failed and was skipped or dead-lettered. A sink may have written part of
+   * a batch before failing, so a failed batch is retried or set aside whole
+   * (no record-by-record isolation: it would write those records twice).
+   * A plugin sink that trapped or failed fatally is opened again first.
+   */
+  async #write(node: NodeConfig, runtime: SinkRuntime, batch: StreamRecord[], deadLetter: BatchChannel | undefined): Promise<boolean> {
+    const { policy, maxAttempts, backoffMs } = node.onError;
+    const stats = this.#stats.get(node.id)!;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runtime.sink.write(batch);
+        return true;
+      } catch (error) {
+        this.#resources.get(node.id)?.recordFailure(error);
+        if (node.implementation.type === 'plugin' && (POISONING_CODES.some((code) => hasCode(error, code)) || (error as WeirError).details?.kind === 'fatal')) {
+          await runtime.sink.close().catch(() => {});
+          runtime.sink = await this.#openPluginSink(this.#nodes.get(node.id)!, this.#modules.get(node.id)!);
+          stats.restarts++;
+        }
+        if (policy === 'retry' && attempt < maxAttempts && (error as WeirError).details?.kind !== 'invalid-input') {
+          this.#deps.logger.warn({ node: node.id, attempt, err: messageOf(error) }, 'write failed; retrying');
+          await sleep(backoffMs * 2 ** (attempt - 1));
+          continue;
+        }
+        if (policy !== 'skip' && policy !== 'dead-letter') {
+          stats.errors += batch.length;
+          throw error;
+        }
+        await this.#setAside(node, batch, error, deadLetter);
+        return false;
+      }
     }
   }
 
@@ -912,14 +1047,14 @@ const CLOSE_ORDER: Record<NodeRuntime['kind'], number> = { sink: 0, processor: 1
 
 const ANOTHER_EDIT = 'another edit is being applied; apply this one after it';
 
-const RAISED = Symbol('raised');
+/** How long a stopping or removed source's poll may take to return on its own before a connector source is closed (ms). */
+const SETTLE_MS = 200;
 
-/** A one-shot signal: `raised` resolves (with RAISED) once `raise()` is called. */
-function signal(): { raised: Promise<typeof RAISED>; raise: () => void } {
-  let raise = () => {};
-  const raised = new Promise<typeof RAISED>((resolve) => (raise = () => resolve(RAISED)));
-  return { raised, raise };
-}
+/** How long a closed source's last poll may then take to return its records (ms). */
+const LAST_POLL_MS = 2000;
+
+/** How long nodes still busy when a drain timed out may take to finish their call, and each node to close (ms). */
+const STUCK_GRACE_MS = 2000;
 
 /** The world a node's plugin fills. */
 function worldOf(node: NodeConfig): PluginKind {

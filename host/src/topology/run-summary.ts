@@ -19,6 +19,11 @@ export interface NodeStats {
   /** Records the plugin finally failed on (after retries and isolation): skipped, dead-lettered, or failing the run. */
   errors: number;
   /** Records a processor took in and did not emit (filtered out), from batches it processed. */
+  filtered: number;
+  /**
+   * Records the node emitted to an output nobody reads: they reach no sink
+   * (a node without readers, or a named output no node selects).
+   */
   dropped: number;
   /** Records dropped by `onError: skip`. */
   skipped: number;
@@ -33,6 +38,8 @@ export interface NodeStats {
   reloadsRejected?: number;
   /** Taken out of the running pipeline by an edit of pipeline.json (its counters stay). */
   removed?: boolean;
+  /** Plugin log lines dropped over the node's log rate limit (linker/log-limiter.ts); absent when none. */
+  logLinesDropped?: number;
   /** What the node's plugin instances used (plugin nodes only). */
   resources?: NodeResourceSummary;
 }
@@ -46,8 +53,10 @@ export interface RunSummary {
   status: RunStatus;
   wallMs: number;
   /** Records read by sources and records written by sinks. */
-  totals: { read: number; written: number; errors: number; dropped: number; skipped: number; deadLettered: number };
+  totals: { read: number; written: number; errors: number; filtered: number; dropped: number; skipped: number; deadLettered: number };
   nodes: NodeStats[];
+  /** Present when a stop's drain ran out of time (`host run --drain-timeout`): records still queued then, by the node they were queued for. */
+  drain?: { timedOut: true; timeoutMs: number; notWritten: Record<string, number> };
   error?: { code: string; message: string; details?: unknown };
 }
 
@@ -59,6 +68,7 @@ export function totalsOf(nodes: readonly NodeStats[]): RunSummary['totals'] {
     read: sum((n) => n.out, 'source'),
     written: sum((n) => n.out, 'sink'),
     errors: sum((n) => n.errors),
+    filtered: sum((n) => n.filtered),
     dropped: sum((n) => n.dropped),
     skipped: sum((n) => n.skipped),
     deadLettered: sum((n) => n.deadLettered),
@@ -70,19 +80,22 @@ export function formatSummary(summary: RunSummary): string {
   const rows = summary.nodes.map((n) => {
     const r = n.resources;
     return [
-      n.removed ? `${n.id} (removed)` : n.id, n.kind, n.implementation, n.pluginSha256 ? n.pluginSha256.slice(0, 8) : '-', n.pluginLoadedAt ? `${n.pluginLoadedAt.slice(11, 19)}Z` : '-', String(n.in), String(n.out), String(n.errors), String(n.restarts),
+      n.removed ? `${n.id} (removed)` : n.id, n.kind, n.implementation, n.pluginSha256 ? n.pluginSha256.slice(0, 8) : '-', n.pluginLoadedAt ? `${n.pluginLoadedAt.slice(11, 19)}Z` : '-', String(n.in), String(n.out), String(n.errors), String(n.dropped), String(n.restarts),
       r ? `${(r.memoryPagesHighWater / 16).toFixed(1)}/${r.memoryCapPages / 16}` : '-',
       r ? r.callMs.toFixed(0) : '-',
       r && r.cpuMode === 'fuel' ? compact(Number(r.fuelUsed)) : '-',
     ];
   });
-  const header = ['node', 'kind', 'runs', 'version', 'since', 'in', 'out', 'errors', 'restarts', 'mem MiB', 'call ms', 'fuel'];
+  const header = ['node', 'kind', 'runs', 'version', 'since', 'in', 'out', 'errors', 'dropped', 'restarts', 'mem MiB', 'call ms', 'fuel'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i >= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const t = summary.totals;
-  const extra = [t.dropped ? `${t.dropped} filtered out` : '', t.skipped ? `${t.skipped} skipped` : '', t.deadLettered ? `${t.deadLettered} dead-lettered` : ''].filter(Boolean).join(', ');
+  const extra = [t.filtered ? `${t.filtered} filtered out` : '', t.dropped ? `${t.dropped} dropped (reached no sink)` : '', t.skipped ? `${t.skipped} skipped` : '', t.deadLettered ? `${t.deadLettered} dead-lettered` : ''].filter(Boolean).join(', ');
+  const drain = summary.drain;
+  const notWritten = drain ? Object.entries(drain.notWritten).map(([node, records]) => `${node} ${records}`).join(', ') : '';
   return [
     `pipeline "${summary.pipeline}" ${summary.status} in ${(summary.wallMs / 1000).toFixed(2)} s: ${t.read} read, ${t.written} written, ${t.errors} errors${extra ? `, ${extra}` : ''}`,
+    ...(drain ? [`drain timed out after ${drain.timeoutMs} ms; not written: ${notWritten || 'nothing was queued (a write in progress finished)'}`] : []),
     line(header),
     ...rows.map(line),
   ].join('\n');

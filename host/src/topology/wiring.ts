@@ -27,8 +27,8 @@ export function instancesOf(node: NodeConfig): number {
 export class Wiring {
   readonly #channels = new Map<string, BatchChannel>();
   readonly #readers: Map<string, Route[]>;
-  /** Inputs of the instances of parallel processors (cancelled with the rest). */
-  readonly #laneChannels: BatchChannel[] = [];
+  /** Inputs of the instances of parallel processors, with their node (cancelled with the rest). */
+  readonly #laneChannels: Array<{ node: string; channel: BatchChannel }> = [];
 
   /**
    * @param nodes the pipeline as it runs now
@@ -67,10 +67,10 @@ export class Wiring {
     return new NodeOutputs((this.#readers.get(id) ?? []).map(({ output, reader }) => ({ output, channel: this.#channels.get(reader)! })));
   }
 
-  /** One single-producer input per instance of a parallel processor. */
-  laneInputs(count: number): BatchChannel[] {
+  /** One single-producer input per instance of parallel processor `id`. */
+  laneInputs(id: string, count: number): BatchChannel[] {
     const inputs = Array.from({ length: count }, () => new BatchChannel(CHANNEL_CAPACITY, 1));
-    this.#laneChannels.push(...inputs);
+    for (const channel of inputs) this.#laneChannels.push({ node: id, channel });
     return inputs;
   }
 
@@ -79,8 +79,18 @@ export class Wiring {
     return this.#channels.get(id)?.highWater ?? 0;
   }
 
-  /** Drops everything queued and releases every waiter (the pipeline failed). */
-  cancel(): void {
-    for (const channel of [...this.#channels.values(), ...this.#laneChannels]) channel.cancel();
+  /**
+   * Drops everything queued and releases every waiter (the pipeline failed,
+   * or a drain ran out of time). Returns the records dropped, by the node
+   * they were queued for (nodes with none are left out).
+   */
+  cancel(): Map<string, number> {
+    const dropped = new Map<string, number>();
+    const count = (node: string, records: number) => {
+      if (records > 0) dropped.set(node, (dropped.get(node) ?? 0) + records);
+    };
+    for (const [node, channel] of this.#channels) count(node, channel.cancel());
+    for (const { node, channel } of this.#laneChannels) count(node, channel.cancel());
+    return dropped;
   }
 }

@@ -45,7 +45,7 @@ function upwardImports(ranks: ReadonlyMap<string, number>): string[] {
   for (const file of sourceFiles(root)) {
     const from = relative(root, file);
     const layer = from.split('/')[0]!;
-    for (const match of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
+    for (const match of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
       const target = relative(root, normalize(join(dirname(file), match[1]!))).split('/')[0]!;
       const own = ranks.get(layer);
       const theirs = ranks.get(target);
@@ -68,6 +68,10 @@ const KNOWN_UPWARD = [
   'engine/engine.ts -> linker',
   'engine/engine.ts -> sandbox',
   'linker/host-context.ts -> state',
+  'sandbox/cpu-mode.ts -> linker',
+  'sandbox/worker/blocking-worker.ts -> linker',
+  'sandbox/worker/host-calls.ts -> linker',
+  'sandbox/worker/plugin-worker.ts -> linker',
   'sandbox/worker/protocol.ts -> linker',
   'sandbox/worker/worker-entry.ts -> linker',
   'sandbox/worker/worker-entry.ts -> state',

@@ -1,15 +1,24 @@
-// End-to-end: SIGTERM in the middle of a run drains, loses nothing and exits 0;
-// a second signal forces the exit (130). The real `host` as a subprocess.
+// Signals during `host run`: SIGTERM mid-run drains, loses nothing and exits 0;
+// a signal while the pipeline is still being loaded stops it as soon as it runs
+// (exit 0, with a summary); a signal after the output is complete changes
+// nothing; a second signal forces the exit (130); a drain that runs out of time
+// (--drain-timeout) says what was not written and exits 4. The real `host` as a
+// subprocess, except the drain deadline, run in-process with a stdout that never
+// takes a byte. Every wait is on a condition (output lines), never a fixed time.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { startBackgroundRun } from './background-run.js';
+import type { BackgroundRun } from './background-run.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/cli-io.js';
 
 const root = join(import.meta.dirname, '../../..');
 
-function startRun() {
+function startRun(extraNodes: object[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'weir-signal-'));
   const run = startBackgroundRun(dir, {
     name: 'endless',
@@ -18,47 +27,151 @@ function startRun() {
       { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0, ratePerSec: 20000 }, batch: { maxRecords: 100 } },
       { id: 'upper', kind: 'processor', plugin: 'uppercase-as.wasm', inputs: ['gen'] },
       { id: 'out', kind: 'sink', connector: 'file', inputs: ['upper'], config: { path: 'out.jsonl' } },
+      ...extraNodes,
     ],
   });
   return { dir, ...run };
 }
 
-/** Waits until the run has written at least 2000 records (on a loaded machine this can take a while). */
-async function waitForOutput(file: string): Promise<void> {
-  const enough = () => existsSync(file) && readFileSync(file, 'utf8').split('\n').length > 2000;
-  for (let i = 0; i < 800 && !enough(); i++) await sleep(25);
-  expect(enough(), 'the run produced output before the signal').toBe(true);
+/** Resolves once `ready()` holds, checking whenever the child writes to stderr and as files grow (polled between turns of the event loop). */
+async function until(run: BackgroundRun, ready: () => boolean, what: string): Promise<void> {
+  let exited = false;
+  void run.exited.then(() => (exited = true));
+  while (!ready()) {
+    if (exited) throw new Error(`host run exited before ${what}; stderr:\n${run.stderr()}`);
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        run.child.stderr!.off('data', wake);
+        clearImmediate(poll);
+        resolve();
+      };
+      run.child.stderr!.once('data', wake);
+      // Files do not announce themselves: look again after other work had a turn.
+      const poll = setImmediate(wake);
+    });
+  }
+}
+
+const lineCount = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0);
+
+interface Summary {
+  status: string;
+  totals: { read: number; written: number; errors: number };
+  drain?: { timedOut: boolean; notWritten: Record<string, number> };
 }
 
 describe('signals during host run', () => {
   it('SIGTERM mid-run drains: every record read is written, the summary says stopped, exit 0', async () => {
     const run = startRun();
-    await waitForOutput(join(run.dir, 'out.jsonl'));
+    const out = join(run.dir, 'out.jsonl');
+    await until(run, () => lineCount(out) > 2000, 'it wrote 2000 records');
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
-    const summary = JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8')) as { status: string; totals: { read: number; written: number; errors: number } };
-    const written = readFileSync(join(run.dir, 'out.jsonl'), 'utf8').trim().split('\n').length;
+    const summary = JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8')) as Summary;
     expect(summary.status).toBe('stopped');
     expect(summary.totals.read).toBeGreaterThan(2000);
     expect(summary.totals).toMatchObject({ written: summary.totals.read, errors: 0 });
-    expect(written).toBe(summary.totals.read);
+    expect(lineCount(out)).toBe(summary.totals.read);
     expect(run.stderr()).toContain('signal received: draining');
+  });
+
+  it('a signal while the pipeline is being loaded stops it once it runs: a summary, nothing lost, exit 0', async () => {
+    const run = startRun();
+    // The first log line comes while plugins load, before "pipeline running".
+    await until(run, () => run.stderr().includes('"msg":"plugin'), 'it logs loading a plugin');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const summary = JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8')) as Summary;
+    expect(summary.status).toBe('stopped');
+    expect(summary.totals.written).toBe(summary.totals.read);
+    expect(lineCount(join(run.dir, 'out.jsonl'))).toBe(summary.totals.read);
+    expect(run.stderr()).toContain('pipeline "endless" stopped');
+  });
+
+  it('a second signal after the output is complete changes nothing: exit 0, not 143', async () => {
+    const run = startRun();
+    await until(run, () => run.stderr().includes('pipeline running') && lineCount(join(run.dir, 'out.jsonl')) > 100, 'it runs');
+    run.child.kill('SIGTERM');
+    // The summary is printed and written: the command is winding down (closing the watcher, exiting).
+    const written = () => {
+      try {
+        return (JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8')) as Summary).status === 'stopped';
+      } catch {
+        return false;
+      }
+    };
+    await until(run, () => run.stderr().includes('pipeline "endless" stopped') && written(), 'the summary is printed and written');
+    let exited = false;
+    void run.exited.then(() => (exited = true));
+    run.child.kill('SIGTERM');
+    // It is seen as what it is (not as a second signal that forces an exit), and one more while the process ends changes nothing either.
+    await until(run, () => exited || run.stderr().includes('signal received while exiting'), 'the signal is logged or the process has ended');
+    if (!exited) run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).not.toContain('second signal: exiting without draining');
+    expect(JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8'))).toMatchObject({ status: 'stopped' });
   });
 
   it('a second signal exits at once with 130', async () => {
     const run = startRun();
-    await waitForOutput(join(run.dir, 'out.jsonl'));
+    await until(run, () => lineCount(join(run.dir, 'out.jsonl')) > 2000, 'it wrote 2000 records');
     // Both signals arrive together: the process is paused (checked in /proc) while
     // they are sent, and two different signals stay pending, so the drain cannot
     // finish in between even on a loaded machine.
     run.child.kill('SIGSTOP');
     const state = () => readFileSync(`/proc/${run.child.pid}/stat`, 'utf8').split(') ')[1]![0];
-    for (let i = 0; i < 400 && state() !== 'T'; i++) await sleep(5);
-    expect(state()).toBe('T');
+    while (state() !== 'T') await nextTurn();
     run.child.kill('SIGINT');
     run.child.kill('SIGTERM');
     run.child.kill('SIGCONT');
     expect(await run.exited).toBe(130);
     expect(run.stderr()).toContain('second signal: exiting without draining');
+  });
+});
+
+describe('host run --drain-timeout', () => {
+  it('a drain stuck behind a sink that takes nothing stops at the deadline, says what was not written, exits 4', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-drain-'));
+    writeFileSync(join(dir, 'pipeline.json'), JSON.stringify({
+      name: 'stuck',
+      nodes: [
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0 }, batch: { maxRecords: 1000 } },
+        { id: 'out', kind: 'sink', connector: 'stdout', inputs: ['gen'] },
+      ],
+    }));
+    // A standard output that never finishes a write: the stdout sink waits for it forever.
+    let taken = 0;
+    const stdout = new Writable({ highWaterMark: 1024, write: () => void taken++ });
+    let stderr = '';
+    let signal: (s: NodeJS.Signals) => void = () => {};
+    const io: CliIo = {
+      stdin: Readable.from([]), stdout, stderr: new Writable({ write: (chunk: Buffer, _e, done) => { stderr += chunk.toString(); done(); } }),
+      env: { ...process.env, WEIR_CACHE_DIR: mkdtempSync(join(tmpdir(), 'weir-cache-')) }, cwd: dir,
+      onSignal: (handler) => {
+        signal = handler;
+        return () => (signal = () => {});
+      },
+    };
+    const exit = main(['run', 'pipeline.json', '--no-watch', '--drain-timeout', '50', '--summary-json', 'summary.json', '--log-level', 'warn'], io);
+    while (taken === 0) await nextTurn();
+    signal('SIGTERM');
+    expect(await exit).toBe(4);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+    expect(summary.status).toBe('stopped');
+    expect(summary.drain?.timedOut).toBe(true);
+    const notWritten = Object.values(summary.drain!.notWritten).reduce((n, records) => n + records, 0);
+    expect(summary.drain!.notWritten.out).toBeGreaterThan(0);
+    expect(summary.totals.written + notWritten).toBe(summary.totals.read);
+    expect(stderr).toContain('drain timed out after 50 ms; not written: out ');
+  }, 60_000);
+
+  it('refuses a deadline that is not a whole number of milliseconds', async () => {
+    let stderr = '';
+    const io: CliIo = {
+      stdin: Readable.from([]), stdout: new PassThrough(), stderr: new Writable({ write: (chunk: Buffer, _e, done) => { stderr += chunk.toString(); done(); } }),
+      env: process.env, cwd: tmpdir(), onSignal: () => () => {},
+    };
+    expect(await main(['run', 'pipeline.json', '--drain-timeout', '2s'], io)).toBe(3);
+    expect(stderr).toContain('--drain-timeout must be a whole number of milliseconds');
   });
 });

@@ -55,7 +55,6 @@ describe('compilePipeline', () => {
       '/nodes/2/limits/fuel: fuel is metered in cpu mode "fuel" only; this node runs in mode "worker"',
       '/nodes/4/inputs/0: "v.no way" names an invalid output "no way"',
       '/nodes/4/inputs/1: unknown input "nope.invalid"',
-      '/nodes/4/limits/cpu/mode: cpu mode "worker" is available for processor nodes only (this node is a sink)',
     ]);
   });
 

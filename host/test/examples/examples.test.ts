@@ -94,7 +94,7 @@ describe('examples (golden)', () => {
 
   it('fan-out: one source feeds two branches, each to its own sink', async () => {
     const { summary } = await runExample('fan-out');
-    expect(summary.totals).toMatchObject({ read: 7, written: 9, dropped: 5 });
+    expect(summary.totals).toMatchObject({ read: 7, written: 9, filtered: 5, dropped: 0 });
     expect(summary.nodes.find((n) => n.id === 'alerts')).toMatchObject({ in: 2 });
   });
 

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUEL_EXPORT, GROW_DENIED_EXPORT, instrumentModule } from '../../src/sandbox/instrument/instrument.js';
+import { FUEL_EXPORT, instrumentModule } from '../../src/sandbox/instrument/instrument.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +52,8 @@ const FEATURES = [
 function featuresFor(seed: number): string[] {
   return seed % 2 === 1 ? [...FEATURES, '--enable-exception-handling'] : FEATURES;
 }
+/** The instrumenter adds exports under this prefix (fuel, denied grows); the original module has none. */
+const HOST_RESERVED_PREFIX = 'weir_';
 /** Fuel for one call: generous, so a difference is never a budget running out. */
 const FUEL = 1n << 40n;
 /** The memory cap: the most a 32-bit memory can have, so the cap itself changes nothing. */
@@ -98,8 +100,11 @@ function outcomeOf(error: unknown): string {
   return `thrown: ${String(error)}`;
 }
 
-/** Instantiates `bytes` and calls every exported function as binaryen's own JS harness does. */
-async function observe(bytes: Uint8Array, refuel: (exports: WebAssembly.Exports) => void): Promise<Observation> {
+/**
+ * Instantiates `bytes` and calls every exported function as binaryen's own JS
+ * harness does; `meter` sees the exports before and after each call.
+ */
+async function observe(bytes: Uint8Array, meter: (exports: WebAssembly.Exports, when: 'before' | 'after') => void): Promise<Observation> {
   const logs: string[] = [];
   const support = new Proxy({}, {
     get: (_target, name) => (...args: unknown[]) => {
@@ -117,19 +122,20 @@ async function observe(bytes: Uint8Array, refuel: (exports: WebAssembly.Exports)
   const exports = instance.exports;
   const hangLimit = exports.hangLimitInitializer as (() => void) | undefined;
   for (const [name, value] of Object.entries(exports)) {
-    if (typeof value !== 'function' || name === 'hangLimitInitializer') continue;
+    if (typeof value !== 'function' || name === 'hangLimitInitializer' || name.startsWith(HOST_RESERVED_PREFIX)) continue;
     hangLimit?.();
-    refuel(exports);
+    meter(exports, 'before');
     let outcome: string;
     try {
       outcome = `returned ${show((value as (...args: unknown[]) => unknown)())}`;
     } catch (error) {
       outcome = outcomeOf(error);
     }
+    meter(exports, 'after');
     observation.calls.push({ name, outcome });
   }
   for (const [name, value] of Object.entries(exports)) {
-    if (name === FUEL_EXPORT || name === GROW_DENIED_EXPORT) continue;
+    if (name.startsWith(HOST_RESERVED_PREFIX)) continue;
     if (value instanceof WebAssembly.Memory) {
       observation.memory += `${name}:${value.buffer.byteLength}:${createHash('sha256').update(new Uint8Array(value.buffer)).digest('hex')};`;
     } else if (value instanceof WebAssembly.Global) {
@@ -166,6 +172,8 @@ describe('instrumenter, differential fuzzing against binaryen translate-to-fuzz 
     let compared = 0;
     const generatorFailures: string[] = [];
     let invalidForV8 = 0;
+    /** Fuel charged over the whole run: a rewrite that stopped charging would leave it at 0. */
+    let fuelUsed = 0n;
     const seeds = Array.from({ length: MODULES }, (_, i) => FIRST_SEED + i);
     const check = async (seed: number): Promise<void> => {
       const input = join(work, `${seed}.dat`);
@@ -195,12 +203,27 @@ describe('instrumenter, differential fuzzing against binaryen translate-to-fuzz 
         return;
       }
       let fuelRanOut = false;
-      const actual = await observe(instrumented, (exports) => {
-        const fuel = exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
-        if (fuel && (fuel.value as bigint) < 0n) fuelRanOut = true;
-        if (fuel) fuel.value = FUEL;
+      let unmetered = false;
+      const actual = await observe(instrumented, (exports, when) => {
+        const fuel = exports[FUEL_EXPORT];
+        if (!(fuel instanceof WebAssembly.Global)) {
+          unmetered = true;
+          return;
+        }
+        if (when === 'before') {
+          fuel.value = FUEL;
+          return;
+        }
+        const left = fuel.value as bigint;
+        if (left < 0n) fuelRanOut = true;
+        fuelUsed += FUEL - left;
       });
       compared++;
+      if (unmetered) {
+        divergences.push(`seed ${seed}: the instrumented module has no ${FUEL_EXPORT} export, so nothing limits its CPU`);
+        await keepModule(seed, original);
+        return;
+      }
       if (fuelRanOut) {
         divergences.push(`seed ${seed}: ran out of ${FUEL} fuel (a module that finishes in binaryen's hang limit)`);
         await keepModule(seed, original);
@@ -227,5 +250,6 @@ describe('instrumenter, differential fuzzing against binaryen translate-to-fuzz 
     expect(divergences).toEqual([]);
     expect(generatorFailures).toEqual([]);
     expect(compared).toBeGreaterThan(MODULES * 0.9);
+    expect(fuelUsed).toBeGreaterThan(BigInt(compared));
   }, 60 * 60_000);
 });

@@ -1,7 +1,7 @@
 /** The module rewriter, on small modules written inline as WAT. */
 import { describe, expect, it } from 'vitest';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { FUEL_EXPORT, GROW_DENIED_EXPORT, InitialMemoryOverCapError, instrumentModule } from '../../src/sandbox/instrument/instrument.js';
+import { BULK_FUEL, FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../../src/sandbox/instrument/wasm-bytes.js';
 
 const wat = async (text: string): Promise<Uint8Array> => parse(text);
@@ -85,5 +85,131 @@ describe('instrumentModule', () => {
         return_call $callee))`);
     const exports = await instantiate(instrumentModule(module, { maxMemoryPages: 2, fuel: 1000n }).bytes);
     expect((exports.f as () => number)()).toBe(5);
+  });
+
+  describe('bulk instructions are charged by length', () => {
+    const BULK = `(module
+      (memory (export "memory") 2)
+      (table $t 0 externref)
+      (data $seg "0123456789abcdef")
+      (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 7) (local.get $n)))
+      (func (export "copy") (param $n i32) (memory.copy (i32.const 65536) (i32.const 0) (local.get $n)))
+      (func (export "init") (param $n i32) (memory.init $seg (i32.const 0) (i32.const 0) (local.get $n)))
+      (func (export "tableGrow") (param $n i32) (result i32) (table.grow $t (ref.null extern) (local.get $n)))
+      (func (export "tableFill") (param $n i32) (table.fill $t (i32.const 0) (ref.null extern) (local.get $n))))`;
+
+    async function metered(fuel: bigint) {
+      const exports = await instantiate(instrumentModule(await wat(BULK), { maxMemoryPages: 4, fuel }).bytes);
+      const global = exports[FUEL_EXPORT] as WebAssembly.Global;
+      const spent = (fn: string, n: number): bigint => {
+        global.value = fuel;
+        (exports[fn] as (n: number) => unknown)(n);
+        return fuel - (global.value as bigint);
+      };
+      return { exports, global, spent };
+    }
+
+    it('memory.fill, memory.copy and memory.init cost fuel in proportion to their length, on top of their instruction', async () => {
+      const { spent } = await metered(1_000_000n);
+      const base = spent('fill', 0);
+      expect(spent('fill', 65536) - base).toBe(BigInt(65536 / BULK_FUEL.fillBytesPerFuel));
+      expect(spent('fill', 4096) - base).toBe(BigInt(4096 / BULK_FUEL.fillBytesPerFuel));
+      expect(spent('copy', 65536) - spent('copy', 0)).toBe(BigInt(65536 / BULK_FUEL.copyBytesPerFuel));
+      expect(spent('init', 16) - spent('init', 0)).toBe(BigInt(16 / BULK_FUEL.copyBytesPerFuel));
+    });
+
+    it('a fill larger than the fuel left traps before it runs; a budget above its cost lets it through', async () => {
+      const cost = 65536 / BULK_FUEL.fillBytesPerFuel;
+      const small = await metered(BigInt(cost - 100));
+      small.global.value = BigInt(cost - 100);
+      const memory = small.exports.memory as WebAssembly.Memory;
+      expect(() => (small.exports.fill as (n: number) => void)(65536)).toThrow(WebAssembly.RuntimeError);
+      expect(small.global.value as bigint).toBeLessThan(0n);
+      // The fill did not run.
+      expect(new Uint8Array(memory.buffer)[0]).toBe(0);
+      const large = await metered(BigInt(cost + 100));
+      large.global.value = BigInt(cost + 100);
+      (large.exports.fill as (n: number) => void)(65536);
+      expect(large.global.value as bigint).toBeGreaterThanOrEqual(0n);
+      expect(new Uint8Array((large.exports.memory as WebAssembly.Memory).buffer)[65535]).toBe(7);
+    });
+
+    it('table.grow and table.fill cost fuel per element', async () => {
+      const { spent, exports } = await metered(100_000_000n);
+      expect(spent('tableGrow', 5000) - spent('tableGrow', 0)).toBe(BigInt(5000 * BULK_FUEL.fuelPerTableElement));
+      expect(spent('tableFill', 5000) - spent('tableFill', 0)).toBe(BigInt(5000 * BULK_FUEL.fuelPerTableElement));
+      expect((exports.tableGrow as (n: number) => number)(0)).toBe(5000);
+    });
+
+    it('an unmetered module is not charged and its bulk instructions are copied as they are', async () => {
+      const out = instrumentModule(await wat(BULK), { maxMemoryPages: 4 });
+      const exports = await instantiate(out.bytes);
+      (exports.fill as (n: number) => void)(65536);
+      expect(exports[FUEL_EXPORT]).toBeUndefined();
+    });
+  });
+
+  describe('tables are capped', () => {
+    it('refuses a table that starts above the cap and caps the max of the others: table.grow past it fails in the guest', async () => {
+      const huge = await wat('(module (table 10000000 externref) (func))');
+      expect(() => instrumentModule(huge, { maxMemoryPages: 16, maxTableElements: 1 << 20 })).toThrow(InitialTableOverCapError);
+      const growing = await wat('(module (table $t 1 externref) (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null extern) (local.get 0))))');
+      const exports = await instantiate(instrumentModule(growing, { maxMemoryPages: 16, maxTableElements: 1000 }).bytes);
+      const grow = exports.grow as (n: number) => number;
+      const denied = exports[TABLE_GROW_DENIED_EXPORT] as WebAssembly.Global;
+      expect(grow(10_000_000)).toBe(-1);
+      expect(denied.value).toBe(10_000_000);
+      denied.value = 0;
+      expect(grow(999)).toBe(1);
+      expect(denied.value).toBe(0);
+      expect(grow(1)).toBe(-1);
+      expect(denied.value).toBe(1);
+    });
+  });
+
+  describe('atomic waits', () => {
+    const WAITER = (shared: string) => `(module
+      (memory (export "memory") 1 1 ${shared})
+      (func (export "wait32") (param $expected i32) (param $timeout i64) (result i32)
+        (memory.atomic.wait32 offset=4 (i32.const 0) (local.get $expected) (local.get $timeout)))
+      (func (export "wait64") (param $addr i32) (param $expected i64) (result i32)
+        (memory.atomic.wait64 (local.get $addr) (local.get $expected) (i64.const -1))))`;
+
+    it('on a shared memory answer at once instead of blocking the thread: "timed-out" when equal, "not-equal" otherwise', async () => {
+      const exports = await instantiate(instrumentModule(await wat(WAITER('shared')), { maxMemoryPages: 4, fuel: 1000n }).bytes);
+      const memory = new DataView((exports.memory as WebAssembly.Memory).buffer);
+      memory.setInt32(4, 42, true);
+      const wait32 = exports.wait32 as (expected: number, timeout: bigint) => number;
+      const wait64 = exports.wait64 as (addr: number, expected: bigint) => number;
+      // Without the rewrite, an infinite wait on a value that matches never returns.
+      expect(wait32(42, -1n)).toBe(2);
+      expect(wait32(41, -1n)).toBe(1);
+      expect(wait64(8, 0n)).toBe(2);
+      expect(wait64(8, 5n)).toBe(1);
+      // Misaligned and out-of-bounds addresses still trap.
+      expect(() => wait64(4, 0n)).toThrow(WebAssembly.RuntimeError);
+      expect(() => wait64(65536, 0n)).toThrow(WebAssembly.RuntimeError);
+    });
+
+    it('on an unshared memory are left as they are (they trap)', async () => {
+      const original = await wat(WAITER(''));
+      const exports = await instantiate(instrumentModule(original, { maxMemoryPages: 4 }).bytes);
+      expect(() => (exports.wait32 as (e: number, t: bigint) => number)(0, -1n)).toThrow();
+    });
+  });
+
+  it('fuel running out in a start function is told apart from a plain trap', async () => {
+    const looping = instrumentModule(await wat('(module (func $start (loop (br 0))) (start $start))'), { maxMemoryPages: 4, fuel: 10_000n });
+    const failure = await WebAssembly.instantiate(looping.bytes, {}).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WebAssembly.RuntimeError);
+    expect(isOutOfFuelTrap(failure)).toBe(true);
+    const trapping = instrumentModule(await wat('(module (func $start unreachable) (start $start))'), { maxMemoryPages: 4, fuel: 10_000n });
+    const trap = await WebAssembly.instantiate(trapping.bytes, {}).catch((error: unknown) => error);
+    expect(isOutOfFuelTrap(trap)).toBe(false);
+    // Also without a name section of the module's own.
+    const unnamed = await wat('(module (func (loop (br 0))) (start 0))');
+    expect(WebAssembly.Module.customSections(new WebAssembly.Module(unnamed as Uint8Array<ArrayBuffer>), 'name')).toHaveLength(0);
+    const bare = instrumentModule(unnamed, { maxMemoryPages: 4, fuel: 10_000n });
+    expect(isOutOfFuelTrap(await WebAssembly.instantiate(bare.bytes, {}).catch((error: unknown) => error))).toBe(true);
   });
 });

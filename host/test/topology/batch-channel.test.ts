@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BatchChannel } from '../../src/topology/batch-channel.js';
 import { textRecord } from '../../src/records/record.js';
 
@@ -16,7 +17,9 @@ describe('BatchChannel', () => {
       }
       channel.closeProducer();
     })();
-    await new Promise((r) => setTimeout(r, 10));
+    // The producer fills the channel, then waits: however many turns pass, it pushes no third batch.
+    while (pushed < 2) await nextTurn();
+    for (let i = 0; i < 20; i++) await nextTurn();
     expect(pushed).toBe(2);
     let pulled = 0;
     while (await channel.pull()) pulled++;

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pino } from 'pino';
 import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -213,6 +214,30 @@ describe('PipelineRun', () => {
     expect(summary.nodes.find((n) => n.id === 'probe')!.resources).toMatchObject({ cpuMode: 'worker', instances: 1, traps: 0 });
   });
 
+  it('runs sources, sinks and services in workers too when defaults say cpu mode worker, with the same host functions', async () => {
+    const input = ['call:echo', 'plain', 'call:echo'].map((v) => JSON.stringify({ value: v })).join('\n');
+    const { run } = await start(
+      {
+        name: 'all-in-workers',
+        defaults: { limits: { cpu: { mode: 'worker' }, timeoutMs: 60_000 } },
+        nodes: [
+          { id: 'echo', kind: 'service', plugin: 'echo-service-js.wasm' },
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
+          { id: 'count', kind: 'source', plugin: 'count-source-js.wasm', config: { count: 4 } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'] },
+          { id: 'tally', kind: 'sink', plugin: 'tally-sink-js.wasm', inputs: ['probe', 'count'] },
+        ],
+      },
+      { 'in.jsonl': input },
+    );
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    expect(summary.totals).toMatchObject({ read: 7, written: 7 });
+    // The sink's metric crosses from its worker during the call (a synchronous worker hands telemetry on before returning).
+    expect(run.pluginMetrics('tally')?.counters.get('written')).toBe(7n);
+    for (const id of ['echo', 'count', 'probe', 'tally']) expect(summary.nodes.find((n) => n.id === id)!.resources, id).toMatchObject({ cpuMode: 'worker', traps: 0 });
+  });
+
   it('drains on stop: everything read is written', async () => {
     const { run } = await start({
       name: 'drain',
@@ -222,7 +247,9 @@ describe('PipelineRun', () => {
         { id: 'out', kind: 'sink', connector: 'null', inputs: ['probe'] },
       ],
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Stop once records are in flight: read by the source and reaching the sink.
+    const count = (id: string, field: 'in' | 'out') => run.stats().find((n) => n.id === id)?.[field] ?? 0;
+    while (count('gen', 'out') === 0 || count('out', 'in') === 0) await nextTurn();
     run.stop();
     const summary = await run.done;
     expect(summary.status).toBe('stopped');

@@ -20,6 +20,8 @@ declare function hostCounterAdd(namePtr: usize, nameLen: i32, delta: i64): void;
 declare function hostGaugeSet(namePtr: usize, nameLen: i32, value: f64): void;
 @external("weir", "call_service")
 declare function hostCallService(servicePtr: usize, serviceLen: i32, methodPtr: usize, methodLen: i32, payloadPtr: usize, payloadLen: i32): i32;
+@external("weir", "service_error_kind")
+declare function hostServiceErrorKind(): i32;
 @external("weir", "take")
 declare function hostTake(ptr: usize): void;
 
@@ -95,6 +97,16 @@ export function callService(service: string, method: string, payload: Uint8Array
 }
 
 let serviceError: string | null = null;
+
+/**
+ * The kind of the last failed `callService`, as the service (or the host)
+ * reported it: `ErrorKind.Transient`, `InvalidInput` or `Fatal` (1-3); 0 after
+ * a success. Pass it on with `fail(lastServiceErrorKind(), lastServiceError()!)`
+ * so that the node's `onError` policy sees whether retrying can help.
+ */
+export function lastServiceErrorKind(): i32 {
+  return hostServiceErrorKind();
+}
 
 /** The error message of the last failed `callService`, or null. */
 export function lastServiceError(): string | null {

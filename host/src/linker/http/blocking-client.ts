@@ -17,7 +17,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WeirError } from '../../errors/errors.js';
-import type { ErrorCode, ErrorDetails } from '../../errors/errors.js';
+import { fromWireError } from '../../errors/wire.js';
+import type { WireError } from '../../errors/wire.js';
 import type { HttpGrant } from './http-grant.js';
 import { checkRequest } from './send-request.js';
 import type { HttpCaller, HttpRequest, HttpResponse } from './send-request.js';
@@ -30,7 +31,7 @@ export interface HttpExchange {
 }
 
 /** What the worker answers. */
-export type HttpOutcome = { ok: true; response: HttpResponse } | { ok: false; code: ErrorCode; message: string; details: ErrorDetails };
+export type HttpOutcome = { ok: true; response: HttpResponse } | { ok: false; error: WireError };
 
 /** Sends a request and waits for its response on the calling thread. */
 export interface SyncHttpSender {
@@ -57,7 +58,7 @@ export class BlockingHttpClient implements SyncHttpSender {
       this.#stop();
       throw new WeirError('WEIR_HTTP_FAILED', `${request.method} ${request.url}: no answer within ${grant!.timeoutMs} ms`, { ...caller, kind: 'transient' });
     }
-    if (!outcome.ok) throw new WeirError(outcome.code, outcome.message, outcome.details);
+    if (!outcome.ok) throw fromWireError(outcome.error);
     return outcome.response;
   }
 

@@ -10,7 +10,7 @@
  * A host pattern is a host name or IP address, optionally `*.` in front (any
  * subdomain, not the domain itself) and optionally `:port` behind (that port
  * only; without it, any port). Both `http` and `https` URLs are allowed.
- * A host *name* that resolves to a loopback or private address is refused
+ * A host *name* that resolves to a loopback, private or other non-public address is refused
  * unless `"denyPrivateAddresses": false` (see private-addresses.ts).
  */
 

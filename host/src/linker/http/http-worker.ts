@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { WeirError, messageOf } from '../../errors/errors.js';
+import { toWireError } from '../../errors/wire.js';
 import { sendRequest } from './send-request.js';
 import type { HttpExchange, HttpOutcome } from './blocking-client.js';
 
@@ -17,9 +17,7 @@ parentPort!.on('message', async ({ grant, request, caller }: HttpExchange) => {
   try {
     outcome = { ok: true, response: await sendRequest(grant, request, caller) };
   } catch (error) {
-    outcome = error instanceof WeirError
-      ? { ok: false, ...error.toJSON() }
-      : { ok: false, code: 'WEIR_HTTP_FAILED', message: messageOf(error), details: { ...caller, kind: 'transient' } };
+    outcome = { ok: false, error: toWireError(error, { code: 'WEIR_HTTP_FAILED', details: { ...caller, kind: 'transient' } }) };
   }
   replies.postMessage(outcome);
   Atomics.store(signal, 0, 1);

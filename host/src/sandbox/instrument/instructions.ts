@@ -18,7 +18,9 @@ export const OP = {
   if: 0x04,
   end: 0x0b,
   call: 0x10,
+  drop: 0x1a,
   localGet: 0x20,
+  localSet: 0x21,
   localTee: 0x22,
   globalGet: 0x23,
   globalSet: 0x24,
@@ -27,7 +29,11 @@ export const OP = {
   i64Const: 0x42,
   i32Eq: 0x46,
   i64LtS: 0x53,
+  i32Add: 0x6a,
   i64Sub: 0x7d,
+  i64Mul: 0x7e,
+  i64ShrU: 0x88,
+  i64ExtendI32U: 0xad,
 } as const;
 
 /** One decoded instruction. */

@@ -15,7 +15,28 @@
  *   the region; the guest traps when it goes below zero. The host refills it
  *   before each call and reads what was used after. Fuel therefore counts
  *   wasm instructions executed, give or take the tail of a region that a
- *   branch skips.
+ *   branch skips. Every charge that runs out calls one added function whose
+ *   body is `unreachable` and whose name is {@link OUT_OF_FUEL_FUNCTION}, so
+ *   a trap during instantiation (a start function) can still be told apart
+ *   as fuel running out: its stack's top frame is that function.
+ * - **Bulk instructions by length.** `memory.fill`, `memory.copy`,
+ *   `memory.init`, `table.fill`, `table.copy`, `table.init` and `table.grow`
+ *   are charged by their length operand at the prices of {@link BULK_FUEL},
+ *   read at run time (kept in an added local with `local.tee`); the charge
+ *   comes before the instruction, so a fill larger than the fuel left traps
+ *   before it runs.
+ * - **Table cap.** Every table the module defines gets `max = cap` (or keeps
+ *   a smaller max), so `table.grow` past the cap returns -1 in the guest; a
+ *   module whose table already starts above the cap is refused. Like a
+ *   denied `memory.grow`, a denied `table.grow` records the elements asked
+ *   for in an exported global (`weir_table_grow_denied`), so a trap that
+ *   follows is reported as a limit breach.
+ * - **Atomic waits cannot block.** On a shared memory, `memory.atomic.wait32`
+ *   and `wait64` would block the host thread (nothing else can notify it), so
+ *   each becomes an atomic load and compare that answers at once: 1
+ *   ("not-equal") or 2 ("timed-out"), the answer a wait whose timeout ran out
+ *   gives. Bounds and alignment traps are the same. On an unshared memory a
+ *   wait traps anyway and is left as it is.
  *
  * New types, functions and globals are appended, so every existing index
  * stays valid and the rest of the module is copied byte for byte.
@@ -27,6 +48,8 @@ import { OP, forEachInstruction } from './instructions.js';
 export interface InstrumentOptions {
   /** Cap for every memory the module defines, in 64 KiB pages. */
   maxMemoryPages: number;
+  /** Cap for every table the module defines, in elements (default: no cap beyond V8's own). */
+  maxTableElements?: number;
   /** Initial fuel when metering; `undefined` leaves the module unmetered. */
   fuel?: bigint;
 }
@@ -38,17 +61,32 @@ export interface InstrumentedModule {
   metered: boolean;
   /** Whether the module exports {@link GROW_DENIED_EXPORT}. */
   growHooked: boolean;
+  /** Whether the module exports {@link TABLE_GROW_DENIED_EXPORT}. */
+  tableGrowHooked: boolean;
   /** Initial pages of each memory the module defines. */
   initialPages: number[];
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 1;
+export const INSTRUMENT_VERSION = 2;
+
+/**
+ * Fuel prices of the bulk instructions, per unit of their length operand,
+ * measured so that a unit of fuel spent in them takes no longer than one
+ * spent in a tight loop of ordinary instructions (`bench/fuel-wall-time.js`):
+ * `memory.fill` costs 1 per 4 bytes, `memory.copy` and `memory.init` 1 per 2
+ * bytes (they read as well as write), and the table instructions
+ * (`table.fill`, `table.copy`, `table.init`, `table.grow`) 64 per element
+ * (V8 runs them element by element, with a write barrier each).
+ */
+export const BULK_FUEL = { fillBytesPerFuel: 4, copyBytesPerFuel: 2, fuelPerTableElement: 64 } as const;
 
 /** Exported mutable i64 global holding the fuel left. */
 export const FUEL_EXPORT = 'weir_fuel';
 /** Exported mutable i32 global: pages asked for by the last denied `memory.grow`, or 0. */
 export const GROW_DENIED_EXPORT = 'weir_grow_denied';
+/** Exported mutable i32 global: elements asked for by the last `table.grow` the cap denied (it returned -1), or 0. */
+export const TABLE_GROW_DENIED_EXPORT = 'weir_table_grow_denied';
 
 /** Thrown when a module's initial memory is already above the cap. */
 export class InitialMemoryOverCapError extends Error {
@@ -60,6 +98,33 @@ export class InitialMemoryOverCapError extends Error {
     this.initialPages = initialPages;
     this.maxPages = maxPages;
   }
+}
+
+/** Thrown when a module's table already starts with more elements than the cap. */
+export class InitialTableOverCapError extends Error {
+  readonly initialElements: number;
+  readonly maxElements: number;
+  constructor(initialElements: number, maxElements: number) {
+    super(`the module starts with a table of ${initialElements} elements, above the cap of ${maxElements} elements per table`);
+    this.name = 'InitialTableOverCapError';
+    this.initialElements = initialElements;
+    this.maxElements = maxElements;
+  }
+}
+
+/** Name of the added function every fuel charge calls when fuel runs out (in the module's name section, so stack traces show it). */
+export const OUT_OF_FUEL_FUNCTION = 'weir_out_of_fuel';
+
+/**
+ * Whether `error`, thrown by an instrumented module, is its fuel running out:
+ * a trap whose top stack frame is {@link OUT_OF_FUEL_FUNCTION}. Used where
+ * the fuel global cannot be read, such as a start function trapping during
+ * instantiation.
+ */
+export function isOutOfFuelTrap(error: unknown): boolean {
+  if (!(error instanceof WebAssembly.RuntimeError)) return false;
+  const top = /\n\s*at ([^\n]*)/.exec(error.stack ?? '');
+  return top !== null && top[1]!.startsWith(`${OUT_OF_FUEL_FUNCTION} (wasm:`);
 }
 
 /** 64 KiB pages as MiB, for messages. */
@@ -86,9 +151,16 @@ interface Section {
 
 interface ModuleFacts {
   types: number;
+  /** Parameter count of each type. */
+  typeParams: number[];
+  /** Type index of each defined function. */
+  functionTypes: number[];
+  /** Whether each memory (imported first) is shared. */
+  sharedMemories: boolean[];
   importedFunctions: number;
   importedGlobals: number;
   importedMemories: number;
+  importedTables: number;
   definedFunctions: number;
   definedGlobals: number;
   exportNames: Set<string>;
@@ -106,25 +178,32 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   const initialPages: number[] = [];
   const memory = sections.find((s) => s.id === SECTION.memory);
   if (memory) memory.content = capMemories(memory.content, options.maxMemoryPages, initialPages);
+  const table = sections.find((s) => s.id === SECTION.table);
+  if (table && options.maxTableElements !== undefined) table.content = capTables(table.content, options.maxTableElements);
 
   const code = sections.find((s) => s.id === SECTION.code);
   const hasMemory = facts.importedMemories > 0 || memory !== undefined;
   const growHooked = code !== undefined && hasMemory;
+  const tableGrowHooked = code !== undefined && (facts.importedTables > 0 || table !== undefined);
   const metered = code !== undefined && options.fuel !== undefined;
-  if (!growHooked && !metered) return { bytes: writeSections(sections), metered, growHooked, initialPages };
+  if (!growHooked && !metered && !tableGrowHooked) return { bytes: writeSections(sections), metered, growHooked, tableGrowHooked, initialPages };
 
-  for (const name of [FUEL_EXPORT, GROW_DENIED_EXPORT]) {
+  for (const name of [FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT]) {
     if (facts.exportNames.has(name)) throw new MalformedModuleError(`already exports "${name}", a name the host reserves`);
   }
   const fuelGlobal = facts.importedGlobals + facts.definedGlobals;
   const growGlobal = fuelGlobal + (metered ? 1 : 0);
-  const growType = facts.types;
+  const tableGrowGlobal = growGlobal + (growHooked ? 1 : 0);
   const growFunction = facts.importedFunctions + facts.definedFunctions;
+  const outOfFuelFunction = growFunction + (growHooked ? 1 : 0);
 
   const newGlobals = new ByteWriter();
   const newExports = new ByteWriter();
+  const newTypes = new ByteWriter();
+  const newFunctions = new ByteWriter();
   let globalCount = 0;
   let exportCount = 0;
+  let functionCount = 0;
   if (metered) {
     newGlobals.byte(I64).byte(1).byte(OP.i64Const).s64(options.fuel!).byte(OP.end);
     newExports.name(FUEL_EXPORT).byte(3).u32(fuelGlobal);
@@ -136,23 +215,43 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     newExports.name(GROW_DENIED_EXPORT).byte(3).u32(growGlobal);
     globalCount++;
     exportCount++;
-    appendToVector(sections, SECTION.type, 1, new ByteWriter().byte(FUNC_TYPE).u32(1).byte(I32).u32(1).byte(I32).toBytes());
-    appendToVector(sections, SECTION.function, 1, new ByteWriter().u32(growType).toBytes());
+    newTypes.byte(FUNC_TYPE).u32(1).byte(I32).u32(1).byte(I32);
+    newFunctions.u32(facts.types + functionCount++);
   }
+  if (tableGrowHooked) {
+    newGlobals.byte(I32).byte(1).byte(OP.i32Const).byte(0).byte(OP.end);
+    newExports.name(TABLE_GROW_DENIED_EXPORT).byte(3).u32(tableGrowGlobal);
+    globalCount++;
+    exportCount++;
+  }
+  if (metered) {
+    newTypes.byte(FUNC_TYPE).u32(0).u32(0);
+    newFunctions.u32(facts.types + functionCount++);
+  }
+  appendToVector(sections, SECTION.type, functionCount, newTypes.toBytes());
+  appendToVector(sections, SECTION.function, functionCount, newFunctions.toBytes());
   appendToVector(sections, SECTION.global, globalCount, newGlobals.toBytes());
   appendToVector(sections, SECTION.export, exportCount, newExports.toBytes());
 
-  const rewritten = rewriteCode(code!.content, {
+  const rewritten = rewriteCode(code!.content, facts, {
     fuelGlobal: metered ? fuelGlobal : undefined,
     growFunction: growHooked ? growFunction : undefined,
+    tableGrowGlobal: tableGrowHooked ? tableGrowGlobal : undefined,
+    outOfFuelFunction,
   });
   if (growHooked) {
     const body = growHookBody(growGlobal);
     rewritten.count++;
     rewritten.bodies.u32(body.byteLength).bytes(body);
   }
+  if (metered) {
+    const body = new ByteWriter().u32(0).byte(OP.unreachable).byte(OP.end).toBytes();
+    rewritten.count++;
+    rewritten.bodies.u32(body.byteLength).bytes(body);
+  }
   code!.content = new ByteWriter().u32(rewritten.count).bytes(rewritten.bodies.toBytes()).toBytes();
-  return { bytes: writeSections(sections), metered, growHooked, initialPages };
+  if (metered) nameFunction(sections, outOfFuelFunction, OUT_OF_FUEL_FUNCTION);
+  return { bytes: writeSections(sections), metered, growHooked, tableGrowHooked, initialPages };
 }
 
 function readSections(bytes: Uint8Array): Section[] {
@@ -178,7 +277,11 @@ function writeSections(sections: readonly Section[]): Uint8Array<ArrayBuffer> {
 }
 
 function readFacts(sections: readonly Section[]): ModuleFacts {
-  const facts: ModuleFacts = { types: 0, importedFunctions: 0, importedGlobals: 0, importedMemories: 0, definedFunctions: 0, definedGlobals: 0, exportNames: new Set() };
+  const facts: ModuleFacts = {
+    types: 0, typeParams: [], functionTypes: [], sharedMemories: [],
+    importedFunctions: 0, importedGlobals: 0, importedMemories: 0, importedTables: 0, definedFunctions: 0, definedGlobals: 0, exportNames: new Set(),
+  };
+  const definedMemories: boolean[] = [];
   for (const { id, content } of sections) {
     const r = new ByteReader(content);
     if (id === SECTION.type) {
@@ -187,6 +290,7 @@ function readFacts(sections: readonly Section[]): ModuleFacts {
         if (r.byte() !== FUNC_TYPE) throw new MalformedModuleError('uses GC type definitions, which the instrumenter does not support');
         for (let list = 0; list < 2; list++) {
           const count = r.u32();
+          if (list === 0) facts.typeParams.push(count);
           for (let v = 0; v < count; v++) {
             const type = r.byte();
             if (type === 0x63 || type === 0x64) throw new MalformedModuleError('uses typed function references, which the instrumenter does not support');
@@ -203,10 +307,15 @@ function readFacts(sections: readonly Section[]): ModuleFacts {
           facts.importedFunctions++;
           r.u32();
         } else if (kind === 1) {
+          facts.importedTables++;
           r.byte();
+          if (r.bytes[r.pos]! & 0x04) throw new MalformedModuleError('imports a 64-bit table, which the instrumenter does not support');
           skipLimits(r);
         } else if (kind === 2) {
           facts.importedMemories++;
+          const flags = r.bytes[r.pos]!;
+          if (flags & 0x04) throw new MalformedModuleError('imports a 64-bit memory, which the instrumenter does not support');
+          facts.sharedMemories.push((flags & 0x02) !== 0);
           skipLimits(r);
         } else if (kind === 3) {
           facts.importedGlobals++;
@@ -221,6 +330,15 @@ function readFacts(sections: readonly Section[]): ModuleFacts {
       }
     } else if (id === SECTION.function) {
       facts.definedFunctions = r.u32();
+      for (let i = 0; i < facts.definedFunctions; i++) facts.functionTypes.push(r.u32());
+    } else if (id === SECTION.memory) {
+      const count = r.u32();
+      for (let i = 0; i < count; i++) {
+        const flags = r.byte();
+        definedMemories.push((flags & 0x02) !== 0);
+        r.skipLeb();
+        if (flags & 1) r.skipLeb();
+      }
     } else if (id === SECTION.global) {
       facts.definedGlobals = r.u32();
     } else if (id === SECTION.export) {
@@ -232,6 +350,7 @@ function readFacts(sections: readonly Section[]): ModuleFacts {
       }
     }
   }
+  facts.sharedMemories.push(...definedMemories);
   return facts;
 }
 
@@ -258,6 +377,72 @@ function capMemories(content: Uint8Array, maxPages: number, initialPages: number
   return out.toBytes();
 }
 
+/** Rewrites the table section with every max at most `maxElements`. */
+function capTables(content: Uint8Array, maxElements: number): Uint8Array<ArrayBuffer> {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  const out = new ByteWriter().u32(count);
+  for (let i = 0; i < count; i++) {
+    const type = r.byte();
+    if (type === 0x40) throw new MalformedModuleError('uses a table with an initializer expression, which the instrumenter does not support');
+    if (type === 0x63 || type === 0x64) throw new MalformedModuleError('uses typed function references, which the instrumenter does not support');
+    const flags = r.byte();
+    if (flags & 0x04) throw new MalformedModuleError('uses a 64-bit table, which the table cap does not support');
+    const min = r.u32();
+    const max = flags & 1 ? r.u32() : Infinity;
+    if (min > maxElements) throw new InitialTableOverCapError(min, maxElements);
+    out.byte(type).byte(flags | 1).u32(min).u32(Math.min(max, maxElements));
+  }
+  return out.toBytes();
+}
+
+/**
+ * Gives function `index` (the highest of the module) the debug name `name`:
+ * appended to the function-names subsection of the name section, which is
+ * created when missing. A name section that cannot be read is left alone.
+ */
+function nameFunction(sections: Section[], index: number, name: string): void {
+  const entry = new ByteWriter().u32(index).name(name).toBytes();
+  const existing = sections.find((s) => s.id === SECTION.custom && new ByteReader(s.content).name() === 'name');
+  if (!existing) {
+    const functionNames = new ByteWriter().u32(1).bytes(entry).toBytes();
+    const content = new ByteWriter().name('name').byte(1).u32(functionNames.byteLength).bytes(functionNames).toBytes();
+    sections.push({ id: SECTION.custom, content });
+    return;
+  }
+  try {
+    const r = new ByteReader(existing.content);
+    r.name();
+    const out = new ByteWriter().name('name');
+    let added = false;
+    while (!r.done) {
+      const id = r.byte();
+      const size = r.u32();
+      const start = r.pos;
+      r.skip(size);
+      let body: Uint8Array = existing.content.subarray(start, r.pos);
+      if (id === 1) {
+        const names = new ByteReader(body);
+        const count = names.u32();
+        body = new ByteWriter().u32(count + 1).bytes(body.subarray(names.pos)).bytes(entry).toBytes();
+        added = true;
+      } else if (id > 1 && !added) {
+        const functionNames = new ByteWriter().u32(1).bytes(entry).toBytes();
+        out.byte(1).u32(functionNames.byteLength).bytes(functionNames);
+        added = true;
+      }
+      out.byte(id).u32(body.byteLength).bytes(body);
+    }
+    if (!added) {
+      const functionNames = new ByteWriter().u32(1).bytes(entry).toBytes();
+      out.byte(1).u32(functionNames.byteLength).bytes(functionNames);
+    }
+    existing.content = out.toBytes();
+  } catch (error) {
+    if (!(error instanceof MalformedModuleError)) throw error;
+  }
+}
+
 /** Appends `count` encoded entries to the vector section `id`, creating the section if needed. */
 function appendToVector(sections: Section[], id: number, count: number, entries: Uint8Array): void {
   if (count === 0) return;
@@ -277,32 +462,67 @@ function appendToVector(sections: Section[], id: number, count: number, entries:
 interface CodeRewrite {
   fuelGlobal: number | undefined;
   growFunction: number | undefined;
+  tableGrowGlobal: number | undefined;
+  outOfFuelFunction: number;
 }
 
+/** How the fuel of a bulk instruction follows from its length operand: `(length * multiply) >> shift`. */
+interface BulkPrice {
+  multiply: bigint;
+  shift: bigint;
+}
+const perBytes = (bytes: number): BulkPrice => ({ multiply: 1n, shift: BigInt(Math.log2(bytes)) });
+const TABLE_GROW = 15;
+/** 0xFC sub-opcodes charged by their length operand. */
+const BULK_OPS: ReadonlyMap<number, BulkPrice> = new Map([
+  [8, perBytes(BULK_FUEL.copyBytesPerFuel)], // memory.init
+  [10, perBytes(BULK_FUEL.copyBytesPerFuel)], // memory.copy
+  [11, perBytes(BULK_FUEL.fillBytesPerFuel)], // memory.fill
+  [12, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.init
+  [14, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.copy
+  [15, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.grow
+  [17, { multiply: BigInt(BULK_FUEL.fuelPerTableElement), shift: 0n }], // table.fill
+]);
+/** 0xFE sub-opcodes of the atomic waits, with the load that replaces each on a shared memory. */
+const WAITS: ReadonlyMap<number, { load: number; valueType: number; eq: number }> = new Map([
+  [0x01, { load: 0x10, valueType: I32, eq: OP.i32Eq }], // memory.atomic.wait32 -> i32.atomic.load
+  [0x02, { load: 0x11, valueType: I64, eq: 0x51 }], // memory.atomic.wait64 -> i64.atomic.load
+]);
+
 /** Rewrites every function body of the code section. */
-function rewriteCode(content: Uint8Array, rewrite: CodeRewrite): { count: number; bodies: ByteWriter } {
+function rewriteCode(content: Uint8Array, facts: ModuleFacts, rewrite: CodeRewrite): { count: number; bodies: ByteWriter } {
   const r = new ByteReader(content);
   const count = r.u32();
   const bodies = new ByteWriter(content.byteLength + count * 24);
   for (let i = 0; i < count; i++) {
     const size = r.u32();
     const end = r.pos + size;
-    const body = rewriteBody(new ByteReader(content, r.pos, end), rewrite);
+    const params = facts.typeParams[facts.functionTypes[i]!] ?? 0;
+    const body = rewriteBody(new ByteReader(content, r.pos, end), params, facts.sharedMemories, rewrite);
     bodies.u32(body.byteLength).bytes(body);
     r.pos = end;
   }
   return { count, bodies };
 }
 
-function rewriteBody(r: ByteReader, rewrite: CodeRewrite): Uint8Array {
+interface Located {
+  start: number;
+  end: number;
+  op: number;
+  sub: number;
+}
+
+function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boolean[], rewrite: CodeRewrite): Uint8Array {
   const bodyStart = r.pos;
   const localGroups = r.u32();
+  const groupsStart = r.pos;
+  let locals = params;
   for (let i = 0; i < localGroups; i++) {
-    r.u32();
+    locals += r.u32();
     r.byte();
   }
-  const out = new ByteWriter(r.end - bodyStart + 32);
-  out.bytes(r.bytes.subarray(bodyStart, r.pos));
+  const localsEnd = r.pos;
+  const fuel = rewrite.fuelGlobal;
 
   // First pass: instruction boundaries and charge points. A charge point
   // starts each straight-line region: the function entry and the instruction
@@ -310,44 +530,118 @@ function rewriteBody(r: ByteReader, rewrite: CodeRewrite): Uint8Array {
   // charged the number of instructions up to the next charge point, not
   // counting the structural ones (block, loop, else, end, nop), which cost
   // nothing at run time: an interpreter's dispatch opens hundreds of blocks.
-  const instructions: Array<{ start: number; end: number; op: number; memory: number }> = [];
+  const instructions: Located[] = [];
   const cost = new Map<number, number>([[-1, 0]]);
   let region = -1;
+  let needsI32 = false;
+  let needsI64 = false;
+  let needsResult = false;
   forEachInstruction(r, (ins) => {
-    let memory = 0;
-    if (ins.op === OP.memoryGrow) memory = new ByteReader(r.bytes, ins.start + 1, ins.end).u32();
-    instructions.push({ start: ins.start, end: ins.end, op: ins.op, memory });
+    instructions.push({ start: ins.start, end: ins.end, op: ins.op, sub: ins.sub });
     if (!FREE_OPS.has(ins.op)) cost.set(region, cost.get(region)! + 1);
     if (REGION_STARTS.has(ins.op)) cost.set((region = instructions.length - 1), 0);
+    if (ins.op === 0xfc && fuel !== undefined && BULK_OPS.has(ins.sub)) needsI32 = true;
+    if (ins.op === 0xfc && ins.sub === TABLE_GROW && rewrite.tableGrowGlobal !== undefined) needsI32 = needsResult = true;
+    const wait = ins.op === 0xfe ? WAITS.get(ins.sub) : undefined;
+    if (wait && sharedMemories[waitMemory(r.bytes, ins.start)]) {
+      if (wait.valueType === I32) needsI32 = true;
+      else needsI64 = true;
+    }
   });
   for (const [at, units] of cost) if (units === 0) cost.delete(at);
 
-  // Second pass: copy, inserting charges and replacing memory.grow.
-  const fuel = rewrite.fuelGlobal;
-  if (fuel !== undefined && cost.has(-1)) emitCharge(out, fuel, BigInt(cost.get(-1)!));
+  // Added locals go after the declared ones: an i32 (a bulk length, a
+  // wait32's expected value), an i32 for table.grow's result and an i64 (a
+  // wait64's expected value).
+  const out = new ByteWriter(r.end - bodyStart + 32);
+  const i32Local = locals;
+  const resultLocal = locals + (needsI32 ? 1 : 0);
+  const i64Local = resultLocal + (needsResult ? 1 : 0);
+  if (needsI32 || needsI64) {
+    out.u32(localGroups + (needsI32 ? 1 : 0) + (needsResult ? 1 : 0) + (needsI64 ? 1 : 0)).bytes(r.bytes.subarray(groupsStart, localsEnd));
+    if (needsI32) out.u32(1).byte(I32);
+    if (needsResult) out.u32(1).byte(I32);
+    if (needsI64) out.u32(1).byte(I64);
+  } else {
+    out.bytes(r.bytes.subarray(bodyStart, localsEnd));
+  }
+
+  // Second pass: copy, inserting charges and replacing memory.grow and waits.
+  if (fuel !== undefined && cost.has(-1)) emitCharge(out, fuel, BigInt(cost.get(-1)!), rewrite.outOfFuelFunction);
   let copyFrom = instructions[0]?.start ?? r.end;
   for (let i = 0; i < instructions.length; i++) {
     const ins = instructions[i]!;
-    if (ins.op === OP.memoryGrow && ins.memory === 0 && rewrite.growFunction !== undefined) {
+    if (ins.op === OP.memoryGrow && rewrite.growFunction !== undefined && new ByteReader(r.bytes, ins.start + 1, ins.end).u32() === 0) {
       out.bytes(r.bytes.subarray(copyFrom, ins.start));
       out.byte(OP.call).u32(rewrite.growFunction);
+      copyFrom = ins.end;
+    } else if (ins.op === 0xfc && ins.sub === TABLE_GROW && rewrite.tableGrowGlobal !== undefined) {
+      // [ref, n] -> keep n, grow, and when the grow returns -1 record n: `r = table.grow; if (r == -1) denied = n; r`
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      if (fuel !== undefined) emitLengthCharge(out, fuel, i32Local, BULK_OPS.get(ins.sub)!, rewrite.outOfFuelFunction);
+      else out.byte(OP.localTee).u32(i32Local);
+      out.bytes(r.bytes.subarray(ins.start, ins.end));
+      out.byte(OP.localTee).u32(resultLocal).byte(OP.i32Const).byte(0x7f).byte(OP.i32Eq);
+      out.byte(OP.if).byte(EMPTY_BLOCK).byte(OP.localGet).u32(i32Local).byte(OP.globalSet).u32(rewrite.tableGrowGlobal).byte(OP.end);
+      out.byte(OP.localGet).u32(resultLocal);
+      copyFrom = ins.end;
+    } else if (ins.op === 0xfc && fuel !== undefined && BULK_OPS.has(ins.sub)) {
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      emitLengthCharge(out, fuel, i32Local, BULK_OPS.get(ins.sub)!, rewrite.outOfFuelFunction);
+      copyFrom = ins.start;
+    } else if (ins.op === 0xfe && WAITS.has(ins.sub) && sharedMemories[waitMemory(r.bytes, ins.start)]) {
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      const wait = WAITS.get(ins.sub)!;
+      const memarg = r.bytes.subarray(memargStart(r.bytes, ins.start), ins.end);
+      // [address, expected, timeout] -> drop the timeout, keep expected aside, load and compare: 1 + (loaded == expected).
+      const local = wait.valueType === I32 ? i32Local : i64Local;
+      out.byte(OP.drop).byte(OP.localSet).u32(local).byte(0xfe).u32(wait.load).bytes(memarg);
+      out.byte(OP.localGet).u32(local).byte(wait.eq).byte(OP.i32Const).byte(1).byte(OP.i32Add);
       copyFrom = ins.end;
     }
     if (fuel !== undefined && cost.has(i)) {
       out.bytes(r.bytes.subarray(copyFrom, ins.end));
       copyFrom = ins.end;
-      emitCharge(out, fuel, BigInt(cost.get(i)!));
+      emitCharge(out, fuel, BigInt(cost.get(i)!), rewrite.outOfFuelFunction);
     }
   }
   out.bytes(r.bytes.subarray(copyFrom, r.end));
   return out.toBytes();
 }
 
-/** `fuel -= cost; if (fuel < 0) unreachable` */
-function emitCharge(out: ByteWriter, fuelGlobal: number, cost: bigint): void {
+/** Position of the memarg of the 0xFE instruction at `start`. */
+function memargStart(bytes: Uint8Array, start: number): number {
+  const r = new ByteReader(bytes, start + 1);
+  r.u32();
+  return r.pos;
+}
+
+/** Memory index of the atomic wait at `start` (its memarg names one when bit 6 of the alignment is set). */
+function waitMemory(bytes: Uint8Array, start: number): number {
+  const r = new ByteReader(bytes, memargStart(bytes, start));
+  const align = r.u32();
+  return align & 0x40 ? r.u32() : 0;
+}
+
+/** `fuel -= cost; if (fuel < 0) call $outOfFuel` */
+function emitCharge(out: ByteWriter, fuelGlobal: number, cost: bigint, outOfFuel: number): void {
   out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.i64Const).s64(cost).byte(OP.i64Sub).byte(OP.globalSet).u32(fuelGlobal);
+  emitFuelCheck(out, fuelGlobal, outOfFuel);
+}
+
+/** With the length operand on top of the stack (left there): `fuel -= (length * multiply) >> shift; if (fuel < 0) call $outOfFuel` */
+function emitLengthCharge(out: ByteWriter, fuelGlobal: number, lengthLocal: number, price: BulkPrice, outOfFuel: number): void {
+  out.byte(OP.localTee).u32(lengthLocal);
+  out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.localGet).u32(lengthLocal).byte(OP.i64ExtendI32U);
+  if (price.multiply !== 1n) out.byte(OP.i64Const).s64(price.multiply).byte(OP.i64Mul);
+  if (price.shift > 0n) out.byte(OP.i64Const).s64(price.shift).byte(OP.i64ShrU);
+  out.byte(OP.i64Sub).byte(OP.globalSet).u32(fuelGlobal);
+  emitFuelCheck(out, fuelGlobal, outOfFuel);
+}
+
+function emitFuelCheck(out: ByteWriter, fuelGlobal: number, outOfFuel: number): void {
   out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.i64Const).s64(0n).byte(OP.i64LtS);
-  out.byte(OP.if).byte(EMPTY_BLOCK).byte(OP.unreachable).byte(OP.end);
+  out.byte(OP.if).byte(EMPTY_BLOCK).byte(OP.call).u32(outOfFuel).byte(OP.end);
 }
 
 /** `(func (param $pages i32) (result i32) (local $r i32) ...)`: grows memory 0 and records a denial. */

@@ -1,17 +1,32 @@
 /**
- * Messages between a {@link WorkerProcessor} (main thread) and the worker
- * that runs its plugin instance. Batches cross as packed buffers
- * (records/batch-codec), transferred rather than copied; errors cross as
- * `{code, message, details}` and are rebuilt as `WeirError` on the other side.
+ * Messages between the main thread and the worker that runs one plugin
+ * instance (cpu mode `worker`). Errors cross as `{code, message, details}`
+ * (errors/wire.ts) and are rebuilt as `WeirError` on the other side.
+ *
+ * Setup goes over the worker's own port: the worker loads and compiles the
+ * plugin, says `instantiating` (from then on the instantiation deadline runs:
+ * start functions are guest code), then `ready` or `setup-failed`.
+ *
+ * A processor ({@link WorkerProcessor}) is called asynchronously over the
+ * same port; batches cross as packed buffers (records/batch-codec),
+ * transferred rather than copied.
  *
  * Host functions the guest calls synchronously (state, call-service, http) go over
- * a second port: the worker posts a request and blocks on `Atomics.wait`;
+ * a second port, the host port: the worker posts a request, bumps
+ * {@link SIGNAL_POSTED} and blocks on `Atomics.wait` on {@link SIGNAL_REPLY};
  * the main thread answers on the port, then wakes it; the worker takes the
  * answer with `receiveMessageOnPort`.
+ *
+ * The other kinds ({@link BlockingWorkerInstance}) have synchronous
+ * interfaces: the main thread posts an {@link Invoke} on the host port and
+ * waits on {@link SIGNAL_POSTED} (at most `timeoutMs`), answering host calls
+ * and handing on {@link Telemetry}, until the worker posts the call's
+ * {@link InvokeOutcome} on the same port.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { ErrorCode, ErrorDetails } from '../../errors/errors.js';
+import type { WireError } from '../../errors/wire.js';
 import type { InstanceLimits } from '../limits.js';
+import type { PluginKind } from '../plugin.js';
 import type { CapabilityGrants } from '../../linker/capabilities.js';
 import type { ResourceUsage } from '../meter.js';
 import type { PluginLogLevel } from '../../linker/host-context.js';
@@ -25,20 +40,26 @@ export interface WorkerSetup {
   plugin: string;
   config: Readonly<Record<string, unknown>>;
   capabilities: CapabilityGrants;
+  /** The world the instance fills. */
+  kind: PluginKind;
   /** Limits the instance enforces itself (memory, output); CPU is the watchdog's job. */
   limits: InstanceLimits;
-  /** Port for synchronous host calls. */
+  /** Port for synchronous host calls (and, for kinds other than processor, the calls themselves). */
   hostPort: MessagePort;
-  /** One Int32 the worker waits on during a synchronous host call. */
+  /** {@link SIGNAL_WORDS} Int32s; see the SIGNAL_* indexes. */
   signal: SharedArrayBuffer;
 }
 
-/** A serialized WeirError. */
-export interface WireError {
-  code: ErrorCode;
-  message: string;
-  details: ErrorDetails;
-}
+export type { WireError };
+
+/** Int32 the worker waits on during a host call; the main thread sets it to 1 when the reply is posted. */
+export const SIGNAL_REPLY = 0;
+/** Int32 the worker increments after each message it posts on the host port (a blocking caller waits on it). */
+export const SIGNAL_POSTED = 1;
+/** Int32 holding the id of the last processor call the worker finished (set before its result is posted). */
+export const SIGNAL_FINISHED = 2;
+/** Int32s in the shared signal buffer. */
+export const SIGNAL_WORDS = 3;
 
 /** Main thread -> worker. */
 export type ToWorker =
@@ -47,13 +68,26 @@ export type ToWorker =
 
 /** Worker -> main thread. */
 export type FromWorker =
+  | { type: 'instantiating' }
   | { type: 'ready' }
   | { type: 'setup-failed'; error: WireError }
   | { type: 'done'; id: number; output?: Uint8Array; usage: ResourceUsage }
   | { type: 'failed'; id: number; error: WireError; usage: ResourceUsage }
-  | { type: 'log'; level: PluginLogLevel; message: string }
   /** The worker's engine could not write the cache (it goes on): for the run's log, not the plugin's. */
   | { type: 'cache-warning'; details: { path: string; cause: string }; message: string }
+  | Telemetry;
+
+/**
+ * A log line or metric from the guest. A processor's go over the worker
+ * port; once a blocking instance is ready, its go over the host port, so the
+ * waiting caller hands them on in order, before the call's outcome. Log lines
+ * are already cut to size and rate-limited in the worker
+ * (linker/log-limiter.ts), so they never pile up without bound.
+ */
+export type Telemetry =
+  | { type: 'log'; level: PluginLogLevel; message: string }
+  /** Log lines the worker dropped during a call (sent before its answer), for the node's count. */
+  | { type: 'log-dropped'; count: number }
   | { type: 'counter'; name: string; delta: bigint }
   | { type: 'gauge'; name: string; value: number };
 
@@ -68,3 +102,15 @@ export type HostCall =
 
 /** The answer to a {@link HostCall}. */
 export type HostReply = { ok: true; value?: Uint8Array; response?: HttpResponse } | { ok: false; error: WireError };
+
+/** Main thread -> worker on the host port: call `fn` of a non-processor instance. */
+export interface Invoke {
+  op: 'invoke';
+  fn: string;
+  args: unknown[];
+}
+
+/** Worker -> main thread on the host port: how an {@link Invoke} ended. */
+export type InvokeOutcome =
+  | { op: 'returned'; value: unknown; usage: ResourceUsage }
+  | { op: 'threw'; error: WireError; usage: ResourceUsage };

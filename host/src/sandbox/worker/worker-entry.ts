@@ -1,18 +1,23 @@
 /**
  * Runs inside a worker thread: loads one plugin with its own {@link Engine}
- * (the transpile cache on disk makes that quick), instantiates it with a host
- * context whose functions reach the main thread, and serves configure and
- * process calls. If a call runs away, the main thread terminates this thread.
+ * (the transpile cache on disk makes that quick), compiles it, says
+ * `instantiating` (the main thread's deadline starts), instantiates it with a
+ * host context whose functions reach the main thread, and serves its calls:
+ * a processor's configure and process over the worker port, any other kind's
+ * calls over the host port (see ./protocol.ts). If a call runs away, the main
+ * thread terminates this thread.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
-import { WeirError, messageOf } from '../../errors/errors.js';
+import { fromWireError, toWireError } from '../../errors/wire.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { HostContext } from '../../linker/host-context.js';
+import { LogLimiter, limitedLog } from '../../linker/log-limiter.js';
 import type { KeyedState } from '../../state/keyed-state.js';
-import type { ProcessorInstance } from '../plugin.js';
-import type { FromWorker, HostCall, HostReply, ToWorker, WireError, WorkerSetup } from './protocol.js';
+import type { PluginInstance, ProcessorInstance } from '../plugin.js';
+import { SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
+import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -20,19 +25,29 @@ const signal = new Int32Array(setup.signal);
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 function toWire(error: unknown): WireError {
-  if (error instanceof WeirError) return { code: error.code, message: error.message, details: error.details };
-  return { code: 'WEIR_PLUGIN_TRAP', message: messageOf(error), details: { node: setup.node, plugin: setup.plugin } };
+  return toWireError(error, { code: 'WEIR_PLUGIN_TRAP', details: { node: setup.node, plugin: setup.plugin } });
+}
+
+/** Posts on the host port and wakes a main thread that waits for it (a blocking caller). */
+function post(message: HostCall | InvokeOutcome | Telemetry): void {
+  setup.hostPort.postMessage(message);
+  Atomics.add(signal, SIGNAL_POSTED, 1);
+  Atomics.notify(signal, SIGNAL_POSTED);
 }
 
 /** Sends a host call to the main thread and blocks until it answers. */
 function hostCall(call: HostCall): HostReply & { ok: true } {
-  Atomics.store(signal, 0, 0);
-  setup.hostPort.postMessage(call);
-  Atomics.wait(signal, 0, 0);
+  Atomics.store(signal, SIGNAL_REPLY, 0);
+  post(call);
+  Atomics.wait(signal, SIGNAL_REPLY, 0);
   const reply = receiveMessageOnPort(setup.hostPort)!.message as HostReply;
-  if (!reply.ok) throw new WeirError(reply.error.code, reply.error.message, reply.error.details);
+  if (!reply.ok) throw fromWireError(reply.error);
   return reply;
 }
+
+/** Whether telemetry goes over the host port: a ready blocking instance, whose caller waits there. */
+let telemetryOnHostPort = false;
+const report = (message: Telemetry): void => (telemetryOnHostPort ? post(message) : send(message));
 
 const state: KeyedState = {
   get: (key) => hostCall({ op: 'state-get', key }).value,
@@ -43,15 +58,24 @@ const state: KeyedState = {
   },
 };
 
+const logLimiter = new LogLimiter();
+/** Tells the main thread how many log lines this worker dropped since it last said. */
+const reportDropped = (): void => {
+  const count = logLimiter.claimDropped();
+  if (count > 0) report({ type: 'log-dropped', count });
+};
+
 const host: HostContext = {
   node: setup.node,
   plugin: setup.plugin,
   config: setup.config,
-  log: (level, message) => send({ type: 'log', level, message }),
+  // Bounded here, so that what queues towards the main thread is bounded too.
+  log: limitedLog(logLimiter, (level, message) => report({ type: 'log', level, message })),
+  logLimiter,
   configValue: (key) => (Object.hasOwn(setup.config, key) ? JSON.stringify(setup.config[key]) : undefined),
   state,
-  counterAdd: (name, delta) => send({ type: 'counter', name, delta }),
-  gaugeSet: (name, value) => send({ type: 'gauge', name, value }),
+  counterAdd: (name, delta) => report({ type: 'counter', name, delta }),
+  gaugeSet: (name, value) => report({ type: 'gauge', name, value }),
   callService: (service, method, payload) => hostCall({ op: 'call-service', service, method, payload }).value!,
   now: () => BigInt(Date.now()),
   // The main thread sends it (and checks the grant): only this worker waits.
@@ -59,28 +83,52 @@ const host: HostContext = {
   capabilities: setup.capabilities,
 };
 
-let instance: ProcessorInstance;
+let instance: PluginInstance;
 try {
-  // Cache write failures go to the main thread's logger (WorkerProcessorOptions.warn), not process.emitWarning.
+  // Cache write failures go to the main thread's logger (PluginWorkerOptions.warn), not process.emitWarning.
   const warn: CacheWarning = (details, message) => send({ type: 'cache-warning', details, message });
   const module = await new Engine({ cacheDir: setup.cacheDir, warn }).load(setup.file);
-  instance = (await module.instantiate('processor', host, setup.limits)) as ProcessorInstance;
+  await module.prepare(setup.limits);
+  send({ type: 'instantiating' });
+  instance = await module.instantiate(setup.kind, host, setup.limits);
   send({ type: 'ready' });
 } catch (error) {
   send({ type: 'setup-failed', error: toWire(error) });
   process.exit(0);
 }
 
-port.on('message', async (message: ToWorker) => {
-  try {
-    if (message.type === 'configure') {
-      instance.configure(message.config);
-      send({ type: 'done', id: message.id, usage: instance.usage() });
-    } else {
-      const output = encodeBatch(await instance.process(decodeBatch(message.batch)));
-      send({ type: 'done', id: message.id, output, usage: instance.usage() }, [output.buffer as ArrayBuffer]);
+if (instance.kind === 'processor') {
+  const processor: ProcessorInstance = instance;
+  port.on('message', async (message: ToWorker) => {
+    try {
+      if (message.type === 'configure') {
+        processor.configure(message.config);
+        reportDropped();
+        Atomics.store(signal, SIGNAL_FINISHED, message.id);
+        send({ type: 'done', id: message.id, usage: processor.usage() });
+      } else {
+        const output = encodeBatch(await processor.process(decodeBatch(message.batch)));
+        reportDropped();
+        Atomics.store(signal, SIGNAL_FINISHED, message.id);
+        send({ type: 'done', id: message.id, output, usage: processor.usage() }, [output.buffer as ArrayBuffer]);
+      }
+    } catch (error) {
+      reportDropped();
+      Atomics.store(signal, SIGNAL_FINISHED, message.id);
+      send({ type: 'failed', id: message.id, error: toWire(error), usage: processor.usage() });
     }
-  } catch (error) {
-    send({ type: 'failed', id: message.id, error: toWire(error), usage: instance.usage() });
-  }
-});
+  });
+} else {
+  telemetryOnHostPort = true;
+  const target = instance as unknown as Record<string, (...args: unknown[]) => unknown>;
+  setup.hostPort.on('message', (message: Invoke) => {
+    try {
+      const value = target[message.fn]!(...message.args);
+      reportDropped();
+      post({ op: 'returned', value, usage: instance.usage() });
+    } catch (error) {
+      reportDropped();
+      post({ op: 'threw', error: toWire(error), usage: instance.usage() });
+    }
+  });
+}

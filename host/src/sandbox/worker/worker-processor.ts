@@ -11,14 +11,13 @@
  * are sent from here asynchronously, so a slow server holds up only this
  * worker (its wait counts against `limits.timeoutMs`).
  *
- * Lifecycle: `start()` resolves once the worker has loaded the plugin;
+ * Lifecycle: `start()` resolves once the worker has loaded the plugin and
+ * instantiated it (within `limits.timeoutMs`, see ./plugin-worker.ts);
  * `close()` terminates the worker.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { WeirError, messageOf } from '../../errors/errors.js';
+import { fromWireError, toWireError } from '../../errors/wire.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { StreamRecord } from '../../records/record.js';
 import type { HostContext } from '../../linker/host-context.js';
@@ -27,19 +26,14 @@ import { POISONING_CODES } from '../call-guard.js';
 import type { InstanceLimits } from '../limits.js';
 import type { ResourceUsage } from '../meter.js';
 import { sendRequest } from '../../linker/http/send-request.js';
-import type { FromWorker, HostCall, HostReply, ToWorker, WireError, WorkerSetup } from './protocol.js';
-import { processWarning } from '../../engine/transpile-cache.js';
-import type { CacheWarning } from '../../engine/transpile-cache.js';
+import { SIGNAL_FINISHED, SIGNAL_REPLY } from './protocol.js';
+import type { FromWorker, HostCall, HostReply, ToWorker } from './protocol.js';
+import { answerHostCall, hostErrorToWire } from './host-calls.js';
+import { forwardTelemetry, startPluginWorker } from './plugin-worker.js';
+import type { PluginWorker, PluginWorkerOptions } from './plugin-worker.js';
 
 /** What {@link WorkerProcessor.start} needs. */
-export interface WorkerProcessorOptions {
-  file: string;
-  cacheDir: string;
-  host: HostContext;
-  limits: InstanceLimits;
-  /** Where the worker's cache write failures are reported (the engine's `warn`; default: a process warning). */
-  warn?: CacheWarning;
-}
+export type WorkerProcessorOptions = Omit<PluginWorkerOptions, 'kind'>;
 
 interface Pending {
   resolve: (output: Uint8Array | undefined) => void;
@@ -54,7 +48,6 @@ export class WorkerProcessor implements ProcessorInstance {
   readonly #worker: Worker;
   readonly #host: HostContext;
   readonly #limits: InstanceLimits;
-  readonly #warn: CacheWarning;
   readonly #hostPort: MessagePort;
   readonly #signal: Int32Array;
   readonly #pending = new Map<number, Pending>();
@@ -66,35 +59,18 @@ export class WorkerProcessor implements ProcessorInstance {
   readonly #requests = new AbortController();
   #callMs = 0;
 
-  private constructor(worker: Worker, hostPort: MessagePort, signal: Int32Array, options: WorkerProcessorOptions) {
+  private constructor({ worker, hostPort, signal }: PluginWorker, options: WorkerProcessorOptions) {
     this.#worker = worker;
     this.#hostPort = hostPort;
     this.#signal = signal;
     this.#host = options.host;
     this.#limits = options.limits;
-    this.#warn = options.warn ?? processWarning;
+    this.#listen();
   }
 
-  /** Starts a worker and loads the plugin in it. */
+  /** Starts a worker and loads the plugin in it (instantiation within `limits.timeoutMs`). */
   static async start(options: WorkerProcessorOptions): Promise<WorkerProcessor> {
-    const { port1, port2 } = new MessageChannel();
-    const signal = new SharedArrayBuffer(4);
-    const { host, limits } = options;
-    const setup: WorkerSetup = {
-      file: options.file,
-      cacheDir: options.cacheDir,
-      node: host.node,
-      plugin: host.plugin,
-      config: host.config,
-      capabilities: host.capabilities,
-      limits: { ...limits, cpuMode: 'none' },
-      hostPort: port2,
-      signal,
-    };
-    const worker = new Worker(workerEntry(), { workerData: setup, transferList: [port2] });
-    const instance = new WorkerProcessor(worker, port1, new Int32Array(signal), options);
-    await instance.#ready();
-    return instance;
+    return new WorkerProcessor(await startPluginWorker({ ...options, kind: 'processor' }), options);
   }
 
   get state(): InstanceState {
@@ -122,29 +98,6 @@ export class WorkerProcessor implements ProcessorInstance {
     void this.#worker.terminate();
   }
 
-  #ready(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onMessage = (message: FromWorker) => {
-        if (message.type === 'cache-warning') {
-          // Sent while the worker loads the plugin, before it is ready.
-          this.#warn(message.details, message.message);
-        } else if (message.type === 'ready') {
-          this.#worker.off('error', onError);
-          this.#listen();
-          resolve();
-        } else if (message.type === 'setup-failed') {
-          void this.#worker.terminate();
-          reject(fromWire(message.error));
-        }
-      };
-      const onError = (error: Error) => {
-        reject(new WeirError('WEIR_PLUGIN_LOAD_FAILED', `the worker for ${this.#host.plugin} failed to start: ${messageOf(error)}`, { node: this.#host.node, plugin: this.#host.plugin }, { cause: error }));
-      };
-      this.#worker.on('message', onMessage);
-      this.#worker.once('error', onError);
-    });
-  }
-
   #listen(): void {
     this.#worker.on('message', (message: FromWorker) => this.#onMessage(message));
     this.#worker.on('error', (error) => this.#abandon(new WeirError('WEIR_PLUGIN_TRAP', `the worker of ${this.#host.plugin} crashed: ${messageOf(error)}`, this.#where('process'))));
@@ -153,24 +106,15 @@ export class WorkerProcessor implements ProcessorInstance {
   }
 
   #onMessage(message: FromWorker): void {
+    try {
+      if (forwardTelemetry(this.#host, message)) return;
+    } catch (error) {
+      // A metric over the node's caps (WEIR_LIMIT_METRICS) fails the call under way and retires the worker.
+      this.#abandon(error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_TRAP', messageOf(error), this.#where('process')));
+      void this.#worker.terminate();
+      return;
+    }
     switch (message.type) {
-      case 'log':
-        this.#host.log(message.level, message.message);
-        return;
-      case 'cache-warning':
-        this.#warn(message.details, message.message);
-        return;
-      case 'counter':
-      case 'gauge':
-        try {
-          if (message.type === 'counter') this.#host.counterAdd(message.name, message.delta);
-          else this.#host.gaugeSet(message.name, message.value);
-        } catch (error) {
-          // A metric over the node's caps (WEIR_LIMIT_METRICS) fails the call under way and retires the worker.
-          this.#abandon(error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_TRAP', messageOf(error), this.#where('process')));
-          void this.#worker.terminate();
-        }
-        return;
       case 'done':
       case 'failed': {
         const pending = this.#pending.get(message.id);
@@ -178,7 +122,7 @@ export class WorkerProcessor implements ProcessorInstance {
         this.#pending.delete(message.id);
         this.#usage = message.usage;
         if (message.type === 'done') pending.resolve(message.output);
-        else pending.reject(fromWire(message.error));
+        else pending.reject(fromWireError(message.error));
         return;
       }
       default:
@@ -198,52 +142,24 @@ export class WorkerProcessor implements ProcessorInstance {
         signal: this.#requests.signal,
       }).then(
         (response) => this.#reply({ ok: true, response }),
-        (error: unknown) => this.#reply({ ok: false, error: toWire(error, this.#where('http.send')) }),
+        (error: unknown) => this.#reply({ ok: false, error: hostErrorToWire(error, this.#where('http.send')) }),
       );
       return;
     }
-    let reply: HostReply;
-    try {
-      const { state } = this.#host;
-      switch (call.op) {
-        case 'state-get':
-          reply = { ok: true, value: state.get(call.key) };
-          break;
-        case 'state-set':
-          state.set(call.key, call.value);
-          reply = { ok: true };
-          break;
-        case 'state-delete':
-          state.delete(call.key);
-          reply = { ok: true };
-          break;
-        case 'state-size': {
-          const value = new Uint8Array(4);
-          new DataView(value.buffer).setUint32(0, state.size);
-          reply = { ok: true, value };
-          break;
-        }
-        case 'call-service':
-          reply = { ok: true, value: this.#host.callService(call.service, call.method, call.payload) };
-          break;
-      }
-    } catch (error) {
-      reply = { ok: false, error: toWire(error, this.#where('call-service')) };
-    }
-    this.#reply(reply);
+    this.#reply(answerHostCall(this.#host, call));
   }
 
   #reply(reply: HostReply): void {
     if (this.#state === 'closed') return;
     this.#hostPort.postMessage(reply);
-    Atomics.store(this.#signal, 0, 1);
-    Atomics.notify(this.#signal, 0);
+    Atomics.store(this.#signal, SIGNAL_REPLY, 1);
+    Atomics.notify(this.#signal, SIGNAL_REPLY);
   }
 
   #call(message: ToWorker, fn: string): Promise<Uint8Array | undefined> {
     if (this.#state !== 'ready') {
       const why = this.#state === 'poisoned' ? 'is poisoned after a failure' : this.#state === 'busy' ? 'is busy' : 'is closed';
-      return Promise.reject(new WeirError(this.#state === 'poisoned' ? 'WEIR_PLUGIN_TRAP' : 'WEIR_PLUGIN_LOAD_FAILED', `${this.#host.plugin} cannot be called: the instance ${why}`, this.#where(fn)));
+      return Promise.reject(new WeirError(this.#state === 'closed' ? 'WEIR_INSTANCE_CLOSED' : 'WEIR_PLUGIN_TRAP', `${this.#host.plugin} cannot be called: the instance ${why}`, this.#where(fn)));
     }
     this.#state = 'busy';
     const id = this.#nextId++;
@@ -252,6 +168,9 @@ export class WorkerProcessor implements ProcessorInstance {
     return new Promise<Uint8Array | undefined>((resolve, reject) => {
       const timeoutMs = this.#limits.timeoutMs;
       const watchdog = setTimeout(() => {
+        // On a loaded machine the timer can be served before the result the worker posted in time
+        // (a memory breach, say): that result is on its way and says what happened.
+        if (Atomics.load(this.#signal, SIGNAL_FINISHED) === id) return;
         this.#pending.delete(id);
         this.#state = 'poisoned';
         this.#requests.abort();
@@ -301,22 +220,3 @@ export class WorkerProcessor implements ProcessorInstance {
 
 /** Time a plugin keeps, after an HTTP request timed out, to handle the error before the watchdog fires. */
 const HTTP_MARGIN_MS = 100;
-
-function fromWire(error: WireError): WeirError {
-  return new WeirError(error.code, error.message, error.details);
-}
-
-function toWire(error: unknown, where: Record<string, unknown>): WireError {
-  if (error instanceof WeirError) return { code: error.code, message: error.message, details: error.details };
-  return { code: 'WEIR_PLUGIN_ERROR', message: messageOf(error), details: { ...where, kind: 'fatal' } };
-}
-
-/**
- * The worker's entry module. Workers run the compiled host (dist/), also
- * when the host itself runs from TypeScript sources (under vitest).
- */
-function workerEntry(): URL {
-  const here = new URL('./worker-entry.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../../../dist/sandbox/worker/worker-entry.js', import.meta.url);
-}

@@ -24,6 +24,7 @@
 //! of the `processor` (or `service`) world. The host functions are in [`host`].
 
 pub mod abi;
+pub mod fault;
 pub mod files;
 pub mod host;
 pub mod http;
@@ -216,6 +217,8 @@ macro_rules! export_plugin_state {
         static mut WEIR_PLUGIN: Option<$t> = None;
 
         fn weir_plugin() -> &'static mut $t {
+            // Every export reaches its plugin through here: a panic from now on reaches the host with its message.
+            $crate::fault::install_panic_hook();
             unsafe { (*::std::ptr::addr_of_mut!(WEIR_PLUGIN)).get_or_insert_with(<$t as ::std::default::Default>::default) }
         }
 

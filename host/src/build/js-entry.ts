@@ -1,0 +1,62 @@
+/**
+ * The module `host build` hands componentize-qjs for a JS plugin: it
+ * re-exports the plugin's exports for its world, each wrapped by the JS SDK's
+ * `guardExport` (sdk/js/src/guest-errors.js), so that an uncaught exception
+ * reaches the host with its type, message and place instead of as a bare
+ * "unreachable" trap. It is written to a folder under the system's temporary
+ * folder (the plugin's folder stays untouched) whose name depends only on the
+ * entry's path and source, so that two builds of the same plugin see the same
+ * module path (builds stay reproducible) and may run at once (the file is
+ * replaced atomically with the same bytes). It imports the plugin and the SDK
+ * by relative path.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import type { PluginKind } from '../sandbox/plugin.js';
+
+/** The exports of each world (wit/plugin.wit). */
+const WORLD_EXPORTS: Readonly<Record<PluginKind, readonly string[]>> = {
+  processor: ['configure', 'process'],
+  source: ['open', 'poll', 'ack', 'close'],
+  sink: ['open', 'write', 'flush'],
+  service: ['configure', 'call'],
+  aggregator: ['configure', 'accumulate', 'merge', 'emit'],
+};
+
+/** A written wrapping entry. */
+export interface GuardedJsEntry {
+  jsSource: string;
+  jsPath: string;
+  /** The folder the entry is written to. */
+  folder: string;
+}
+
+/** The JS SDK's export guard, under the repository root. */
+export function guestErrorsSource(repoRoot: string): string {
+  return join(repoRoot, 'sdk', 'js', 'src', 'guest-errors.js');
+}
+
+/** Writes the wrapping entry for the plugin module `entry` (an absolute path). */
+export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoRoot: string): Promise<GuardedJsEntry> {
+  const sdk = guestErrorsSource(repoRoot);
+  const folder = join(tmpdir(), `weir-js-entry-${createHash('sha256').update(`${entry}\0${kind}\0${sdk}`).digest('hex').slice(0, 16)}`);
+  const jsPath = join(folder, 'entry.js');
+  const from = (target: string) => {
+    const path = relative(folder, target).split(sep).join('/');
+    return path.startsWith('.') ? path : `./${path}`;
+  };
+  const jsSource = [
+    `import * as plugin from '${from(entry)}';`,
+    `import { guardExport } from '${from(sdk)}';`,
+    ...WORLD_EXPORTS[kind].map((name) => `export const ${name} = guardExport('${name}', plugin.${name});`),
+    '',
+  ].join('\n');
+  await mkdir(folder, { recursive: true });
+  const staged = `${jsPath}.${randomBytes(6).toString('hex')}`;
+  await writeFile(staged, jsSource);
+  await rename(staged, jsPath);
+  return { jsSource, jsPath, folder };
+}
+

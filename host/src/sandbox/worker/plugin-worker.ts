@@ -1,0 +1,127 @@
+/**
+ * Starts the worker thread of one plugin instance (cpu mode `worker`) and
+ * waits until the instance is ready. The worker loads and compiles the
+ * plugin first (host work, not the guest's: unbounded here), then says
+ * `instantiating`: from that moment the instance has `limits.timeoutMs` to
+ * become ready, since instantiation runs the guest's start functions. A
+ * start function that loops is terminated with `WEIR_LIMIT_CPU`, as a call
+ * that loops would be.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { WeirError, messageOf } from '../../errors/errors.js';
+import { fromWireError } from '../../errors/wire.js';
+import type { HostContext } from '../../linker/host-context.js';
+import type { InstanceLimits } from '../limits.js';
+import type { PluginKind } from '../plugin.js';
+import { SIGNAL_WORDS } from './protocol.js';
+import type { FromWorker, WorkerSetup } from './protocol.js';
+
+/** What a plugin worker needs. */
+export interface PluginWorkerOptions {
+  kind: PluginKind;
+  file: string;
+  cacheDir: string;
+  host: HostContext;
+  limits: InstanceLimits;
+}
+
+/** A worker whose instance is ready. */
+export interface PluginWorker {
+  readonly worker: Worker;
+  /** The main thread's end of the host port. */
+  readonly hostPort: MessagePort;
+  /** The shared signal words (see protocol.ts). */
+  readonly signal: Int32Array;
+}
+
+/** Starts a worker, loads the plugin in it and instantiates it within `limits.timeoutMs`. */
+export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginWorker> {
+  const { port1, port2 } = new MessageChannel();
+  const signal = new SharedArrayBuffer(SIGNAL_WORDS * Int32Array.BYTES_PER_ELEMENT);
+  const { host, limits } = options;
+  const setup: WorkerSetup = {
+    file: options.file,
+    cacheDir: options.cacheDir,
+    node: host.node,
+    plugin: host.plugin,
+    config: host.config,
+    capabilities: host.capabilities,
+    kind: options.kind,
+    limits: { ...limits, cpuMode: 'none' },
+    hostPort: port2,
+    signal,
+  };
+  const worker = new Worker(workerEntry(), { workerData: setup, transferList: [port2] });
+  const where = { node: host.node, plugin: host.plugin };
+  return new Promise<PluginWorker>((resolve, reject) => {
+    let deadline: NodeJS.Timeout | undefined;
+    const finish = (error?: WeirError) => {
+      clearTimeout(deadline);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (!error) return resolve({ worker, hostPort: port1, signal: new Int32Array(signal) });
+      port1.close();
+      void worker.terminate();
+      reject(error);
+    };
+    const onMessage = (message: FromWorker) => {
+      if (message.type === 'instantiating') {
+        deadline = setTimeout(() => finish(new WeirError(
+          'WEIR_LIMIT_CPU',
+          `${host.plugin} used up its CPU budget while instantiating (its start function ran longer than ${limits.timeoutMs} ms) and its worker was terminated (raise limits.timeoutMs if the work is legitimate)`,
+          { ...where, function: 'instantiate', limit: 'timeout', timeoutMs: limits.timeoutMs },
+        )), limits.timeoutMs);
+      } else if (message.type === 'ready') {
+        finish();
+      } else if (message.type === 'setup-failed') {
+        finish(fromWireError(message.error));
+      } else {
+        forwardTelemetry(host, message);
+      }
+    };
+    const onError = (error: Error) => finish(new WeirError('WEIR_PLUGIN_LOAD_FAILED', `the worker for ${host.plugin} failed to start: ${messageOf(error)}`, where, { cause: error }));
+    const onExit = () => finish(new WeirError('WEIR_PLUGIN_LOAD_FAILED', `the worker for ${host.plugin} exited while starting`, where));
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
+}
+
+/**
+ * Hands a log line, a count of dropped log lines or a metric the guest sent
+ * to `host`; false for any other message.
+ *
+ * @throws WeirError `WEIR_LIMIT_METRICS` when a metric is over the node's caps.
+ */
+export function forwardTelemetry(host: HostContext, message: FromWorker): boolean {
+  switch (message.type) {
+    case 'log':
+      host.log(message.level, message.message);
+      return true;
+    case 'log-dropped':
+      host.logLimiter.add(message.count);
+      return true;
+    case 'counter':
+      host.counterAdd(message.name, message.delta);
+      return true;
+    case 'gauge':
+      host.gaugeSet(message.name, message.value);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The worker's entry module. Workers run the compiled host (dist/), also
+ * when the host itself runs from TypeScript sources (under vitest).
+ */
+function workerEntry(): URL {
+  const here = new URL('./worker-entry.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  return new URL('../../../../dist/sandbox/worker/worker-entry.js', import.meta.url);
+}
