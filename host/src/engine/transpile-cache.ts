@@ -35,6 +35,8 @@ type Location = { dir: string } | { files: ReadonlyMap<string, Uint8Array> };
 /** What {@link TranspileCache.get} found or made, before it is wrapped. */
 interface Obtained {
   entry: EntryFile;
+  /** Names of the core modules (`*.wasm`) among the files. */
+  coreModules: string[];
   location: Location;
   cacheHit: boolean;
   transpileMs: number;
@@ -57,6 +59,8 @@ export class TranspiledComponent {
   readonly transpileMs: number;
   /** Path of the generated ES module (exporting `instantiate(getCoreModule, imports)`) in the entry folder. */
   readonly jsFile: string;
+  /** Names of the component's core modules, for {@link read}. */
+  readonly coreModules: readonly string[];
   readonly #jsName: string;
   readonly #recreate: () => Promise<Location>;
   #location: Location;
@@ -68,6 +72,7 @@ export class TranspiledComponent {
     this.exports = obtained.entry.exports;
     this.cacheHit = obtained.cacheHit;
     this.transpileMs = obtained.transpileMs;
+    this.coreModules = obtained.coreModules;
     this.#jsName = obtained.entry.jsFile;
     this.jsFile = join(entryDir, obtained.entry.jsFile);
     this.#location = obtained.location;
@@ -166,7 +171,8 @@ export class TranspileCache {
     const cached = await readEntry(dir);
     if (cached) {
       await touch(dir);
-      return { entry: cached, location: { dir }, cacheHit: true, transpileMs: 0 };
+      const coreModules = await readdir(dir).then((names) => names.filter(isCoreModule), () => []);
+      return { entry: cached, coreModules, location: { dir }, cacheHit: true, transpileMs: 0 };
     }
 
     const started = performance.now();
@@ -193,7 +199,7 @@ export class TranspileCache {
     const stored = await this.#store(dir, sha256, files, entry);
     if (stored) await this.evict(dir);
     const location: Location = stored ? { dir } : { files: new Map(files) };
-    return { entry, location, cacheHit: false, transpileMs };
+    return { entry, coreModules: files.map(([name]) => name).filter(isCoreModule), location, cacheHit: false, transpileMs };
   }
 
   /**
@@ -291,6 +297,10 @@ async function readEntry(dir: string): Promise<EntryFile | undefined> {
   } catch {
     return undefined;
   }
+}
+
+function isCoreModule(name: string): boolean {
+  return name.endsWith('.wasm');
 }
 
 async function isComplete(dir: string): Promise<boolean> {
