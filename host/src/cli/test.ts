@@ -9,6 +9,7 @@ import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
 import type { PluginKind } from '../sandbox/plugin.js';
 import { WeirError, hasCode } from '../errors/errors.js';
 import { compileCapabilities, compileWindow } from '../config/compile.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 
@@ -27,7 +28,7 @@ Options:
   --input FILE       records to feed, as JSONL (docs/pipeline.md)
   --expect FILE      compare the output with this JSONL file; on a mismatch,
                      print each differing line and exit 1
-  --config JSON      the node's config object (default {})
+  --config JSON      the node's config object (default {}; at most 64 levels deep)
   --kind KIND        processor, source, sink, service or aggregator (default:
                      plugin.json's kind, else processor)
   --method NAME      the service method to call (services; default "call")
@@ -86,6 +87,8 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       throw new WeirError('WEIR_USAGE', `--config must be a JSON object, got ${values.config}`);
     }
     if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new WeirError('WEIR_USAGE', '--config must be a JSON object');
+    const deep = tooDeep(config);
+    if (deep !== undefined) throw new WeirError('WEIR_USAGE', `--config: ${deep} is nested more than ${MAX_JSON_DEPTH} levels deep (as a pipeline file may not be); flatten the config`);
   }
 
   let window: WindowConfig | undefined;

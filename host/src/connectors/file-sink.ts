@@ -138,7 +138,13 @@ export class FileSink implements Sink {
 
   /** The path no longer names the open file (deleted, rotated, replaced): open it again. */
   #reopenIfMoved(): void {
-    const now = this.#files.identityOf(this.#deps.path);
+    let now: FileIdentity | undefined;
+    try {
+      now = this.#files.identityOf(this.#deps.path);
+    } catch (error) {
+      // EACCES, ELOOP, EIO... (ENOENT and ENOTDIR mean "gone" and reopen): nothing was written.
+      throw this.#error(`cannot check that ${this.#deps.path} is still the file the sink writes (${messageOf(error)}); make the path reachable again`, error);
+    }
     if (now && now.dev === this.#identity.dev && now.ino === this.#identity.ino) return;
     const inOldFile = this.#recordsInFile;
     const how = now ? 'replaced' : 'deleted or renamed';

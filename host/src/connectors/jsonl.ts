@@ -29,7 +29,10 @@ import { WeirError } from '../errors/errors.js';
 export type LineFormat = 'jsonl' | 'lines';
 
 const encoder = new TextEncoder();
+/** Decodes a whole jsonl line (a BOM at its start is not JSON and is dropped). */
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+/** Decodes record content (value, key, header) to write it: a leading EF BB BF stays U+FEFF. */
+const contentDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const NEWLINE = new Uint8Array([0x0a]);
 
 /**
@@ -149,7 +152,7 @@ function formatHeaders(headers: Header[]): Record<string, string> | Array<[strin
 
 function textOrUndefined(bytes: Uint8Array): string | undefined {
   try {
-    return strictDecoder.decode(bytes);
+    return contentDecoder.decode(bytes);
   } catch {
     return undefined;
   }

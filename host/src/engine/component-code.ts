@@ -99,13 +99,14 @@ export function prepareComponentCode(source: string, file: string): PreparedComp
 }
 
 /**
- * Reads, rewrites and evaluates the generated module `jsFile`.
+ * Reads, rewrites and evaluates the generated module `jsFile` (read with
+ * `read` when given: the transpile cache re-creates an evicted entry).
  * @throws WeirError `WEIR_PLUGIN_LOAD_FAILED`
  */
-export async function loadComponentCode(jsFile: string): Promise<JcoInstantiate> {
+export async function loadComponentCode(jsFile: string, read: () => Promise<string> = () => readFile(jsFile, 'utf8')): Promise<JcoInstantiate> {
   let source: string;
   try {
-    source = await readFile(jsFile, 'utf8');
+    source = await read();
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `cannot read the transpiled component ${jsFile}: ${messageOf(error)}`, { file: jsFile }, { cause: error });
   }

@@ -8,7 +8,7 @@
  * Vocabulary follows wasmtime: one Engine per process, a PluginModule per
  * plugin file, one PluginInstance per node instance.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -73,7 +73,11 @@ export interface EngineOptions {
   keepCompiled?: number;
   /** Most bytes the transpile cache keeps on disk (default `$WEIR_CACHE_MAX_MB` or 256 MiB); see {@link TranspileCache}. */
   cacheMaxBytes?: number;
-  /** Where failed cache writes are reported (default: a process warning); they never fail a load. */
+  /**
+   * Where failed cache writes are reported (default: a process warning); they
+   * never fail a load. Plugin worker threads (cpu mode `worker`) send theirs
+   * here too.
+   */
   warn?: CacheWarning;
 }
 
@@ -120,8 +124,9 @@ export class Engine {
     const transpiled = await this.#cache.get(bytes, sha256, file);
     // Evaluated once per loaded plugin, on first use; collected with the PluginModule (component-code.ts).
     let code: Promise<JcoInstantiate> | undefined;
+    // Core modules are read through `transpiled`, which creates its cache entry again if it was evicted meanwhile.
     const compilerFor = (limits: InstanceLimits) => (name: string): Promise<WebAssembly.Module> =>
-      this.#compileLimited(join(transpiled.dir, name), limits, file, () => readFile(join(transpiled.dir, name)), join(transpiled.dir, 'sandboxed'));
+      this.#compileLimited(`${sha256}/${name}`, limits, file, () => transpiled.read(name), () => transpiled.dir && join(transpiled.dir, 'sandboxed'));
     return {
       file,
       sha256,
@@ -134,15 +139,14 @@ export class Engine {
       check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
       prepare: async (limits) => {
         const compile = compilerFor(limits);
-        const names = (await readdir(transpiled.dir)).filter((name) => name.endsWith('.wasm'));
-        await Promise.all(names.map((name) => compile(name)));
+        await Promise.all(transpiled.coreModules.map((name) => compile(name)));
       },
       instantiate: (kind, host, limits) => namingNode(host, async () => {
         refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
         return cpuModeOf(limits.cpuMode).instantiate({
-          kind, file, cacheDir: this.#cacheDir, host, limits,
+          kind, file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn,
           inThread: async (inThreadLimits) => {
-            code ??= loadComponentCode(transpiled.jsFile);
+            code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs());
             return instantiateComponent(await code, kind, host, inThreadLimits, compilerFor(inThreadLimits));
           },
         });
@@ -170,7 +174,7 @@ export class Engine {
         // checkCoreModuleWorld admits processors and aggregators only.
         const world = kind === 'aggregator' ? 'aggregator' : 'processor';
         return cpuModeOf(limits.cpuMode).instantiate({
-          kind, file, cacheDir: this.#cacheDir, host, limits,
+          kind, file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn,
           inThread: async (inThreadLimits) => instantiateCorePlugin(await this.#compileLimited(sha256, inThreadLimits, file, async () => bytes), world, host, inThreadLimits),
         });
       }),
@@ -179,14 +183,16 @@ export class Engine {
 
   /**
    * Compiles a core module instrumented for `limits`, once per module and
-   * limits. With `cacheDir`, the instrumented bytes are kept on disk too
-   * (instrumenting QuickJS's 1.3 MB runtime takes about 100 ms).
+   * limits. With `cacheDir` (a folder, or undefined for none), the
+   * instrumented bytes are kept on disk too (instrumenting QuickJS's 1.3 MB
+   * runtime takes about 100 ms).
    */
-  #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>, cacheDir?: string): Promise<WebAssembly.Module> {
+  #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>, cacheDir?: () => string | undefined): Promise<WebAssembly.Module> {
     const fuel = cpuModeOf(limits.cpuMode).fuelOf(limits);
     const variant = `${limits.memoryPages}-${fuel ?? 'unmetered'}-v${INSTRUMENT_VERSION}`;
     return this.#compileOnce(`${key}:${variant}`, async () => {
-      const cached = cacheDir && join(cacheDir, `${basename(key)}.${variant}.wasm`);
+      const folder = cacheDir?.();
+      const cached = folder && join(folder, `${basename(key)}.${variant}.wasm`);
       if (cached) {
         const bytes = await readFile(cached).catch(() => undefined);
         if (bytes) return compileCoreModule(bytes, file);

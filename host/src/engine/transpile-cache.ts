@@ -9,38 +9,110 @@
  * renamed into place, so a crash or a concurrent run never leaves half an entry.
  * When the rename finds the entry already there (another process won the
  * race), that entry is used once it proves complete; any other failure to
- * write the cache is logged and costs only the cache: the run goes on from
- * the folder that was written.
+ * write the cache is logged and costs only the cache: the staging folder is
+ * removed and the run goes on from the transpiled files held in memory (no
+ * folder outside the cache is made, so nothing is left behind).
  *
  * The cache is bounded (`maxBytes`, default 256 MiB or `$WEIR_CACHE_MAX_MB`):
  * after each new entry, the least recently used entries (by the modification
  * time of their `entry.json`, refreshed on every hit) are removed until the
  * total fits, never the entry just written. A process still running an
  * evicted build keeps what it compiled; it reads the entry again only for a
- * new instance under new limits, so the bound should hold many builds (the
- * default holds about sixty QuickJS plugins).
+ * new instance under new limits, and a {@link TranspiledComponent} that finds
+ * its entry gone then creates it again (transpiling again), so eviction costs
+ * time, never a failure. The bound should hold many builds (the default holds
+ * about sixty QuickJS plugins).
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { WeirError, messageOf } from '../errors/errors.js';
 
-/** What the cache knows of one transpiled component. */
-export interface TranspiledComponent {
-  /** Folder of the entry. */
-  dir: string;
-  /** The generated ES module exporting `instantiate(getCoreModule, imports)`. */
-  jsFile: string;
-  /** Interfaces the component imports, as jco names them (`weir:plugin/log`). */
-  imports: string[];
-  /** Names of the component's top-level exports. */
-  exports: string[];
-  /** True when the entry was already on disk. */
+/** Where a transpiled component's files are: its entry folder, or memory when the cache could not be written. */
+type Location = { dir: string } | { files: ReadonlyMap<string, Uint8Array> };
+
+/** What {@link TranspileCache.get} found or made, before it is wrapped. */
+interface Obtained {
+  entry: EntryFile;
+  /** Names of the core modules (`*.wasm`) among the files. */
+  coreModules: string[];
+  location: Location;
   cacheHit: boolean;
-  /** Milliseconds spent transpiling (0 on a hit). */
   transpileMs: number;
+}
+
+/**
+ * One transpiled component: what it imports and exports, and its files.
+ * Files are read from the cache entry; when the entry was evicted since
+ * (by this process or another sharing the cache), it is created again
+ * (transpiled again) rather than failing.
+ */
+export class TranspiledComponent {
+  /** Interfaces the component imports, as jco names them (`weir:plugin/log`). */
+  readonly imports: string[];
+  /** Names of the component's top-level exports. */
+  readonly exports: string[];
+  /** True when the entry was already on disk. */
+  readonly cacheHit: boolean;
+  /** Milliseconds spent transpiling (0 on a hit). */
+  readonly transpileMs: number;
+  /** Path of the generated ES module (exporting `instantiate(getCoreModule, imports)`) in the entry folder. */
+  readonly jsFile: string;
+  /** Names of the component's core modules, for {@link read}. */
+  readonly coreModules: readonly string[];
+  readonly #jsName: string;
+  readonly #recreate: () => Promise<Location>;
+  #location: Location;
+  #recreating: Promise<Location> | undefined;
+
+  /** @internal Made by {@link TranspileCache.get}. */
+  constructor(entryDir: string, obtained: Obtained, recreate: () => Promise<Location>) {
+    this.imports = obtained.entry.imports;
+    this.exports = obtained.entry.exports;
+    this.cacheHit = obtained.cacheHit;
+    this.transpileMs = obtained.transpileMs;
+    this.coreModules = obtained.coreModules;
+    this.#jsName = obtained.entry.jsFile;
+    this.jsFile = join(entryDir, obtained.entry.jsFile);
+    this.#location = obtained.location;
+    this.#recreate = recreate;
+  }
+
+  /** The entry folder, or `undefined` while the files are held in memory (the cache could not be written). */
+  get dir(): string | undefined {
+    return 'dir' in this.#location ? this.#location.dir : undefined;
+  }
+
+  /** The generated JS (see {@link jsFile}). */
+  async readJs(): Promise<string> {
+    return Buffer.from(await this.read(this.#jsName)).toString('utf8');
+  }
+
+  /**
+   * A file of the entry (a core module, by the name jco gave it). An entry
+   * evicted meanwhile is created again first.
+   */
+  async read(name: string): Promise<Uint8Array> {
+    for (let attempt = 1; ; attempt++) {
+      const location = this.#location;
+      if ('files' in location) {
+        const bytes = location.files.get(name);
+        if (bytes === undefined) throw Object.assign(new Error(`ENOENT: the transpiled component has no file ${name}`), { code: 'ENOENT' });
+        return bytes;
+      }
+      try {
+        return await readFile(join(location.dir, name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 1) throw error;
+        // Evicted since it was found: one re-creation, shared by every concurrent reader.
+        this.#recreating ??= this.#recreate().finally(() => {
+          this.#recreating = undefined;
+        });
+        this.#location = await this.#recreating;
+      }
+    }
+  }
 }
 
 /** Told about a cache write that failed: what (`path`) and why (`cause`). The run goes on without it. */
@@ -90,11 +162,17 @@ export class TranspileCache {
 
   /** Returns the transpiled component for `bytes`, transpiling on a miss. */
   async get(bytes: Uint8Array, sha256: string, file: string): Promise<TranspiledComponent> {
+    const obtained = await this.#obtain(bytes, sha256, file);
+    return new TranspiledComponent(join(this.dir, sha256), obtained, async () => (await this.#obtain(bytes, sha256, file)).location);
+  }
+
+  async #obtain(bytes: Uint8Array, sha256: string, file: string): Promise<Obtained> {
     const dir = join(this.dir, sha256);
     const cached = await readEntry(dir);
     if (cached) {
       await touch(dir);
-      return { ...cached, dir, jsFile: join(dir, cached.jsFile), cacheHit: true, transpileMs: 0 };
+      const coreModules = await readdir(dir).then((names) => names.filter(isCoreModule), () => []);
+      return { entry: cached, coreModules, location: { dir }, cacheHit: true, transpileMs: 0 };
     }
 
     const started = performance.now();
@@ -118,46 +196,42 @@ export class TranspileCache {
       exports: result.exports.map(([name]) => name),
     };
     const files = Object.entries(result.files).filter(([name]) => !name.endsWith('.d.ts'));
-    const where = await this.#store(dir, sha256, files, entry);
-    if (where === dir) await this.evict(dir);
-    return { ...entry, dir: where, jsFile: join(where, entry.jsFile), cacheHit: false, transpileMs };
+    const stored = await this.#store(dir, sha256, files, entry);
+    if (stored) await this.evict(dir);
+    const location: Location = stored ? { dir } : { files: new Map(files) };
+    return { entry, coreModules: files.map(([name]) => name).filter(isCoreModule), location, cacheHit: false, transpileMs };
   }
 
   /**
-   * Writes an entry and renames it into place; returns the folder to use.
-   * That is `dir`, unless the cache cannot be written: then a folder outside
-   * it (the failure is reported through `warn`).
+   * Writes an entry and renames it into place; true when `dir` holds it.
+   * False when the cache cannot be written (the failure is reported through
+   * `warn` and the staging folder removed): the caller keeps the files in memory.
    */
-  async #store(dir: string, sha256: string, files: Array<[string, Uint8Array | string]>, entry: EntryFile): Promise<string> {
+  async #store(dir: string, sha256: string, files: Array<[string, Uint8Array]>, entry: EntryFile): Promise<boolean> {
     const staging = join(this.dir, `${STAGING_PREFIX}${sha256}-${randomBytes(4).toString('hex')}`);
+    const giveUp = async (path: string, cause: string, message: string): Promise<false> => {
+      this.#warn({ path, cause }, `transpile cache: ${message}; running from memory instead`);
+      await rm(staging, { recursive: true, force: true }).catch(() => {});
+      return false;
+    };
     try {
       await writeEntry(staging, files, entry);
     } catch (error) {
-      this.#warn({ path: staging, cause: messageOf(error) }, 'transpile cache: cannot write an entry; using a temporary folder instead');
-      await rm(staging, { recursive: true, force: true }).catch(() => {});
-      const fallback = await mkdtemp(join(tmpdir(), 'weir-transpiled-'));
-      await writeEntry(fallback, files, entry);
-      return fallback;
+      return giveUp(staging, messageOf(error), 'cannot write an entry');
     }
     for (let attempt = 1; ; attempt++) {
       try {
         await rename(staging, dir);
-        return dir;
+        return true;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') {
-          this.#warn({ path: dir, cause: messageOf(error) }, 'transpile cache: cannot move a new entry into place; using it where it was written');
-          return staging;
-        }
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') return giveUp(dir, messageOf(error), 'cannot move a new entry into place');
         // Another process wrote the same entry first: theirs is identical, once complete.
         if (await isComplete(dir)) {
           await rm(staging, { recursive: true, force: true });
-          return dir;
+          return true;
         }
-        if (attempt > 1) {
-          this.#warn({ path: dir, cause: 'an incomplete entry is in the way' }, 'transpile cache: cannot replace an incomplete entry; using the new one where it was written');
-          return staging;
-        }
+        if (attempt > 1) return giveUp(dir, 'an incomplete entry is in the way', 'cannot replace an incomplete entry');
         // An incomplete entry (a folder recreated after eviction, or damaged): replace it.
         await rm(dir, { recursive: true, force: true });
       }
@@ -201,7 +275,7 @@ export class TranspileCache {
   }
 }
 
-async function writeEntry(folder: string, files: Array<[string, Uint8Array | string]>, entry: EntryFile): Promise<void> {
+async function writeEntry(folder: string, files: Array<[string, Uint8Array]>, entry: EntryFile): Promise<void> {
   await mkdir(folder, { recursive: true });
   for (const [name, content] of files) await writeFile(join(folder, name), content);
   // entry.json last: its presence says the folder is complete.
@@ -223,6 +297,10 @@ async function readEntry(dir: string): Promise<EntryFile | undefined> {
   } catch {
     return undefined;
   }
+}
+
+function isCoreModule(name: string): boolean {
+  return name.endsWith('.wasm');
 }
 
 async function isComplete(dir: string): Promise<boolean> {

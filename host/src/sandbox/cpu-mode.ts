@@ -22,6 +22,7 @@ import type { CpuMode, InstanceLimits } from './limits.js';
 import type { PluginInstance, PluginKind } from './plugin.js';
 import type { HostContext } from '../linker/host-context.js';
 import { WeirError } from '../errors/errors.js';
+import type { CacheWarning } from '../engine/transpile-cache.js';
 
 /** Every node kind (plugin world). */
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'processor', 'aggregator', 'sink', 'service'];
@@ -46,6 +47,8 @@ export interface InstantiateRequest {
   cacheDir: string;
   host: HostContext;
   limits: InstanceLimits;
+  /** Where a worker's cache write failures are reported (the engine's `warn`). */
+  warn?: CacheWarning;
   /** Creates the instance on this thread, compiled for `limits` (the engine's loaders). */
   inThread(limits: InstanceLimits): Promise<PluginInstance>;
 }

@@ -21,6 +21,7 @@ import type { ServiceCaller } from '../linker/host-context.js';
 import type { LimitsSettings } from '../sandbox/limits.js';
 import type { StreamRecord } from '../records/record.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';
 import type { BeforeSwitchCheck } from '../topology/pipeline-run.js';
 import { diffLines, readJsonl, runModule } from './plugin-harness.js';
 
@@ -40,7 +41,8 @@ export function sampleFolderOf(pluginFile: string): string {
 /**
  * Reads the sample of `pluginFile`; `undefined` when it has none (no
  * input.jsonl or expected.jsonl). A sample file that exists but cannot be
- * read, and a config.json that is not a JSON object, are errors naming the file.
+ * read, and a config.json that is not a JSON object or nests more than
+ * {@link MAX_JSON_DEPTH} levels deep, are errors naming the file.
  *
  * @throws WeirError `WEIR_PLUGIN_SELF_TEST_FAILED`
  */
@@ -61,15 +63,21 @@ export async function findSample(pluginFile: string): Promise<PluginSample | und
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${configFile} must hold a JSON object (the plugin's config), not ${Array.isArray(config) ? 'an array' : String(config === null ? 'null' : typeof config)}`, { folder, file: configFile });
   }
+  const deep = tooDeep(config);
+  if (deep !== undefined) {
+    throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${configFile}: ${deep} is nested more than ${MAX_JSON_DEPTH} levels deep (as a pipeline file may not be); flatten the sample's config`, { folder, file: configFile, pointer: deep });
+  }
   return { folder, input, expected: expectedText.split('\n').filter((l) => l.trim() !== ''), config: config as Record<string, unknown> };
 }
 
-/** `read(file)`, or `undefined` when the file does not exist; any other failure is an error naming it. */
+/** `read(file)`, or `undefined` when the file or its folder does not exist; any other failure is an error naming it. */
 async function readUnlessMissing<T>(file: string, folder: string, read: (file: string) => Promise<T>): Promise<T | undefined> {
   try {
     return await read(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENOTDIR: a file stands where the folder would be (`<name>` or `sample` is a file), so there is no sample.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${file} cannot be read: ${messageOf(error)}`, { folder, file }, { cause: error });
   }
 }

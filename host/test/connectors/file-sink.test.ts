@@ -126,6 +126,28 @@ describe('file sink', () => {
     await expect(sink.close()).rejects.toBe(error);
   });
 
+  it('names the node and the path when the path cannot be checked (EACCES from stat), writing nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-eacces-'));
+    const path = join(dir, 'out.jsonl');
+    let denied = false;
+    const files: OutputFiles = {
+      open: realOutputFiles.open,
+      identityOf(p) {
+        if (denied) throw Object.assign(new Error(`EACCES: permission denied, stat '${p}'`), { code: 'EACCES' });
+        return realOutputFiles.identityOf(p);
+      },
+    };
+    const sink = new FileSink({ path, format: 'jsonl', node: 'out', logger: pino({ level: 'silent' }), files });
+    await sink.write(records(0, 3));
+    denied = true;
+    const error = (await sink.write(records(3, 1)).catch((e: unknown) => e)) as WeirError;
+    expect(hasCode(error, 'WEIR_CONNECTOR_IO')).toBe(true);
+    expect(error.message).toContain(`file sink "out": cannot check that ${path} is still the file the sink writes (EACCES`);
+    expect(error.details).toMatchObject({ node: 'out', path, errno: 'EACCES' });
+    expect(await readFile(path, 'utf8')).toBe(lines(0, 3));
+    await sink.close();
+  });
+
   it('copies bytes that are not UTF-8 unchanged from a lines file to a lines file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-bytes-'));
     const bytes = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0xff, 0xfe, 0x00, 0x80, 0x0a]);
@@ -137,6 +159,21 @@ describe('file sink', () => {
     await sink.write(read);
     await sink.close();
     expect([...(await readFile(join(dir, 'out.txt')))]).toEqual([...bytes]);
+  });
+
+  it('drops only a leading BOM and line-ending \\r, and ends the last line, copying lines to lines (as docs/pipeline.md says)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-bytes-'));
+    await writeFile(join(dir, 'in.txt'), Buffer.from('\uFEFFa\r\n\uFEFFb\r\nc\r', 'utf8'));
+    const ctx = { baseDir: dir, node: 'in', logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: process.stdout };
+    const source = builtinConnectors().source('file')!.create({ path: 'in.txt', format: 'lines' }, ctx);
+    const sink = builtinConnectors().sink('file')!.create({ path: 'out.txt', format: 'lines' }, ctx);
+    for (let done = false; !done; ) {
+      const batch = await source.poll(10);
+      await sink.write(batch.records);
+      done = batch.done;
+    }
+    await sink.close();
+    expect(await readFile(join(dir, 'out.txt'), 'utf8')).toBe('a\n\uFEFFb\nc\n');
   });
 
   it('appends when the path names a new file (logrotate "create")', async () => {

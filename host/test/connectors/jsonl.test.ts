@@ -25,6 +25,18 @@ describe('jsonl mapping', () => {
     expect(binary).toBe('{"valueBase64":"/w=="}');
   });
 
+  it('keeps a leading U+FEFF in a value, key and header when writing them (no BOM stripping)', () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const bytes = (s: string) => new Uint8Array([...bom, ...new TextEncoder().encode(s)]);
+    const record = { key: bytes('k'), value: bytes('v'), headers: [{ name: 'h', value: bytes('1') }], eventTime: undefined };
+    const line = formatLine(record, 'jsonl');
+    expect(JSON.parse(line)).toEqual({ key: '\uFEFFk', value: '\uFEFFv', headers: { h: '\uFEFF1' } });
+    const back = parseLine(line, 'jsonl', 'f:1');
+    expect([...back.value]).toEqual([...record.value]);
+    expect([...back.key!]).toEqual([...record.key]);
+    expect([...back.headers[0]!.value]).toEqual([...record.headers[0]!.value]);
+  });
+
   it('treats each line as a value in lines format', () => {
     const r = parseLine('{"not":"parsed"}', 'lines', 'f:1');
     expect(text(r.value)).toBe('{"not":"parsed"}');

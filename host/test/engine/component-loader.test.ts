@@ -1,6 +1,7 @@
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,7 +10,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics, ServiceCaller } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import type { InThreadProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/sandbox/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import { WeirError, hasCode } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
@@ -75,6 +76,44 @@ describe('component plugins', () => {
       expect(warning.path.startsWith(`${blocked}/`)).toBe(true);
       expect(warning.cause).toMatch(/EEXIST|ENOTDIR/);
     }
+  });
+
+  it('reports a worker thread\'s cache write failures through the engine\'s warn (the run\'s logger), not as process warnings', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+    const warnings: Array<{ path: string; cause: string; message: string }> = [];
+    const module = await new Engine({ cacheDir, warn: (details, message) => warnings.push({ ...details, message }) }).load(join(fixtures, 'probe-js.wasm'));
+    // The worker's own engine compiles the core modules; their sandboxed copies cannot be kept.
+    const blocked = join(cacheDir, 'components', module.sha256, 'sandboxed');
+    await writeFile(blocked, 'in the way');
+    const instance = (await module.instantiate('processor', host().ctx, { ...DEFAULTS, cpuMode: 'worker' })) as ProcessorInstance;
+    try {
+      await instance.configure('{}');
+      expect((await instance.process([textRecord('a', { key: 'k' })])).map((r) => text(r.value))).toEqual(['a#1']);
+    } finally {
+      instance.close();
+    }
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const warning of warnings) {
+      expect(warning.path.startsWith(`${blocked}/`)).toBe(true);
+      expect(warning.cause).toMatch(/EEXIST|ENOTDIR/);
+    }
+  });
+
+  it('creates its cache entry again when it was evicted before an instance under new limits reads it', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+    const module = await new Engine({ cacheDir }).load(join(fixtures, 'probe-js.wasm'));
+    const first = (await module.instantiate('processor', host().ctx, DEFAULTS)) as InThreadProcessorInstance;
+    first.close();
+    // Another run sharing the cache evicts the entry (its bound demands it).
+    const entry = join(cacheDir, 'components', module.sha256);
+    await rm(entry, { recursive: true });
+    // New limits: the core modules are not in memory for them, so they are read from the entry again.
+    const limits = { ...DEFAULTS, memoryPages: DEFAULTS.memoryPages - 16 };
+    const instance = (await module.instantiate('processor', host().ctx, limits)) as InThreadProcessorInstance;
+    instance.configure('{}');
+    expect(instance.process([textRecord('a', { key: 'k' })]).map((r) => text(r.value))).toEqual(['a#1']);
+    instance.close();
+    expect(existsSync(join(entry, 'entry.json')), 'the entry is back').toBe(true);
   });
 
   it('runs a processor with every host import: config, state, metrics, log, clock', async () => {

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ describe('transpile cache bound', () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-cache-bound-'));
     const probe = new TranspileCache(join(dir, 'probe'));
     const first = await probe.get(variant(0).bytes, variant(0).sha256, 'v0.wasm');
-    const entryBytes = await folderBytes(first.dir);
+    const entryBytes = await folderBytes(first.dir!);
     expect(entryBytes).toBeGreaterThan(1000);
 
     const maxBytes = Math.floor(entryBytes * 3.5);
@@ -55,7 +55,7 @@ describe('transpile cache bound', () => {
     for (let n = 1; n <= 10; n++) {
       const { bytes, sha256 } = variant(n);
       const got = await cache.get(bytes, sha256, `v${n}.wasm`);
-      entries.push(got.dir);
+      entries.push(got.dir!);
       expect(existsSync(got.jsFile), `v${n} is usable`).toBe(true);
       expect(await folderBytes(cache.dir), `after v${n}`).toBeLessThanOrEqual(maxBytes);
       if (n === 4) {
@@ -102,27 +102,61 @@ describe('transpile cache writes', () => {
     expect(existsSync(join(dir, sha256, 'entry.json'))).toBe(true);
   });
 
-  it('reports a rename that fails for another reason, with the path and cause, and runs from the written folder', async () => {
+  it('reports a rename that fails for another reason, with the path and cause, and runs from memory, leaving no folder behind', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-cache-notdir-'));
     const { bytes, sha256 } = variant(102);
     await writeFile(join(dir, sha256), 'a file where the entry folder should go');
     const { warn, seen } = collectWarnings();
-    const got = await new TranspileCache(dir, { warn }).get(bytes, sha256, 'n.wasm');
-    expect(existsSync(got.jsFile)).toBe(true);
-    expect(got.dir).not.toBe(join(dir, sha256));
+    const { got, tmpLeft } = await inIsolatedTmpdir(() => new TranspileCache(dir, { warn }).get(bytes, sha256, 'n.wasm'));
+    expect(got.dir).toBeUndefined();
+    expect(await got.readJs()).toContain('export function instantiate');
+    expect(await readdir(dir), 'no staging folder is handed out or left').toEqual([sha256]);
+    expect(tmpLeft, 'no folder in tmpdir() is made (and left) as a fallback').toEqual([]);
     expect(seen).toEqual([expect.objectContaining({ path: join(dir, sha256), cause: expect.stringMatching(/ENOTDIR|EEXIST|EISDIR/) })]);
   });
 
-  it('reports a cache folder it cannot write, with the path and cause, and still loads', async () => {
+  it('reports a cache folder it cannot write, with the path and cause, and still loads, from memory', async () => {
     const parent = await mkdtemp(join(tmpdir(), 'weir-cache-blocked-'));
     const blocked = join(parent, 'cache');
     await writeFile(blocked, 'a file where the cache folder should go');
     const { bytes, sha256 } = variant(103);
     const { warn, seen } = collectWarnings();
-    const got = await new TranspileCache(blocked, { warn }).get(bytes, sha256, 'b.wasm');
-    expect(existsSync(got.jsFile)).toBe(true);
+    const { got, tmpLeft } = await inIsolatedTmpdir(() => new TranspileCache(blocked, { warn }).get(bytes, sha256, 'b.wasm'));
+    expect(got.dir).toBeUndefined();
+    expect(await got.readJs()).toContain('export function instantiate');
+    expect(tmpLeft, 'no folder in tmpdir() is made (and left) as a fallback').toEqual([]);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.path.startsWith(blocked)).toBe(true);
     expect(seen[0]!.cause).toMatch(/ENOTDIR|EEXIST/);
   });
 });
+
+describe('transpile cache eviction under a live reader', () => {
+  it('creates an entry again when a reader finds it evicted, instead of failing with ENOENT', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-cache-evicted-'));
+    const { bytes, sha256 } = variant(104);
+    const got = await new TranspileCache(dir).get(bytes, sha256, 'e.wasm');
+    const core = (await readdir(got.dir!)).find((name) => name.endsWith('.wasm'))!;
+    const before = await got.read(core);
+    // Another process sharing the cache evicts the entry (as its bound demands).
+    await rm(got.dir!, { recursive: true });
+    const [again, js] = await Promise.all([got.read(core), got.readJs()]);
+    expect([...again]).toEqual([...before]);
+    expect(js).toContain('export function instantiate');
+    expect(existsSync(join(dir, sha256, 'entry.json')), 'the entry is back').toBe(true);
+  });
+});
+
+/** Runs `get` with tmpdir() pointing at a fresh folder; returns what it left there (the old fallback left a folder). */
+async function inIsolatedTmpdir<T>(get: () => Promise<T>): Promise<{ got: T; tmpLeft: string[] }> {
+  const isolated = await mkdtemp(join(tmpdir(), 'weir-tmpdir-'));
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = isolated;
+  try {
+    const got = await get();
+    return { got, tmpLeft: await readdir(isolated) };
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+}

@@ -56,4 +56,26 @@ describe('findSample', () => {
       details: expect.objectContaining({ file: join(sample, 'config.json') }),
     });
   });
+
+  it('finds none when a file stands where the plugin folder or its sample folder would be (ENOTDIR)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-sample-'));
+    await writeFile(join(dir, 'p'), 'a file named like the plugin folder');
+    expect(await findSample(join(dir, 'p.wasm'))).toBeUndefined();
+    await mkdir(join(dir, 'q'));
+    await writeFile(join(dir, 'q', 'sample'), 'a file named like the sample folder');
+    expect(await findSample(join(dir, 'q.wasm'))).toBeUndefined();
+  });
+
+  it('fails naming config.json and the pointer when it nests deeper than a pipeline file may (64 levels)', async () => {
+    const deep = `{"a":${'['.repeat(64)}${']'.repeat(64)}}`;
+    const { plugin, sample } = await pluginWithSample({ 'input.jsonl': input, 'expected.jsonl': expected, 'config.json': deep });
+    const pointer = `/a${'/0'.repeat(63)}`;
+    await expect(findSample(plugin)).rejects.toMatchObject({
+      code: 'WEIR_PLUGIN_SELF_TEST_FAILED',
+      message: expect.stringContaining(`sample ${join(sample, 'config.json')}: ${pointer} is nested more than 64 levels deep`),
+      details: expect.objectContaining({ file: join(sample, 'config.json'), pointer }),
+    });
+    const atLimit = await pluginWithSample({ 'input.jsonl': input, 'expected.jsonl': expected, 'config.json': `{"a":${'['.repeat(63)}${']'.repeat(63)}}` });
+    expect(await findSample(atLimit.plugin)).toBeDefined();
+  });
 });

@@ -17,6 +17,8 @@ import type { HostContext } from '../../linker/host-context.js';
 import type { InstanceLimits } from '../limits.js';
 import type { PluginKind } from '../plugin.js';
 import { SIGNAL_WORDS } from './protocol.js';
+import { processWarning } from '../../engine/transpile-cache.js';
+import type { CacheWarning } from '../../engine/transpile-cache.js';
 import type { FromWorker, WorkerSetup } from './protocol.js';
 
 /** What a plugin worker needs. */
@@ -26,6 +28,8 @@ export interface PluginWorkerOptions {
   cacheDir: string;
   host: HostContext;
   limits: InstanceLimits;
+  /** Where the worker's cache write failures are reported (the engine's `warn`; default: a process warning). */
+  warn?: CacheWarning;
 }
 
 /** A worker whose instance is ready. */
@@ -79,6 +83,9 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
         finish();
       } else if (message.type === 'setup-failed') {
         finish(fromWireError(message.error));
+      } else if (message.type === 'cache-warning') {
+        // The worker loads and compiles the plugin before it is ready: its cache writes happen here.
+        (options.warn ?? processWarning)(message.details, message.message);
       } else {
         forwardTelemetry(host, message);
       }

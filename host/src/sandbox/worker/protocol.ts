@@ -73,6 +73,8 @@ export type FromWorker =
   | { type: 'setup-failed'; error: WireError }
   | { type: 'done'; id: number; output?: Uint8Array; usage: ResourceUsage }
   | { type: 'failed'; id: number; error: WireError; usage: ResourceUsage }
+  /** The worker's engine could not write the cache (it goes on): for the run's log, not the plugin's. */
+  | { type: 'cache-warning'; details: { path: string; cause: string }; message: string }
   | Telemetry;
 
 /**

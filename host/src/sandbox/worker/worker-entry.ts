@@ -9,6 +9,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
+import type { CacheWarning } from '../../engine/transpile-cache.js';
 import { fromWireError, toWireError } from '../../errors/wire.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { HostContext } from '../../linker/host-context.js';
@@ -84,7 +85,9 @@ const host: HostContext = {
 
 let instance: PluginInstance;
 try {
-  const module = await new Engine({ cacheDir: setup.cacheDir }).load(setup.file);
+  // Cache write failures go to the main thread's logger (PluginWorkerOptions.warn), not process.emitWarning.
+  const warn: CacheWarning = (details, message) => send({ type: 'cache-warning', details, message });
+  const module = await new Engine({ cacheDir: setup.cacheDir, warn }).load(setup.file);
   await module.prepare(setup.limits);
   send({ type: 'instantiating' });
   instance = await module.instantiate(setup.kind, host, setup.limits);
