@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
 import type { PluginKind } from '../sandbox/plugin.js';
@@ -52,10 +52,15 @@ export async function findRustc(
 export async function buildRust(entry: string, kind: PluginKind, repoRoot: string): Promise<Uint8Array> {
   const rustc = await findRustc();
   const work = await mkdtemp(join(tmpdir(), 'weir-rust-'));
+  // Paths in panic messages (the SDK's panic hook reports file:line) are written relative to the
+  // repository, and a plugin outside it relative to its own folder: the build does not depend on
+  // where the checkout lives, and no host path is shipped in the plugin.
+  const crate = dirname(dirname(entry));
+  const remap = ['--remap-path-prefix', `${repoRoot}=.`, ...(relative(repoRoot, crate).startsWith('..') ? ['--remap-path-prefix', `${crate}=${basename(crate)}`] : [])];
   try {
-    await compile(rustc, [...FLAGS, '--crate-type', 'rlib', '--crate-name', 'weir', join(repoRoot, 'sdk/rust/weir/src/lib.rs'), '--out-dir', work]);
+    await compile(rustc, [...FLAGS, ...remap, '--crate-type', 'rlib', '--crate-name', 'weir', join(repoRoot, 'sdk/rust/weir/src/lib.rs'), '--out-dir', work]);
     const core = join(work, 'plugin.wasm');
-    await compile(rustc, [...FLAGS, '-C', 'lto', '-C', 'strip=symbols', '--crate-type', 'cdylib', '--extern', `weir=${join(work, 'libweir.rlib')}`, '-L', work, entry, '-o', core]);
+    await compile(rustc, [...FLAGS, ...remap, '-C', 'lto', '-C', 'strip=symbols', '--crate-type', 'cdylib', '--extern', `weir=${join(work, 'libweir.rlib')}`, '-L', work, entry, '-o', core]);
     // witSource, not witPath: jco's wasm-tools runs without file-system access. The world
     // offers every optional interface: a component imports only those the code calls.
     const { source: witSource, world } = await buildWorld(repoRoot, kind, OPTIONAL_IMPORTS);
