@@ -20,7 +20,7 @@ import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../sandbox/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
-import { WeirError, messageOf } from '../errors/errors.js';
+import { WeirError } from '../errors/errors.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';
 import { instantiationError } from '../errors/instantiation-error.js';
 import { LIFT_GUARD_IMPORT } from './component-code.js';

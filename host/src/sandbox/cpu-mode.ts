@@ -20,9 +20,8 @@
  */
 import type { CpuMode, InstanceLimits } from './limits.js';
 import type { PluginInstance, PluginKind } from './plugin.js';
-import type { HostContext } from '../linker/host-context.js';
 import { WeirError } from '../errors/errors.js';
-import type { CacheWarning } from '../engine/transpile-cache.js';
+import type { PluginWorkerOptions } from './worker/plugin-worker.js';
 
 /** Every node kind (plugin world). */
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'processor', 'aggregator', 'sink', 'service'];
@@ -38,17 +37,8 @@ export interface CpuModeProblem {
   hint?: string;
 }
 
-/** What creating an instance needs, whatever the mode. */
-export interface InstantiateRequest {
-  kind: PluginKind;
-  /** The plugin file (a worker loads it again). */
-  file: string;
-  /** The transpile cache folder (a worker shares it). */
-  cacheDir: string;
-  host: HostContext;
-  limits: InstanceLimits;
-  /** Where a worker's cache write failures are reported (the engine's `warn`). */
-  warn?: CacheWarning;
+/** What creating an instance needs, whatever the mode: what a worker needs, and how to create it in-thread. */
+export interface InstantiateRequest extends PluginWorkerOptions {
   /** Creates the instance on this thread, compiled for `limits` (the engine's loaders). */
   inThread(limits: InstanceLimits): Promise<PluginInstance>;
 }

@@ -68,7 +68,6 @@ const KNOWN_UPWARD = [
   'engine/engine.ts -> linker',
   'engine/engine.ts -> sandbox',
   'linker/host-context.ts -> state',
-  'sandbox/cpu-mode.ts -> linker',
   'sandbox/worker/blocking-worker.ts -> linker',
   'sandbox/worker/host-calls.ts -> linker',
   'sandbox/worker/plugin-worker.ts -> linker',
