@@ -61,6 +61,35 @@ describe('instrumentModule', () => {
     expect(fuel.value as bigint).toBeLessThan(0n);
   });
 
+  it('charges what follows a try-delegate: a branch out of the try lands after delegate, where a region starts', async () => {
+    // Each iteration runs 100 instructions after the try block; a branch out of the try skips the
+    // charge of the region that held them unless delegate starts a region of its own.
+    const body = Array.from({ length: 100 }, () => 'local.get $i\ndrop').join('\n');
+    const loop = (trick: string) => `(module (func (export "f") (param $n i32) (local $i i32)
+      loop $l
+        ${trick}
+        ${body}
+        local.get $i
+        i32.const 1
+        i32.add
+        local.tee $i
+        local.get $n
+        i32.lt_u
+        br_if $l
+      end))`;
+    const fuelFor = async (trick: string): Promise<bigint> => {
+      const exports = await instantiate(instrumentModule(await wat(loop(trick)), { maxMemoryPages: 16, fuel: 1n << 40n }).bytes);
+      const fuel = exports[FUEL_EXPORT] as WebAssembly.Global;
+      fuel.value = 1n << 40n;
+      (exports.f as (n: number) => void)(1000);
+      return (1n << 40n) - (fuel.value as bigint);
+    };
+    const plain = await fuelFor('');
+    const dodging = await fuelFor('try\ni32.const 1\nif\nbr 1\nend\ndelegate 0');
+    expect(plain).toBeGreaterThan(200_000n);
+    expect(dodging).toBeGreaterThanOrEqual(plain);
+  });
+
   it('leaves a module without code or memory as it was, and refuses reserved export names', async () => {
     const empty = await wat('(module (global (export "g") i32 (i32.const 7)))');
     const out = instrumentModule(empty, { maxMemoryPages: 16, fuel: 10n });

@@ -68,7 +68,7 @@ export interface InstrumentedModule {
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 2;
+export const INSTRUMENT_VERSION = 3;
 
 /**
  * Fuel prices of the bulk instructions, per unit of their length operand,
@@ -139,8 +139,8 @@ const I32 = 0x7f;
 const I64 = 0x7e;
 const FUNC_TYPE = 0x60;
 const EMPTY_BLOCK = 0x40;
-/** Instructions after which a new straight-line region starts: loop, if, else, end, catch, catch_all, and the conditional branches (br_if, br_on_null, br_on_non_null). */
-const REGION_STARTS: ReadonlySet<number> = new Set([OP.loop, OP.if, 0x05, OP.end, 0x07, 0x19, 0x0d, 0xd5, 0xd6]);
+/** Instructions after which a new straight-line region starts: loop, if, else, end, catch, delegate, catch_all (a branch can land after each), and the conditional branches (br_if, br_on_null, br_on_non_null). */
+const REGION_STARTS: ReadonlySet<number> = new Set([OP.loop, OP.if, 0x05, OP.end, 0x07, 0x18, 0x19, 0x0d, 0xd5, 0xd6]);
 /** Structural instructions, free at run time: nop, block, loop, else, end. */
 const FREE_OPS: ReadonlySet<number> = new Set([0x01, OP.block, OP.loop, 0x05, OP.end]);
 
