@@ -25,6 +25,7 @@
  * that said plainly, and pointed at the Weir interface where there is one.
  */
 import { randomFillSync } from 'node:crypto';
+import { WeirError } from '../errors/errors.js';
 import { PreopenFilesystem } from './preopen-filesystem.js';
 import type { PreopenGrant } from './granted-directories.js';
 import type { QuotaListener } from './directory-quota.js';
@@ -134,9 +135,19 @@ export function grantedEnvironment(grants: CapabilityGrants, env: NodeJS.Process
   return grants.env.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!] as [string, string]]));
 }
 
-/** `count` random bytes. */
-export function randomBytes(count: number): Uint8Array {
-  return randomFillSync(new Uint8Array(count));
+/** The most random bytes one call may ask for: the host allocates them before the call's fuel is charged. */
+export const MAX_RANDOM_BYTES = 1 << 20;
+
+/**
+ * `count` random bytes.
+ *
+ * @throws WeirError `WEIR_PLUGIN_TRAP` when `count` is above {@link MAX_RANDOM_BYTES} (the guest asked for more than a call may take).
+ */
+export function randomBytes(count: number | bigint): Uint8Array {
+  if (count < 0 || count > MAX_RANDOM_BYTES) {
+    throw new WeirError('WEIR_PLUGIN_TRAP', `asked for ${count} random bytes in one call; at most ${MAX_RANDOM_BYTES} may be asked for at once`, { function: 'random', bytes: String(count) });
+  }
+  return randomFillSync(new Uint8Array(Number(count)));
 }
 
 /**
@@ -168,8 +179,8 @@ export function wasiComponentImports(grants: CapabilityGrants): Record<string, R
   }
   if (grants.random) {
     const u64 = () => new DataView(randomBytes(8).buffer).getBigUint64(0);
-    imports['wasi:random/random'] = { getRandomBytes: (len: bigint) => randomBytes(Number(len)), getRandomU64: u64 };
-    imports['wasi:random/insecure'] = { getInsecureRandomBytes: (len: bigint) => randomBytes(Number(len)), getInsecureRandomU64: u64 };
+    imports['wasi:random/random'] = { getRandomBytes: (len: bigint) => randomBytes(len), getRandomU64: u64 };
+    imports['wasi:random/insecure'] = { getInsecureRandomBytes: (len: bigint) => randomBytes(len), getInsecureRandomU64: u64 };
     imports['wasi:random/insecure-seed'] = { insecureSeed: () => [u64(), u64()] };
   }
   return imports;

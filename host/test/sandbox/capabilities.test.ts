@@ -8,7 +8,7 @@ import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
 import { Engine } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import { PipelineRun } from '../../src/topology/pipeline-run.js';
-import { componentImportCapability, coreImportCapability, denial, wasiComponentImports } from '../../src/linker/capabilities.js';
+import { MAX_RANDOM_BYTES, componentImportCapability, coreImportCapability, denial, randomBytes, wasiComponentImports } from '../../src/linker/capabilities.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 let fixtures: string;
@@ -83,5 +83,13 @@ describe('capabilities', () => {
     expect((imports['wasi:cli/environment']!.getEnvironment as () => unknown)()).toEqual([['WEIR_TEST_GREETING', 'hello']]);
     const now = (imports['wasi:clocks/wall-clock']!.now as () => { seconds: bigint })();
     expect(Number(now.seconds)).toBeGreaterThan(1_577_836_800);
+  });
+});
+
+describe('random grants', () => {
+  it('refuses to allocate more random bytes in one call than a call may ask for (the host pays before fuel is charged)', () => {
+    expect(randomBytes(16).byteLength).toBe(16);
+    expect(randomBytes(BigInt(MAX_RANDOM_BYTES)).byteLength).toBe(MAX_RANDOM_BYTES);
+    expect(() => randomBytes(2n ** 40n)).toThrow(expect.objectContaining({ code: 'WEIR_PLUGIN_TRAP' }));
   });
 });

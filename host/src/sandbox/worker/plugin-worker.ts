@@ -87,7 +87,12 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
         // The worker loads and compiles the plugin before it is ready: its cache writes happen here.
         (options.warn ?? processWarning)(message.details, message.message);
       } else {
-        forwardTelemetry(host, message);
+        try {
+          forwardTelemetry(host, message);
+        } catch (error) {
+          // A metric over the node's caps while the plugin starts: thrown from this listener it would end the process.
+          finish(error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_LOAD_FAILED', messageOf(error), where));
+        }
       }
     };
     const onError = (error: Error) => finish(new WeirError('WEIR_PLUGIN_LOAD_FAILED', `the worker for ${host.plugin} failed to start: ${messageOf(error)}`, where, { cause: error }));
