@@ -1,6 +1,8 @@
 // Keeps the benchmark harness from rotting: `npm run bench -- --quick` must build and
 // measure every implementation and write a complete report. Figures are not checked
-// here (speed targets are proven by `npm run bench`, never by timed assertions).
+// here (speed targets are proven by `npm run bench`, never by timed assertions). The time
+// limit only guards against a hang: from a fresh clone (no bench/.work yet) on two cores the
+// run takes about five minutes.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -12,7 +14,7 @@ const root = join(import.meta.dirname, '../../..');
 describe('npm run bench -- --quick', () => {
   it('measures every implementation and writes RESULTS.md with its chart', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-bench-'));
-    const result = spawnSync(process.execPath, [join(root, 'bench/run.js'), '--quick', '--out', join(dir, 'RESULTS.md')], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    const result = spawnSync(process.execPath, [join(root, 'bench/run.js'), '--quick', '--out', join(dir, 'RESULTS.md')], { cwd: root, encoding: 'utf8', timeout: 900_000 });
     expect(result.stderr).toContain('wrote');
     expect(result.status).toBe(0);
     const report = readFileSync(join(dir, 'RESULTS.md'), 'utf8');
@@ -26,5 +28,5 @@ describe('npm run bench -- --quick', () => {
     expect(report).toMatch(/Machine: .+ cores/);
     expect(existsSync(join(dir, 'RESULTS-throughput.svg'))).toBe(true);
     expect(readFileSync(join(dir, 'RESULTS-throughput.svg'), 'utf8')).toContain('<polyline');
-  }, 300_000);
+  }, 900_000);
 });
