@@ -112,8 +112,8 @@ export async function loadComponentCode(jsFile: string, read: () => Promise<stri
   }
   const { body } = prepareComponentCode(source, jsFile);
   try {
-    // Evaluated as a function so that it can be collected (see the top of this file).
-    return new Function(body)() as JcoInstantiate;
+    // Evaluated as a function so that it can be collected (see the top of this file); strict, as the module it was.
+    return new Function(`'use strict';\n${body}`)() as JcoInstantiate;
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `cannot evaluate the transpiled component ${jsFile}: ${messageOf(error)}`, { file: jsFile }, { cause: error });
   }

@@ -146,7 +146,11 @@ export class Engine {
         return cpuModeOf(limits.cpuMode).instantiate({
           kind, file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn,
           inThread: async (inThreadLimits) => {
-            code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs());
+            // A failed load is not kept: the next instantiation tries again.
+            code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs()).catch((error: unknown) => {
+              code = undefined;
+              throw error;
+            });
             return instantiateComponent(await code, kind, host, inThreadLimits, compilerFor(inThreadLimits));
           },
         });

@@ -1127,7 +1127,8 @@ function withErrorHeaders(record: StreamRecord, error: unknown, node: NodeConfig
   return {
     ...record,
     headers: [
-      ...record.headers,
+      // What a plugin upstream wrote under these names is not the host's word: only the host's stay.
+      ...record.headers.filter((h) => !h.name.startsWith('weir-error-')),
       { name: 'weir-error-code', value: encoder.encode(code) },
       { name: 'weir-error-message', value: encoder.encode(messageOf(error)) },
       { name: 'weir-error-node', value: encoder.encode(node.id) },
