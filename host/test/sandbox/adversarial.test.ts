@@ -435,6 +435,17 @@ describe('windowed nodes and start functions in cpu mode "worker"', () => {
     expect(inThread).toBeInstanceOf(WeirError);
   });
 
+  it('closing a worker instance during a runaway call ends the call at once: no watchdog fires after the close', async () => {
+    const file = await writeWat(watDir, 'processor-loop-closed.wasm', coreWat('processor', 'weir_process', WAT_BODIES.loop));
+    const module = await new Engine({ cacheDir }).load(file);
+    // A budget far longer than the test's own timeout: only the close can end this call in time.
+    const instance = (await module.instantiate('processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, timeoutMs: 10 * 60_000, cpu: { mode: 'worker' } }))) as ProcessorInstance;
+    const call = Promise.resolve(instance.process([record()])).catch((error: unknown) => error);
+    instance.close();
+    const outcome = await call;
+    expect(hasCode(outcome, 'WEIR_INSTANCE_CLOSED'), String(outcome)).toBe(true);
+  });
+
   it('a memory breach reported in time stays a memory breach when the main thread is late to read it', async () => {
     const file = await writeWat(watDir, 'processor-bomb-late.wasm', coreWat('processor', 'weir_process', WAT_BODIES.bomb));
     const module = await new Engine({ cacheDir }).load(file);

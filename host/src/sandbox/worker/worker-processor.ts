@@ -92,6 +92,10 @@ export class WorkerProcessor implements ProcessorInstance {
 
   close(): void {
     if (this.#state === 'closed') return;
+    // A call still running ends now (its watchdog with it), so nothing fires after the close.
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const call of pending) call.reject(new WeirError('WEIR_INSTANCE_CLOSED', `${this.#host.plugin} was closed during ${call.fn}`, this.#where(call.fn)));
     this.#state = 'closed';
     this.#requests.abort();
     this.#hostPort.close();
@@ -171,6 +175,7 @@ export class WorkerProcessor implements ProcessorInstance {
         // On a loaded machine the timer can be served before the result the worker posted in time
         // (a memory breach, say): that result is on its way and says what happened.
         if (Atomics.load(this.#signal, SIGNAL_FINISHED) === id) return;
+        if (this.#state === 'closed') return;
         this.#pending.delete(id);
         this.#state = 'poisoned';
         this.#requests.abort();
