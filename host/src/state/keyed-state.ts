@@ -144,10 +144,9 @@ export class StagedKeyedState implements KeyedState {
   readonly #base: MemoryKeyedState;
   /** Staged writes by key; `null` marks a delete. */
   readonly #staged = new Map<string, Uint8Array | null>();
-  /** What the staged writes add over the committed state (may be negative). */
-  #deltaBytes = 0;
-  #deltaKeys = 0;
-  /** What is reserved in the base now: the positive parts of the deltas. */
+  /** Each staged key's entry size in the committed state when it was first staged (`undefined`: absent). */
+  readonly #baseline = new Map<string, number | undefined>();
+  /** What is reserved in the base now: each staged key's growth over its baseline, never less than 0. */
   #reservedBytes = 0;
   #reservedKeys = 0;
 
@@ -192,22 +191,28 @@ export class StagedKeyedState implements KeyedState {
     this.#clear();
   }
 
-  /** Accounts for the entry under `k` becoming `bytes` long (`undefined`: deleted), reserving any growth first. */
+  /**
+   * Accounts for the entry under `k` becoming `bytes` long (`undefined`:
+   * deleted), reserving any growth first. What a staged delete or shrink
+   * frees is not credited before commit: parallel instances that stage a
+   * delete of the same key would each count its bytes as freed, and their
+   * commits would then add more than the caps allow.
+   */
   #stage(k: string, bytes: number | undefined): void {
+    if (!this.#baseline.has(k)) this.#baseline.set(k, this.#base.entryBytes(k));
+    const baseline = this.#baseline.get(k);
     const staged = this.#staged.get(k);
-    const before = staged === undefined ? this.#base.entryBytes(k) : staged === null ? undefined : k.length + staged.byteLength;
-    const deltaBytes = this.#deltaBytes + (bytes ?? 0) - (before ?? 0);
-    const deltaKeys = this.#deltaKeys + (bytes === undefined ? 0 : 1) - (before === undefined ? 0 : 1);
-    const wantBytes = Math.max(0, deltaBytes);
-    const wantKeys = Math.max(0, deltaKeys);
+    const before = staged === undefined ? baseline : staged === null ? undefined : k.length + staged.byteLength;
+    const growth = (size: number | undefined) => Math.max(0, (size ?? 0) - (baseline ?? 0));
+    const added = (size: number | undefined) => (size !== undefined && baseline === undefined ? 1 : 0);
+    const wantBytes = this.#reservedBytes + growth(bytes) - growth(before);
+    const wantKeys = this.#reservedKeys + added(bytes) - added(before);
     if (wantBytes > this.#reservedBytes || wantKeys > this.#reservedKeys) {
       this.#base.reserve(Math.max(0, wantBytes - this.#reservedBytes), Math.max(0, wantKeys - this.#reservedKeys));
     }
     this.#base.release(Math.max(0, this.#reservedBytes - wantBytes), Math.max(0, this.#reservedKeys - wantKeys));
     this.#reservedBytes = wantBytes;
     this.#reservedKeys = wantKeys;
-    this.#deltaBytes = deltaBytes;
-    this.#deltaKeys = deltaKeys;
   }
 
   #unreserve(): void {
@@ -218,7 +223,6 @@ export class StagedKeyedState implements KeyedState {
 
   #clear(): void {
     this.#staged.clear();
-    this.#deltaBytes = 0;
-    this.#deltaKeys = 0;
+    this.#baseline.clear();
   }
 }

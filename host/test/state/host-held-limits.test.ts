@@ -83,11 +83,46 @@ describe('keyed state caps', () => {
     expect(thrown(() => two.set(key('b'), new Uint8Array(59))).code).toBe('WEIR_LIMIT_STATE');
     one.commit();
     expect(thrown(() => two.set(key('b'), new Uint8Array(59))).code).toBe('WEIR_LIMIT_STATE');
-    // Shrinking a committed entry in the same call frees room for it.
+    // Shrinking a committed entry frees room once it commits, not before (another view may shrink it too).
     two.set(key('a'), new Uint8Array(9));
-    two.set(key('b'), new Uint8Array(49));
+    expect(thrown(() => two.set(key('b'), new Uint8Array(49))).code).toBe('WEIR_LIMIT_STATE');
     two.commit();
+    const three = new StagedKeyedState(store);
+    three.set(key('b'), new Uint8Array(49));
+    three.commit();
     expect(store.bytes).toBe(1 + 9 + 1 + 49);
+  });
+
+  it('does not count a staged delete as room before it commits: two views deleting one key cannot both use its bytes', () => {
+    const store = new MemoryKeyedState({ maxBytes: 1000, maxKeys: 100 }, 'n');
+    const seed = new StagedKeyedState(store);
+    seed.set(key('x'), new Uint8Array(499));
+    seed.commit();
+    const one = new StagedKeyedState(store);
+    const two = new StagedKeyedState(store);
+    one.delete(key('x'));
+    two.delete(key('x'));
+    one.set(key('a'), new Uint8Array(399));
+    expect(thrown(() => two.set(key('b'), new Uint8Array(399))).code).toBe('WEIR_LIMIT_STATE');
+    one.commit();
+    two.commit();
+    expect(store.bytes).toBeLessThanOrEqual(1000);
+    // Round after round the same pattern stays within the cap.
+    for (let round = 0; round < 5; round++) {
+      const first = new StagedKeyedState(store);
+      const second = new StagedKeyedState(store);
+      first.delete(key('a'));
+      second.delete(key('a'));
+      first.set(key('a'), new Uint8Array(399));
+      try {
+        second.set(key(`b${round}`), new Uint8Array(399));
+      } catch {
+        // refused: the cap holds
+      }
+      first.commit();
+      second.commit();
+      expect(store.bytes).toBeLessThanOrEqual(1000);
+    }
   });
 
   it('caps direct writes too (nodes without staging: sources, sinks, services)', () => {
