@@ -14,9 +14,16 @@ import { boundedText } from './bounded-text.js';
 /** Prefix of a log line that reports a guest fault (NUL-delimited, so no ordinary log line has it). */
 export const GUEST_FAULT_MARKER = '\u0000weir:fault\u0000';
 
-/** The fault a log line reports, or `undefined` for an ordinary line. */
+/** Control characters a fault may not carry into logs, headers and terminals (tab and newline stay). */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * The fault a log line reports, or `undefined` for an ordinary line. Control
+ * characters (an ANSI escape, say) become U+FFFD: the text is the guest's,
+ * shown by `host test` on a terminal and copied into dead-letter headers.
+ */
 export function guestFaultOf(message: string): string | undefined {
-  return message.startsWith(GUEST_FAULT_MARKER) ? boundedText(message.slice(GUEST_FAULT_MARKER.length)) : undefined;
+  return message.startsWith(GUEST_FAULT_MARKER) ? boundedText(message.slice(GUEST_FAULT_MARKER.length).replace(CONTROL, '\uFFFD')) : undefined;
 }
 
 /** The last fault one instance reported during the current call. */
