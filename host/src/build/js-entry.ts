@@ -11,7 +11,8 @@
  * by relative path.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
+import { WeirError } from '../errors/errors.js';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type { PluginKind } from '../sandbox/plugin.js';
@@ -53,10 +54,23 @@ export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoR
     ...WORLD_EXPORTS[kind].map((name) => `export const ${name} = guardExport('${name}', plugin.${name});`),
     '',
   ].join('\n');
-  await mkdir(folder, { recursive: true });
+  await mkdir(folder, { recursive: true, mode: 0o755 });
+  await refuseForeignFolder(folder);
   const staged = `${jsPath}.${randomBytes(6).toString('hex')}`;
   await writeFile(staged, jsSource);
   await rename(staged, jsPath);
   return { jsSource, jsPath, folder };
 }
 
+/**
+ * The folder's name is predictable (builds stay reproducible), so another
+ * local user could have made it first and swap the entry before the build
+ * reads it: it must be a real folder of this user that no one else may write.
+ */
+async function refuseForeignFolder(folder: string): Promise<void> {
+  const info = await lstat(folder);
+  const uid = process.getuid?.();
+  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o022) !== 0) {
+    throw new WeirError('WEIR_PLUGIN_BUILD_FAILED', `${folder} is not a folder of this user that only it may write; remove it and build again`, { path: folder });
+  }
+}
