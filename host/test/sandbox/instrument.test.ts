@@ -235,6 +235,11 @@ describe('instrumentModule', () => {
     const trapping = instrumentModule(await wat('(module (func $start unreachable) (start $start))'), { maxMemoryPages: 4, fuel: 10_000n });
     const trap = await WebAssembly.instantiate(trapping.bytes, {}).catch((error: unknown) => error);
     expect(isOutOfFuelTrap(trap)).toBe(false);
+    // A module that names its own function as the host does cannot pass its trap off as fuel running out.
+    const posing = instrumentModule(await wat('(module (func $weir_out_of_fuel unreachable) (start $weir_out_of_fuel))'), { maxMemoryPages: 4, fuel: 10_000n });
+    const posed = await WebAssembly.instantiate(posing.bytes, {}).catch((error: unknown) => error);
+    expect(posed).toBeInstanceOf(WebAssembly.RuntimeError);
+    expect(isOutOfFuelTrap(posed)).toBe(false);
     // Also without a name section of the module's own.
     const unnamed = await wat('(module (func (loop (br 0))) (start 0))');
     expect(WebAssembly.Module.customSections(new WebAssembly.Module(unnamed as Uint8Array<ArrayBuffer>), 'name')).toHaveLength(0);

@@ -68,7 +68,7 @@ export interface InstrumentedModule {
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 3;
+export const INSTRUMENT_VERSION = 4;
 
 /**
  * Fuel prices of the bulk instructions, per unit of their length operand,
@@ -422,9 +422,20 @@ function nameFunction(sections: Section[], index: number, name: string): void {
       r.skip(size);
       let body: Uint8Array = existing.content.subarray(start, r.pos);
       if (id === 1) {
+        // The module's own names, but none that claims the host's name: a trap in a function the
+        // module calls `weir_out_of_fuel` must not pass for fuel running out.
         const names = new ByteReader(body);
         const count = names.u32();
-        body = new ByteWriter().u32(count + 1).bytes(body.subarray(names.pos)).bytes(entry).toBytes();
+        const kept = new ByteWriter();
+        let keptCount = 0;
+        for (let i = 0; i < count; i++) {
+          const at = names.pos;
+          names.u32();
+          if (names.name() === name) continue;
+          kept.bytes(body.subarray(at, names.pos));
+          keptCount++;
+        }
+        body = new ByteWriter().u32(keptCount + 1).bytes(kept.toBytes()).bytes(entry).toBytes();
         added = true;
       } else if (id > 1 && !added) {
         const functionNames = new ByteWriter().u32(1).bytes(entry).toBytes();
