@@ -22,6 +22,7 @@ import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { ApplyOutcome } from '../../src/topology/pipeline-run.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { until } from '../fixtures/until.js';
+import { GateSource } from '../fixtures/gate-source.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');
@@ -175,22 +176,7 @@ describe('structural pipeline.json edits while running', () => {
   }, 300_000);
 
   it('a source waiting for input does not hold up a rewire, and its next records reach the new wiring', async () => {
-    // A source like stdin: poll waits until the test hands it records (or ends it).
-    const queued: StreamRecord[][] = [];
-    let ended = false;
-    let wake = () => {};
-    const gate: Source = {
-      poll: async () => {
-        while (queued.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
-        const records = queued.shift() ?? [];
-        return { records, position: undefined, done: ended && queued.length === 0 && records.length === 0 };
-      },
-      close: async () => {},
-    };
-    const give = (values: string[]) => {
-      queued.push(values.map((v) => ({ key: undefined, value: new TextEncoder().encode(v), headers: [], eventTime: undefined })));
-      wake();
-    };
+    const gate = new GateSource();
     const collected = new Map<string, StreamRecord[]>();
     const connectors = testConnectors(new PacedSource(0, 1), collected).register({ kind: 'source', name: 'gate', description: 'test', configSchema: { type: 'object' }, create: () => gate });
     const { write } = await pipelineFolder([]);
@@ -203,16 +189,15 @@ describe('structural pipeline.json edits while running', () => {
     if (!started.ok) throw new Error(JSON.stringify(started.problems));
     const run = await PipelineRun.start(started.config, { modules: started.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
     const values = (name: string) => (collected.get(name) ?? []).map((r) => text(r.value));
-    give(['a', 'b', 'c']);
+    gate.give(['a', 'b', 'c']);
     await until(() => values('out').length >= 3);
 
     // The source now waits for input; the edit applies anyway.
     const edited = await preparePipeline(await write([...nodes, { id: 'tap', kind: 'sink', connector: 'collect', inputs: ['in'], config: { name: 'tap' } }]), engine, connectors);
     if (!edited.ok) throw new Error(JSON.stringify(edited.problems));
     expect(await run.apply(edited.config, edited.modules)).toMatchObject({ ok: true, added: ['tap'] });
-    give(['d', 'e']);
-    ended = true;
-    wake();
+    gate.give(['d', 'e']);
+    gate.end();
     const summary = await run.done;
 
     expect(summary.status).toBe('completed');

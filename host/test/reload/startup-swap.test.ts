@@ -13,12 +13,11 @@ import { pino } from 'pino';
 import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
 import { Engine } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
-import type { Source } from '../../src/connectors/connector.js';
 import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { ReloadOutcome } from '../../src/topology/pipeline-run.js';
 import { HotReload } from '../../src/reload/hot-reload.js';
-import type { StreamRecord } from '../../src/records/record.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { GateSource } from '../fixtures/gate-source.js';
 
 let fixtures: string;
 
@@ -33,18 +32,7 @@ describe('hot reload at start-up', () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-startup-swap-'));
     const plugin = join(dir, 'tagger.wasm');
     await copyFile(join(fixtures, 'tag-v1-as.wasm'), plugin);
-    // A source that emits the records the test hands it, and ends when told.
-    const queued: StreamRecord[][] = [];
-    let ended = false;
-    let wake = () => {};
-    const gate: Source = {
-      poll: async () => {
-        while (queued.length === 0 && !ended) await new Promise<void>((resolve) => (wake = resolve));
-        const records = queued.shift() ?? [];
-        return { records, position: undefined, done: ended && queued.length === 0 };
-      },
-      close: async () => {},
-    };
+    const gate = new GateSource();
     const versions: string[] = [];
     const connectors = builtinConnectors()
       .register({ kind: 'source', name: 'gate', description: 'test', configSchema: { type: 'object' }, create: () => gate })
@@ -75,9 +63,8 @@ describe('hot reload at start-up', () => {
     try {
       await hotReload.settled();
       expect(outcomes).toMatchObject([{ node: 'tag', ok: true, sha256: v2 }]);
-      queued.push([{ key: undefined, value: new TextEncoder().encode('after'), headers: [], eventTime: undefined }]);
-      ended = true;
-      wake();
+      gate.give(['after']);
+      gate.end();
       const summary = await run.done;
       expect(summary.status).toBe('completed');
       expect(versions).toEqual(['2']);
