@@ -6,22 +6,18 @@
  * stand-in plugin module make each case exact; nothing waits on a clock.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
 import type { PluginModule } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorRegistry, Sink, Source } from '../../src/connectors/connector.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { Partitioner } from '../../src/topology/partitioner.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
 import { WeirError } from '../../src/errors/errors.js';
+import { InvalidPipeline, pipelinesClosedAfterEach, prepareTestPipeline } from '../fixtures/test-pipeline.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');
 const encoder = new TextEncoder();
@@ -86,23 +82,15 @@ function testConnectors(extra: (registry: ConnectorRegistry) => void = () => {})
   return { registry, collected };
 }
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Prepares `nodes` (plugins from the repository's plugins/) and starts them; `modules` replaces loaded plugin modules by node id. */
 async function start(connectors: ConnectorRegistry, nodes: object[], options: { modules?: Record<string, PluginModule>; logger?: pino.Logger } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'weir-lifecycle-'));
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({ name: 'lifecycle', plugins: { dir: plugins }, nodes }));
-  const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
-  const prepared = await preparePipeline(file, engine, connectors);
-  if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-  const modules = new Map(prepared.modules);
-  for (const [id, module] of Object.entries(options.modules ?? {})) modules.set(id, module);
-  const run = await PipelineRun.start(prepared.config, { modules, connectors, logger: options.logger ?? pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
-  return { run, prepare: async (edited: object[]) => {
-    await writeFile(file, JSON.stringify({ name: 'lifecycle', plugins: { dir: plugins }, nodes: edited }));
-    const again = await preparePipeline(file, engine, connectors);
-    if (!again.ok) throw new Error(JSON.stringify(again.problems));
-    return again;
-  } };
+  const { run, prepared } = await startPipeline({
+    pipeline: { name: 'lifecycle', nodes }, plugins, connectors, ...(options.logger ? { logger: options.logger } : {}),
+    modules: (loaded) => new Map([...loaded, ...Object.entries(options.modules ?? {})]),
+  });
+  return { run, prepare: (edited: object[]) => prepared.prepare({ name: 'lifecycle', nodes: edited }) };
 }
 
 /** A stand-in plugin module whose processor instances run `process`. */
@@ -215,19 +203,15 @@ describe('onError on sink nodes', () => {
 
   it('validation refuses sinks whose dead letters go round in a loop', async () => {
     const { registry } = testConnectors();
-    const dir = await mkdtemp(join(tmpdir(), 'weir-lifecycle-'));
-    const file = join(dir, 'pipeline.json');
-    await writeFile(file, JSON.stringify({ name: 'loop', nodes: [
+    const refused = await prepareTestPipeline({ pipeline: { name: 'loop', nodes: [
       { id: 'in', kind: 'source', connector: 'list', config: { values: ['a'] } },
       { id: 'a', kind: 'sink', connector: 'collect', inputs: ['in'], config: { name: 'a' }, onError: { policy: 'dead-letter', deadLetter: 'b' } },
       { id: 'b', kind: 'sink', connector: 'collect', config: { name: 'b' }, onError: { policy: 'dead-letter', deadLetter: 'a' } },
-    ] }));
-    const prepared = await preparePipeline(file, new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }), registry);
-    expect(prepared.ok).toBe(false);
-    if (prepared.ok) return;
-    expect(prepared.problems.map((p) => [p.pointer, p.message])).toEqual(expect.arrayContaining([
-      ['/nodes/1/onError/deadLetter', expect.stringContaining('a -> b -> a')],
-      ['/nodes/2/onError/deadLetter', expect.stringContaining('b -> a -> b')],
+    ] }, connectors: registry }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(InvalidPipeline);
+    expect((refused as InvalidPipeline).problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^\/nodes\/1\/onError\/deadLetter .*a -> b -> a/),
+      expect.stringMatching(/^\/nodes\/2\/onError\/deadLetter .*b -> a -> b/),
     ]));
   });
 });

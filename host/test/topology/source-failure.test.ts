@@ -8,28 +8,23 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorRegistry, Sink, Source } from '../../src/connectors/connector.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
+import type { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { until } from '../fixtures/until.js';
+import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');
 const encoder = new TextEncoder();
 const record = (value: string): StreamRecord => ({ key: undefined, value: encoder.encode(value), headers: [], eventTime: undefined });
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Writes `nodes` as `<dir>/pipeline.json`, prepares it and starts it. */
 async function start(dir: string, nodes: object[], connectors: ConnectorRegistry = builtinConnectors()): Promise<PipelineRun> {
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({ name: 'source-failure', plugins: { dir: plugins }, nodes }));
-  const prepared = await preparePipeline(file, new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }), connectors);
-  if (!prepared.ok) throw new Error(prepared.problems.map((p) => `${p.pointer} ${p.message}`).join('; '));
-  return PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+  return (await startPipeline({ dir, pipeline: { name: 'source-failure', nodes }, plugins, connectors })).run;
 }
 
 /**
