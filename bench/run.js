@@ -37,7 +37,7 @@ for (const i of impls.filter((x) => !x.available)) log(`not measured: ${i.label}
 
 const micro = await runMicro(impls, { batchSizes: settings.batchSizes, ...sampling, log });
 const macro = await runMacro(impls, { count: settings.count, seconds: settings.seconds, runs: settings.runs, log });
-const startup = await runStartup(impls, { runs: settings.startupRuns, log });
+const startup = await runStartup(impls, { runs: settings.startupRuns, warmUp: !quick, log });
 const memory = runMemory(impls, { instances: settings.instances, cacheDir: join(workDir, 'cache'), log });
 const breakdown = await runBreakdown({ ...sampling, count: settings.count, log });
 const limits = await runLimits(impls, {
