@@ -12,7 +12,7 @@ import { MemoryKeyedState } from '../dist/state/keyed-state.js';
 import { decodeBatch, encodeBatch } from '../dist/records/batch-codec.js';
 import { pino } from 'pino';
 import { createHash } from 'node:crypto';
-import { DEFAULT_LIMITS, instanceLimits } from '../dist/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../dist/contract/limits.js';
 
 /**
  * The ABI comparisons run without a CPU limit (the memory cap stays): the

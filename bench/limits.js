@@ -12,7 +12,7 @@ import { compilePipeline } from '../dist/config/compile.js';
 import { builtinConnectors } from '../dist/connectors/builtin.js';
 import { PipelineRun } from '../dist/topology/pipeline-run.js';
 import { buildPlugin } from '../dist/build/plugin-build.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../dist/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../dist/contract/limits.js';
 import { benchHost } from './implementations.js';
 import { sampleBatch } from './workload.js';
 

@@ -6,7 +6,7 @@ import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { defaultCacheDir } from '../engine/engine.js';
 import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { WeirError, hasCode } from '../errors/errors.js';
 import { compileCapabilities, compileWindow } from '../config/compile.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';

@@ -29,7 +29,7 @@ import { WeirError } from '../errors/errors.js';
 import { PreopenFilesystem } from './preopen-filesystem.js';
 import type { PreopenGrant } from './granted-directories.js';
 import type { QuotaListener } from './directory-quota.js';
-import type { HttpGrant } from './http/http-grant.js';
+import type { HttpGrant } from '../contract/http-grant.js';
 
 /** What a node grants its plugin. */
 export interface CapabilityGrants {

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { WeirError } from '../errors/errors.js';
 import type { KeyedState } from '../state/keyed-state.js';
-import { MAX_METRIC_NAME_LENGTH } from '../sandbox/limits.js';
+import { MAX_METRIC_NAME_LENGTH } from '../contract/limits.js';
 import { NO_GRANTS } from './capabilities.js';
 import type { CapabilityGrants } from './capabilities.js';
 import type { SyncHttpSender } from './http/blocking-client.js';

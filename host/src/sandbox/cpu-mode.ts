@@ -18,10 +18,10 @@
  * calling thread waits, serving the guest's host calls, for at most
  * `timeoutMs`.
  */
-import type { CpuMode, InstanceLimits } from './limits.js';
-import type { PluginInstance, PluginKind } from './plugin.js';
+import type { CpuMode, InstanceLimits } from '../contract/limits.js';
+import type { PluginInstance, PluginKind } from '../contract/plugin.js';
 import { WeirError } from '../errors/errors.js';
-import type { PluginWorkerOptions } from './worker/plugin-worker.js';
+import type { PluginWorkerOptions } from '../instance/worker/plugin-worker.js';
 
 /** Every node kind (plugin world). */
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'processor', 'aggregator', 'sink', 'service'];
@@ -107,10 +107,10 @@ export const CPU_MODES: Readonly<Record<CpuMode, CpuModeStrategy>> = {
   worker: strategy('worker', ['timeoutMs'], () => undefined, async (request) => {
     // Loaded on first use: a pipeline without worker nodes never starts the worker machinery.
     if (request.kind === 'processor') {
-      const { WorkerProcessor } = await import('./worker/worker-processor.js');
+      const { WorkerProcessor } = await import('../instance/worker/worker-processor.js');
       return WorkerProcessor.start(request);
     }
-    const { BlockingWorkerInstance } = await import('./worker/blocking-worker.js');
+    const { BlockingWorkerInstance } = await import('../instance/worker/blocking-worker.js');
     return BlockingWorkerInstance.start(request);
   }),
   none: strategy('none', [], () => undefined, (request) => request.inThread(request.limits)),

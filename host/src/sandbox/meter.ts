@@ -14,8 +14,8 @@
  */
 import { FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT } from './instrument/instrument.js';
 import { WeirError } from '../errors/errors.js';
-import { PAGE_BYTES } from './limits.js';
-import type { InstanceLimits } from './limits.js';
+import { PAGE_BYTES } from '../contract/limits.js';
+import type { InstanceLimits } from '../contract/limits.js';
 
 /** What one instance has used so far. */
 export interface ResourceUsage {

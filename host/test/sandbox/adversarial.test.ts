@@ -24,11 +24,11 @@ import { WeirError, hasCode } from '../../src/errors/errors.js';
 import type { ErrorCode } from '../../src/errors/errors.js';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { CPU_MODES } from '../../src/sandbox/cpu-mode.js';
-import type { CpuMode } from '../../src/sandbox/limits.js';
-import type { AggregatorInstance, PluginInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/sandbox/plugin.js';
+import type { CpuMode } from '../../src/contract/limits.js';
+import type { AggregatorInstance, PluginInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/contract/plugin.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 const LANGS = ['js', 'as'] as const;

@@ -18,11 +18,11 @@ import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
 import { loadComponentCode, prepareComponentCode } from '../../src/engine/component-code.js';
 import type { JcoInstantiate } from '../../src/engine/component-code.js';
-import { instantiateComponent } from '../../src/engine/component-loader.js';
+import { instantiateComponent } from '../../src/instance/component-instance.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import type { WeirError } from '../../src/errors/errors.js';
 

@@ -20,7 +20,7 @@ import type { ConnectorRegistry, Sink, Source } from '../../src/connectors/conne
 import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { Partitioner } from '../../src/topology/partitioner.js';
 import type { StreamRecord } from '../../src/records/record.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import { WeirError } from '../../src/errors/errors.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');

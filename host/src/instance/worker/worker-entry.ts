@@ -15,7 +15,7 @@ import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { HostContext } from '../../linker/host-context.js';
 import { LogLimiter, limitedLog } from '../../linker/log-limiter.js';
 import type { KeyedState } from '../../state/keyed-state.js';
-import type { PluginInstance, ProcessorInstance } from '../plugin.js';
+import type { PluginInstance, ProcessorInstance } from '../../contract/plugin.js';
 import { SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
 import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerSetup } from './protocol.js';
 

@@ -14,10 +14,10 @@ import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
 import { coreImportCapability, denials, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
 import { quotaReporter } from '../linker/directory-quota.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
-import type { AggregatorInstance, InThreadProcessorInstance, PluginKind } from '../sandbox/plugin.js';
+import type { AggregatorInstance, InThreadProcessorInstance, PluginKind } from '../contract/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
-import type { InstanceLimits } from '../sandbox/limits.js';
+import type { InstanceLimits } from '../contract/limits.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError, messageOf } from '../errors/errors.js';
@@ -174,7 +174,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   }
 
   const guard = new CallGuard(host.node, host.plugin, meter, faults);
-  // A closed instance lets go of its exports and memory (see component-loader.ts): closed instances stay counted, not alive.
+  // A closed instance lets go of its exports and memory (see component-instance.ts): closed instances stay counted, not alive.
   const close = () => {
     guard.close();
     wasi.close();

@@ -4,7 +4,7 @@
  * loader). Loaders in `engine/` adapt their exports to these shapes.
  */
 import type { StreamRecord } from '../records/record.js';
-import type { ResourceUsage } from './meter.js';
+import type { ResourceUsage } from '../sandbox/meter.js';
 
 /** What every instance reports of the resources it used. */
 export interface MeteredInstance {

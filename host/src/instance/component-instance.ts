@@ -8,24 +8,24 @@
  * every core instance's counters and memories. Calls are synchronous: a
  * component export runs to completion on the calling thread.
  */
-import { REQUIRED_EXPORTS } from '../sandbox/plugin.js';
-import type { PluginInstance, PluginKind, PollResult } from '../sandbox/plugin.js';
+import { REQUIRED_EXPORTS } from '../contract/plugin.js';
+import type { PluginInstance, PluginKind, PollResult } from '../contract/plugin.js';
 import type { StreamRecord } from '../records/record.js';
 import type { HostContext } from '../linker/host-context.js';
 import { componentImports, HOST_INTERFACES } from '../linker/component-imports.js';
 import { componentImportCapability, denials, NO_GRANTS } from '../linker/capabilities.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
-import type { TranspiledComponent } from './transpile-cache.js';
+import type { TranspiledComponent } from '../engine/transpile-cache.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
-import type { InstanceLimits } from '../sandbox/limits.js';
+import type { InstanceLimits } from '../contract/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError } from '../errors/errors.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';
 import { instantiationError } from '../errors/instantiation-error.js';
-import { LIFT_GUARD_IMPORT } from './component-code.js';
-import type { JcoInstantiate, LiftGuard } from './component-code.js';
-import { LIFTED_ELEMENT_OVERHEAD } from '../sandbox/limits.js';
+import { LIFT_GUARD_IMPORT } from '../engine/component-code.js';
+import type { JcoInstantiate, LiftGuard } from '../engine/component-code.js';
+import { LIFTED_ELEMENT_OVERHEAD } from '../contract/limits.js';
 import { chargedComponentImports } from '../linker/host-call-fuel.js';
 import { isOutOfFuelTrap } from '../sandbox/instrument/instrument.js';
 
