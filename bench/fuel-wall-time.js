@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { Engine } from '../dist/engine/engine.js';
+import { instantiate } from '../dist/instance/instantiate.js';
 import { instantiateCorePlugin } from '../dist/instance/core-module-instance.js';
 import { createHostContext } from '../dist/linker/host-context.js';
 import { MemoryKeyedState } from '../dist/state/keyed-state.js';
@@ -110,12 +111,12 @@ export async function runFuelWallTime({ log = () => {}, budget = 1_000_000_000, 
   ];
   for (const fixture of componentFixtures) {
     const module = await engine.load(join(dir, fixture.file));
-    const warm = await module.instantiate('processor', host(fixture.value), { ...limits, fuel: limits.fuel / 10n });
+    const warm = await instantiate(module, 'processor', host(fixture.value), { ...limits, fuel: limits.fuel / 10n });
     warm.configure(JSON.stringify(fixture.config));
     timeToBreach(() => warm.process([record]));
     const times = [];
     for (let run = 0; run < runs; run++) {
-      const instance = await module.instantiate('processor', host(fixture.value), limits);
+      const instance = await instantiate(module, 'processor', host(fixture.value), limits);
       instance.configure(JSON.stringify(fixture.config));
       times.push(timeToBreach(() => instance.process([record])));
       instance.close();

@@ -7,7 +7,7 @@ import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import type { PluginKind } from '../contract/plugin.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 const KINDS: PluginKind[] = ['source', 'processor', 'sink', 'service', 'aggregator'];

@@ -10,7 +10,7 @@ import type { PluginKind } from '../contract/plugin.js';
 import { WeirError, hasCode } from '../errors/errors.js';
 import { compileCapabilities, compileWindow } from '../config/compile.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 
 /** Help text of `host test`. */

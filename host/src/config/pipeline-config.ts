@@ -4,7 +4,7 @@
  */
 import type { PluginKind } from '../contract/plugin.js';
 import type { LimitsSettings } from '../contract/limits.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 
 /** One problem found in a pipeline file. */
 export interface Problem {

@@ -1,46 +1,33 @@
 /**
- * Loads core-module plugins (AssemblyScript, or any language following
+ * Instantiates core-module plugins (AssemblyScript, or any language following
  * `sdk/assemblyscript/ABI.md`) with `@assemblyscript/loader` and adapts them
- * to the {@link InThreadProcessorInstance} shape.
+ * to the {@link InThreadProcessorInstance} shape; their imports come from
+ * linker/core-imports.ts.
  *
  * A call copies the input batch once, straight into the guest's input buffer
  * (`weir_alloc`), and decodes the output once from the guest's output buffer:
- * one packed buffer in, one out. Host functions that return bytes park them
- * as "pending" and return their length; the guest copies them with `take`.
+ * one packed buffer in, one out.
  */
 import { instantiate } from '@assemblyscript/loader';
-import { errorKindOf } from '../linker/host-context.js';
-import type { HostContext, PluginLogLevel } from '../linker/host-context.js';
-import { coreImportCapability, denials, NO_GRANTS, wasiCoreImports } from '../linker/capabilities.js';
-import { quotaReporter } from '../linker/directory-quota.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
-import type { AggregatorInstance, InThreadProcessorInstance, PluginKind } from '../contract/plugin.js';
+import { coreImports } from '../linker/core-imports.js';
+import type { HostContext } from '../linker/host-context.js';
+import type { AggregatorInstance, InThreadProcessorInstance } from '../contract/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../contract/limits.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
-import { WeirError, messageOf } from '../errors/errors.js';
+import { WeirError } from '../errors/errors.js';
 import { boundedUtf8 } from '../errors/bounded-text.js';
-import { GuestFaultSlot, guestFaultOf } from '../errors/guest-fault.js';
+import { GuestFaultSlot } from '../errors/guest-fault.js';
 import { instantiationError } from '../errors/instantiation-error.js';
-import { decodeHttpRequest, encodeHttpResponse } from '../linker/http/packed-http.js';
 import { chargedCoreImports } from '../linker/host-call-fuel.js';
 import { isOutOfFuelTrap } from '../sandbox/instrument/instrument.js';
 
 /** The ABI version the host speaks. */
 export const CORE_ABI_VERSION = 1;
 
-const AGGREGATOR_EXPORTS = ['weir_accumulate', 'weir_merge', 'weir_emit'];
-const REQUIRED_EXPORTS = ['memory', 'weir_abi_version', 'weir_alloc', 'weir_configure', 'weir_process', 'weir_output_ptr', 'weir_output_len'];
-const HOST_IMPORTS = new Set([
-  'weir.log', 'weir.now', 'weir.config_get', 'weir.state_get', 'weir.state_set', 'weir.state_delete',
-  'weir.counter_add', 'weir.gauge_set', 'weir.call_service', 'weir.service_error_kind', 'weir.http_send', 'weir.take',
-  'env.abort', 'env.trace', 'env.seed',
-]);
-const LEVELS: readonly PluginLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 const STATUS_KINDS: Readonly<Record<number, PluginErrorKind>> = { 1: 'transient', 2: 'invalid-input', 3: 'fatal' };
-const KIND_STATUS: Readonly<Record<PluginErrorKind, number>> = { transient: 1, 'invalid-input': 2, fatal: 3 };
 
 interface CoreExports {
   memory: WebAssembly.Memory;
@@ -55,113 +42,23 @@ interface CoreExports {
   weir_output_len(): number;
 }
 
-/** Problems that keep a core module from filling a node of `kind`; empty when it fits. */
-export function checkCoreModuleWorld(module: WebAssembly.Module, kind: PluginKind, grants: CapabilityGrants = NO_GRANTS): string[] {
-  if (kind !== 'processor' && kind !== 'aggregator') return ['core modules can fill processor nodes only (plain or windowed); build the plugin as a component (JavaScript or Rust) for a source, sink or service'];
-  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const required = kind === 'aggregator' ? [...REQUIRED_EXPORTS.filter((e) => e !== 'weir_process'), ...AGGREGATOR_EXPORTS] : REQUIRED_EXPORTS;
-  const missing = required.filter((name) => !exported.has(name)).map((name) => `"${name}"`);
-  const problems = missing.length === 0 ? [] : [
-    `missing export${missing.length > 1 ? 's' : ''} ${missing.join(', ')} required by the core-module ABI for ${kind === 'aggregator' ? 'aggregators' : 'processors'} (sdk/assemblyscript/ABI.md)`,
-  ];
-  for (const { module: from, name } of WebAssembly.Module.imports(module)) {
-    if (!coreImportCapability(from, name) && !HOST_IMPORTS.has(`${from}.${name}`)) {
-      problems.push(`imports "${from}"."${name}", which the host does not offer (it offers ${[...HOST_IMPORTS].join(', ')})`);
-    }
-  }
-  return [...problems, ...coreCapabilityProblems(module, grants)];
-}
-
-/** The WASI imports of a core module that `grants` does not cover. */
-export function coreCapabilityProblems(module: WebAssembly.Module, grants: CapabilityGrants): string[] {
-  return denials(WebAssembly.Module.imports(module).map(({ module: from, name }) => [`"${from}"."${name}"`, coreImportCapability(from, name)] as const), grants);
-}
-
 /** Instantiates a core-module processor or aggregator bound to `host`; `module` is already instrumented for `limits`. */
 export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance>;
 export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance | AggregatorInstance>;
 export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance | AggregatorInstance> {
-  const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
-  const wasi = wasiCoreImports(host.capabilities, () => memory!, quotaReporter(host));
-  let pending: Uint8Array | undefined;
-  const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(memory!.buffer, ptr, len).slice();
-  const string = (ptr: number, len: number): string => text.decode(new Uint8Array(memory!.buffer, ptr, len));
-  /** Guest text the host only passes on (log lines, error messages): never decoded whole, cut with a marker. */
-  const message = (ptr: number, len: number): string => boundedUtf8(new Uint8Array(memory!.buffer, ptr, len));
   const faults = new GuestFaultSlot();
-  /** The WIT error case of the last failed `call_service` (0 after a success). */
-  let serviceErrorKind = 0;
-  const park = (value: Uint8Array | undefined): number => {
-    pending = value;
-    return value === undefined ? -1 : value.byteLength;
-  };
-
-  const imports = {
-    weir: {
-      log: (level: number, ptr: number, len: number) => {
-        const line = message(ptr, len);
-        const fault = guestFaultOf(line);
-        if (fault === undefined) host.log(LEVELS[level] ?? 'info', line);
-        else faults.report(fault);
-      },
-      now: () => host.now(),
-      config_get: (ptr: number, len: number) => {
-        const value = host.configValue(string(ptr, len));
-        return park(value === undefined ? undefined : encoder.encode(value));
-      },
-      state_get: (ptr: number, len: number) => park(host.state.get(bytes(ptr, len))),
-      state_set: (kp: number, kl: number, vp: number, vl: number) => host.state.set(bytes(kp, kl), bytes(vp, vl)),
-      state_delete: (ptr: number, len: number) => host.state.delete(bytes(ptr, len)),
-      counter_add: (ptr: number, len: number, delta: bigint) => host.counterAdd(string(ptr, len), delta),
-      gauge_set: (ptr: number, len: number, value: number) => host.gaugeSet(string(ptr, len), value),
-      call_service: (sp: number, sl: number, mp: number, ml: number, pp: number, pl: number) => {
-        try {
-          const reply = park(host.callService(string(sp, sl), string(mp, ml), bytes(pp, pl)));
-          serviceErrorKind = 0;
-          return reply;
-        } catch (error) {
-          serviceErrorKind = KIND_STATUS[errorKindOf(error)];
-          return -1 - park(encoder.encode(messageOf(error)));
-        }
-      },
-      service_error_kind: () => serviceErrorKind,
-      http_send: (ptr: number, len: number) => {
-        const caller = { node: host.node, plugin: host.plugin };
-        try {
-          return park(encodeHttpResponse(host.httpSend(decodeHttpRequest(bytes(ptr, len), caller))));
-        } catch (error) {
-          const message = encoder.encode(messageOf(error));
-          const failure = new Uint8Array(1 + message.byteLength);
-          failure[0] = KIND_STATUS[errorKindOf(error)];
-          failure.set(message, 1);
-          return -1 - park(failure);
-        }
-      },
-      take: (ptr: number) => {
-        if (pending) new Uint8Array(memory!.buffer, ptr, pending.byteLength).set(pending);
-        pending = undefined;
-      },
-    },
-    env: {
-      trace: (ptr: number) => host.log('debug', `trace at ${ptr}`),
-    },
-    wasi_snapshot_preview1: wasi.imports,
-  };
-  // A granted capability's functions this host does not implement answer "nosys" (52) rather than fail to link.
-  for (const { module: from, name, kind: importKind } of WebAssembly.Module.imports(module)) {
-    if (importKind === 'function' && from === 'wasi_snapshot_preview1' && !(name in wasi.imports)) wasi.imports[name] = () => 52;
-  }
+  const linked = coreImports(module, host, faults, () => memory!);
 
   const meter = new InstanceMeter(limits);
   let exports: CoreExports;
   try {
-    const loaded = await instantiate<Record<string, unknown>>(module, chargedCoreImports(imports, (units) => meter.charge(units), () => memory));
+    const loaded = await instantiate<Record<string, unknown>>(module, chargedCoreImports(linked.imports, (units) => meter.charge(units), () => memory));
     meter.attach(loaded.instance);
     exports = loaded.instance.exports as unknown as CoreExports;
   } catch (error) {
-    wasi.close();
+    linked.close();
     if (isOutOfFuelTrap(error) || (error instanceof WeirError && error.code === 'WEIR_LIMIT_CPU')) {
       throw instantiationError(new WeirError('WEIR_LIMIT_CPU', `${host.plugin} used up its CPU budget while instantiating (start function): all ${limits.fuel} fuel consumed (raise limits.fuel if the work is legitimate)`, { node: host.node, plugin: host.plugin, limit: 'fuel', fuel: String(limits.fuel) }, { cause: error }), host, faults);
     }
@@ -177,10 +74,9 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   // A closed instance lets go of its exports and memory (see component-instance.ts): closed instances stay counted, not alive.
   const close = () => {
     guard.close();
-    wasi.close();
+    linked.close();
     exports = RELEASED;
     memory = undefined;
-    pending = undefined;
   };
   /** Copies `input` into the guest, calls `fn`, and returns the guest's output bytes (a view: read before the next call). */
   const call = (fn: 'weir_configure' | 'weir_process' | 'weir_accumulate' | 'weir_merge' | 'weir_emit', size: number, write: (target: Uint8Array) => void): Uint8Array => {

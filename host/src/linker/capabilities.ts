@@ -27,24 +27,8 @@
 import { randomFillSync } from 'node:crypto';
 import { WeirError } from '../errors/errors.js';
 import { PreopenFilesystem } from './preopen-filesystem.js';
-import type { PreopenGrant } from './granted-directories.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import type { QuotaListener } from './directory-quota.js';
-import type { HttpGrant } from '../contract/http-grant.js';
-
-/** What a node grants its plugin. */
-export interface CapabilityGrants {
-  /** Environment variables the plugin may read, by name. */
-  readonly env: readonly string[];
-  readonly clock: boolean;
-  readonly random: boolean;
-  /** Directories the plugin may open (absolute host folders). */
-  readonly filesystem: readonly PreopenGrant[];
-  /** Hosts the plugin may send HTTP requests to; absent: none. */
-  readonly http?: HttpGrant;
-}
-
-/** Nothing granted: the default. */
-export const NO_GRANTS: CapabilityGrants = { env: [], clock: false, random: false, filesystem: [] };
 
 
 /** A capability an import needs. */

@@ -30,11 +30,10 @@
 import * as fs from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { ERRNO, Errno, isInside } from './granted-directories.js';
-import type { PreopenGrant } from './granted-directories.js';
+import type { PreopenGrant } from '../contract/grants.js';
+import { DEFAULT_GRANT_MAX_BYTES } from '../contract/grants.js';
 import type { HostContext } from './host-context.js';
 
-/** The default `maxBytes` of an `rw` grant: 1 GiB. */
-export const DEFAULT_GRANT_MAX_BYTES = 1 << 30;
 
 /** What each file, directory, link or other entry under a grant costs besides a file's bytes. */
 export const ENTRY_BYTES = 4096;

@@ -16,7 +16,8 @@
  */
 import * as fs from 'node:fs';
 import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
-import type { OpenGrant, PreopenGrant } from './granted-directories.js';
+import type { OpenGrant } from './granted-directories.js';
+import type { PreopenGrant } from '../contract/grants.js';
 import { DirectoryQuota, ENTRY_BYTES, THREAD_USAGES, entryCost } from './directory-quota.js';
 import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 

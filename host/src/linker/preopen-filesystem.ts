@@ -21,7 +21,7 @@
  */
 import * as fs from 'node:fs';
 import { ERRNO, Errno, confine, errnoOf, isInside, openGrant, requireWritable } from './granted-directories.js';
-import type { PreopenGrant } from './granted-directories.js';
+import type { PreopenGrant } from '../contract/grants.js';
 import { DirectoryQuota, ENTRY_BYTES, THREAD_USAGES, costUnder, entryCost, growthOf } from './directory-quota.js';
 import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 

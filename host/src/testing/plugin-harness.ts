@@ -13,12 +13,13 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import type { PluginModule } from '../engine/engine.js';
+import { instantiate } from '../instance/instantiate.js';
 import { buildPlugin } from '../build/plugin-build.js';
 import { readPluginManifest } from '../build/plugin-manifest.js';
 import { createHostContext } from '../linker/host-context.js';
 import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { PluginMetrics, ServiceCaller } from '../linker/host-context.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import { MemoryKeyedState } from '../state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../contract/limits.js';
 import type { LimitsSettings } from '../contract/limits.js';
@@ -113,7 +114,7 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
   const output: StreamRecord[] = [];
   const json = JSON.stringify(config);
   try {
-    const instance = await module.instantiate(kind, host, limits);
+    const instance = await instantiate(module, kind, host, limits);
     try {
       switch (instance.kind) {
         case 'processor':

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import type { PluginModule } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics, ServiceCaller } from '../../src/linker/host-context.js';
@@ -39,7 +40,7 @@ async function instance(options: { config?: Record<string, unknown>; callService
     metrics,
     callService: options.callService ?? ((name) => { throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service ${name}`); }),
   });
-  const plugin = (await probe.instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
+  const plugin = (await instantiate(probe, 'processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
   plugin.configure(JSON.stringify(config));
   return { plugin, metrics, state };
 }
@@ -113,7 +114,7 @@ describe("the engine's compiled modules", () => {
     });
     // Each memory cap is another sandboxed variant of the module.
     for (const memoryMb of [16, 32, 64, 16]) {
-      const plugin = (await module.instantiate('processor', host(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb }))) as InThreadProcessorInstance;
+      const plugin = (await instantiate(module, 'processor', host(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb }))) as InThreadProcessorInstance;
       plugin.configure('{}');
       const output = await plugin.process([textRecord('hello')]);
       expect(output.map((r) => text(r.value).split('#')[0])).toEqual(['hello']);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { instantiateCorePlugin } from '../../src/instance/core-module-instance.js';
 import { hasCode } from '../../src/errors/errors.js';
 import { chargedComponentImports, FUEL_PER_HOST_BYTE, FUEL_PER_HOST_CALL, FUEL_PER_LOG_BYTE } from '../../src/linker/host-call-fuel.js';
@@ -151,7 +152,7 @@ describe('tables', () => {
     const file = join(dir, 'table.wasm');
     await writeFile(file, await reader(0, '', '(table 10000000 externref)'));
     const module = await new Engine({ cacheDir: join(dir, 'cache') }).load(file);
-    const failure = await module.instantiate('processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    const failure = await instantiate(module, 'processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
     expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ limit: 'table', elements: 10_000_000 });
   });
@@ -178,7 +179,7 @@ describe('component host calls (QuickJS)', () => {
 
   const instance = async (limits: InstanceLimits) => {
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'hostcall-loop-js.wasm'));
-    const plugin = (await module.instantiate('processor', host(), limits)) as InThreadProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host(), limits)) as InThreadProcessorInstance;
     plugin.configure(JSON.stringify({ bytes: MIB, reads: 20 }));
     return plugin;
   };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import binaryen from 'binaryen';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
@@ -48,7 +49,7 @@ describe('a closed instance', () => {
   it.each(['fuel', 'worker'] as const)('refuses calls with WEIR_INSTANCE_CLOSED (cpu mode %s)', async (mode) => {
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'probe-as.wasm'));
     const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode } });
-    const plugin = (await module.instantiate('processor', hostFor('n'), limits)) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', hostFor('n'), limits)) as ProcessorInstance;
     await plugin.configure('{}');
     plugin.close();
     const error = await rejection(() => plugin.process([]));
@@ -92,7 +93,7 @@ describe('a start function that traps', () => {
     await writeFile(join(dir, 'start-trap.wasm'), parsed.emitBinary());
     parsed.dispose();
     const module = await new Engine({ cacheDir }).load(join(dir, 'start-trap.wasm'));
-    const error = await rejection(module.instantiate('processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
+    const error = await rejection(instantiate(module, 'processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
     expect(error.code).toBe('WEIR_PLUGIN_LOAD_FAILED');
     expect(error.message).toContain('node "early"');
     expect(error.details).toMatchObject({ node: 'early' });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import type { PluginModule } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics } from '../../src/linker/host-context.js';
@@ -198,7 +199,7 @@ describe('through a plugin', () => {
       metrics: { counters: new Map(), gauges: new Map() }, maxMetricNames,
       callService: () => new Uint8Array(),
     });
-    const plugin = (await probe.instantiate('processor', host, instanceLimits(DEFAULT_LIMITS))) as InThreadProcessorInstance;
+    const plugin = (await instantiate(probe, 'processor', host, instanceLimits(DEFAULT_LIMITS))) as InThreadProcessorInstance;
     plugin.configure('{}');
     return plugin;
   }

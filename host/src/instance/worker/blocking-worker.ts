@@ -27,7 +27,7 @@ import type { HostContext } from '../../linker/host-context.js';
 import type { AggregatorInstance, InstanceState, PluginInstance, PluginKind, PollResult, ServiceInstance, SinkInstance, SourceInstance } from '../../contract/plugin.js';
 import { POISONING_CODES } from '../../sandbox/call-guard.js';
 import type { InstanceLimits } from '../../contract/limits.js';
-import type { ResourceUsage } from '../../sandbox/meter.js';
+import type { ResourceUsage } from '../../contract/plugin.js';
 import type { StreamRecord } from '../../records/record.js';
 import { SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
 import type { FromWorker, HostCall, Invoke, InvokeOutcome, Telemetry } from './protocol.js';

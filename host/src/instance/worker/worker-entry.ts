@@ -10,6 +10,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
+import { instantiate } from '../instantiate.js';
 import { fromWireError, toWireError } from '../../errors/wire.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import type { HostContext } from '../../linker/host-context.js';
@@ -90,7 +91,7 @@ try {
   const module = await new Engine({ cacheDir: setup.cacheDir, warn }).load(setup.file);
   await module.prepare(setup.limits);
   send({ type: 'instantiating' });
-  instance = await module.instantiate(setup.kind, host, setup.limits);
+  instance = await instantiate(module, setup.kind, host, setup.limits);
   send({ type: 'ready' });
 } catch (error) {
   send({ type: 'setup-failed', error: toWire(error) });

@@ -24,7 +24,7 @@ import type { HostContext } from '../../linker/host-context.js';
 import type { InstanceState, ProcessorInstance } from '../../contract/plugin.js';
 import { POISONING_CODES } from '../../sandbox/call-guard.js';
 import type { InstanceLimits } from '../../contract/limits.js';
-import type { ResourceUsage } from '../../sandbox/meter.js';
+import type { ResourceUsage } from '../../contract/plugin.js';
 import { sendRequest } from '../../linker/http/send-request.js';
 import { SIGNAL_FINISHED, SIGNAL_REPLY } from './protocol.js';
 import type { FromWorker, HostCall, HostReply, ToWorker } from './protocol.js';
