@@ -192,6 +192,7 @@ export class Engine {
 
   async #loadCoreModule(file: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<CorePluginModule> {
     const module = await this.#compileOnce(sha256, () => compileCoreModule(bytes, file));
+    const compiled = (limits: InstanceLimits): Promise<WebAssembly.Module> => this.#compileLimited(sha256, limits, file, async () => bytes);
     return {
       file,
       sha256,
@@ -205,9 +206,9 @@ export class Engine {
       check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
       denied: (grants) => coreCapabilityProblems(module, grants),
       prepare: async (limits) => {
-        await this.#compileLimited(sha256, limits, file, async () => bytes);
+        await compiled(limits);
       },
-      compiled: (limits) => this.#compileLimited(sha256, limits, file, async () => bytes),
+      compiled,
     };
   }
 
