@@ -27,6 +27,7 @@ import type { PluginKind } from '../contract/plugin.js';
 import type { InstanceLimits } from '../contract/limits.js';
 import { maxTableElements } from '../contract/limits.js';
 import type { CapabilityGrants } from '../contract/grants.js';
+import { DirectoryUsages } from '../linker/directory-quota.js';
 import { INSTRUMENT_VERSION, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../sandbox/instrument/wasm-bytes.js';
 import { cpuModeOf } from '../sandbox/cpu-mode.js';
@@ -34,11 +35,14 @@ import { cpuModeOf } from '../sandbox/cpu-mode.js';
 /** Compiles one core module of a component, by the file name jco gives it. */
 export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
 
-/** The engine a module was loaded by, as a worker thread needs it to load the same file again. */
-export interface EngineSettings {
+/** What the engine a module was loaded by gives its instances. */
+export interface EngineContext {
+  /** The cache folder; a worker thread loads the same file again through it. */
   readonly cacheDir: string;
   /** Where cache write failures are reported. */
   readonly warn: CacheWarning;
+  /** The granted folders' usage counts of this engine's thread, shared by every instance it runs (see DirectoryUsages). */
+  readonly directories: DirectoryUsages;
 }
 
 /** What every loaded plugin file has, component or core module. */
@@ -47,7 +51,7 @@ interface LoadedPlugin {
   readonly sha256: string;
   readonly size: number;
   readonly binary: BinaryKind;
-  readonly engine: EngineSettings;
+  readonly engine: EngineContext;
   /** Export names (component exports, or core module exports). */
   readonly exports: readonly string[];
   /** Imports (component interfaces, or `module.name` of a core module). */
@@ -128,11 +132,13 @@ export class Engine {
   readonly #cacheDir: string;
   readonly #keepCompiled: number;
   readonly #warn: CacheWarning;
+  readonly #context: EngineContext;
 
   constructor(options: EngineOptions) {
     this.#cacheDir = options.cacheDir;
     this.#keepCompiled = options.keepCompiled ?? KEEP_COMPILED;
     this.#warn = options.warn ?? processWarning;
+    this.#context = { cacheDir: this.#cacheDir, warn: this.#warn, directories: new DirectoryUsages() };
     this.#cache = new TranspileCache(join(options.cacheDir, 'components'), { maxBytes: options.cacheMaxBytes, warn: this.#warn });
   }
 
@@ -150,10 +156,6 @@ export class Engine {
     return binary === 'component' ? this.#loadComponent(file, bytes, sha256) : this.#loadCoreModule(file, bytes, sha256);
   }
 
-  /** The engine settings a worker thread loads with. */
-  get settings(): EngineSettings {
-    return { cacheDir: this.#cacheDir, warn: this.#warn };
-  }
 
   async #loadComponent(file: string, bytes: Uint8Array, sha256: string): Promise<ComponentModule> {
     const transpiled = await this.#cache.get(bytes, sha256, file);
@@ -167,7 +169,7 @@ export class Engine {
       sha256,
       size: bytes.byteLength,
       binary: 'component',
-      engine: this.settings,
+      engine: this.#context,
       exports: transpiled.exports,
       imports: transpiled.imports,
       cacheHit: transpiled.cacheHit,
@@ -198,7 +200,7 @@ export class Engine {
       sha256,
       size: bytes.byteLength,
       binary: 'module',
-      engine: this.settings,
+      engine: this.#context,
       exports: WebAssembly.Module.exports(module).map((e) => e.name),
       imports: WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`),
       cacheHit: false,

@@ -12,6 +12,7 @@ import type { PluginInstance, PluginKind, PollResult } from '../contract/plugin.
 import type { StreamRecord } from '../records/record.js';
 import type { HostContext } from '../linker/host-context.js';
 import { componentImports } from '../linker/component-imports.js';
+import type { DirectoryUsages } from '../linker/directory-quota.js';
 import type { CoreModuleCompiler } from '../engine/engine.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
@@ -29,7 +30,8 @@ import { isOutOfFuelTrap } from '../sandbox/instrument/instrument.js';
 /**
  * Instantiates a component for a node of `kind`. `instantiate` is the
  * component's generated code, loaded with `loadComponentCode` (which puts a
- * {@link LiftGuard} call before every list the code lifts).
+ * {@link LiftGuard} call before every list the code lifts); granted folders'
+ * quotas count in `directories` (the thread's).
  */
 export async function instantiateComponent(
   instantiate: JcoInstantiate,
@@ -37,6 +39,7 @@ export async function instantiateComponent(
   host: HostContext,
   limits: InstanceLimits,
   compileCore: CoreModuleCompiler,
+  directories: DirectoryUsages,
 ): Promise<PluginInstance> {
   const meter = new InstanceMeter(limits);
   const lifting = new LiftBudget(host, limits);
@@ -54,7 +57,7 @@ export async function instantiateComponent(
   const faults = new GuestFaultSlot();
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, faults), (units) => meter.charge(units)), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, directories, faults), (units) => meter.charge(units)), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
   } catch (error) {
     throw instantiationError(error, host, faults);
   }

@@ -10,6 +10,7 @@
  */
 import { instantiate } from '@assemblyscript/loader';
 import { coreImports } from '../linker/core-imports.js';
+import type { DirectoryUsages } from '../linker/directory-quota.js';
 import type { HostContext } from '../linker/host-context.js';
 import type { AggregatorInstance, InThreadProcessorInstance } from '../contract/plugin.js';
 import { CallGuard } from '../sandbox/call-guard.js';
@@ -42,14 +43,14 @@ interface CoreExports {
   weir_output_len(): number;
 }
 
-/** Instantiates a core-module processor or aggregator bound to `host`; `module` is already instrumented for `limits`. */
-export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance>;
-export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance | AggregatorInstance>;
-export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits): Promise<InThreadProcessorInstance | AggregatorInstance> {
+/** Instantiates a core-module processor or aggregator bound to `host`; `module` is already instrumented for `limits`; granted folders' quotas count in `directories` (the thread's). */
+export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor', host: HostContext, limits: InstanceLimits, directories: DirectoryUsages): Promise<InThreadProcessorInstance>;
+export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits, directories: DirectoryUsages): Promise<InThreadProcessorInstance | AggregatorInstance>;
+export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits, directories: DirectoryUsages): Promise<InThreadProcessorInstance | AggregatorInstance> {
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
   const faults = new GuestFaultSlot();
-  const linked = coreImports(module, host, faults, () => memory!);
+  const linked = coreImports(module, host, directories, faults, () => memory!);
 
   const meter = new InstanceMeter(limits);
   let exports: CoreExports;

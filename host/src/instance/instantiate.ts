@@ -68,9 +68,9 @@ const RUNNERS: Readonly<Record<CpuRunner, (request: InstanceRequest) => Promise<
 
 /** Creates an instance on this thread, compiled for `limits`. */
 async function instantiateInThread(module: PluginModule, kind: PluginKind, host: HostContext, limits: InstanceLimits): Promise<PluginInstance> {
-  if (module.binary === 'component') return instantiateComponent(await module.code(), kind, host, limits, module.compilerFor(limits));
+  if (module.binary === 'component') return instantiateComponent(await module.code(), kind, host, limits, module.compilerFor(limits), module.engine.directories);
   // The world check admits processors and aggregators only.
-  return instantiateCorePlugin(await module.compiled(limits), kind === 'aggregator' ? 'aggregator' : 'processor', host, limits);
+  return instantiateCorePlugin(await module.compiled(limits), kind === 'aggregator' ? 'aggregator' : 'processor', host, limits, module.engine.directories);
 }
 
 /** Throws when a plugin does not fit its node: a denied capability first, else a world mismatch. */

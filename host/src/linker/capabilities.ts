@@ -28,7 +28,7 @@ import { randomFillSync } from 'node:crypto';
 import { WeirError } from '../errors/errors.js';
 import { PreopenFilesystem } from './preopen-filesystem.js';
 import type { CapabilityGrants } from '../contract/grants.js';
-import type { QuotaListener } from './directory-quota.js';
+import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 
 
 /** A capability an import needs. */
@@ -182,11 +182,12 @@ export interface CoreWasi {
  * (`memory` is read once the instance exists). Errno 0 is success; 8 (badf)
  * and 28 (inval) are the failures the env, clock and random functions can
  * report; files report the errno of what failed (see PreopenFilesystem),
- * and `quotaExceeded` hears of each write a grant's quota refuses.
+ * their quotas count in `directories` (the thread's), and `quotaExceeded`
+ * hears of each write a grant's quota refuses.
  */
-export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory, quotaExceeded?: QuotaListener): CoreWasi {
+export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory, directories: DirectoryUsages, quotaExceeded?: QuotaListener): CoreWasi {
   const view = () => new DataView(memory().buffer);
-  const files = grants.filesystem.length > 0 ? new PreopenFilesystem(grants.filesystem, memory, quotaExceeded) : undefined;
+  const files = grants.filesystem.length > 0 ? new PreopenFilesystem(grants.filesystem, memory, quotaExceeded, directories) : undefined;
   const imports: Record<string, (...args: never[]) => number> = { ...files?.imports() };
   if (grants.env.length > 0) {
     const encoder = new TextEncoder();

@@ -10,6 +10,7 @@ import { errorKindOf } from './host-context.js';
 import type { HostContext, PluginLogLevel } from './host-context.js';
 import { wasiCoreImports } from './capabilities.js';
 import { quotaReporter } from './directory-quota.js';
+import type { DirectoryUsages } from './directory-quota.js';
 import { decodeHttpRequest, encodeHttpResponse } from './http/packed-http.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
 import { messageOf } from '../errors/errors.js';
@@ -38,13 +39,13 @@ export interface CoreImports {
 
 /**
  * The imports of `module` bound to `host`. `memory` is the instance's memory
- * (read on each call, once it is instantiated); guest fault reports go to
- * `faults`.
+ * (read on each call, once it is instantiated); granted folders' quotas
+ * count in `directories` (the thread's); guest fault reports go to `faults`.
  */
-export function coreImports(module: WebAssembly.Module, host: HostContext, faults: GuestFaultSlot, memory: () => WebAssembly.Memory): CoreImports {
+export function coreImports(module: WebAssembly.Module, host: HostContext, directories: DirectoryUsages, faults: GuestFaultSlot, memory: () => WebAssembly.Memory): CoreImports {
   const text = new TextDecoder();
   const encoder = new TextEncoder();
-  const wasi = wasiCoreImports(host.capabilities, memory, quotaReporter(host));
+  const wasi = wasiCoreImports(host.capabilities, memory, directories, quotaReporter(host));
   let pending: Uint8Array | undefined;
   const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(memory().buffer, ptr, len).slice();
   const string = (ptr: number, len: number): string => text.decode(new Uint8Array(memory().buffer, ptr, len));

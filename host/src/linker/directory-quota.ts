@@ -117,7 +117,9 @@ export class DirectoryUsage {
 
 /**
  * The {@link DirectoryUsage} of each granted folder in one thread, by real
- * path. Holds them weakly: a usage lives while a quota holds it, and the
+ * path. One per thread, owned by the thread's Engine (`PluginModule.engine`),
+ * since the folders it mirrors are shared by the whole thread: every
+ * instance the thread runs counts its writes in the same one. Holds them weakly: a usage lives while a quota holds it, and the
  * next quota after that measures afresh.
  */
 export class DirectoryUsages {
@@ -150,13 +152,6 @@ export class DirectoryUsages {
   }
 }
 
-/**
- * The usages of this thread's quotas. One per thread (each worker thread
- * loads its own copy of this module), because the folders it mirrors are
- * shared by the whole thread; tests build their own {@link DirectoryUsages}.
- */
-export const THREAD_USAGES = new DirectoryUsages();
-
 /** The quota of one grant, as one instance sees it. */
 export class DirectoryQuota {
   readonly #grant: PreopenGrant;
@@ -166,7 +161,7 @@ export class DirectoryQuota {
   readonly #usages: DirectoryUsages;
   readonly #usage: DirectoryUsage;
 
-  constructor(grant: PreopenGrant, root: string, exceeded?: QuotaListener, usages: DirectoryUsages = THREAD_USAGES) {
+  constructor(grant: PreopenGrant, root: string, exceeded: QuotaListener | undefined, usages: DirectoryUsages) {
     this.#grant = grant;
     this.#root = root;
     this.#maxBytes = grant.maxBytes ?? DEFAULT_GRANT_MAX_BYTES;

@@ -25,6 +25,7 @@ import type { InstanceLimits } from '../../src/contract/limits.js';
 import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
 import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { DirectoryUsages } from '../../src/linker/directory-quota.js';
 
 const MIB = 1 << 20;
 const fuelLimits = (fuel: number): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode: 'fuel', fuel: BigInt(fuel) });
@@ -67,7 +68,7 @@ const reader = (reads: number, start = '', extra = '', first = '') => parse(`(mo
 
 async function coreProcessor(wasm: Uint8Array, limits: InstanceLimits, state?: MemoryKeyedState): Promise<InThreadProcessorInstance> {
   const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, fuel: limits.fuel });
-  return instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(state), limits);
+  return instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(state), limits, new DirectoryUsages());
 }
 
 const breachOf = (call: () => unknown): unknown => {
@@ -115,7 +116,7 @@ describe('component imports', () => {
     let called = 0;
     const context = { ...host(), callService: () => { called++; return new Uint8Array(10); } };
     let budget = 1_000_000n;
-    const imports = chargedComponentImports(componentImports(context), (units) => {
+    const imports = chargedComponentImports(componentImports(context, new DirectoryUsages()), (units) => {
       charges.push(units);
       budget -= units;
       if (budget < 0n) throw new WeirError('WEIR_LIMIT_CPU', 'spent');
@@ -162,7 +163,7 @@ describe('tables', () => {
     // Asking for 10^7 elements costs 64 fuel each before the grow runs: give the budget room for that.
     const limits = fuelLimits(1_000_000_000);
     const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, maxTableElements: 65536, fuel: limits.fuel });
-    const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(), limits);
+    const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(), limits, new DirectoryUsages());
     const failure = breachOf(() => instance.process([]));
     expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', limit: 'table', requestedElements: 10_000_000 });
