@@ -48,7 +48,7 @@ export interface ProcessorInstance extends MeteredInstance {
   close(): void;
 }
 
-/** A processor whose calls complete on the calling thread, as the component and core-module loaders return. */
+/** A processor whose calls complete on the calling thread, as the in-thread component and core-module instances are. */
 export interface InThreadProcessorInstance extends ProcessorInstance {
   configure(config: string): void;
   process(batch: StreamRecord[]): StreamRecord[];

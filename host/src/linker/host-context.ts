@@ -1,6 +1,6 @@
 /**
  * The host functions one plugin instance may call, independent of how the
- * plugin was built. `component-imports.ts` and the core-module loader adapt
+ * plugin was built. `component-imports.ts` and `core-imports.ts` adapt
  * this one object to their import shapes, so both kinds of plugin see the
  * same behaviour.
  */

@@ -15,10 +15,10 @@
  * | `none`   | all                                     | no CPU limit (memory and output caps still apply)       |
  *
  * In mode `worker` a processor runs in a worker asynchronously
- * (instance/worker/worker-processor.ts); the other kinds have synchronous interfaces, so
- * their worker is called synchronously (instance/worker/blocking-worker.ts): the
- * calling thread waits, serving the guest's host calls, for at most
- * `timeoutMs`.
+ * (instance/worker/worker-processor.ts); the other kinds have synchronous
+ * interfaces, so their worker is called synchronously
+ * (instance/worker/blocking-worker.ts): the calling thread waits, serving
+ * the guest's host calls, for at most `timeoutMs`.
  */
 import type { CpuMode, InstanceLimits } from '../contract/limits.js';
 import { PLUGIN_KINDS } from '../contract/plugin.js';
