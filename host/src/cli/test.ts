@@ -44,7 +44,9 @@ Options:
   -h, --help         show this help
 
 Without --expect the output records are printed as JSONL on standard output.
-Plugin log lines go to standard error.
+Plugin log lines go to standard error. The plugin runs under a pipeline node's
+default limits (docs/pipeline.md): memory, CPU budget, output, and the keyed
+state and metric names the host keeps for it.
 
 Exit codes: 0 ran (and matched), 1 output differs or the plugin failed,
 2 the plugin cannot be built or loaded, 3 usage error.
