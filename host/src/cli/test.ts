@@ -12,6 +12,7 @@ import { compileCapabilities, compileWindow } from '../config/compile.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';
 import type { CapabilityGrants } from '../linker/capabilities.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
+import { stderrCacheWarning } from './cache-warnings.js';
 
 /** Help text of `host test`. */
 export function testHelp(): string {
@@ -126,6 +127,7 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       capabilities,
       batchSize,
       cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env),
+      warn: stderrCacheWarning(io.stderr),
       log: (level, message) => println(io.stderr, `plugin ${level}: ${message}`),
     });
   } catch (error) {

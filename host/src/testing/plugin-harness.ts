@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import type { PluginModule } from '../engine/engine.js';
+import type { CacheWarning } from '../engine/transpile-cache.js';
 import { buildPlugin } from '../build/plugin-build.js';
 import { readPluginManifest } from '../build/plugin-manifest.js';
 import { createHostContext } from '../linker/host-context.js';
@@ -58,6 +59,8 @@ export interface PluginRunOptions {
   callService?: ServiceCaller;
   /** Transpile cache folder (default as for `host run`). */
   cacheDir?: string;
+  /** Where a failed cache write is reported (default: a process warning). */
+  warn?: CacheWarning;
   /** Where the plugin's own log lines go (default: dropped). */
   log?: (level: string, message: string) => void;
 }
@@ -83,7 +86,7 @@ export interface PluginRunResult {
 export async function runPlugin(options: PluginRunOptions): Promise<PluginRunResult> {
   const { file, kind, cleanup } = await resolvePlugin(options.plugin, options.kind);
   try {
-    const engine = new Engine({ cacheDir: options.cacheDir ?? defaultCacheDir() });
+    const engine = new Engine({ cacheDir: options.cacheDir ?? defaultCacheDir(), warn: options.warn });
     return await runModule(await engine.load(file), kind, options);
   } finally {
     await cleanup();
@@ -91,7 +94,7 @@ export async function runPlugin(options: PluginRunOptions): Promise<PluginRunRes
 }
 
 /** Runs a loaded plugin as a node of `kind` against `options.input` (what {@link runPlugin} does once the file is loaded). */
-export async function runModule(module: PluginModule, kind: PluginKind, options: Omit<PluginRunOptions, 'plugin' | 'kind' | 'cacheDir'>): Promise<PluginRunResult> {
+export async function runModule(module: PluginModule, kind: PluginKind, options: Omit<PluginRunOptions, 'plugin' | 'kind' | 'cacheDir' | 'warn'>): Promise<PluginRunResult> {
   const file = module.file;
   const problems = module.check(kind, options.capabilities);
   if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${file} does not fit a ${kind} node: ${problems.join('; ')}`, { plugin: file, problems });
