@@ -84,7 +84,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
-  const wasi = wasiCoreImports(host.capabilities, () => memory!, quotaReporter(host));
+  const wasi = wasiCoreImports(host.capabilities, () => live(), quotaReporter(host));
   let pending: Uint8Array | undefined;
   /**
    * The instance's memory. A start function runs before the instance exports
@@ -93,7 +93,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
    */
   const live = (): WebAssembly.Memory => {
     if (memory) return memory;
-    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${host.plugin} called a host function that passes bytes (log, config, state, metrics, services, HTTP) from its start function (top-level code), before its memory exists for the host; make that call in configure or later`, { node: host.node, plugin: host.plugin });
+    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${host.plugin} called a host function that passes bytes (log, config, state, metrics, services, HTTP, WASI) from its start function (top-level code), before its memory exists for the host; make that call in configure or later`, { node: host.node, plugin: host.plugin });
   };
   const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(live().buffer, ptr, len).slice();
   const string = (ptr: number, len: number): string => text.decode(new Uint8Array(live().buffer, ptr, len));
