@@ -84,12 +84,21 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   const text = new TextDecoder();
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
-  const wasi = wasiCoreImports(host.capabilities, () => memory!, quotaReporter(host));
+  const wasi = wasiCoreImports(host.capabilities, () => live(), quotaReporter(host));
   let pending: Uint8Array | undefined;
-  const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(memory!.buffer, ptr, len).slice();
-  const string = (ptr: number, len: number): string => text.decode(new Uint8Array(memory!.buffer, ptr, len));
+  /**
+   * The instance's memory. A start function runs before the instance exports
+   * it, so a host call that passes bytes cannot come from there (without
+   * this, it failed as "cannot read properties of undefined").
+   */
+  const live = (): WebAssembly.Memory => {
+    if (memory) return memory;
+    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${host.plugin} called a host function that passes bytes (log, config, state, metrics, services, HTTP, WASI) from its start function (top-level code), before its memory exists for the host; make that call in configure or later`, { node: host.node, plugin: host.plugin });
+  };
+  const bytes = (ptr: number, len: number): Uint8Array => new Uint8Array(live().buffer, ptr, len).slice();
+  const string = (ptr: number, len: number): string => text.decode(new Uint8Array(live().buffer, ptr, len));
   /** Guest text the host only passes on (log lines, error messages): never decoded whole, cut with a marker. */
-  const message = (ptr: number, len: number): string => boundedUtf8(new Uint8Array(memory!.buffer, ptr, len));
+  const message = (ptr: number, len: number): string => boundedUtf8(new Uint8Array(live().buffer, ptr, len));
   const faults = new GuestFaultSlot();
   /** The WIT error case of the last failed `call_service` (0 after a success). */
   let serviceErrorKind = 0;
@@ -140,7 +149,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
         }
       },
       take: (ptr: number) => {
-        if (pending) new Uint8Array(memory!.buffer, ptr, pending.byteLength).set(pending);
+        if (pending) new Uint8Array(live().buffer, ptr, pending.byteLength).set(pending);
         pending = undefined;
       },
     },
