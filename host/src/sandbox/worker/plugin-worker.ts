@@ -53,6 +53,7 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     plugin: host.plugin,
     config: host.config,
     capabilities: host.capabilities,
+    maxMetricNames: host.maxMetricNames,
     kind: options.kind,
     limits: { ...limits, cpuMode: 'none' },
     hostPort: port2,

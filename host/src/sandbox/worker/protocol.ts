@@ -40,6 +40,8 @@ export interface WorkerSetup {
   plugin: string;
   config: Readonly<Record<string, unknown>>;
   capabilities: CapabilityGrants;
+  /** The node's cap on distinct metric names: the worker holds at most this many updates between reports. */
+  maxMetricNames: number;
   /** The world the instance fills. */
   kind: PluginKind;
   /** Limits the instance enforces itself (memory, output); CPU is the watchdog's job. */
@@ -82,7 +84,9 @@ export type FromWorker =
  * port; once a blocking instance is ready, its go over the host port, so the
  * waiting caller hands them on in order, before the call's outcome. Log lines
  * are already cut to size and rate-limited in the worker
- * (linker/log-limiter.ts), so they never pile up without bound.
+ * (linker/log-limiter.ts), and metric updates are summed there per name
+ * (names checked against the node's caps) and reported once per name at the
+ * end of each call, so neither piles up without bound.
  */
 export type Telemetry =
   | { type: 'log'; level: PluginLogLevel; message: string }

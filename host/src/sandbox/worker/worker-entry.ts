@@ -12,7 +12,8 @@ import { Engine } from '../../engine/engine.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
 import { fromWireError, toWireError } from '../../errors/wire.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
-import type { HostContext } from '../../linker/host-context.js';
+import { metricFunctions } from '../../linker/host-context.js';
+import type { HostContext, PluginMetrics } from '../../linker/host-context.js';
 import { LogLimiter, limitedLog } from '../../linker/log-limiter.js';
 import type { KeyedState } from '../../state/keyed-state.js';
 import type { PluginInstance, ProcessorInstance } from '../plugin.js';
@@ -59,10 +60,21 @@ const state: KeyedState = {
 };
 
 const logLimiter = new LogLimiter();
-/** Tells the main thread how many log lines this worker dropped since it last said. */
-const reportDropped = (): void => {
+/**
+ * Metric updates since the last report, summed per name (a gauge keeps its
+ * last value): a plugin that updates a metric a million times sends one
+ * message, and its names pass the node's caps here, in the call, as they
+ * would in-thread (`WEIR_LIMIT_METRICS` poisons the instance).
+ */
+const pendingMetrics: PluginMetrics = { counters: new Map(), gauges: new Map() };
+/** Tells the main thread how many log lines this worker dropped, and the metric updates, since it last said. */
+const reportPending = (): void => {
   const count = logLimiter.claimDropped();
   if (count > 0) report({ type: 'log-dropped', count });
+  for (const [name, delta] of pendingMetrics.counters) report({ type: 'counter', name, delta });
+  for (const [name, value] of pendingMetrics.gauges) report({ type: 'gauge', name, value });
+  pendingMetrics.counters.clear();
+  pendingMetrics.gauges.clear();
 };
 
 const host: HostContext = {
@@ -74,13 +86,13 @@ const host: HostContext = {
   logLimiter,
   configValue: (key) => (Object.hasOwn(setup.config, key) ? JSON.stringify(setup.config[key]) : undefined),
   state,
-  counterAdd: (name, delta) => report({ type: 'counter', name, delta }),
-  gaugeSet: (name, value) => report({ type: 'gauge', name, value }),
+  ...metricFunctions(pendingMetrics, setup.maxMetricNames, { node: setup.node, plugin: setup.plugin }),
   callService: (service, method, payload) => hostCall({ op: 'call-service', service, method, payload }).value!,
   now: () => BigInt(Date.now()),
   // The main thread sends it (and checks the grant): only this worker waits.
   httpSend: (request) => hostCall({ op: 'http-send', request }).response!,
   capabilities: setup.capabilities,
+  maxMetricNames: setup.maxMetricNames,
 };
 
 let instance: PluginInstance;
@@ -91,8 +103,10 @@ try {
   await module.prepare(setup.limits);
   send({ type: 'instantiating' });
   instance = await module.instantiate(setup.kind, host, setup.limits);
+  reportPending();
   send({ type: 'ready' });
 } catch (error) {
+  reportPending();
   send({ type: 'setup-failed', error: toWire(error) });
   process.exit(0);
 }
@@ -103,17 +117,17 @@ if (instance.kind === 'processor') {
     try {
       if (message.type === 'configure') {
         processor.configure(message.config);
-        reportDropped();
+        reportPending();
         Atomics.store(signal, SIGNAL_FINISHED, message.id);
         send({ type: 'done', id: message.id, usage: processor.usage() });
       } else {
         const output = encodeBatch(await processor.process(decodeBatch(message.batch)));
-        reportDropped();
+        reportPending();
         Atomics.store(signal, SIGNAL_FINISHED, message.id);
         send({ type: 'done', id: message.id, output, usage: processor.usage() }, [output.buffer as ArrayBuffer]);
       }
     } catch (error) {
-      reportDropped();
+      reportPending();
       Atomics.store(signal, SIGNAL_FINISHED, message.id);
       send({ type: 'failed', id: message.id, error: toWire(error), usage: processor.usage() });
     }
@@ -124,10 +138,10 @@ if (instance.kind === 'processor') {
   setup.hostPort.on('message', (message: Invoke) => {
     try {
       const value = target[message.fn]!(...message.args);
-      reportDropped();
+      reportPending();
       post({ op: 'returned', value, usage: instance.usage() });
     } catch (error) {
-      reportDropped();
+      reportPending();
       post({ op: 'threw', error: toWire(error), usage: instance.usage() });
     }
   });
