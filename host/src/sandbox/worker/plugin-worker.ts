@@ -30,6 +30,8 @@ export interface PluginWorkerOptions {
   limits: InstanceLimits;
   /** Where the worker's cache write failures are reported (the engine's `warn`; default: a process warning). */
   warn?: CacheWarning;
+  /** The worker's entry module (default {@link workerEntry}); tests wrap it to make the thread misbehave. */
+  entry?: URL;
 }
 
 /** A worker whose instance is ready. */
@@ -59,7 +61,7 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     hostPort: port2,
     signal,
   };
-  const worker = new Worker(workerEntry(), { workerData: setup, transferList: [port2] });
+  const worker = new Worker(options.entry ?? workerEntry(), { workerData: setup, transferList: [port2] });
   const where = { node: host.node, plugin: host.plugin };
   return new Promise<PluginWorker>((resolve, reject) => {
     let deadline: NodeJS.Timeout | undefined;
@@ -133,7 +135,7 @@ export function forwardTelemetry(host: HostContext, message: FromWorker): boolea
  * The worker's entry module. Workers run the compiled host (dist/), also
  * when the host itself runs from TypeScript sources (under vitest).
  */
-function workerEntry(): URL {
+export function workerEntry(): URL {
   const here = new URL('./worker-entry.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
   return new URL('../../../../dist/sandbox/worker/worker-entry.js', import.meta.url);

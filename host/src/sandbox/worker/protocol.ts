@@ -60,8 +60,15 @@ export const SIGNAL_REPLY = 0;
 export const SIGNAL_POSTED = 1;
 /** Int32 holding the id of the last processor call the worker finished (set before its result is posted). */
 export const SIGNAL_FINISHED = 2;
+/**
+ * Int32 a blocking instance's worker sets to 1 as its thread exits (then it
+ * bumps {@link SIGNAL_POSTED}): the caller, blocked on `Atomics.wait` with
+ * no event loop to hear the worker's `exit` event, sees the death at once
+ * rather than at `timeoutMs`.
+ */
+export const SIGNAL_EXITED = 3;
 /** Int32s in the shared signal buffer. */
-export const SIGNAL_WORDS = 3;
+export const SIGNAL_WORDS = 4;
 
 /** Main thread -> worker. */
 export type ToWorker =
@@ -118,3 +125,16 @@ export interface Invoke {
 export type InvokeOutcome =
   | { op: 'returned'; value: unknown; usage: ResourceUsage }
   | { op: 'threw'; error: WireError; usage: ResourceUsage };
+
+/**
+ * Worker -> main thread on the host port, from a blocking instance's thread
+ * as it exits (`process.exit`, an uncaught error): its exit code and, when an
+ * uncaught error ends it, that error's message. A thread stopped without
+ * running JavaScript (V8 out of heap) cannot say it; the caller's
+ * `timeoutMs` still ends the wait.
+ */
+export interface WorkerExit {
+  op: 'exited';
+  code: number;
+  reason?: string;
+}

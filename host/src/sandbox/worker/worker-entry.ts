@@ -11,14 +11,15 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { Engine } from '../../engine/engine.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
 import { fromWireError, toWireError } from '../../errors/wire.js';
+import { boundedText } from '../../errors/bounded-text.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
 import { metricFunctions } from '../../linker/host-context.js';
 import type { HostContext, PluginMetrics } from '../../linker/host-context.js';
 import { LogLimiter, limitedLog } from '../../linker/log-limiter.js';
 import type { KeyedState } from '../../state/keyed-state.js';
 import type { PluginInstance, ProcessorInstance } from '../plugin.js';
-import { SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
-import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerSetup } from './protocol.js';
+import { SIGNAL_EXITED, SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
+import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerExit, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -30,7 +31,7 @@ function toWire(error: unknown): WireError {
 }
 
 /** Posts on the host port and wakes a main thread that waits for it (a blocking caller). */
-function post(message: HostCall | InvokeOutcome | Telemetry): void {
+function post(message: HostCall | InvokeOutcome | Telemetry | WorkerExit): void {
   setup.hostPort.postMessage(message);
   Atomics.add(signal, SIGNAL_POSTED, 1);
   Atomics.notify(signal, SIGNAL_POSTED);
@@ -134,6 +135,20 @@ if (instance.kind === 'processor') {
   });
 } else {
   telemetryOnHostPort = true;
+  // The caller may be blocked in a call, deaf to this worker's exit event: tell it here (see SIGNAL_EXITED).
+  let reason: string | undefined;
+  process.on('uncaughtExceptionMonitor', (error) => {
+    reason = boundedText(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  });
+  process.on('exit', (code) => {
+    try {
+      setup.hostPort.postMessage({ op: 'exited', code, ...(reason === undefined ? {} : { reason }) } satisfies WorkerExit);
+    } finally {
+      Atomics.store(signal, SIGNAL_EXITED, 1);
+      Atomics.add(signal, SIGNAL_POSTED, 1);
+      Atomics.notify(signal, SIGNAL_POSTED);
+    }
+  });
   const target = instance as unknown as Record<string, (...args: unknown[]) => unknown>;
   setup.hostPort.on('message', (message: Invoke) => {
     try {
