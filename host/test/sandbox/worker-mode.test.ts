@@ -1,10 +1,14 @@
 /**
- * Cpu mode `worker` when the worker thread itself goes wrong: a blocking
- * instance (any kind but processor, called synchronously) whose thread dies
- * during a call fails the call at once with `WEIR_PLUGIN_TRAP`, not after
- * `timeoutMs` as a runaway call (`WEIR_LIMIT_CPU`).
+ * Cpu mode `worker` at the edges of a call:
+ * - a start function that calls the host while the worker instantiates the
+ *   plugin gets its answer (the instance starts, the call has its effect),
+ *   rather than hanging until `timeoutMs` and failing as `WEIR_LIMIT_CPU`;
+ * - a blocking instance (any kind but processor, called synchronously) whose
+ *   thread dies during a call fails the call at once with
+ *   `WEIR_PLUGIN_TRAP`, not after `timeoutMs` as a runaway call.
  *
- * The plugin is a core-module aggregator written inline as WAT; the thread
+ * The plugins are written inline as WAT: a component whose start function
+ * sets a state key, and a core-module aggregator; the dying thread
  * misbehaves through a wrapper around the real worker entry (a `data:`
  * module that puts itself between the host port and the entry's listener).
  */
@@ -20,6 +24,7 @@ import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
 import type { AggregatorInstance } from '../../src/sandbox/plugin.js';
+import { Engine } from '../../src/engine/engine.js';
 import { BlockingWorkerInstance } from '../../src/sandbox/worker/blocking-worker.js';
 import { workerEntry } from '../../src/sandbox/worker/plugin-worker.js';
 
@@ -37,11 +42,61 @@ const AGGREGATOR_WAT = `(module
   (func (export "weir_merge") (param i32 i32) (result i32) i32.const 0)
   (func (export "weir_emit") (param i32 i32) (result i32) i32.const 0))`;
 
-const quietHost = () =>
+/**
+ * A service component whose second core instance has a start function that
+ * calls `weir:plugin/state.set("boot", "ok")`, its memory being the first
+ * instance's (so the call can be lowered while the component instantiates).
+ */
+const START_CALLS_HOST_WAT = `(component
+  (import "weir:plugin/state@0.1.0" (instance $state
+    (export "set" (func (param "key" (list u8)) (param "value" (list u8))))))
+  (core module $Main
+    (memory (export "memory") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 256)
+    (func (export "configure") (param i32 i32))
+    (func (export "call") (param i32 i32 i32 i32) (result i32) i32.const 512))
+  (core instance $main (instantiate $Main))
+  (alias core export $main "memory" (core memory $mem))
+  (alias core export $main "realloc" (core func $realloc))
+  (alias core export $main "configure" (core func $configure))
+  (alias core export $main "call" (core func $call))
+  (core func $set (canon lower (func $state "set") (memory $mem)))
+  (core module $Init
+    (import "host" "memory" (memory 1))
+    (import "host" "set" (func $set (param i32 i32 i32 i32)))
+    (data (i32.const 64) "boot")
+    (data (i32.const 72) "ok")
+    (func $start (call $set (i32.const 64) (i32.const 4) (i32.const 72) (i32.const 2)))
+    (start $start))
+  (core instance (instantiate $Init (with "host" (instance (export "memory" (memory $mem)) (export "set" (func $set))))))
+  (func (export "configure") (param "config" string)
+    (canon lift (core func $configure) (memory $mem) (realloc $realloc)))
+  (func (export "call") (param "method" string) (param "payload" (list u8)) (result (list u8))
+    (canon lift (core func $call) (memory $mem) (realloc $realloc))))`;
+
+const quietHost = (state = new MemoryKeyedState()) =>
   createHostContext({
-    node: 'n', plugin: 'p', config: {}, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
+    node: 'n', plugin: 'p', config: {}, logger: pino({ level: 'silent' }), state,
     metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
   });
+
+describe('a start function that calls the host', () => {
+  it.each(['worker', 'fuel'] as const)('is answered while the plugin instantiates: the instance starts and the call has its effect (cpu mode %s)', async (mode) => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-start-calls-host-'));
+    const file = join(dir, 'start-calls-host.wasm');
+    await writeFile(file, await parse(START_CALLS_HOST_WAT));
+    const module = await new Engine({ cacheDir: dir }).load(file);
+    const state = new MemoryKeyedState();
+    // timeoutMs far beyond the test's timeout: an unanswered call cannot pass as a slow start.
+    const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode }, timeoutMs: 10 * 60_000 });
+    const instance = await module.instantiate('service', quietHost(state), limits);
+    try {
+      expect(new TextDecoder().decode(state.get(new TextEncoder().encode('boot')))).toBe('ok');
+    } finally {
+      instance.close();
+    }
+  }, 30_000);
+});
 
 /** The worker entry, wrapped so that the thread runs `crash` instead of the instance's `fn` when that is called. */
 function crashingEntry(fn: string, crash: string): URL {

@@ -15,7 +15,9 @@
  * a second port, the host port: the worker posts a request, bumps
  * {@link SIGNAL_POSTED} and blocks on `Atomics.wait` on {@link SIGNAL_REPLY};
  * the main thread answers on the port, then wakes it; the worker takes the
- * answer with `receiveMessageOnPort`.
+ * answer with `receiveMessageOnPort`. The main thread answers them from
+ * `instantiating` on (start functions may call the host), not only during
+ * calls.
  *
  * The other kinds ({@link BlockingWorkerInstance}) have synchronous
  * interfaces: the main thread posts an {@link Invoke} on the host port and
