@@ -16,6 +16,10 @@ import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
 import type { CpuMode, InstanceLimits } from '../../src/sandbox/limits.js';
 import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
+import { InstanceMeter } from '../../src/sandbox/meter.js';
+import { CallGuard } from '../../src/sandbox/call-guard.js';
+import { chargedComponentImports } from '../../src/linker/host-call-fuel.js';
+import { componentImports } from '../../src/linker/component-imports.js';
 
 const limitsIn = (cpuMode: CpuMode): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode, fuel: 1_000_000_000n });
 
@@ -99,5 +103,45 @@ describe('a host-limit error the guest catches still ends the call', () => {
     const { failure, after } = await run(fine, 'fuel');
     expect(failure).toBeUndefined();
     expect(new TextDecoder().decode(after)).toBe('after');
+  });
+});
+
+describe('component imports: the same watch over jco\'s host functions', () => {
+  it('a caught metric-name breach refuses the next host call and still ends the call in WEIR_LIMIT_METRICS', () => {
+    const limits = limitsIn('fuel');
+    const state = new MemoryKeyedState();
+    const host = createHostContext({
+      node: 'swallow', plugin: 'swallow.wasm', config: {}, logger: pino({ level: 'silent' }), state,
+      metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
+    });
+    const meter = new InstanceMeter(limits);
+    const guard = new CallGuard('swallow', 'swallow.wasm', meter);
+    const imports = chargedComponentImports(componentImports(host), meter);
+    const counterAdd = Object.values(imports).map((i) => i.counterAdd).find((f) => typeof f === 'function') as (name: string, delta: bigint) => void;
+    const stateSet = Object.values(imports).map((i) => i.set).find((f) => typeof f === 'function') as (key: Uint8Array, value: Uint8Array) => void;
+    let refused: unknown;
+    let failure: unknown;
+    try {
+      guard.run('process', () => {
+        // What a guest with exception handling does: catch, carry on, return.
+        try {
+          counterAdd('x'.repeat(300), 1n);
+        } catch {
+          // swallowed
+        }
+        try {
+          stateSet(new Uint8Array([1]), new Uint8Array([2]));
+        } catch (error) {
+          refused = error;
+        }
+        return 'ok';
+      });
+    } catch (error) {
+      failure = error;
+    }
+    expect(hasCode(refused, 'WEIR_LIMIT_METRICS')).toBe(true);
+    expect(state.get(new Uint8Array([1]))).toBeUndefined();
+    expect(hasCode(failure, 'WEIR_LIMIT_METRICS')).toBe(true);
+    expect(guard.state).toBe('poisoned');
   });
 });
