@@ -84,6 +84,9 @@ export async function instantiateComponent(
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
     exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, faults), meter), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    // A host-limit error a start function caught still fails the instantiation.
+    const swallowed = meter.unhandledBreach();
+    if (swallowed?.kind === 'host') throw swallowed.error;
   } catch (error) {
     throw instantiationError(error, host, faults);
   }

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { instantiateCorePlugin } from '../../src/engine/core-module-loader.js';
+import { instantiateComponent } from '../../src/engine/component-loader.js';
+import type { JcoInstantiate } from '../../src/engine/component-code.js';
 import { hasCode } from '../../src/errors/errors.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
@@ -103,6 +105,31 @@ describe('a host-limit error the guest catches still ends the call', () => {
     const { failure, after } = await run(fine, 'fuel');
     expect(failure).toBeUndefined();
     expect(new TextDecoder().decode(after)).toBe('after');
+  });
+});
+
+describe('a host-limit error a start function catches', () => {
+  it('still fails the instantiation of a component with its code, naming the node', async () => {
+    // A stand-in for jco's generated code: a core module whose start function calls, under a
+    // catch-all, a lowering trampoline around the metrics import with a 300-character name.
+    const core = await parse(`(module
+      (import "lowered" "counterAdd" (func $count))
+      (func $start ${CATCHERS['try/catch_all']('(call $count)')})
+      (start $start))`);
+    const fake: JcoInstantiate = async (getCoreModule, imports, instantiateCore) => {
+      const counterAdd = imports['weir:plugin/metrics']!.counterAdd as (name: string, delta: bigint) => void;
+      await instantiateCore(await getCoreModule('core.wasm'), { lowered: { counterAdd: () => counterAdd('x'.repeat(300), 1n) } });
+      return { configure: () => {}, process: () => [] };
+    };
+    const limits = limitsIn('fuel');
+    const host = createHostContext({
+      node: 'swallow', plugin: 'swallow.wasm', config: {}, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
+      metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
+    });
+    const compileCore = async () => WebAssembly.compile(instrumentModule(core, { maxMemoryPages: limits.memoryPages, fuel: limits.fuel }).bytes);
+    const failure = await instantiateComponent(fake, 'processor', host, limits, compileCore).catch((error: unknown) => error);
+    expect(hasCode(failure, 'WEIR_LIMIT_METRICS')).toBe(true);
+    expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'swallow', limit: 'metrics' });
   });
 });
 
