@@ -1,6 +1,6 @@
 /** The module rewriter, on small modules written inline as WAT. */
 import { describe, expect, it } from 'vitest';
-import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { parse, print } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { BULK_FUEL, FUEL_EXPORT, fuelImports, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../../src/sandbox/instrument/wasm-bytes.js';
 
@@ -132,6 +132,11 @@ describe('instrumentModule', () => {
     const instrumented = instrumentModule(source, { maxMemoryPages: 4, fuel: 1000n }).bytes;
     expect(WebAssembly.Module.imports(new WebAssembly.Module(instrumented as Uint8Array<ArrayBuffer>)).map((i) => `${i.module}.${i.name}`)).toEqual(['env.base', 'env.mutable', 'weir:sandbox.fuel']);
     expect(await run(instrumented)).toEqual({ ...expected, fuel: true });
+    // The name section follows: the globals keep their names at their new indices.
+    const text = await print(instrumented);
+    expect(text).toContain('(global $g (;3;)');
+    expect(text).toContain('(global $h (;4;)');
+    expect(text).toContain('(export "g" (global $g))');
   });
 
   it('refuses a module that imports from the host\'s reserved fuel module', async () => {

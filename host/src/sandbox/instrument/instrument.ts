@@ -18,8 +18,8 @@
  *   (a component has several), so they all spend one budget; it refills it
  *   before each call and reads what was used after. The import comes after
  *   the module's own imported globals, so the module's defined globals move
- *   up by one index (every `global.get`, `global.set`, constant expression
- *   and global export is renumbered). Fuel therefore counts
+ *   up by one index (every `global.get`, `global.set`, constant expression,
+ *   global export and global name is renumbered). Fuel therefore counts
  *   wasm instructions executed, give or take the tail of a region that a
  *   branch skips. Every charge that runs out calls one added function whose
  *   body is `unreachable` and whose name is {@link OUT_OF_FUEL_FUNCTION}, so
@@ -526,6 +526,40 @@ function renumberGlobals(sections: Section[], renumber: GlobalRenumbering): void
     else if (section.id === SECTION.export) section.content = renumberExports(section.content, renumber);
     else if (section.id === SECTION.element) section.content = renumberElements(section.content, renumber);
     else if (section.id === SECTION.data) section.content = renumberData(section.content, renumber);
+    else if (section.id === SECTION.custom && new ByteReader(section.content).name() === 'name') section.content = renumberGlobalNames(section.content, renumber);
+  }
+}
+
+/** The name section with its global names (subsection 7) renumbered; one that cannot be read is left alone (names are for debuggers only). */
+function renumberGlobalNames(content: Uint8Array, renumber: GlobalRenumbering): Uint8Array {
+  try {
+    const r = new ByteReader(content);
+    r.name();
+    const out = new ByteWriter(content.byteLength + 16).bytes(content.subarray(0, r.pos));
+    while (!r.done) {
+      const id = r.byte();
+      const size = r.u32();
+      const start = r.pos;
+      r.skip(size);
+      let body: Uint8Array = content.subarray(start, r.pos);
+      if (id === 7) {
+        const names = new ByteReader(body);
+        const count = names.u32();
+        const renamed = new ByteWriter(body.byteLength + 8).u32(count);
+        for (let i = 0; i < count; i++) {
+          renamed.u32(renumbered(names.u32(), renumber));
+          const at = names.pos;
+          names.name();
+          renamed.bytes(body.subarray(at, names.pos));
+        }
+        body = renamed.toBytes();
+      }
+      out.byte(id).u32(body.byteLength).bytes(body);
+    }
+    return out.toBytes();
+  } catch (error) {
+    if (!(error instanceof MalformedModuleError)) throw error;
+    return content;
   }
 }
 
