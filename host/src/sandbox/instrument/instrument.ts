@@ -69,7 +69,7 @@ export interface InstrumentOptions {
 /** A rewritten module and what the host can read back from its instances. */
 export interface InstrumentedModule {
   bytes: Uint8Array<ArrayBuffer>;
-  /** Whether the module exports {@link FUEL_EXPORT}. */
+  /** Whether the module imports {@link FUEL_IMPORT} (and re-exports it as {@link FUEL_EXPORT}): it must be instantiated with {@link fuelImports}. */
   metered: boolean;
   /** Whether the module exports {@link GROW_DENIED_EXPORT}. */
   growHooked: boolean;
