@@ -167,7 +167,7 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
   const meter = new InstanceMeter(limits);
   let exports: CoreExports;
   try {
-    const loaded = await instantiate<Record<string, unknown>>(module, chargedCoreImports(imports, (units) => meter.charge(units), () => memory));
+    const loaded = await instantiate<Record<string, unknown>>(module, { ...chargedCoreImports(imports, meter, () => memory), ...meter.imports() });
     meter.attach(loaded.instance);
     exports = loaded.instance.exports as unknown as CoreExports;
   } catch (error) {
@@ -178,12 +178,22 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     throw instantiationError(error, host, faults);
   }
   memory = exports.memory;
-  const version = exports.weir_abi_version();
+  const guard = new CallGuard(host.node, host.plugin, meter, faults);
+  // The guest's first export call, under the same guard (fuel, traps) as every other.
+  let version: number;
+  try {
+    version = guard.run('weir_abi_version', () => exports.weir_abi_version());
+  } catch (error) {
+    guard.close();
+    wasi.close();
+    throw instantiationError(error, host, faults);
+  }
   if (version !== CORE_ABI_VERSION) {
+    guard.close();
+    wasi.close();
     throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${host.plugin} follows core-module ABI version ${version}; the host speaks version ${CORE_ABI_VERSION}`, { node: host.node, plugin: host.plugin });
   }
 
-  const guard = new CallGuard(host.node, host.plugin, meter, faults);
   // A closed instance lets go of its exports and memory (see component-loader.ts): closed instances stay counted, not alive.
   const close = () => {
     guard.close();
