@@ -198,6 +198,18 @@ export function compileCapabilities(raw: unknown, baseDir: string, validators = 
   return problems.length > 0 ? { ok: false, problems } : { ok: true, grants: grantsOf(raw, baseDir) };
 }
 
+/**
+ * A node's `limits` object on its own (as `host test --limits` takes it),
+ * checked against the schema; defaults filled in as for a node.
+ */
+export function compileLimits(raw: unknown, validators = sharedValidators()): { ok: true; limits: LimitsSettings } | { ok: false; problems: Problem[] } {
+  const deep = tooDeep(raw);
+  if (deep !== undefined) return { ok: false, problems: [deepProblem(deep)] };
+  const validate = validators.limits;
+  if (!validate(raw)) return { ok: false, problems: (validate.errors ?? []).map((e) => problemFromAjv(e)) };
+  return { ok: true, limits: resolveLimits({}, raw as RawLimits) };
+}
+
 /** A window with its defaults filled in (slide = size, no lateness, late output `late`). */
 export function resolveWindow(raw: RawWindow): WindowConfig {
   const sizeMs = raw.sizeMs ?? 0;

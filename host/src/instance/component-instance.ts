@@ -46,7 +46,7 @@ export async function instantiateComponent(
   const instantiateCore = async (core: WebAssembly.Module, imports?: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
     let instance: WebAssembly.Instance;
     try {
-      instance = await WebAssembly.instantiate(core, imports);
+      instance = await WebAssembly.instantiate(core, { ...imports, ...meter.imports() });
     } catch (error) {
       if (!isOutOfFuelTrap(error)) throw error;
       throw new WeirError('WEIR_LIMIT_CPU', `${host.plugin} used up its CPU budget while instantiating (start function): all ${limits.fuel} fuel consumed (raise limits.fuel if the work is legitimate)`, { node: host.node, plugin: host.plugin, limit: 'fuel', fuel: String(limits.fuel) }, { cause: error });
@@ -57,7 +57,10 @@ export async function instantiateComponent(
   const faults = new GuestFaultSlot();
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, directories, faults), (units) => meter.charge(units)), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, directories, faults), meter), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    // A host-limit error a start function caught still fails the instantiation.
+    const swallowed = meter.unhandledBreach();
+    if (swallowed?.kind === 'host') throw swallowed.error;
   } catch (error) {
     throw instantiationError(error, host, faults);
   }

@@ -49,13 +49,22 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
 export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'processor' | 'aggregator', host: HostContext, limits: InstanceLimits, directories: DirectoryUsages): Promise<InThreadProcessorInstance | AggregatorInstance> {
   const encoder = new TextEncoder();
   let memory: WebAssembly.Memory | undefined;
+  /**
+   * The instance's memory. A start function runs before the instance exports
+   * it, so a host call that passes bytes cannot come from there (without
+   * this, it failed as "cannot read properties of undefined").
+   */
+  const live = (): WebAssembly.Memory => {
+    if (memory) return memory;
+    throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `${host.plugin} called a host function that passes bytes (log, config, state, metrics, services, HTTP, WASI) from its start function (top-level code), before its memory exists for the host; make that call in configure or later`, { node: host.node, plugin: host.plugin });
+  };
   const faults = new GuestFaultSlot();
-  const linked = coreImports(module, host, directories, faults, () => memory!);
+  const linked = coreImports(module, host, directories, faults, live);
 
   const meter = new InstanceMeter(limits);
   let exports: CoreExports;
   try {
-    const loaded = await instantiate<Record<string, unknown>>(module, chargedCoreImports(linked.imports, (units) => meter.charge(units), () => memory));
+    const loaded = await instantiate<Record<string, unknown>>(module, { ...chargedCoreImports(linked.imports, meter, () => memory), ...meter.imports() });
     meter.attach(loaded.instance);
     exports = loaded.instance.exports as unknown as CoreExports;
   } catch (error) {
@@ -66,12 +75,22 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     throw instantiationError(error, host, faults);
   }
   memory = exports.memory;
-  const version = exports.weir_abi_version();
+  const guard = new CallGuard(host.node, host.plugin, meter, faults);
+  // The guest's first export call, under the same guard (fuel, traps) as every other.
+  let version: number;
+  try {
+    version = guard.run('weir_abi_version', () => exports.weir_abi_version());
+  } catch (error) {
+    guard.close();
+    linked.close();
+    throw instantiationError(error, host, faults);
+  }
   if (version !== CORE_ABI_VERSION) {
+    guard.close();
+    linked.close();
     throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${host.plugin} follows core-module ABI version ${version}; the host speaks version ${CORE_ABI_VERSION}`, { node: host.node, plugin: host.plugin });
   }
 
-  const guard = new CallGuard(host.node, host.plugin, meter, faults);
   // A closed instance lets go of its exports and memory (see component-instance.ts): closed instances stay counted, not alive.
   const close = () => {
     guard.close();

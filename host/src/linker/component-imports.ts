@@ -34,7 +34,7 @@ export function componentImports(host: HostContext, directories: DirectoryUsages
   return {
     'weir:plugin/log': {
       log: (level: PluginLogLevel, message: string) => {
-        const fault = faults && guestFaultOf(message);
+        const fault = faults && guestFaultOf(level, message);
         if (fault === undefined) host.log(level, message);
         else faults!.report(fault);
       },

@@ -62,8 +62,9 @@ export function coreImports(module: WebAssembly.Module, host: HostContext, direc
     weir: {
       log: (level: number, ptr: number, len: number) => {
         const line = message(ptr, len);
-        const fault = guestFaultOf(line);
-        if (fault === undefined) host.log(LEVELS[level] ?? 'info', line);
+        const named = LEVELS[level] ?? 'info';
+        const fault = guestFaultOf(named, line);
+        if (fault === undefined) host.log(named, line);
         else faults.report(fault);
       },
       now: () => host.now(),

@@ -116,10 +116,14 @@ describe('component imports', () => {
     let called = 0;
     const context = { ...host(), callService: () => { called++; return new Uint8Array(10); } };
     let budget = 1_000_000n;
-    const imports = chargedComponentImports(componentImports(context, new DirectoryUsages()), (units) => {
-      charges.push(units);
-      budget -= units;
-      if (budget < 0n) throw new WeirError('WEIR_LIMIT_CPU', 'spent');
+    const imports = chargedComponentImports(componentImports(context, new DirectoryUsages()), {
+      charge: (units) => {
+        charges.push(units);
+        budget -= units;
+        if (budget < 0n) throw new WeirError('WEIR_LIMIT_CPU', 'spent');
+      },
+      hostFailed: () => {},
+      refuseAfterBreach: () => {},
     });
     const callService = imports['weir:plugin/services']!.callService as (s: string, m: string, p: Uint8Array) => Uint8Array;
     expect(callService('svc', 'm', new Uint8Array(100)).byteLength).toBe(10);
@@ -144,6 +148,46 @@ describe('fuel running out in a start function', () => {
     // A start function that traps on its own is still a load failure.
     const trap = await coreProcessor(await reader(0, 'unreachable'), fuelLimits(1_000_000)).catch((error: unknown) => error);
     expect(hasCode(trap, 'WEIR_PLUGIN_LOAD_FAILED')).toBe(true);
+  });
+});
+
+describe('weir_abi_version, the first export the loader calls', () => {
+  /** A core-module processor whose weir_abi_version runs `body`. */
+  const versioned = (body: string) => parse(`(module
+    (memory (export "memory") 1)
+    (func (export "weir_abi_version") (result i32) ${body})
+    (func (export "weir_alloc") (param i32) (result i32) i32.const 4096)
+    (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+    (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
+    (func (export "weir_output_ptr") (result i32) i32.const 16)
+    (func (export "weir_output_len") (result i32) i32.const 4))`);
+
+  it('runs under the call guard: a loop in it is WEIR_LIMIT_CPU naming the node, a trap in it a trap naming the node', async () => {
+    const looping = await coreProcessor(await versioned('(loop $again (br $again)) i32.const 1'), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    expect(hasCode(looping, 'WEIR_LIMIT_CPU')).toBe(true);
+    expect((looping as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', function: 'weir_abi_version', limit: 'fuel' });
+    const trapping = await coreProcessor(await versioned('unreachable'), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    expect(hasCode(trapping, 'WEIR_PLUGIN_TRAP')).toBe(true);
+    expect((trapping as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', function: 'weir_abi_version' });
+    expect(String(trapping)).toMatch(/"reader"/);
+  });
+
+  it('gets a full call\'s budget, whatever the start function spent', async () => {
+    // The start function spends most of the budget; the version call is refilled like any call.
+    const spin = (n: number) => `(local $i i32) (loop $again (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $again (i32.lt_u (local.get $i) (i32.const ${n}))))`;
+    const wasm = await parse(`(module
+      (memory (export "memory") 1)
+      (func $start ${spin(100_000)})
+      (start $start)
+      (func (export "weir_abi_version") (result i32) ${spin(100_000)} i32.const 1)
+      (func (export "weir_alloc") (param i32) (result i32) i32.const 4096)
+      (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_output_ptr") (result i32) i32.const 16)
+      (func (export "weir_output_len") (result i32) i32.const 4))`);
+    const instance = await coreProcessor(wasm, fuelLimits(1_000_000));
+    expect(instance.usage().calls).toBe(1);
+    expect(instance.process([])).toEqual([]);
   });
 });
 

@@ -98,6 +98,32 @@ describe('a start function that traps', () => {
     expect(error.message).toContain('node "early"');
     expect(error.details).toMatchObject({ node: 'early' });
   });
+
+  it('that calls a host function passing bytes fails instantiation saying so (its memory is not there yet)', async () => {
+    const wat = `(module
+      (import "weir" "counter_add" (func $counter (param i32 i32 i64)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "started")
+      (func $start (call $counter (i32.const 0) (i32.const 7) (i64.const 1)))
+      (start $start)
+      (func (export "weir_abi_version") (result i32) i32.const 1)
+      (func (export "weir_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_output_ptr") (result i32) i32.const 0)
+      (func (export "weir_output_len") (result i32) i32.const 0))`;
+    const parsed = binaryen.parseText(wat);
+    const dir = await mkdtemp(join(tmpdir(), 'weir-start-'));
+    await writeFile(join(dir, 'start-metric.wasm'), parsed.emitBinary());
+    parsed.dispose();
+    const module = await new Engine({ cacheDir }).load(join(dir, 'start-metric.wasm'));
+    const error = await rejection(instantiate(module, 'processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
+    expect(error.code).toBe('WEIR_PLUGIN_LOAD_FAILED');
+    expect(error.details).toMatchObject({ node: 'early' });
+    expect(error.message).toContain('node "early"');
+    expect(error.message).toContain('from its start function (top-level code)');
+    expect(error.message).toContain('make that call in configure or later');
+  });
 });
 
 describe('the wire form of errors', () => {

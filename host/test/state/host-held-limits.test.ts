@@ -246,5 +246,33 @@ describe('through a plugin', () => {
     expect(out.map((r) => r.value)).toEqual(['v#1', 'v#1', 'v#2']);
     const dead = (await readFile(join(dir, 'dlq.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; headers: Record<string, string> });
     expect(dead.map((r) => [r.key, r.headers['weir-error-code']])).toEqual([['c', 'WEIR_LIMIT_STATE'], ['d', 'WEIR_LIMIT_STATE']]);
+    // The summary counts the breaches by limit, as it does memory, CPU and output.
+    expect(summary.nodes.find((n) => n.id === 'count')!.resources!.limitBreaches).toEqual({ memory: 0, cpu: 0, output: 0, state: 2, metrics: 0 });
+  });
+
+  it('counts a node\'s WEIR_LIMIT_METRICS breaches in the run summary', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-metric-caps-'));
+    await writeFile(join(dir, 'in.jsonl'), ['a', 'b', 'c'].map((key) => JSON.stringify({ key, value: 'v' })).join('\n'));
+    await writeFile(join(dir, 'pipeline.json'), JSON.stringify({
+      name: 'metric-caps',
+      plugins: { dir: fixtures },
+      nodes: [
+        { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+        // probe-as reports two metric names per record: every call breaches a cap of one.
+        { id: 'count', kind: 'processor', plugin: 'probe-as.wasm', inputs: ['in'], batch: { maxRecords: 1 }, limits: { maxMetricNames: 1 }, onError: { policy: 'skip' } },
+        { id: 'out', kind: 'sink', connector: 'null', inputs: ['count'] },
+      ],
+    }));
+    const connectors = builtinConnectors();
+    const prepared = await preparePipeline(join(dir, 'pipeline.json'), new Engine({ cacheDir: join(dir, 'cache') }), connectors);
+    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
+    const run = await PipelineRun.start(prepared.config, {
+      modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
+    });
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    const count = summary.nodes.find((n) => n.id === 'count')!;
+    expect(count).toMatchObject({ in: 3, out: 0, skipped: 3 });
+    expect(count.resources!.limitBreaches).toEqual({ memory: 0, cpu: 0, output: 0, state: 0, metrics: 3 });
   });
 });
