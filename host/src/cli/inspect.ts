@@ -6,8 +6,8 @@ import { componentWit } from '@bytecodealliance/jco-transpile/wasm-tools';
 import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
-import type { PluginKind } from '../sandbox/plugin.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { PluginKind } from '../contract/plugin.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { stderrCacheWarning } from './cache-warnings.js';
 

@@ -7,11 +7,11 @@ import { EXIT, println } from './cli-io.js';
 import { defaultCacheDir } from '../engine/engine.js';
 import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
 import type { PluginRunOptions } from '../testing/plugin-harness.js';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { WeirError, hasCode } from '../errors/errors.js';
 import { compileCapabilities, compileLimits, compileWindow } from '../config/compile.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 import { stderrCacheWarning } from './cache-warnings.js';
 

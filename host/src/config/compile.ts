@@ -18,15 +18,14 @@ import type { SchemaValidators } from './schema-validators.js';
 import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
 import type { NodeConfig, PipelineConfig, Problem, WindowConfig } from './pipeline-config.js';
 import { findCycle, parseInput } from '../graph/dag.js';
-import { DEFAULT_LIMITS } from '../sandbox/limits.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
-import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem } from '../linker/http/http-grant.js';
-import type { HttpGrant } from '../linker/http/http-grant.js';
-import { DEFAULT_GRANT_MAX_BYTES } from '../linker/directory-quota.js';
-import type { PluginKind } from '../sandbox/plugin.js';
+import { DEFAULT_LIMITS } from '../contract/limits.js';
+import type { LimitsSettings } from '../contract/limits.js';
+import type { CapabilityGrants } from '../contract/grants.js';
+import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem } from '../contract/http-grant.js';
+import type { HttpGrant } from '../contract/http-grant.js';
+import { DEFAULT_GRANT_MAX_BYTES } from '../contract/grants.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { CPU_MODES } from '../sandbox/cpu-mode.js';
-import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 /**
@@ -36,11 +35,22 @@ import { WeirError, messageOf } from '../errors/errors.js';
  */
 export type CompileResult = ({ ok: true; config: PipelineConfig } | { ok: false; problems: Problem[] }) & { plugins: PluginTargets };
 
+/**
+ * The built-in connectors a pipeline may name, as validation sees them: the
+ * config schema of each, by kind and name (connectors/ConnectorRegistry is
+ * one).
+ */
+export interface ConnectorCatalog {
+  source(name: string): { readonly configSchema: object } | undefined;
+  sink(name: string): { readonly configSchema: object } | undefined;
+  list(): ReadonlyArray<{ readonly kind: 'source' | 'sink'; readonly name: string }>;
+}
+
 /** Inputs of {@link compilePipeline}. */
 export interface CompileOptions {
   /** Path of the pipeline file (for relative paths and messages). */
   file: string;
-  connectors: ConnectorRegistry;
+  connectors: ConnectorCatalog;
   /** Compiled schema validators; the thread's shared set when absent. */
   validators?: SchemaValidators;
 }
@@ -490,7 +500,7 @@ function graphProblems(nodes: LooseNode[]): Problem[] {
   return problems;
 }
 
-function connectorProblems(nodes: LooseNode[], connectors: ConnectorRegistry, validators: SchemaValidators): Problem[] {
+function connectorProblems(nodes: LooseNode[], connectors: ConnectorCatalog, validators: SchemaValidators): Problem[] {
   const problems: Problem[] = [];
   for (const node of nodes) {
     if (typeof node.connector !== 'string') continue;

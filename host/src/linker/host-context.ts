@@ -1,15 +1,15 @@
 /**
  * The host functions one plugin instance may call, independent of how the
- * plugin was built. `component-imports.ts` and the core-module loader adapt
+ * plugin was built. `component-imports.ts` and `core-imports.ts` adapt
  * this one object to their import shapes, so both kinds of plugin see the
  * same behaviour.
  */
 import type { Logger } from 'pino';
 import { WeirError } from '../errors/errors.js';
 import type { KeyedState } from '../state/keyed-state.js';
-import { MAX_METRIC_NAME_LENGTH } from '../sandbox/limits.js';
-import { NO_GRANTS } from './capabilities.js';
-import type { CapabilityGrants } from './capabilities.js';
+import { MAX_METRIC_NAME_LENGTH } from '../contract/limits.js';
+import { NO_GRANTS } from '../contract/grants.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import type { SyncHttpSender } from './http/blocking-client.js';
 import { checkRequest } from './http/send-request.js';
 import { LogLimiter, limitedLog } from './log-limiter.js';
@@ -118,7 +118,7 @@ export function createHostContext(options: HostContextOptions): HostContext {
  * `counterAdd` and `gaugeSet` writing into `metrics`, which may hold at most
  * `maxNames` distinct names (counters and gauges together) of at most
  * `MAX_METRIC_NAME_LENGTH` characters. A worker thread uses them on a map of
- * the updates since it last reported (see sandbox/worker/worker-entry.ts).
+ * the updates since it last reported (see instance/worker/worker-entry.ts).
  * @throws WeirError `WEIR_LIMIT_METRICS` (from either function) for a name over the caps
  */
 export function metricFunctions(metrics: PluginMetrics, maxNames: number, caller: { node: string; plugin: string }): Pick<HostContext, 'counterAdd' | 'gaugeSet'> {

@@ -18,11 +18,11 @@
  * is cut to `MAX_MESSAGE_CHARS`, since every copy of it (log, dead-letter
  * headers) costs its size again.
  */
-import type { InstanceState } from './plugin.js';
+import type { InstanceState } from '../contract/plugin.js';
 import { HOST_LIMIT_CODES } from './meter.js';
 import type { InstanceMeter, LimitBreach } from './meter.js';
 import { pagesToMiB } from './instrument/instrument.js';
-import { maxTableElements } from './limits.js';
+import { maxTableElements } from '../contract/limits.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { boundedText } from '../errors/bounded-text.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';

@@ -22,19 +22,9 @@
 import { fuelImports, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT } from './instrument/instrument.js';
 import { WeirError } from '../errors/errors.js';
 import type { ErrorCode } from '../errors/errors.js';
-import { PAGE_BYTES } from './limits.js';
-import type { InstanceLimits } from './limits.js';
-
-/** What one instance has used so far. */
-export interface ResourceUsage {
-  calls: number;
-  /** Fuel spent over all calls (0 unless metered). */
-  fuelUsed: bigint;
-  /** Wall-clock milliseconds spent inside calls. */
-  callMs: number;
-  /** Most linear-memory pages the instance has held. */
-  memoryPagesHighWater: number;
-}
+import { PAGE_BYTES } from '../contract/limits.js';
+import type { InstanceLimits } from '../contract/limits.js';
+import type { ResourceUsage } from '../contract/plugin.js';
 
 /** A limit the last call ran into. */
 export type LimitBreach =

@@ -13,17 +13,18 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import type { PluginModule } from '../engine/engine.js';
+import { instantiate } from '../instance/instantiate.js';
 import type { CacheWarning } from '../engine/transpile-cache.js';
 import { buildPlugin } from '../build/plugin-build.js';
 import { readPluginManifest } from '../build/plugin-manifest.js';
 import { createHostContext } from '../linker/host-context.js';
 import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { PluginMetrics, ServiceCaller } from '../linker/host-context.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import { MemoryKeyedState } from '../state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../sandbox/limits.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
-import type { AggregatorInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../contract/limits.js';
+import type { LimitsSettings } from '../contract/limits.js';
+import type { AggregatorInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../contract/plugin.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 import { WindowOperator } from '../topology/window-operator.js';
 import { resolveWindow } from '../config/compile.js';
@@ -126,7 +127,7 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
   const output: StreamRecord[] = [];
   const json = JSON.stringify(config);
   try {
-    const instance = await module.instantiate(kind, host, limits);
+    const instance = await instantiate(module, kind, host, limits);
     try {
       switch (instance.kind) {
         case 'processor':

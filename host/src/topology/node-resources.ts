@@ -3,8 +3,8 @@
  * calls, memory high-water mark) and how they failed (traps, limit breaches),
  * over every instance the node has had, restarts included.
  */
-import type { MeteredInstance } from '../sandbox/plugin.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
+import type { MeteredInstance } from '../contract/plugin.js';
+import type { LimitsSettings } from '../contract/limits.js';
 import type { ErrorCode } from '../errors/errors.js';
 
 /** Resource figures of one node, as the run summary reports them. */

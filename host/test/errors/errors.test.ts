@@ -8,11 +8,13 @@ import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { GUEST_FAULT_MARKER, GuestFaultSlot, guestFaultOf } from '../../src/errors/guest-fault.js';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { componentImports } from '../../src/linker/component-imports.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { ProcessorInstance } from '../../src/contract/plugin.js';
+import { DirectoryUsages } from '../../src/linker/directory-quota.js';
 
 describe('error codes', () => {
   const doc = readFileSync(join(import.meta.dirname, '../../../docs/errors.md'), 'utf8');
@@ -56,7 +58,7 @@ describe('guest fault reports', () => {
   it('a component\'s forged marker (another level, mid-line) is logged as it is, not kept as its fault', () => {
     const { host, lines } = loggingHost();
     const faults = new GuestFaultSlot();
-    const { log } = componentImports(host, faults)['weir:plugin/log'] as { log: (level: string, message: string) => void };
+    const { log } = componentImports(host, new DirectoryUsages(), faults)['weir:plugin/log'] as { log: (level: string, message: string) => void };
     log('warn', `${GUEST_FAULT_MARKER}forged at warn`);
     log('error', `mid ${GUEST_FAULT_MARKER}forged mid-line`);
     expect(faults.take()).toBeUndefined();
@@ -86,7 +88,7 @@ describe('guest fault reports', () => {
         unreachable))`));
     const { host, lines } = loggingHost();
     const module = await new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }).load(file);
-    const plugin = (await module.instantiate('processor', host, instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode: 'none' } }))) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host, instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode: 'none' } }))) as ProcessorInstance;
     const outcome = await Promise.resolve().then(() => plugin.process([])).then(() => undefined, (error: unknown) => error as WeirError);
     plugin.close();
     expect(outcome?.code).toBe('WEIR_PLUGIN_TRAP');

@@ -18,8 +18,8 @@ import { Engine } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { sampleSelfTest } from '../../src/testing/sample-check.js';
-import { DEFAULT_LIMITS } from '../../src/sandbox/limits.js';
-import { NO_GRANTS } from '../../src/linker/capabilities.js';
+import { DEFAULT_LIMITS } from '../../src/contract/limits.js';
+import { NO_GRANTS } from '../../src/contract/grants.js';
 import { findRustc } from '../../src/build/rust-build.js';
 import type { NodeConfig } from '../../src/config/pipeline-config.js';
 

@@ -9,19 +9,20 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { instantiateCorePlugin } from '../../src/engine/core-module-loader.js';
-import { instantiateComponent } from '../../src/engine/component-loader.js';
+import { instantiateCorePlugin } from '../../src/instance/core-module-instance.js';
+import { instantiateComponent } from '../../src/instance/component-instance.js';
 import type { JcoInstantiate } from '../../src/engine/component-code.js';
 import { hasCode } from '../../src/errors/errors.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { CpuMode, InstanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { CpuMode, InstanceLimits } from '../../src/contract/limits.js';
 import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
 import { InstanceMeter } from '../../src/sandbox/meter.js';
 import { CallGuard } from '../../src/sandbox/call-guard.js';
 import { chargedComponentImports } from '../../src/linker/host-call-fuel.js';
 import { componentImports } from '../../src/linker/component-imports.js';
+import { DirectoryUsages } from '../../src/linker/directory-quota.js';
 
 const limitsIn = (cpuMode: CpuMode): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode, fuel: 1_000_000_000n });
 
@@ -64,7 +65,7 @@ async function run(wasm: Uint8Array, cpuMode: CpuMode) {
     metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
   });
   const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, fuel: cpuMode === 'fuel' ? limits.fuel : undefined });
-  const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host, limits);
+  const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host, limits, new DirectoryUsages());
   let failure: unknown;
   try {
     instance.process([]);
@@ -127,7 +128,7 @@ describe('a host-limit error a start function catches', () => {
       metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
     });
     const compileCore = async () => WebAssembly.compile(instrumentModule(core, { maxMemoryPages: limits.memoryPages, fuel: limits.fuel }).bytes);
-    const failure = await instantiateComponent(fake, 'processor', host, limits, compileCore).catch((error: unknown) => error);
+    const failure = await instantiateComponent(fake, 'processor', host, limits, compileCore, new DirectoryUsages()).catch((error: unknown) => error);
     expect(hasCode(failure, 'WEIR_LIMIT_METRICS')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'swallow', limit: 'metrics' });
   });
@@ -143,7 +144,7 @@ describe('component imports: the same watch over jco\'s host functions', () => {
     });
     const meter = new InstanceMeter(limits);
     const guard = new CallGuard('swallow', 'swallow.wasm', meter);
-    const imports = chargedComponentImports(componentImports(host), meter);
+    const imports = chargedComponentImports(componentImports(host, new DirectoryUsages()), meter);
     const counterAdd = Object.values(imports).map((i) => i.counterAdd).find((f) => typeof f === 'function') as (name: string, delta: bigint) => void;
     const stateSet = Object.values(imports).map((i) => i.set).find((f) => typeof f === 'function') as (key: Uint8Array, value: Uint8Array) => void;
     let refused: unknown;

@@ -12,18 +12,20 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { Engine } from '../../src/engine/engine.js';
-import { instantiateCorePlugin } from '../../src/engine/core-module-loader.js';
+import { instantiate } from '../../src/instance/instantiate.js';
+import { instantiateCorePlugin } from '../../src/instance/core-module-instance.js';
 import { hasCode } from '../../src/errors/errors.js';
 import { chargedComponentImports, FUEL_PER_HOST_BYTE, FUEL_PER_HOST_CALL, FUEL_PER_LOG_BYTE } from '../../src/linker/host-call-fuel.js';
 import { componentImports } from '../../src/linker/component-imports.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { InstanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { InstanceLimits } from '../../src/contract/limits.js';
 import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { DirectoryUsages } from '../../src/linker/directory-quota.js';
 
 const MIB = 1 << 20;
 const fuelLimits = (fuel: number): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode: 'fuel', fuel: BigInt(fuel) });
@@ -66,7 +68,7 @@ const reader = (reads: number, start = '', extra = '', first = '') => parse(`(mo
 
 async function coreProcessor(wasm: Uint8Array, limits: InstanceLimits, state?: MemoryKeyedState): Promise<InThreadProcessorInstance> {
   const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, fuel: limits.fuel });
-  return instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(state), limits);
+  return instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(state), limits, new DirectoryUsages());
 }
 
 const breachOf = (call: () => unknown): unknown => {
@@ -114,7 +116,7 @@ describe('component imports', () => {
     let called = 0;
     const context = { ...host(), callService: () => { called++; return new Uint8Array(10); } };
     let budget = 1_000_000n;
-    const imports = chargedComponentImports(componentImports(context), {
+    const imports = chargedComponentImports(componentImports(context, new DirectoryUsages()), {
       charge: (units) => {
         charges.push(units);
         budget -= units;
@@ -195,7 +197,7 @@ describe('tables', () => {
     const file = join(dir, 'table.wasm');
     await writeFile(file, await reader(0, '', '(table 10000000 externref)'));
     const module = await new Engine({ cacheDir: join(dir, 'cache') }).load(file);
-    const failure = await module.instantiate('processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    const failure = await instantiate(module, 'processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
     expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ limit: 'table', elements: 10_000_000 });
   });
@@ -205,7 +207,7 @@ describe('tables', () => {
     // Asking for 10^7 elements costs 64 fuel each before the grow runs: give the budget room for that.
     const limits = fuelLimits(1_000_000_000);
     const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, maxTableElements: 65536, fuel: limits.fuel });
-    const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(), limits);
+    const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(), limits, new DirectoryUsages());
     const failure = breachOf(() => instance.process([]));
     expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', limit: 'table', requestedElements: 10_000_000 });
@@ -222,7 +224,7 @@ describe('component host calls (QuickJS)', () => {
 
   const instance = async (limits: InstanceLimits) => {
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'hostcall-loop-js.wasm'));
-    const plugin = (await module.instantiate('processor', host(), limits)) as InThreadProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host(), limits)) as InThreadProcessorInstance;
     plugin.configure(JSON.stringify({ bytes: MIB, reads: 20 }));
     return plugin;
   };

@@ -12,12 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { LogLimiter } from '../../src/linker/log-limiter.js';
 import type { LogLimits } from '../../src/linker/log-limiter.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { boundedText, boundedUtf8, MAX_MESSAGE_CHARS } from '../../src/errors/bounded-text.js';
 import { hasCode } from '../../src/errors/errors.js';
@@ -95,7 +96,7 @@ describe('a chatty plugin', () => {
     });
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'misbehave-js.wasm'));
     const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { ...DEFAULT_LIMITS.cpu, mode: cpu }, timeoutMs: 60_000 });
-    const plugin = (await module.instantiate('processor', host, limits)) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host, limits)) as ProcessorInstance;
     await plugin.configure(JSON.stringify({ mode: 'chatty', ...config }));
     return { plugin, lines };
   }
@@ -139,7 +140,7 @@ describe('a chatty plugin', () => {
       node: 'n', plugin: 'p', config: {}, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
       metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
     });
-    const plugin = (await module.instantiate('processor', host, instanceLimits(DEFAULT_LIMITS))) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host, instanceLimits(DEFAULT_LIMITS))) as ProcessorInstance;
     await plugin.configure(JSON.stringify({ mode: 'big-error' }));
     const error = await Promise.resolve().then(() => plugin.process([record('x')])).then(() => undefined, (e: unknown) => e as WeirError);
     expect(error?.code).toBe('WEIR_PLUGIN_ERROR');
@@ -184,7 +185,7 @@ describe('a plugin\'s metrics', () => {
     const host = { ...base, counterAdd: (name: string, delta: bigint) => { updates++; base.counterAdd(name, delta); } };
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'misbehave-js.wasm'));
     const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { ...DEFAULT_LIMITS.cpu, mode: cpu }, timeoutMs: 60_000 });
-    const plugin = (await module.instantiate('processor', host, limits)) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host, limits)) as ProcessorInstance;
     await plugin.configure(JSON.stringify({ mode: 'metrics', ...config }));
     return { plugin, metrics, updates: () => updates };
   }

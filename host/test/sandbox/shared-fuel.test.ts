@@ -10,15 +10,16 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { instantiateComponent } from '../../src/engine/component-loader.js';
+import { instantiateComponent } from '../../src/instance/component-instance.js';
 import type { JcoInstantiate } from '../../src/engine/component-code.js';
 import { hasCode } from '../../src/errors/errors.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { InstanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { InstanceLimits } from '../../src/contract/limits.js';
 import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
+import { DirectoryUsages } from '../../src/linker/directory-quota.js';
 
 const fuelLimits = (fuel: bigint): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode: 'fuel', fuel });
 
@@ -62,7 +63,7 @@ const twoModuleComponent: JcoInstantiate = async (getCoreModule, _imports, insta
 
 async function component(limits: InstanceLimits): Promise<InThreadProcessorInstance> {
   const compileCore = async (name: string) => WebAssembly.compile(instrumentModule(await parse(CORES[name]!), { maxMemoryPages: limits.memoryPages, fuel: limits.fuel }).bytes);
-  return (await instantiateComponent(twoModuleComponent, 'processor', host(), limits, compileCore)) as InThreadProcessorInstance;
+  return (await instantiateComponent(twoModuleComponent, 'processor', host(), limits, compileCore, new DirectoryUsages())) as InThreadProcessorInstance;
 }
 
 describe('one fuel budget per instance, shared by its core modules', () => {

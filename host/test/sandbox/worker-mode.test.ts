@@ -22,11 +22,12 @@ import { hasCode } from '../../src/errors/errors.js';
 import type { WeirError } from '../../src/errors/errors.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { AggregatorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { AggregatorInstance } from '../../src/contract/plugin.js';
 import { Engine } from '../../src/engine/engine.js';
-import { BlockingWorkerInstance } from '../../src/sandbox/worker/blocking-worker.js';
-import { workerEntry } from '../../src/sandbox/worker/plugin-worker.js';
+import { instantiate } from '../../src/instance/instantiate.js';
+import { BlockingWorkerInstance } from '../../src/instance/worker/blocking-worker.js';
+import { workerEntry } from '../../src/instance/worker/plugin-worker.js';
 
 /** A budget far longer than the test's own timeout: only a prompt detection passes. */
 const LIMITS = instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode: 'worker' }, timeoutMs: 10 * 60_000 });
@@ -89,7 +90,7 @@ describe('a start function that calls the host', () => {
     const state = new MemoryKeyedState();
     // timeoutMs far beyond the test's timeout: an unanswered call cannot pass as a slow start.
     const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode }, timeoutMs: 10 * 60_000 });
-    const instance = await module.instantiate('service', quietHost(state), limits);
+    const instance = await instantiate(module, 'service', quietHost(state), limits);
     try {
       expect(new TextDecoder().decode(state.get(new TextEncoder().encode('boot')))).toBe('ok');
     } finally {

@@ -25,8 +25,8 @@ import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import { startPluginWorker } from '../../src/sandbox/worker/plugin-worker.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import { startPluginWorker } from '../../src/instance/worker/plugin-worker.js';
 
 vi.mock('node:worker_threads', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:worker_threads')>();

@@ -13,13 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import type { PluginModule } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics } from '../../src/linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../../src/state/keyed-state.js';
 import type { KeyedState } from '../../src/state/keyed-state.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
-import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../../src/sandbox/limits.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../../src/contract/limits.js';
 import { textRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
@@ -198,7 +199,7 @@ describe('through a plugin', () => {
       metrics: { counters: new Map(), gauges: new Map() }, maxMetricNames,
       callService: () => new Uint8Array(),
     });
-    const plugin = (await probe.instantiate('processor', host, instanceLimits(DEFAULT_LIMITS))) as InThreadProcessorInstance;
+    const plugin = (await instantiate(probe, 'processor', host, instanceLimits(DEFAULT_LIMITS))) as InThreadProcessorInstance;
     plugin.configure('{}');
     return plugin;
   }

@@ -1,7 +1,7 @@
 /** A node's resource summary counts every limit a plugin call breaches, by limit. */
 import { describe, expect, it } from 'vitest';
 import { NodeResources } from '../../src/topology/node-resources.js';
-import { DEFAULT_LIMITS } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS } from '../../src/contract/limits.js';
 import { ERROR_CODES, WeirError } from '../../src/errors/errors.js';
 import type { ErrorCode } from '../../src/errors/errors.js';
 

@@ -37,7 +37,7 @@ async function start(pipeline: Record<string, unknown>, files: Record<string, st
   if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
   const observed: ObservedInstances | undefined = observe ? observeInstances(prepared.modules, observe) : undefined;
   const run = await PipelineRun.start(prepared.config, {
-    modules: observed?.modules ?? prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
+    modules: prepared.modules, instantiate: observed?.instantiate, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
   });
   return { run, dir, batches: observed?.batches ?? [] };
 }

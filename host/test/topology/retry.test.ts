@@ -46,7 +46,7 @@ async function runProbe(values: string[], onError: Record<string, unknown>, inte
   const logs: { msg: string; attempt?: number }[] = [];
   const logStream = new Writable({ write: (chunk: Buffer, _enc, done) => { logs.push(JSON.parse(chunk.toString('utf8')) as { msg: string }); done(); } });
   const run = await PipelineRun.start(prepared.config, {
-    modules: observed.modules, connectors, logger: pino({ level: 'warn' }, logStream), stdin: Readable.from([]), stdout: new PassThrough(),
+    modules: prepared.modules, instantiate: observed.instantiate, connectors, logger: pino({ level: 'warn' }, logStream), stdin: Readable.from([]), stdout: new PassThrough(),
   });
   const summary = await run.done;
   const attempts = observed.batches.flat();

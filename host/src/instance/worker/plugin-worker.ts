@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { WeirError, messageOf } from '../../errors/errors.js';
 import { fromWireError } from '../../errors/wire.js';
 import type { HostContext } from '../../linker/host-context.js';
-import type { InstanceLimits } from '../limits.js';
-import type { PluginKind } from '../plugin.js';
+import type { InstanceLimits } from '../../contract/limits.js';
+import type { PluginKind } from '../../contract/plugin.js';
 import { SIGNAL_REPLY, SIGNAL_WORDS } from './protocol.js';
 import { processWarning } from '../../engine/transpile-cache.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
@@ -174,5 +174,5 @@ export function forwardTelemetry(host: HostContext, message: FromWorker): boolea
 export function workerEntry(): URL {
   const here = new URL('./worker-entry.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../../../dist/sandbox/worker/worker-entry.js', import.meta.url);
+  return new URL('../../../../dist/instance/worker/worker-entry.js', import.meta.url);
 }

@@ -10,6 +10,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
+import { instantiate } from '../instantiate.js';
 import { fromWireError, toWireError } from '../../errors/wire.js';
 import { boundedText } from '../../errors/bounded-text.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
@@ -17,7 +18,7 @@ import { metricFunctions } from '../../linker/host-context.js';
 import type { HostContext, PluginMetrics } from '../../linker/host-context.js';
 import { LogLimiter, limitedLog } from '../../linker/log-limiter.js';
 import type { KeyedState } from '../../state/keyed-state.js';
-import type { PluginInstance, ProcessorInstance } from '../plugin.js';
+import type { PluginInstance, ProcessorInstance } from '../../contract/plugin.js';
 import { SIGNAL_EXITED, SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
 import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerExit, WorkerSetup } from './protocol.js';
 
@@ -103,7 +104,7 @@ try {
   const module = await new Engine({ cacheDir: setup.cacheDir, warn }).load(setup.file);
   await module.prepare(setup.limits);
   send({ type: 'instantiating' });
-  instance = await module.instantiate(setup.kind, host, setup.limits);
+  instance = await instantiate(module, setup.kind, host, setup.limits);
   reportPending();
   send({ type: 'ready' });
 } catch (error) {

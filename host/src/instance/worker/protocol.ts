@@ -27,10 +27,10 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from '../../errors/wire.js';
-import type { InstanceLimits } from '../limits.js';
-import type { PluginKind } from '../plugin.js';
-import type { CapabilityGrants } from '../../linker/capabilities.js';
-import type { ResourceUsage } from '../meter.js';
+import type { InstanceLimits } from '../../contract/limits.js';
+import type { PluginKind } from '../../contract/plugin.js';
+import type { CapabilityGrants } from '../../contract/grants.js';
+import type { ResourceUsage } from '../../contract/plugin.js';
 import type { PluginLogLevel } from '../../linker/host-context.js';
 import type { HttpRequest, HttpResponse } from '../../linker/http/send-request.js';
 
