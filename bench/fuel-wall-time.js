@@ -18,15 +18,19 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { Engine } from '../dist/engine/engine.js';
-import { instantiateCorePlugin } from '../dist/engine/core-module-loader.js';
+import { instantiate } from '../dist/instance/instantiate.js';
+import { instantiateCorePlugin } from '../dist/instance/core-module-instance.js';
 import { createHostContext } from '../dist/linker/host-context.js';
+import { DirectoryUsages } from '../dist/linker/directory-quota.js';
 import { MemoryKeyedState } from '../dist/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../dist/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../dist/contract/limits.js';
 import { instrumentModule } from '../dist/sandbox/instrument/instrument.js';
 import { buildPlugin } from '../dist/build/plugin-build.js';
 import { describeMachine } from './machine.js';
 
 const MIB = 1 << 20;
+/** The folder usage counts of this thread's instances (none of the core fixtures is granted a folder). */
+const directories = new DirectoryUsages();
 
 /** A core-module processor whose weir_process runs `body` forever (locals $i, $n). */
 const coreLoop = (body, extra = '') => parse(`(module
@@ -86,11 +90,11 @@ export async function runFuelWallTime({ log = () => {}, budget = 1_000_000_000, 
     const { bytes } = instrumentModule(await coreLoop(fixture.body, fixture.extra), { maxMemoryPages: limits.memoryPages, maxTableElements: 1 << 20, fuel: limits.fuel });
     const module = await WebAssembly.compile(bytes);
     // Warm-up on a tenth of the budget, so the timed calls run optimized code (V8 tiers up hot wasm functions).
-    const warm = await instantiateCorePlugin(module, 'processor', host(fixture.value), { ...limits, fuel: limits.fuel / 10n });
+    const warm = await instantiateCorePlugin(module, 'processor', host(fixture.value), { ...limits, fuel: limits.fuel / 10n }, directories);
     timeToBreach(() => warm.process([]));
     const times = [];
     for (let run = 0; run < runs; run++) {
-      const instance = await instantiateCorePlugin(module, 'processor', host(fixture.value), limits);
+      const instance = await instantiateCorePlugin(module, 'processor', host(fixture.value), limits, directories);
       times.push(timeToBreach(() => instance.process([])));
     }
     rows.push({ id: fixture.id, label: fixture.label, budget, runs, ms: median(times) });
@@ -110,12 +114,12 @@ export async function runFuelWallTime({ log = () => {}, budget = 1_000_000_000, 
   ];
   for (const fixture of componentFixtures) {
     const module = await engine.load(join(dir, fixture.file));
-    const warm = await module.instantiate('processor', host(fixture.value), { ...limits, fuel: limits.fuel / 10n });
+    const warm = await instantiate(module, 'processor', host(fixture.value), { ...limits, fuel: limits.fuel / 10n });
     warm.configure(JSON.stringify(fixture.config));
     timeToBreach(() => warm.process([record]));
     const times = [];
     for (let run = 0; run < runs; run++) {
-      const instance = await module.instantiate('processor', host(fixture.value), limits);
+      const instance = await instantiate(module, 'processor', host(fixture.value), limits);
       instance.configure(JSON.stringify(fixture.config));
       times.push(timeToBreach(() => instance.process([record])));
       instance.close();

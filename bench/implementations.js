@@ -12,7 +12,8 @@ import { MemoryKeyedState } from '../dist/state/keyed-state.js';
 import { decodeBatch, encodeBatch } from '../dist/records/batch-codec.js';
 import { pino } from 'pino';
 import { createHash } from 'node:crypto';
-import { DEFAULT_LIMITS, instanceLimits } from '../dist/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../dist/contract/limits.js';
+import { instantiate } from '../dist/instance/instantiate.js';
 
 /**
  * The ABI comparisons run without a CPU limit (the memory cap stays): the
@@ -48,7 +49,16 @@ export function upperRecords(batch) {
   return out;
 }
 
-/** A PluginModule whose instances come from a factory (for implementations the engine does not load). */
+/**
+ * Creates an instance of `module` as the host does, or from its factory for a
+ * stand-in module (see {@link moduleFromFactory}); pass it where the host's
+ * `instantiate` goes (PipelineRun's `instantiate`).
+ */
+export function benchInstantiate(module, ...args) {
+  return module.standIn ? module.standIn() : instantiate(module, ...args);
+}
+
+/** A stand-in PluginModule whose instances come from a factory (for implementations the engine does not load); {@link benchInstantiate} creates them. */
 function moduleFromFactory(name, factory) {
   return {
     file: name,
@@ -60,7 +70,7 @@ function moduleFromFactory(name, factory) {
     cacheHit: false,
     transpileMs: 0,
     check: () => [],
-    instantiate: async () => ({ usage: () => NO_USAGE, ...(await factory()) }),
+    standIn: async () => ({ usage: () => NO_USAGE, ...(await factory()) }),
   };
 }
 

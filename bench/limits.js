@@ -12,9 +12,10 @@ import { compilePipeline } from '../dist/config/compile.js';
 import { builtinConnectors } from '../dist/connectors/builtin.js';
 import { PipelineRun } from '../dist/topology/pipeline-run.js';
 import { buildPlugin } from '../dist/build/plugin-build.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../dist/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../dist/contract/limits.js';
 import { benchHost } from './implementations.js';
 import { sampleBatch } from './workload.js';
+import { instantiate } from '../dist/instance/instantiate.js';
 
 export const MODES = ['none', 'fuel', 'worker'];
 
@@ -41,7 +42,7 @@ async function throughput(module, mode, count) {
 }
 
 async function callLatencyNs(module, mode, { timeMs, warmupMs, iterations, warmupIterations }) {
-  const instance = await module.instantiate('processor', benchHost(`limits-${mode}`), instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode } }));
+  const instance = await instantiate(module, 'processor', benchHost(`limits-${mode}`), instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode } }));
   await instance.configure('{}');
   const batch = await sampleBatch(1);
   const bench = new Bench({ time: timeMs, warmupTime: warmupMs, iterations, warmupIterations, throws: true });

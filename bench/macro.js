@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { compilePipeline } from '../dist/config/compile.js';
 import { builtinConnectors } from '../dist/connectors/builtin.js';
 import { PipelineRun } from '../dist/topology/pipeline-run.js';
+import { benchInstantiate } from './implementations.js';
 
 function pipelineFor(count) {
   return {
@@ -24,6 +25,7 @@ async function throughput(module, count) {
   if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
   const run = await PipelineRun.start(compiled.config, {
     modules: new Map([['transform', module]]),
+    instantiate: benchInstantiate,
     connectors,
     logger: pino({ level: 'silent' }),
     stdin: Readable.from([]),

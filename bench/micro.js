@@ -1,7 +1,7 @@
 // Micro benchmark: the cost of one call and of one record, per implementation
 // and batch size, measured in-process with tinybench.
 import { Bench } from 'tinybench';
-import { BENCH_LIMITS, benchHost, upperRecords } from './implementations.js';
+import { BENCH_LIMITS, benchHost, benchInstantiate, upperRecords } from './implementations.js';
 import { sampleBatch } from './workload.js';
 
 const decoder = new TextDecoder();
@@ -24,7 +24,7 @@ export async function runMicro(impls, { batchSizes, timeMs, warmupMs, iterations
   for (const impl of impls.filter((i) => i.available)) {
     for (const size of batchSizes) {
       // A fresh instance per batch size, so one size's garbage does not weigh on the next.
-      const instance = await impl.module.instantiate('processor', benchHost(impl.id), BENCH_LIMITS);
+      const instance = await benchInstantiate(impl.module, 'processor', benchHost(impl.id), BENCH_LIMITS);
       instance.configure('{}');
       const batch = await sampleBatch(size);
       assertSameWork(impl.id, batch, await instance.process(batch));

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 
 /** Interfaces of `weir:plugin` outside the `host` world, importable on request. */
 export const OPTIONAL_IMPORTS = ['http', 'files'] as const;

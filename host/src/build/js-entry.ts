@@ -15,7 +15,7 @@ import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { WeirError } from '../errors/errors.js';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 
 /** The exports of each world (wit/plugin.wit). */
 const WORLD_EXPORTS: Readonly<Record<PluginKind, readonly string[]>> = {

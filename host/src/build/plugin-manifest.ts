@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { OPTIONAL_IMPORTS } from './build-world.js';
 import type { OptionalImport } from './build-world.js';

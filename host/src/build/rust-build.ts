@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { buildWorld, OPTIONAL_IMPORTS } from './build-world.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 

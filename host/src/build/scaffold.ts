@@ -11,7 +11,7 @@ import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path';
 import { REPO_ROOT } from './plugin-build.js';
 import type { PluginLanguage } from './plugin-manifest.js';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { WeirError } from '../errors/errors.js';
 
 /** The SDK folder, template folder and kinds of each language. */

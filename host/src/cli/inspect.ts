@@ -6,9 +6,10 @@ import { componentWit } from '@bytecodealliance/jco-transpile/wasm-tools';
 import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
-import type { PluginKind } from '../sandbox/plugin.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { PluginKind } from '../contract/plugin.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { stderrCacheWarning } from './cache-warnings.js';
 
 const KINDS: PluginKind[] = ['source', 'processor', 'sink', 'service', 'aggregator'];
 
@@ -53,7 +54,7 @@ export async function inspectCommand(args: string[], io: CliIo): Promise<number>
   }
   if (positionals.length !== 1) throw new WeirError('WEIR_USAGE', 'host inspect takes exactly one .wasm file: host inspect PLUGIN.wasm');
   const file = resolve(io.cwd, positionals[0]!);
-  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env) });
+  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env), warn: stderrCacheWarning(io.stderr) });
   let module;
   try {
     module = await engine.load(file);

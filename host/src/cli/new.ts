@@ -6,7 +6,7 @@ import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { scaffoldPlugin } from '../build/scaffold.js';
 import type { PluginLanguage } from '../build/plugin-manifest.js';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { WeirError } from '../errors/errors.js';
 
 /** Help text of `host new`. */

@@ -6,12 +6,14 @@ import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { defaultCacheDir } from '../engine/engine.js';
 import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginRunOptions } from '../testing/plugin-harness.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { WeirError, hasCode } from '../errors/errors.js';
-import { compileCapabilities, compileWindow } from '../config/compile.js';
+import { compileCapabilities, compileLimits, compileWindow } from '../config/compile.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
+import { stderrCacheWarning } from './cache-warnings.js';
 
 /** Help text of `host test`. */
 export function testHelp(): string {
@@ -39,12 +41,18 @@ Options:
                      in pipeline.json (default: nothing), for example
                      {"filesystem":[{"dir":"lookup"}]} (folders relative to
                      the current directory) or {"http":{"hosts":["127.0.0.1"]}}
+  --limits JSON      the plugin's limits, as a node's "limits" in pipeline.json
+                     (default: a node's defaults), for example
+                     {"maxStateBytes":268435456,"maxMetricNames":5000}
   --batch N          records per call (default 1024)
   --cache-dir DIR    transpile cache (as for host run)
   -h, --help         show this help
 
 Without --expect the output records are printed as JSONL on standard output.
-Plugin log lines go to standard error.
+Plugin log lines go to standard error. The plugin runs under a pipeline node's
+limits (docs/pipeline.md; the defaults unless --limits says otherwise):
+memory, CPU budget, output, and the keyed state and metric names the host
+keeps for it.
 
 Exit codes: 0 ran (and matched), 1 output differs or the plugin failed,
 2 the plugin cannot be built or loaded, 3 usage error.
@@ -66,6 +74,7 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       method: { type: 'string' },
       window: { type: 'string' },
       capabilities: { type: 'string' },
+      limits: { type: 'string' },
       batch: { type: 'string' },
       'cache-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -108,6 +117,7 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
   }
 
   const capabilities = values.capabilities === undefined ? undefined : parseCapabilities(values.capabilities, io.cwd);
+  const limits = values.limits === undefined ? undefined : parseLimits(values.limits);
 
   const input = values.input === undefined ? [] : await readJsonl(resolve(io.cwd, values.input)).catch((error: unknown) => {
     throw (error as { code?: string }).code === 'ENOENT' ? new WeirError('WEIR_CONFIG_READ', `input file ${values.input} does not exist`) : error;
@@ -122,8 +132,10 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       method: values.method,
       window,
       capabilities,
+      limits,
       batchSize,
       cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env),
+      warn: stderrCacheWarning(io.stderr),
       log: (level, message) => println(io.stderr, `plugin ${level}: ${message}`),
     });
   } catch (error) {
@@ -166,4 +178,17 @@ function parseCapabilities(text: string, cwd: string): CapabilityGrants {
   const compiled = compileCapabilities(raw, cwd);
   if (!compiled.ok) throw new WeirError('WEIR_USAGE', `--capabilities: ${compiled.problems.map((p) => (p.pointer ? `${p.pointer}: ${p.message}` : p.message)).join('; ')}`);
   return compiled.grants;
+}
+
+/** `--limits JSON`, checked as a node's `limits` in pipeline.json. */
+function parseLimits(text: string): PluginRunOptions['limits'] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new WeirError('WEIR_USAGE', `--limits must be a JSON object such as {"maxStateBytes":268435456}, got ${text}`);
+  }
+  const compiled = compileLimits(raw);
+  if (!compiled.ok) throw new WeirError('WEIR_USAGE', `--limits: ${compiled.problems.map((p) => (p.pointer ? `${p.pointer}: ${p.message}` : p.message)).join('; ')}`);
+  return compiled.limits;
 }

@@ -8,6 +8,7 @@ import { Engine, defaultCacheDir } from '../engine/engine.js';
 import { builtinConnectors } from '../connectors/builtin.js';
 import { WeirError } from '../errors/errors.js';
 import { pipelineWarnings } from '../config/pipeline-warnings.js';
+import { stderrCacheWarning } from './cache-warnings.js';
 
 /** Help text of `host validate`. */
 export function validateHelp(): string {
@@ -43,7 +44,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   }
   if (positionals.length !== 1) throw new WeirError('WEIR_USAGE', 'host validate takes exactly one pipeline file: host validate PIPELINE.json');
   const file = resolve(io.cwd, positionals[0]!);
-  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env) });
+  const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env), warn: stderrCacheWarning(io.stderr) });
   const prepared = await preparePipeline(file, engine, builtinConnectors());
   const warnings = prepared.ok ? pipelineWarnings(prepared.config) : [];
   if (values.json) {

@@ -18,15 +18,14 @@ import type { SchemaValidators } from './schema-validators.js';
 import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
 import type { NodeConfig, PipelineConfig, Problem, WindowConfig } from './pipeline-config.js';
 import { findCycle, parseInput } from '../graph/dag.js';
-import { DEFAULT_LIMITS } from '../sandbox/limits.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
-import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem } from '../linker/http/http-grant.js';
-import type { HttpGrant } from '../linker/http/http-grant.js';
-import { DEFAULT_GRANT_MAX_BYTES } from '../linker/directory-quota.js';
-import type { PluginKind } from '../sandbox/plugin.js';
+import { DEFAULT_LIMITS } from '../contract/limits.js';
+import type { LimitsSettings } from '../contract/limits.js';
+import type { CapabilityGrants } from '../contract/grants.js';
+import { DEFAULT_HTTP_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES, hostPatternProblem } from '../contract/http-grant.js';
+import type { HttpGrant } from '../contract/http-grant.js';
+import { DEFAULT_GRANT_MAX_BYTES } from '../contract/grants.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { CPU_MODES } from '../sandbox/cpu-mode.js';
-import type { ConnectorRegistry } from '../connectors/connector.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
 /**
@@ -36,11 +35,22 @@ import { WeirError, messageOf } from '../errors/errors.js';
  */
 export type CompileResult = ({ ok: true; config: PipelineConfig } | { ok: false; problems: Problem[] }) & { plugins: PluginTargets };
 
+/**
+ * The built-in connectors a pipeline may name, as validation sees them: the
+ * config schema of each, by kind and name (connectors/ConnectorRegistry is
+ * one).
+ */
+export interface ConnectorCatalog {
+  source(name: string): { readonly configSchema: object } | undefined;
+  sink(name: string): { readonly configSchema: object } | undefined;
+  list(): ReadonlyArray<{ readonly kind: 'source' | 'sink'; readonly name: string }>;
+}
+
 /** Inputs of {@link compilePipeline}. */
 export interface CompileOptions {
   /** Path of the pipeline file (for relative paths and messages). */
   file: string;
-  connectors: ConnectorRegistry;
+  connectors: ConnectorCatalog;
   /** Compiled schema validators; the thread's shared set when absent. */
   validators?: SchemaValidators;
 }
@@ -186,6 +196,18 @@ export function compileCapabilities(raw: unknown, baseDir: string, validators = 
   const problems: Problem[] = validate(raw) ? [] : (validate.errors ?? []).map((e) => problemFromAjv(e));
   if (problems.length === 0) problems.push(...filesystemProblems(raw, '/filesystem', baseDir), ...httpProblems(raw, '/http/hosts'));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, grants: grantsOf(raw, baseDir) };
+}
+
+/**
+ * A node's `limits` object on its own (as `host test --limits` takes it),
+ * checked against the schema; defaults filled in as for a node.
+ */
+export function compileLimits(raw: unknown, validators = sharedValidators()): { ok: true; limits: LimitsSettings } | { ok: false; problems: Problem[] } {
+  const deep = tooDeep(raw);
+  if (deep !== undefined) return { ok: false, problems: [deepProblem(deep)] };
+  const validate = validators.limits;
+  if (!validate(raw)) return { ok: false, problems: (validate.errors ?? []).map((e) => problemFromAjv(e)) };
+  return { ok: true, limits: resolveLimits({}, raw as RawLimits) };
 }
 
 /** A window with its defaults filled in (slide = size, no lateness, late output `late`). */
@@ -478,7 +500,7 @@ function graphProblems(nodes: LooseNode[]): Problem[] {
   return problems;
 }
 
-function connectorProblems(nodes: LooseNode[], connectors: ConnectorRegistry, validators: SchemaValidators): Problem[] {
+function connectorProblems(nodes: LooseNode[], connectors: ConnectorCatalog, validators: SchemaValidators): Problem[] {
   const problems: Problem[] = [];
   for (const node of nodes) {
     if (typeof node.connector !== 'string') continue;

@@ -2,9 +2,9 @@
  * The typed, immutable form of pipeline.json that everything after
  * `compilePipeline()` works with. Defaults are filled in; paths are absolute.
  */
-import type { PluginKind } from '../sandbox/plugin.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { PluginKind } from '../contract/plugin.js';
+import type { LimitsSettings } from '../contract/limits.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 
 /** One problem found in a pipeline file. */
 export interface Problem {

@@ -1,6 +1,6 @@
 /**
  * The JSON Schema validators config compilation uses, compiled once: the
- * whole pipeline, a `window` and a `capabilities` object on their own (as
+ * whole pipeline, a `window`, a `capabilities` and a `limits` object on their own (as
  * `host test` takes them), and each connector's `configSchema` on first use.
  * Compiling a schema costs far more than validating with it, and a running
  * host compiles its pipeline again on every edit.
@@ -19,6 +19,8 @@ export class SchemaValidators {
   readonly window: ValidateFunction = this.#ajv.compile({ ...schema.definitions.window, definitions: schema.definitions });
   /** A node's `capabilities` object. */
   readonly capabilities: ValidateFunction = this.#ajv.compile({ ...schema.definitions.capabilities, definitions: schema.definitions });
+  /** A node's `limits` object. */
+  readonly limits: ValidateFunction = this.#ajv.compile({ ...schema.definitions.limits, definitions: schema.definitions });
 
   /** The validator of a connector's config schema, compiled the first time it is asked for. */
   connectorConfig(configSchema: object): ValidateFunction {

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import type { StreamRecord } from '../records/record.js';
-import type { PollResult } from '../sandbox/plugin.js';
+import type { PollResult } from '../contract/plugin.js';
 
 /** A running source, as the topology drives it. */
 export interface Source {

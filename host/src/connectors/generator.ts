@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamRecord } from '../records/record.js';
-import type { PollResult } from '../sandbox/plugin.js';
+import type { PollResult } from '../contract/plugin.js';
 import type { Source, SourceSpec } from './connector.js';
 
 /** Settings of a {@link GeneratorSource}. */

@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { StreamRecord } from '../records/record.js';
-import type { PollResult } from '../sandbox/plugin.js';
+import type { PollResult } from '../contract/plugin.js';
 import type { Sink, Source } from './connector.js';
 import { formatBatch, recordOfLine } from './jsonl.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';

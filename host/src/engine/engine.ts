@@ -4,6 +4,8 @@
  * components through the on-disk {@link TranspileCache}, and compiles every
  * core module itself, instrumented for the instance's limits (memory cap,
  * grow hook, fuel): once per engine and limits, shared by all instances.
+ * It compiles and caches only: instance/instantiate.ts links a module into
+ * a running instance.
  *
  * Vocabulary follows wasmtime: one Engine per process, a PluginModule per
  * plugin file, one PluginInstance per node instance.
@@ -17,26 +19,39 @@ import { detectBinaryKind } from './binary-kind.js';
 import type { BinaryKind } from './binary-kind.js';
 import { TranspileCache, processWarning } from './transpile-cache.js';
 import type { CacheWarning } from './transpile-cache.js';
-import { instantiationError } from '../errors/instantiation-error.js';
-import { checkComponentWorld, componentCapabilityProblems, instantiateComponent } from './component-loader.js';
+import { checkComponentWorld, componentCapabilityProblems } from './component-world.js';
 import { loadComponentCode } from './component-code.js';
 import type { JcoInstantiate } from './component-code.js';
-import { checkCoreModuleWorld, coreCapabilityProblems, instantiateCorePlugin } from './core-module-loader.js';
-import type { HostContext } from '../linker/host-context.js';
-import type { PluginInstance, PluginKind } from '../sandbox/plugin.js';
-import type { InstanceLimits } from '../sandbox/limits.js';
-import { maxTableElements } from '../sandbox/limits.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import { checkCoreModuleWorld, coreCapabilityProblems } from './core-module-world.js';
+import type { PluginKind } from '../contract/plugin.js';
+import type { InstanceLimits } from '../contract/limits.js';
+import { maxTableElements } from '../contract/limits.js';
+import type { CapabilityGrants } from '../contract/grants.js';
+import { DirectoryUsages } from '../linker/directory-quota.js';
 import { INSTRUMENT_VERSION, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule } from '../sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../sandbox/instrument/wasm-bytes.js';
 import { cpuModeOf } from '../sandbox/cpu-mode.js';
 
-/** A loaded plugin file, ready to be checked against a world and instantiated. */
-export interface PluginModule {
+/** Compiles one core module of a component, by the file name jco gives it. */
+export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
+
+/** What the engine a module was loaded by gives its instances. */
+export interface EngineContext {
+  /** The cache folder; a worker thread loads the same file again through it. */
+  readonly cacheDir: string;
+  /** Where cache write failures are reported. */
+  readonly warn: CacheWarning;
+  /** The granted folders' usage counts of this engine's thread, shared by every instance it runs (see DirectoryUsages). */
+  readonly directories: DirectoryUsages;
+}
+
+/** What every loaded plugin file has, component or core module. */
+interface LoadedPlugin {
   readonly file: string;
   readonly sha256: string;
   readonly size: number;
   readonly binary: BinaryKind;
+  readonly engine: EngineContext;
   /** Export names (component exports, or core module exports). */
   readonly exports: readonly string[];
   /** Imports (component interfaces, or `module.name` of a core module). */
@@ -47,18 +62,37 @@ export interface PluginModule {
   readonly transpileMs: number;
   /** Problems that keep this plugin from filling a node of `kind` that grants `grants`; empty if it fits. */
   check(kind: PluginKind, grants?: CapabilityGrants): string[];
+  /** The imports of this plugin that `grants` does not cover (part of what {@link check} finds). */
+  denied(grants: CapabilityGrants): string[];
   /**
    * Compiles every core module of the plugin for `limits` ahead of
-   * {@link instantiate}, so that instantiating runs only the guest's own
-   * start code (a worker times that part).
+   * instantiation, so that instantiating runs only the guest's own start
+   * code (a worker times that part).
    */
   prepare(limits: InstanceLimits): Promise<void>;
-  /**
-   * Creates one instance bound to `host`, running under `limits`, in the way
-   * its cpu mode says (see sandbox/cpu-mode.ts). Check first.
-   */
-  instantiate(kind: PluginKind, host: HostContext, limits: InstanceLimits): Promise<PluginInstance>;
 }
+
+/** A loaded component: its generated code and its core modules, compiled per limits. */
+export interface ComponentModule extends LoadedPlugin {
+  readonly binary: 'component';
+  /** The component's generated code, evaluated once per module (a failed load is tried again on the next call). */
+  code(): Promise<JcoInstantiate>;
+  /** Compiles the component's core modules instrumented for `limits`, once per engine and limits. */
+  compilerFor(limits: InstanceLimits): CoreModuleCompiler;
+}
+
+/** A loaded core module, compiled per limits. */
+export interface CorePluginModule extends LoadedPlugin {
+  readonly binary: 'module';
+  /** The module compiled and instrumented for `limits`, once per engine and limits. */
+  compiled(limits: InstanceLimits): Promise<WebAssembly.Module>;
+}
+
+/**
+ * A loaded plugin file, ready to be checked against a world and instantiated
+ * (instance/instantiate.ts).
+ */
+export type PluginModule = ComponentModule | CorePluginModule;
 
 /** Engine settings. */
 export interface EngineOptions {
@@ -98,11 +132,13 @@ export class Engine {
   readonly #cacheDir: string;
   readonly #keepCompiled: number;
   readonly #warn: CacheWarning;
+  readonly #context: EngineContext;
 
   constructor(options: EngineOptions) {
     this.#cacheDir = options.cacheDir;
     this.#keepCompiled = options.keepCompiled ?? KEEP_COMPILED;
     this.#warn = options.warn ?? processWarning;
+    this.#context = { cacheDir: this.#cacheDir, warn: this.#warn, directories: new DirectoryUsages() };
     this.#cache = new TranspileCache(join(options.cacheDir, 'components'), { maxBytes: options.cacheMaxBytes, warn: this.#warn });
   }
 
@@ -120,68 +156,61 @@ export class Engine {
     return binary === 'component' ? this.#loadComponent(file, bytes, sha256) : this.#loadCoreModule(file, bytes, sha256);
   }
 
-  async #loadComponent(file: string, bytes: Uint8Array, sha256: string): Promise<PluginModule> {
+
+  async #loadComponent(file: string, bytes: Uint8Array, sha256: string): Promise<ComponentModule> {
     const transpiled = await this.#cache.get(bytes, sha256, file);
     // Evaluated once per loaded plugin, on first use; collected with the PluginModule (component-code.ts).
     let code: Promise<JcoInstantiate> | undefined;
     // Core modules are read through `transpiled`, which creates its cache entry again if it was evicted meanwhile.
-    const compilerFor = (limits: InstanceLimits) => (name: string): Promise<WebAssembly.Module> =>
+    const compilerFor = (limits: InstanceLimits): CoreModuleCompiler => (name) =>
       this.#compileLimited(`${sha256}/${name}`, limits, file, () => transpiled.read(name), () => transpiled.dir && join(transpiled.dir, 'sandboxed'));
     return {
       file,
       sha256,
       size: bytes.byteLength,
       binary: 'component',
+      engine: this.#context,
       exports: transpiled.exports,
       imports: transpiled.imports,
       cacheHit: transpiled.cacheHit,
       transpileMs: transpiled.transpileMs,
       check: (kind, grants) => checkComponentWorld(transpiled, kind, grants),
+      denied: (grants) => componentCapabilityProblems(transpiled, grants),
       prepare: async (limits) => {
         const compile = compilerFor(limits);
         await Promise.all(transpiled.coreModules.map((name) => compile(name)));
       },
-      instantiate: (kind, host, limits) => namingNode(host, async () => {
-        refuseUnfit(componentCapabilityProblems(transpiled, host.capabilities), checkComponentWorld(transpiled, kind, host.capabilities), file, host);
-        return cpuModeOf(limits.cpuMode).instantiate({
-          kind, file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn,
-          inThread: async (inThreadLimits) => {
-            // A failed load is not kept: the next instantiation tries again.
-            code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs()).catch((error: unknown) => {
-              code = undefined;
-              throw error;
-            });
-            return instantiateComponent(await code, kind, host, inThreadLimits, compilerFor(inThreadLimits));
-          },
+      code: () => {
+        // A failed load is not kept: the next instantiation tries again.
+        code ??= loadComponentCode(transpiled.jsFile, () => transpiled.readJs()).catch((error: unknown) => {
+          code = undefined;
+          throw error;
         });
-      }),
+        return code;
+      },
+      compilerFor,
     };
   }
 
-  async #loadCoreModule(file: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<PluginModule> {
+  async #loadCoreModule(file: string, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<CorePluginModule> {
     const module = await this.#compileOnce(sha256, () => compileCoreModule(bytes, file));
+    const compiled = (limits: InstanceLimits): Promise<WebAssembly.Module> => this.#compileLimited(sha256, limits, file, async () => bytes);
     return {
       file,
       sha256,
       size: bytes.byteLength,
       binary: 'module',
+      engine: this.#context,
       exports: WebAssembly.Module.exports(module).map((e) => e.name),
       imports: WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`),
       cacheHit: false,
       transpileMs: 0,
       check: (kind, grants) => checkCoreModuleWorld(module, kind, grants),
+      denied: (grants) => coreCapabilityProblems(module, grants),
       prepare: async (limits) => {
-        await this.#compileLimited(sha256, limits, file, async () => bytes);
+        await compiled(limits);
       },
-      instantiate: (kind, host, limits) => namingNode(host, async () => {
-        refuseUnfit(coreCapabilityProblems(module, host.capabilities), checkCoreModuleWorld(module, kind, host.capabilities), file, host);
-        // checkCoreModuleWorld admits processors and aggregators only.
-        const world = kind === 'aggregator' ? 'aggregator' : 'processor';
-        return cpuModeOf(limits.cpuMode).instantiate({
-          kind, file, cacheDir: this.#cacheDir, host, limits, warn: this.#warn,
-          inThread: async (inThreadLimits) => instantiateCorePlugin(await this.#compileLimited(sha256, inThreadLimits, file, async () => bytes), world, host, inThreadLimits),
-        });
-      }),
+      compiled,
     };
   }
 
@@ -259,26 +288,10 @@ async function writeAtomically(file: string, bytes: Uint8Array, warn: CacheWarni
   }
 }
 
-/** Throws when a plugin does not fit its node: a denied capability first, else a world mismatch. */
-function refuseUnfit(denied: string[], problems: string[], file: string, host: HostContext): void {
-  if (problems.length === 0) return;
-  const code = denied.length > 0 ? 'WEIR_CAPABILITY_DENIED' : 'WEIR_PLUGIN_WORLD_MISMATCH';
-  throw new WeirError(code, `${file} ${denied[0] ?? problems[0]}`, { node: host.node, plugin: file, problems });
-}
-
 async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>, file: string): Promise<WebAssembly.Module> {
   try {
     return await WebAssembly.compile(bytes);
   } catch (error) {
     throw new WeirError('WEIR_PLUGIN_INVALID_BINARY', `${file} is not a valid WebAssembly module: ${messageOf(error)}`, { file }, { cause: error });
-  }
-}
-
-/** Runs an instantiation so that whatever it throws names the node it was for. */
-async function namingNode<T>(host: HostContext, instantiate: () => Promise<T>): Promise<T> {
-  try {
-    return await instantiate();
-  } catch (error) {
-    throw instantiationError(error, host);
   }
 }

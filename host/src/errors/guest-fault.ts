@@ -14,16 +14,22 @@ import { boundedText } from './bounded-text.js';
 /** Prefix of a log line that reports a guest fault (NUL-delimited, so no ordinary log line has it). */
 export const GUEST_FAULT_MARKER = '\u0000weir:fault\u0000';
 
+/** The level the SDKs report a fault at; the marker at any other level is ordinary text. */
+export const GUEST_FAULT_LEVEL = 'error';
+
 /** Control characters a fault may not carry into logs, headers and terminals (tab and newline stay). */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /**
- * The fault a log line reports, or `undefined` for an ordinary line. Control
+ * The fault a log line reports, or `undefined` for an ordinary line: a
+ * report is a line at level {@link GUEST_FAULT_LEVEL} whose message starts
+ * with the marker (the marker elsewhere, or at another level, is logged as
+ * it is, so a plugin cannot pass an ordinary line off as a fault). Control
  * characters (an ANSI escape, say) become U+FFFD: the text is the guest's,
  * shown by `host test` on a terminal and copied into dead-letter headers.
  */
-export function guestFaultOf(message: string): string | undefined {
-  return message.startsWith(GUEST_FAULT_MARKER) ? boundedText(message.slice(GUEST_FAULT_MARKER.length).replace(CONTROL, '\uFFFD')) : undefined;
+export function guestFaultOf(level: string, message: string): string | undefined {
+  return level === GUEST_FAULT_LEVEL && message.startsWith(GUEST_FAULT_MARKER) ? boundedText(message.slice(GUEST_FAULT_MARKER.length).replace(CONTROL, '\uFFFD')) : undefined;
 }
 
 /** The last fault one instance reported during the current call. */

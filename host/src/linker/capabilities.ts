@@ -27,24 +27,8 @@
 import { randomFillSync } from 'node:crypto';
 import { WeirError } from '../errors/errors.js';
 import { PreopenFilesystem } from './preopen-filesystem.js';
-import type { PreopenGrant } from './granted-directories.js';
-import type { QuotaListener } from './directory-quota.js';
-import type { HttpGrant } from './http/http-grant.js';
-
-/** What a node grants its plugin. */
-export interface CapabilityGrants {
-  /** Environment variables the plugin may read, by name. */
-  readonly env: readonly string[];
-  readonly clock: boolean;
-  readonly random: boolean;
-  /** Directories the plugin may open (absolute host folders). */
-  readonly filesystem: readonly PreopenGrant[];
-  /** Hosts the plugin may send HTTP requests to; absent: none. */
-  readonly http?: HttpGrant;
-}
-
-/** Nothing granted: the default. */
-export const NO_GRANTS: CapabilityGrants = { env: [], clock: false, random: false, filesystem: [] };
+import type { CapabilityGrants } from '../contract/grants.js';
+import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 
 
 /** A capability an import needs. */
@@ -198,11 +182,12 @@ export interface CoreWasi {
  * (`memory` is read once the instance exists). Errno 0 is success; 8 (badf)
  * and 28 (inval) are the failures the env, clock and random functions can
  * report; files report the errno of what failed (see PreopenFilesystem),
- * and `quotaExceeded` hears of each write a grant's quota refuses.
+ * their quotas count in `directories` (the thread's), and `quotaExceeded`
+ * hears of each write a grant's quota refuses.
  */
-export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory, quotaExceeded?: QuotaListener): CoreWasi {
+export function wasiCoreImports(grants: CapabilityGrants, memory: () => WebAssembly.Memory, directories: DirectoryUsages, quotaExceeded?: QuotaListener): CoreWasi {
   const view = () => new DataView(memory().buffer);
-  const files = grants.filesystem.length > 0 ? new PreopenFilesystem(grants.filesystem, memory, quotaExceeded) : undefined;
+  const files = grants.filesystem.length > 0 ? new PreopenFilesystem(grants.filesystem, memory, quotaExceeded, directories) : undefined;
   const imports: Record<string, (...args: never[]) => number> = { ...files?.imports() };
   if (grants.env.length > 0) {
     const encoder = new TextEncoder();

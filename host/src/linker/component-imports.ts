@@ -12,6 +12,7 @@ import { wasiComponentImports } from './capabilities.js';
 import type { HttpRequest } from './http/send-request.js';
 import { GrantedFiles } from './granted-files.js';
 import { quotaReporter } from './directory-quota.js';
+import type { DirectoryUsages } from './directory-quota.js';
 
 /** The interfaces the host offers to components, as jco names them. */
 export const HOST_INTERFACES = [
@@ -25,14 +26,15 @@ export const HOST_INTERFACES = [
 ] as const;
 
 /**
- * Builds the jco import object for one component instance. A log line that
- * reports a guest fault (errors/guest-fault.ts) goes to `faults`, not the log.
+ * Builds the jco import object for one component instance. Granted folders'
+ * quotas count in `directories` (the thread's). A log line that reports a
+ * guest fault (errors/guest-fault.ts) goes to `faults`, not the log.
  */
-export function componentImports(host: HostContext, faults?: GuestFaultSlot): Record<string, Record<string, unknown>> {
+export function componentImports(host: HostContext, directories: DirectoryUsages, faults?: GuestFaultSlot): Record<string, Record<string, unknown>> {
   return {
     'weir:plugin/log': {
       log: (level: PluginLogLevel, message: string) => {
-        const fault = faults && guestFaultOf(message);
+        const fault = faults && guestFaultOf(level, message);
         if (fault === undefined) host.log(level, message);
         else faults!.report(fault);
       },
@@ -70,15 +72,15 @@ export function componentImports(host: HostContext, faults?: GuestFaultSlot): Re
       },
     },
     'weir:plugin/types': {},
-    ...filesImports(host),
+    ...filesImports(host, directories),
     ...wasiComponentImports(host.capabilities),
   };
 }
 
 /** `weir:plugin/files` over the node's directory grants (none granted: refused at load, so absent). */
-function filesImports(host: HostContext): Record<string, Record<string, unknown>> {
+function filesImports(host: HostContext, directories: DirectoryUsages): Record<string, Record<string, unknown>> {
   if (host.capabilities.filesystem.length === 0) return {};
-  const files = new GrantedFiles(host.capabilities.filesystem, quotaReporter(host));
+  const files = new GrantedFiles(host.capabilities.filesystem, quotaReporter(host), directories);
   // jco lowers a thrown value carrying `payload` into the `err` case; a FileError is thrown as that payload.
   const lowered = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
     try {

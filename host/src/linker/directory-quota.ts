@@ -30,11 +30,10 @@
 import * as fs from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { ERRNO, Errno, isInside } from './granted-directories.js';
-import type { PreopenGrant } from './granted-directories.js';
+import type { PreopenGrant } from '../contract/grants.js';
+import { DEFAULT_GRANT_MAX_BYTES } from '../contract/grants.js';
 import type { HostContext } from './host-context.js';
 
-/** The default `maxBytes` of an `rw` grant: 1 GiB. */
-export const DEFAULT_GRANT_MAX_BYTES = 1 << 30;
 
 /** What each file, directory, link or other entry under a grant costs besides a file's bytes. */
 export const ENTRY_BYTES = 4096;
@@ -118,7 +117,9 @@ export class DirectoryUsage {
 
 /**
  * The {@link DirectoryUsage} of each granted folder in one thread, by real
- * path. Holds them weakly: a usage lives while a quota holds it, and the
+ * path. One per thread, owned by the thread's Engine (`PluginModule.engine`),
+ * since the folders it mirrors are shared by the whole thread: every
+ * instance the thread runs counts its writes in the same one. Holds them weakly: a usage lives while a quota holds it, and the
  * next quota after that measures afresh.
  */
 export class DirectoryUsages {
@@ -151,13 +152,6 @@ export class DirectoryUsages {
   }
 }
 
-/**
- * The usages of this thread's quotas. One per thread (each worker thread
- * loads its own copy of this module), because the folders it mirrors are
- * shared by the whole thread; tests build their own {@link DirectoryUsages}.
- */
-export const THREAD_USAGES = new DirectoryUsages();
-
 /** The quota of one grant, as one instance sees it. */
 export class DirectoryQuota {
   readonly #grant: PreopenGrant;
@@ -167,7 +161,7 @@ export class DirectoryQuota {
   readonly #usages: DirectoryUsages;
   readonly #usage: DirectoryUsage;
 
-  constructor(grant: PreopenGrant, root: string, exceeded?: QuotaListener, usages: DirectoryUsages = THREAD_USAGES) {
+  constructor(grant: PreopenGrant, root: string, exceeded: QuotaListener | undefined, usages: DirectoryUsages) {
     this.#grant = grant;
     this.#root = root;
     this.#maxBytes = grant.maxBytes ?? DEFAULT_GRANT_MAX_BYTES;

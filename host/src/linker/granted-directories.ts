@@ -8,15 +8,8 @@
 import * as fs from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { WeirError, messageOf } from '../errors/errors.js';
+import type { PreopenGrant } from '../contract/grants.js';
 
-/** A directory a node grants: host folder (absolute), its path for the plugin, and whether it may write. */
-export interface PreopenGrant {
-  readonly dir: string;
-  readonly as: string;
-  readonly mode: 'ro' | 'rw';
-  /** `rw`: the most the files under the folder may hold (see DirectoryQuota); absent: the default. */
-  readonly maxBytes?: number;
-}
 
 /** The WASI errno values used here. */
 export const ERRNO = {

@@ -16,8 +16,9 @@
  */
 import * as fs from 'node:fs';
 import { ERRNO, Errno, confine, errnoOf, openGrant, requireWritable } from './granted-directories.js';
-import type { OpenGrant, PreopenGrant } from './granted-directories.js';
-import { DirectoryQuota, ENTRY_BYTES, THREAD_USAGES, entryCost } from './directory-quota.js';
+import type { OpenGrant } from './granted-directories.js';
+import type { PreopenGrant } from '../contract/grants.js';
+import { DirectoryQuota, ENTRY_BYTES, entryCost } from './directory-quota.js';
 import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 
 /** The WIT `file-error`. */
@@ -47,8 +48,8 @@ type QuotaGrant = OpenGrant & { quota: DirectoryQuota | undefined };
 export class GrantedFiles {
   readonly #grants: QuotaGrant[];
 
-  /** `exceeded` hears of every write a quota refuses; `usages` is where quotas count (the thread's, unless a test gives its own). */
-  constructor(grants: readonly PreopenGrant[], exceeded?: QuotaListener, usages: DirectoryUsages = THREAD_USAGES) {
+  /** `exceeded` hears of every write a quota refuses; `usages` is where quotas count (the thread's: see DirectoryUsages). */
+  constructor(grants: readonly PreopenGrant[], exceeded: QuotaListener | undefined, usages: DirectoryUsages) {
     // Longest guest path first, so /data/raw wins over /data.
     this.#grants = grants
       .map(openGrant)

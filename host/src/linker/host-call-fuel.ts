@@ -11,10 +11,38 @@
  * subtracts it from the instance's fuel and throws `WEIR_LIMIT_CPU` once the
  * budget of the call is spent. The charge for the arguments is taken before
  * the host does the work, so a call the budget cannot pay for does not run.
+ *
+ * The wrappers also report what a host function throws
+ * ({@link HostCallMeter.hostFailed}) and ask before each call whether a
+ * host-side limit was already breached in this call
+ * ({@link HostCallMeter.refuseAfterBreach}): a guest with wasm exception
+ * handling can catch the exception a limit throws, and must not get to go on
+ * using the host.
  */
 
 /** Takes `units` of fuel from the calling instance; throws `WEIR_LIMIT_CPU` when the budget is spent. */
 export type FuelCharge = (units: bigint) => void;
+
+/** What the wrapped host functions of one instance report to (an {@link InstanceMeter} is one). */
+export interface HostCallMeter {
+  /** Takes `units` of fuel; throws `WEIR_LIMIT_CPU` when the budget is spent. */
+  charge: FuelCharge;
+  /** Told about every error a host function threw; keeps the host-side limit ones. */
+  hostFailed(error: unknown): void;
+  /** Called before each host function runs; throws once a host-side limit was breached in this call. */
+  refuseAfterBreach(): void;
+}
+
+/** Runs one host function for the guest, under `meter`'s watch. */
+function watched<T>(meter: HostCallMeter, run: () => T): T {
+  meter.refuseAfterBreach();
+  try {
+    return run();
+  } catch (error) {
+    meter.hostFailed(error);
+    throw error;
+  }
+}
 
 /*
  * The prices are measured by `bench/fuel-wall-time.js` so that a unit of fuel
@@ -59,20 +87,20 @@ export function hostValueBytes(value: unknown, depth = 0): number {
  * so each call is charged by the bytes of its arguments (before it runs)
  * and of its result (after).
  */
-export function chargedComponentImports(imports: Record<string, Record<string, unknown>>, charge: FuelCharge): Record<string, Record<string, unknown>> {
+export function chargedComponentImports(imports: Record<string, Record<string, unknown>>, meter: HostCallMeter): Record<string, Record<string, unknown>> {
   const charged: Record<string, Record<string, unknown>> = {};
   for (const [name, functions] of Object.entries(imports)) {
     charged[name] = Object.fromEntries(Object.entries(functions).map(([fn, value]) => {
       if (typeof value !== 'function') return [fn, value];
       const host = value as (...args: unknown[]) => unknown;
       const perByte = name.startsWith('weir:plugin/log') ? FUEL_PER_LOG_BYTE : FUEL_PER_HOST_BYTE;
-      return [fn, (...args: unknown[]) => {
-        charge(FUEL_PER_HOST_CALL + fuelForBytes(hostValueBytes(args), perByte));
+      return [fn, (...args: unknown[]) => watched(meter, () => {
+        meter.charge(FUEL_PER_HOST_CALL + fuelForBytes(hostValueBytes(args), perByte));
         const result = host(...args);
         const out = hostValueBytes(result);
-        if (out > 0) charge(fuelForBytes(out));
+        if (out > 0) meter.charge(fuelForBytes(out));
         return result;
-      }];
+      })];
     }));
   }
   return charged;
@@ -122,24 +150,24 @@ const CORE_COSTS: Readonly<Record<string, Readonly<Record<string, CoreCost>>>> =
  * name (before it runs) and the bytes it returned or, for WASI reads and
  * writes, did (after). `memory` is read once the instance exists.
  */
-export function chargedCoreImports<T extends Record<string, Record<string, unknown>>>(imports: T, charge: FuelCharge, memory: () => WebAssembly.Memory | undefined): T {
+export function chargedCoreImports<T extends Record<string, Record<string, unknown>>>(imports: T, meter: HostCallMeter, memory: () => WebAssembly.Memory | undefined): T {
   const charged: Record<string, Record<string, unknown>> = {};
   for (const [module, functions] of Object.entries(imports)) {
     charged[module] = Object.fromEntries(Object.entries(functions).map(([fn, value]) => {
       if (typeof value !== 'function') return [fn, value];
       const host = value as (...args: number[]) => unknown;
       const cost = CORE_COSTS[module]?.[fn] ?? {};
-      return [fn, (...args: number[]) => {
+      return [fn, (...args: number[]) => watched(meter, () => {
         let bytes = 0;
         for (const at of cost.lengths ?? []) bytes += Math.max(0, Number(args[at] ?? 0));
-        charge(FUEL_PER_HOST_CALL + fuelForBytes(bytes, cost.perByte));
+        meter.charge(FUEL_PER_HOST_CALL + fuelForBytes(bytes, cost.perByte));
         const result = host(...args);
         let out = 0;
         if (cost.resultIsLength && typeof result === 'number') out = result >= 0 ? result : -1 - result;
         if (cost.doneAt !== undefined && result === 0) out = doneBytes(memory(), args[cost.doneAt]);
-        if (out > 0) charge(fuelForBytes(out));
+        if (out > 0) meter.charge(fuelForBytes(out));
         return result;
-      }];
+      })];
     }));
   }
   return charged as T;

@@ -1,15 +1,15 @@
 /**
  * The host functions one plugin instance may call, independent of how the
- * plugin was built. `component-imports.ts` and the core-module loader adapt
+ * plugin was built. `component-imports.ts` and `core-imports.ts` adapt
  * this one object to their import shapes, so both kinds of plugin see the
  * same behaviour.
  */
 import type { Logger } from 'pino';
 import { WeirError } from '../errors/errors.js';
 import type { KeyedState } from '../state/keyed-state.js';
-import { MAX_METRIC_NAME_LENGTH } from '../sandbox/limits.js';
-import { NO_GRANTS } from './capabilities.js';
-import type { CapabilityGrants } from './capabilities.js';
+import { MAX_METRIC_NAME_LENGTH } from '../contract/limits.js';
+import { NO_GRANTS } from '../contract/grants.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import type { SyncHttpSender } from './http/blocking-client.js';
 import { checkRequest } from './http/send-request.js';
 import { LogLimiter, limitedLog } from './log-limiter.js';
@@ -46,6 +46,8 @@ export interface HostContext {
   httpSend(request: HttpRequest): HttpResponse;
   /** What the node grants beyond the Weir interfaces (WASI env, clock, random, filesystem, http). */
   readonly capabilities: CapabilityGrants;
+  /** Distinct metric names (counters and gauges together) the node may use (a worker bounds its own updates with it). */
+  readonly maxMetricNames: number;
 }
 
 /**
@@ -103,18 +105,32 @@ export function createHostContext(options: HostContextOptions): HostContext {
     logLimiter,
     configValue: (key) => (Object.hasOwn(config, key) ? JSON.stringify(config[key]) : undefined),
     state: options.state,
-    counterAdd: (name, delta) => {
-      const counted = metrics.counters.get(name) ?? admitMetricName(metrics, name, maxMetricNames, caller);
-      metrics.counters.set(name, counted + delta);
-    },
-    gaugeSet: (name, value) => {
-      if (!metrics.gauges.has(name)) admitMetricName(metrics, name, maxMetricNames, caller);
-      metrics.gauges.set(name, value);
-    },
+    ...metricFunctions(metrics, maxMetricNames, caller),
     callService: options.callService,
     now: options.now ?? (() => BigInt(Date.now())),
     httpSend: (request) => (options.http ?? NO_HTTP).send(capabilities.http, request, caller),
     capabilities,
+    maxMetricNames,
+  };
+}
+
+/**
+ * `counterAdd` and `gaugeSet` writing into `metrics`, which may hold at most
+ * `maxNames` distinct names (counters and gauges together) of at most
+ * `MAX_METRIC_NAME_LENGTH` characters. A worker thread uses them on a map of
+ * the updates since it last reported (see instance/worker/worker-entry.ts).
+ * @throws WeirError `WEIR_LIMIT_METRICS` (from either function) for a name over the caps
+ */
+export function metricFunctions(metrics: PluginMetrics, maxNames: number, caller: { node: string; plugin: string }): Pick<HostContext, 'counterAdd' | 'gaugeSet'> {
+  return {
+    counterAdd: (name, delta) => {
+      const counted = metrics.counters.get(name) ?? admitMetricName(metrics, name, maxNames, caller);
+      metrics.counters.set(name, counted + delta);
+    },
+    gaugeSet: (name, value) => {
+      if (!metrics.gauges.has(name)) admitMetricName(metrics, name, maxNames, caller);
+      metrics.gauges.set(name, value);
+    },
   };
 }
 

@@ -21,8 +21,8 @@
  */
 import * as fs from 'node:fs';
 import { ERRNO, Errno, confine, errnoOf, isInside, openGrant, requireWritable } from './granted-directories.js';
-import type { PreopenGrant } from './granted-directories.js';
-import { DirectoryQuota, ENTRY_BYTES, THREAD_USAGES, costUnder, entryCost, growthOf } from './directory-quota.js';
+import type { PreopenGrant } from '../contract/grants.js';
+import { DirectoryQuota, ENTRY_BYTES, costUnder, entryCost, growthOf } from './directory-quota.js';
 import type { DirectoryUsages, QuotaListener } from './directory-quota.js';
 
 const FILETYPE = { unknown: 0, directory: 3, regular: 4, symlink: 7 } as const;
@@ -56,8 +56,8 @@ export class PreopenFilesystem {
   readonly #usages: DirectoryUsages;
   #nextFd: number;
 
-  /** `exceeded` hears of every write a quota refuses; `usages` is where quotas count (the thread's, unless a test gives its own). */
-  constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory, exceeded?: QuotaListener, usages: DirectoryUsages = THREAD_USAGES) {
+  /** `exceeded` hears of every write a quota refuses; `usages` is where quotas count (the thread's: see DirectoryUsages). */
+  constructor(grants: readonly PreopenGrant[], memory: () => WebAssembly.Memory, exceeded: QuotaListener | undefined, usages: DirectoryUsages) {
     this.#memory = memory;
     this.#usages = usages;
     let fd = 3;

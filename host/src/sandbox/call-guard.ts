@@ -5,7 +5,10 @@
  * guest exception) becomes `WEIR_PLUGIN_TRAP` and poisons the instance, and
  * calls on a poisoned or closed instance are refused. A call that runs into
  * a limit (its {@link InstanceMeter} says a grow was denied or fuel ran out)
- * becomes `WEIR_LIMIT_MEMORY` or `WEIR_LIMIT_CPU` and poisons the instance.
+ * becomes `WEIR_LIMIT_MEMORY` or `WEIR_LIMIT_CPU` and poisons the instance;
+ * so does a host-side limit a host function threw (`WEIR_LIMIT_STATE`,
+ * `WEIR_LIMIT_METRICS`), even when the guest caught the exception (wasm
+ * exception handling can) and returned normally.
  * Shared by the component and core-module loaders so both report failures
  * the same way.
  *
@@ -15,10 +18,11 @@
  * is cut to `MAX_MESSAGE_CHARS`, since every copy of it (log, dead-letter
  * headers) costs its size again.
  */
-import type { InstanceState } from './plugin.js';
+import type { InstanceState } from '../contract/plugin.js';
+import { HOST_LIMIT_CODES } from './meter.js';
 import type { InstanceMeter, LimitBreach } from './meter.js';
 import { pagesToMiB } from './instrument/instrument.js';
-import { maxTableElements } from './limits.js';
+import { maxTableElements } from '../contract/limits.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { boundedText } from '../errors/bounded-text.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';
@@ -37,13 +41,6 @@ const ERROR_TAGS: ReadonlySet<string> = new Set(['transient', 'invalid-input', '
 
 /** Failures after which an instance is poisoned: it refuses calls and must be recreated. */
 export const POISONING_CODES: readonly ErrorCode[] = ['WEIR_PLUGIN_TRAP', 'WEIR_PLUGIN_BAD_OUTPUT', 'WEIR_LIMIT_MEMORY', 'WEIR_LIMIT_CPU', 'WEIR_LIMIT_STATE', 'WEIR_LIMIT_METRICS'];
-
-/**
- * Host-side limits a host import enforces by throwing: the throw unwinds the
- * guest mid-call (its own state may be half updated), so the instance is
- * poisoned, and the error keeps its code.
- */
-const HOST_LIMIT_CODES: readonly ErrorCode[] = ['WEIR_LIMIT_STATE', 'WEIR_LIMIT_METRICS'];
 
 /** Guards the calls of one instance. */
 export class CallGuard {
@@ -82,11 +79,9 @@ export class CallGuard {
     this.faults.take();
     this.#onBegin?.();
     this.meter.begin();
+    let result: T;
     try {
-      const result = body();
-      this.meter.end();
-      this.#state = 'ready';
-      return result;
+      result = body();
     } catch (error) {
       this.meter.end();
       const breach = this.meter.breach();
@@ -96,7 +91,7 @@ export class CallGuard {
       }
       if (error instanceof WeirError && HOST_LIMIT_CODES.includes(error.code)) {
         this.#state = 'poisoned';
-        throw new WeirError(error.code, `${this.#plugin} in ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: error });
+        throw this.#limitError({ kind: 'host', error }, fn, where, error);
       }
       if (error instanceof WeirError && error.code === 'WEIR_LIMIT_OUTPUT') {
         // A fatal one stopped the call half way (while lifting its result): the instance is not reusable.
@@ -119,10 +114,24 @@ export class CallGuard {
       const message = guest === undefined ? trap : `${guest} (${trap})`;
       throw new WeirError('WEIR_PLUGIN_TRAP', `node "${this.#node}" (${this.#plugin}) trapped in ${fn}: ${message}`, guest === undefined ? where : { ...where, guest }, { cause: error });
     }
+    this.meter.end();
+    // A limit the guest swallowed (it caught a host function's exception and returned) still ends the call.
+    // A denied grow the guest handled (memory.grow and table.grow answer -1) is not one.
+    const breach = this.meter.unhandledBreach();
+    if (breach) {
+      this.#state = 'poisoned';
+      throw this.#limitError(breach, fn, where, undefined);
+    }
+    this.#state = 'ready';
+    return result;
   }
 
   #limitError(breach: LimitBreach, fn: string, where: ErrorDetails, cause: unknown): WeirError {
     const { limits } = this.meter;
+    if (breach.kind === 'host') {
+      const { error } = breach;
+      return new WeirError(error.code, `${this.#plugin} in ${fn}: ${error.message}`, { ...error.details, ...where }, { cause: cause ?? error });
+    }
     if (breach.kind === 'fuel') {
       return new WeirError(
         'WEIR_LIMIT_CPU',

@@ -1,10 +1,12 @@
 /**
  * The CPU modes as strategies: one object per `limits.cpu.mode` that says
  * which node kinds it can limit, which settings it reads, what the compiled
- * code needs (a fuel budget or none), and how an instance is created. The
- * validator (config/compile.ts) and the engine both go through
- * {@link cpuModeOf}, so a node kind is either limited by its mode or refused
- * while validating: nothing falls between the two.
+ * code needs (a fuel budget or none), and which runner creates an instance
+ * (on the calling thread, or in a worker). The validator (config/compile.ts),
+ * the engine (fuel) and instantiation (instance/instantiate.ts, which admits
+ * the kind and maps the runner) all go through {@link cpuModeOf}, so a node
+ * kind is either limited by its mode or refused while validating: nothing
+ * falls between the two.
  *
  * | mode     | kinds                                   | limit                                                   |
  * |----------|-----------------------------------------|---------------------------------------------------------|
@@ -13,18 +15,15 @@
  * | `none`   | all                                     | no CPU limit (memory and output caps still apply)       |
  *
  * In mode `worker` a processor runs in a worker asynchronously
- * ({@link WorkerProcessor}); the other kinds have synchronous interfaces, so
- * their worker is called synchronously ({@link BlockingWorkerInstance}): the
- * calling thread waits, serving the guest's host calls, for at most
- * `timeoutMs`.
+ * (instance/worker/worker-processor.ts); the other kinds have synchronous
+ * interfaces, so their worker is called synchronously
+ * (instance/worker/blocking-worker.ts): the calling thread waits, serving
+ * the guest's host calls, for at most `timeoutMs`.
  */
-import type { CpuMode, InstanceLimits } from './limits.js';
-import type { PluginInstance, PluginKind } from './plugin.js';
+import type { CpuMode, InstanceLimits } from '../contract/limits.js';
+import { PLUGIN_KINDS } from '../contract/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import { WeirError } from '../errors/errors.js';
-import type { PluginWorkerOptions } from './worker/plugin-worker.js';
-
-/** Every node kind (plugin world). */
-export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'processor', 'aggregator', 'sink', 'service'];
 
 /** A limit setting that only some modes read. */
 export type CpuSetting = 'fuel' | 'timeoutMs';
@@ -37,10 +36,13 @@ export interface CpuModeProblem {
   hint?: string;
 }
 
-/** What creating an instance needs, whatever the mode: what a worker needs, and how to create it in-thread. */
-export interface InstantiateRequest extends PluginWorkerOptions {
-  /** Creates the instance on this thread, compiled for `limits` (the engine's loaders). */
-  inThread(limits: InstanceLimits): Promise<PluginInstance>;
+/** Where a mode runs an instance: on the calling thread, or in a worker thread of its own. */
+export type CpuRunner = 'in-thread' | 'worker';
+
+/** The node and plugin an instantiation is for, as errors name them. */
+export interface InstanceSite {
+  readonly node: string;
+  readonly plugin: string;
 }
 
 /** One CPU mode. */
@@ -57,8 +59,15 @@ export interface CpuModeStrategy {
    * (an unsupported kind, a setting this mode does not read).
    */
   problems(kind: PluginKind, written: ReadonlySet<string>): CpuModeProblem[];
-  /** Creates an instance under this mode's limit. */
-  instantiate(request: InstantiateRequest): Promise<PluginInstance>;
+  /** Where an instance of this mode runs (instance/instantiate.ts maps it to the code that runs it). */
+  readonly runner: CpuRunner;
+  /**
+   * Refuses a `kind` this mode cannot limit, before anything is created
+   * (validation reports the same through {@link problems}).
+   *
+   * @throws WeirError `WEIR_CONFIG_INVALID`
+   */
+  admit(kind: PluginKind, site: InstanceSite): void;
 }
 
 /** How to fix a setting a mode does not read, by mode and setting. */
@@ -73,18 +82,18 @@ const SETTING_MESSAGES: Readonly<Record<CpuSetting, string>> = {
   timeoutMs: 'timeoutMs is enforced in cpu mode "worker" only',
 };
 
-function strategy(mode: CpuMode, settings: readonly CpuSetting[], fuelOf: CpuModeStrategy['fuelOf'], instantiate: CpuModeStrategy['instantiate']): CpuModeStrategy {
+function strategy(mode: CpuMode, settings: readonly CpuSetting[], fuelOf: CpuModeStrategy['fuelOf'], runner: CpuRunner): CpuModeStrategy {
   const kinds = PLUGIN_KINDS;
   return {
     mode,
     kinds,
     settings,
     fuelOf,
-    instantiate: (request) => {
-      if (!kinds.includes(request.kind)) {
-        throw new WeirError('WEIR_CONFIG_INVALID', `cpu mode "${mode}" cannot limit a ${request.kind} node (${request.host.node})`, { node: request.host.node, plugin: request.host.plugin, mode });
+    runner,
+    admit: (kind, site) => {
+      if (!kinds.includes(kind)) {
+        throw new WeirError('WEIR_CONFIG_INVALID', `cpu mode "${mode}" cannot limit a ${kind} node (${site.node})`, { node: site.node, plugin: site.plugin, mode });
       }
-      return instantiate(request);
     },
     problems(kind, written) {
       const problems: CpuModeProblem[] = [];
@@ -103,17 +112,9 @@ function strategy(mode: CpuMode, settings: readonly CpuSetting[], fuelOf: CpuMod
 
 /** The strategies, by mode. */
 export const CPU_MODES: Readonly<Record<CpuMode, CpuModeStrategy>> = {
-  fuel: strategy('fuel', ['fuel'], (limits) => limits.fuel, (request) => request.inThread(request.limits)),
-  worker: strategy('worker', ['timeoutMs'], () => undefined, async (request) => {
-    // Loaded on first use: a pipeline without worker nodes never starts the worker machinery.
-    if (request.kind === 'processor') {
-      const { WorkerProcessor } = await import('./worker/worker-processor.js');
-      return WorkerProcessor.start(request);
-    }
-    const { BlockingWorkerInstance } = await import('./worker/blocking-worker.js');
-    return BlockingWorkerInstance.start(request);
-  }),
-  none: strategy('none', [], () => undefined, (request) => request.inThread(request.limits)),
+  fuel: strategy('fuel', ['fuel'], (limits) => limits.fuel, 'in-thread'),
+  worker: strategy('worker', ['timeoutMs'], () => undefined, 'worker'),
+  none: strategy('none', [], () => undefined, 'in-thread'),
 };
 
 /** The strategy of `mode`. */

@@ -10,8 +10,8 @@
  * one budget. A value is copied once, when staged; commit moves it.
  */
 import { WeirError } from '../errors/errors.js';
-import { UNBOUNDED_STATE } from '../sandbox/limits.js';
-import type { StateLimits } from '../sandbox/limits.js';
+import { UNBOUNDED_STATE } from '../contract/limits.js';
+import type { StateLimits } from '../contract/limits.js';
 
 /** The state operations a plugin reaches through the `state` host import. */
 export interface KeyedState {

@@ -13,16 +13,18 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { Engine, defaultCacheDir } from '../engine/engine.js';
 import type { PluginModule } from '../engine/engine.js';
+import { instantiate } from '../instance/instantiate.js';
+import type { CacheWarning } from '../engine/transpile-cache.js';
 import { buildPlugin } from '../build/plugin-build.js';
 import { readPluginManifest } from '../build/plugin-manifest.js';
 import { createHostContext } from '../linker/host-context.js';
 import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { PluginMetrics, ServiceCaller } from '../linker/host-context.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import { MemoryKeyedState } from '../state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../sandbox/limits.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
-import type { AggregatorInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../contract/limits.js';
+import type { LimitsSettings } from '../contract/limits.js';
+import type { AggregatorInstance, PluginKind, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../contract/plugin.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 import { WindowOperator } from '../topology/window-operator.js';
 import { resolveWindow } from '../config/compile.js';
@@ -46,16 +48,26 @@ export interface PluginRunOptions {
   method?: string;
   /** Aggregators: the window they run in (default {@link DEFAULT_TEST_WINDOW}). */
   window?: WindowConfig;
-  /** Limits, as in pipeline.json (defaults as for a pipeline node). */
+  /**
+   * Limits, as in pipeline.json (defaults as for a pipeline node): the
+   * instance's (memory, CPU, output) and what the host holds for it (keyed
+   * state bytes and keys, metric names), breached with the same
+   * `WEIR_LIMIT_*` errors.
+   */
   limits?: Partial<LimitsSettings>;
   capabilities?: CapabilityGrants;
   /** Answers the plugin's `call-service`; by default every call fails. */
   callService?: ServiceCaller;
   /** Transpile cache folder (default as for `host run`). */
   cacheDir?: string;
+  /** Where a failed cache write is reported (default: a process warning). */
+  warn?: CacheWarning;
   /** Where the plugin's own log lines go (default: dropped). */
   log?: (level: string, message: string) => void;
 }
+
+/** The node id a plugin under test runs as (its errors and logs name it). */
+const TEST_NODE = 'test';
 
 /** The window an aggregator runs in when a test names none: tumbling, one minute. */
 export const DEFAULT_TEST_WINDOW: WindowConfig = resolveWindow({ type: 'tumbling', sizeMs: 60_000 });
@@ -75,7 +87,7 @@ export interface PluginRunResult {
 export async function runPlugin(options: PluginRunOptions): Promise<PluginRunResult> {
   const { file, kind, cleanup } = await resolvePlugin(options.plugin, options.kind);
   try {
-    const engine = new Engine({ cacheDir: options.cacheDir ?? defaultCacheDir() });
+    const engine = new Engine({ cacheDir: options.cacheDir ?? defaultCacheDir(), warn: options.warn });
     return await runModule(await engine.load(file), kind, options);
   } finally {
     await cleanup();
@@ -83,12 +95,13 @@ export async function runPlugin(options: PluginRunOptions): Promise<PluginRunRes
 }
 
 /** Runs a loaded plugin as a node of `kind` against `options.input` (what {@link runPlugin} does once the file is loaded). */
-export async function runModule(module: PluginModule, kind: PluginKind, options: Omit<PluginRunOptions, 'plugin' | 'kind' | 'cacheDir'>): Promise<PluginRunResult> {
+export async function runModule(module: PluginModule, kind: PluginKind, options: Omit<PluginRunOptions, 'plugin' | 'kind' | 'cacheDir' | 'warn'>): Promise<PluginRunResult> {
   const file = module.file;
   const problems = module.check(kind, options.capabilities);
   if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${file} does not fit a ${kind} node: ${problems.join('; ')}`, { plugin: file, problems });
   const config = options.config ?? {};
-  const state = new MemoryKeyedState();
+  const settings: LimitsSettings = { ...DEFAULT_LIMITS, ...options.limits, cpu: { ...DEFAULT_LIMITS.cpu, ...options.limits?.cpu } };
+  const state = new MemoryKeyedState(stateLimits(settings), TEST_NODE);
   const metrics: PluginMetrics = { counters: new Map(), gauges: new Map() };
   const logger = pino({ level: options.log ? 'trace' : 'silent' }, { write: (line: string) => {
     const { level, msg } = JSON.parse(line) as { level: number; msg: string };
@@ -96,24 +109,25 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
   } });
   const http = new BlockingHttpClient();
   const host = createHostContext({
-    node: 'test',
+    node: TEST_NODE,
     plugin: file,
     config,
     logger,
     state,
     metrics,
+    maxMetricNames: settings.maxMetricNames,
     capabilities: options.capabilities,
     callService: options.callService ?? ((service) => {
       throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service "${service}" in a plugin test (pass callService to answer it)`, { service });
     }),
     http,
   });
-  const limits = instanceLimits({ ...DEFAULT_LIMITS, ...options.limits, cpu: { ...DEFAULT_LIMITS.cpu, ...options.limits?.cpu } });
+  const limits = instanceLimits(settings);
   const input = options.input ?? [];
   const output: StreamRecord[] = [];
   const json = JSON.stringify(config);
   try {
-    const instance = await module.instantiate(kind, host, limits);
+    const instance = await instantiate(module, kind, host, limits);
     try {
       switch (instance.kind) {
         case 'processor':

@@ -16,9 +16,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { PluginModule } from '../engine/engine.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
+import type { CapabilityGrants } from '../contract/grants.js';
 import type { ServiceCaller } from '../linker/host-context.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
+import type { LimitsSettings } from '../contract/limits.js';
 import type { StreamRecord } from '../records/record.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';

@@ -3,8 +3,9 @@
  * calls, memory high-water mark) and how they failed (traps, limit breaches),
  * over every instance the node has had, restarts included.
  */
-import type { MeteredInstance } from '../sandbox/plugin.js';
-import type { LimitsSettings } from '../sandbox/limits.js';
+import type { MeteredInstance } from '../contract/plugin.js';
+import type { LimitsSettings } from '../contract/limits.js';
+import type { ErrorCode } from '../errors/errors.js';
 
 /** Resource figures of one node, as the run summary reports them. */
 export interface NodeResourceSummary {
@@ -21,18 +22,32 @@ export interface NodeResourceSummary {
   memoryCapPages: number;
   cpuMode: LimitsSettings['cpu']['mode'];
   traps: number;
-  /** Calls stopped by a limit, by limit. */
-  limitBreaches: { memory: number; cpu: number; output: number };
+  /** Calls stopped by a limit, by limit (every `WEIR_LIMIT_*` a plugin call can breach). */
+  limitBreaches: Record<BreachedLimit, number>;
 }
 
-const BREACH_CODES = { WEIR_LIMIT_MEMORY: 'memory', WEIR_LIMIT_CPU: 'cpu', WEIR_LIMIT_OUTPUT: 'output' } as const;
+/**
+ * The limits a plugin call can breach, by code: every `WEIR_LIMIT_*` but the
+ * line length of the file and stdin sources (a connector's, not a plugin's).
+ * A new `WEIR_LIMIT_*` code does not compile until it is named here.
+ */
+const BREACH_CODES = {
+  WEIR_LIMIT_MEMORY: 'memory',
+  WEIR_LIMIT_CPU: 'cpu',
+  WEIR_LIMIT_OUTPUT: 'output',
+  WEIR_LIMIT_STATE: 'state',
+  WEIR_LIMIT_METRICS: 'metrics',
+} as const satisfies Record<Exclude<Extract<ErrorCode, `WEIR_LIMIT_${string}`>, 'WEIR_LIMIT_LINE_LENGTH'>, string>;
+
+/** A limit counted in {@link NodeResourceSummary.limitBreaches}. */
+export type BreachedLimit = (typeof BREACH_CODES)[keyof typeof BREACH_CODES];
 
 /** Resource accounting of one node. */
 export class NodeResources {
   readonly #limits: LimitsSettings;
   readonly #instances: MeteredInstance[] = [];
   #traps = 0;
-  readonly #breaches = { memory: 0, cpu: 0, output: 0 };
+  readonly #breaches: Record<BreachedLimit, number> = { memory: 0, cpu: 0, output: 0, state: 0, metrics: 0 };
 
   constructor(limits: LimitsSettings) {
     this.#limits = limits;
@@ -47,8 +62,7 @@ export class NodeResources {
   recordFailure(error: unknown): void {
     const code = (error as { code?: string })?.code;
     if (code === 'WEIR_PLUGIN_TRAP') this.#traps++;
-    const breach = BREACH_CODES[code as keyof typeof BREACH_CODES];
-    if (breach) this.#breaches[breach]++;
+    if (code !== undefined && Object.hasOwn(BREACH_CODES, code)) this.#breaches[BREACH_CODES[code as keyof typeof BREACH_CODES]]++;
   }
 
   summary(): NodeResourceSummary {

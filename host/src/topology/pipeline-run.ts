@@ -25,13 +25,15 @@ import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:time
 import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
 import type { ConnectorContext, ConnectorRegistry, Sink, Source } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
+import { instantiate } from '../instance/instantiate.js';
+import type { Instantiate } from '../instance/instantiate.js';
 import { createHostContext } from '../linker/host-context.js';
 import { LogLimiter } from '../linker/log-limiter.js';
 import { BlockingHttpClient } from '../linker/http/blocking-client.js';
 import type { HostContext, PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
 import type { KeyedState } from '../state/keyed-state.js';
-import type { AggregatorInstance, PluginInstance, PluginKind, PollResult, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { AggregatorInstance, PluginInstance, PluginKind, PollResult, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../contract/plugin.js';
 import { WindowOperator } from './window-operator.js';
 import type { StreamRecord } from '../records/record.js';
 import type { BatchChannel } from './batch-channel.js';
@@ -45,7 +47,7 @@ import { pluginSink, pluginSource } from './plugin-adapters.js';
 import { totalsOf } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
 import { WeirError, hasCode, messageOf } from '../errors/errors.js';
-import { instanceLimits, stateLimits } from '../sandbox/limits.js';
+import { instanceLimits, stateLimits } from '../contract/limits.js';
 import { POISONING_CODES } from '../sandbox/call-guard.js';
 import { NodeResources } from './node-resources.js';
 import { OneShot, RAISED, TIMED_OUT, within } from './one-shot.js';
@@ -79,6 +81,8 @@ export interface RunDependencies {
   stdout: Writable;
   /** A further check before a node switches to a new plugin (hot reload, pipeline edits); `host run` passes the sample self-test. */
   checkBeforeSwitch?: BeforeSwitchCheck;
+  /** Creates every plugin instance of the run (default: instance/instantiate.ts); tests pass one that observes or stands in. */
+  instantiate?: Instantiate;
 }
 
 /**
@@ -733,7 +737,7 @@ export class PipelineRun {
   async #instantiate(node: NodeConfig, module: PluginModule | undefined, state?: KeyedState, { track = true } = {}): Promise<PluginInstance> {
     if (node.implementation.type !== 'plugin') throw new Error(`node ${node.id} is not a plugin node`);
     if (!module) throw new WeirError('WEIR_PLUGIN_NOT_FOUND', `plugin of node "${node.id}" was not loaded`, { node: node.id });
-    const instance = await module.instantiate(worldOf(node), this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
+    const instance = await (this.#deps.instantiate ?? instantiate)(module, worldOf(node), this.#hostContext(node, node.implementation.file, state), instanceLimits(node.limits));
     if (track) {
       let resources = this.#resources.get(node.id);
       if (!resources) this.#resources.set(node.id, (resources = new NodeResources(node.limits)));

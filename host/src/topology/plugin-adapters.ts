@@ -4,7 +4,7 @@
  * built-in connector or a plugin.
  */
 import type { Sink, Source } from '../connectors/connector.js';
-import type { SinkInstance, SourceInstance } from '../sandbox/plugin.js';
+import type { SinkInstance, SourceInstance } from '../contract/plugin.js';
 
 /** A plugin source as a {@link Source}; positions are acknowledged once the batch is queued downstream. */
 export function pluginSource(instance: SourceInstance): Source {

@@ -1,5 +1,5 @@
 /** Counters of a run, per node and in total, as the summary prints them. */
-import type { PluginKind } from '../sandbox/plugin.js';
+import type { PluginKind } from '../contract/plugin.js';
 import type { NodeResourceSummary } from './node-resources.js';
 
 /** Counters of one node. */

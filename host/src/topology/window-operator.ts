@@ -17,7 +17,7 @@
  * of end, then start, then the order their keys were first seen.
  */
 import type { StreamRecord } from '../records/record.js';
-import type { AggregatorInstance } from '../sandbox/plugin.js';
+import type { AggregatorInstance } from '../contract/plugin.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 import { OUTPUT_HEADER } from './node-outputs.js';
 

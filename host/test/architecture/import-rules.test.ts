@@ -3,12 +3,6 @@
  * keeps docs/errors.md honest for codes. The layer order is read from the
  * document itself (the first code block, one `name/` per line, top layer
  * first), so the rule and its documentation cannot drift apart.
- *
- * `KNOWN_UPWARD` lists the upward imports that predate this test, file by
- * file, until instantiation moves out of engine/ and the contract types and
- * limits move to a bottom layer (the structure part of issue 15). The list
- * must match exactly: a new upward import fails, and so does a fixed one that
- * is still listed, so the list only shrinks.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -55,28 +49,6 @@ function upwardImports(ranks: ReadonlyMap<string, number>): string[] {
   return [...found].sort();
 }
 
-const KNOWN_UPWARD = [
-  'config/compile.ts -> connectors',
-  'config/compile.ts -> linker',
-  'config/compile.ts -> sandbox',
-  'config/pipeline-config.ts -> linker',
-  'config/pipeline-config.ts -> sandbox',
-  'engine/component-loader.ts -> linker',
-  'engine/component-loader.ts -> sandbox',
-  'engine/core-module-loader.ts -> linker',
-  'engine/core-module-loader.ts -> sandbox',
-  'engine/engine.ts -> linker',
-  'engine/engine.ts -> sandbox',
-  'linker/host-context.ts -> state',
-  'sandbox/worker/blocking-worker.ts -> linker',
-  'sandbox/worker/host-calls.ts -> linker',
-  'sandbox/worker/plugin-worker.ts -> linker',
-  'sandbox/worker/protocol.ts -> linker',
-  'sandbox/worker/worker-entry.ts -> linker',
-  'sandbox/worker/worker-entry.ts -> state',
-  'sandbox/worker/worker-processor.ts -> linker',
-];
-
 describe('import rules', () => {
   const ranks = layerRanks();
 
@@ -85,7 +57,7 @@ describe('import rules', () => {
     expect(folders.filter((f) => !ranks.has(f))).toEqual([]);
   });
 
-  it('imports point down the layers, but for the listed upward imports that wait for the instance/ split', () => {
-    expect(upwardImports(ranks)).toEqual(KNOWN_UPWARD);
+  it('imports point down the layers, none up', () => {
+    expect(upwardImports(ranks)).toEqual([]);
   });
 });

@@ -1,9 +1,14 @@
 // `host test --config`: a config nested deeper than a pipeline file may be is
 // refused up front (naming the pointer), as pipeline.json and --window are.
-import { describe, expect, it } from 'vitest';
+// And `host test` runs a plugin under the limits a pipeline node gets.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { testCommand } from '../../src/cli/test.js';
 import type { CliIo } from '../../src/cli/cli-io.js';
+import { buildFixtures } from '../fixtures/build-fixtures.js';
 
 const io = (): CliIo => ({ stdin: Readable.from([]), stdout: new PassThrough(), stderr: new PassThrough(), env: {}, cwd: process.cwd(), onSignal: () => () => {} });
 
@@ -15,4 +20,35 @@ describe('host test --config', () => {
       message: expect.stringContaining(`--config: /a${'/0'.repeat(63)} is nested more than 64 levels deep`),
     });
   });
+});
+
+describe('host test limits', () => {
+  let fixtures: string;
+  beforeAll(async () => {
+    fixtures = await buildFixtures('hostcall-loop-js');
+  }, 120_000);
+
+  it('runs the plugin under a pipeline node\'s default limits: keyed state past 64 MiB fails with WEIR_LIMIT_STATE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-host-test-limits-'));
+    await writeFile(join(dir, 'in.jsonl'), '{"value":"x"}\n');
+    // hostcall-loop-js stores one value of config.bytes bytes.
+    await expect(testCommand([join(fixtures, 'hostcall-loop-js.wasm'), '--input', 'in.jsonl', '--config', JSON.stringify({ bytes: 65 << 20 }), '--cache-dir', join(dir, 'cache')], { ...io(), cwd: dir })).rejects.toMatchObject({
+      code: 'WEIR_LIMIT_STATE',
+      message: expect.stringContaining('limits.maxStateBytes (67108864)'),
+    });
+  }, 120_000);
+
+  it('takes --limits as a node\'s limits in pipeline.json', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-host-test-limits-'));
+    await writeFile(join(dir, 'in.jsonl'), '{"value":"x"}\n');
+    const args = (limits?: object) => [join(fixtures, 'hostcall-loop-js.wasm'), '--input', 'in.jsonl', '--config', JSON.stringify({ bytes: 8192 }), '--cache-dir', join(dir, 'cache'), ...(limits ? ['--limits', JSON.stringify(limits)] : [])];
+    expect(await testCommand(args(), { ...io(), cwd: dir })).toBe(0);
+    await expect(testCommand(args({ maxStateBytes: 4096 }), { ...io(), cwd: dir })).rejects.toMatchObject({ code: 'WEIR_LIMIT_STATE', details: { maxBytes: 4096 } });
+    // Checked as pipeline.json checks them, before the plugin is loaded.
+    await expect(testCommand(args({ maxStateBytes: 0, colour: 'red' }), { ...io(), cwd: dir })).rejects.toMatchObject({
+      code: 'WEIR_USAGE',
+      message: expect.stringMatching(/^--limits: .*\/maxStateBytes: must be >= 1/),
+    });
+    await expect(testCommand(['missing.wasm', '--limits', '{"memoryMb":'], io())).rejects.toMatchObject({ code: 'WEIR_USAGE', message: expect.stringContaining('--limits must be a JSON object') });
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics, ServiceCaller } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import type { InThreadProcessorInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/contract/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import { WeirError, hasCode } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
@@ -67,7 +68,7 @@ describe('component plugins', () => {
     // A file where the folder of sandboxed modules would go: every write there fails.
     const blocked = join(cacheDir, 'components', module.sha256, 'sandboxed');
     await writeFile(blocked, 'in the way');
-    const instance = (await module.instantiate('processor', host().ctx, DEFAULTS)) as InThreadProcessorInstance;
+    const instance = (await instantiate(module, 'processor', host().ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(instance.process([textRecord('a', { key: 'k' })]).map((r) => text(r.value))).toEqual(['a#1']);
     instance.close();
@@ -85,7 +86,7 @@ describe('component plugins', () => {
     // The worker's own engine compiles the core modules; their sandboxed copies cannot be kept.
     const blocked = join(cacheDir, 'components', module.sha256, 'sandboxed');
     await writeFile(blocked, 'in the way');
-    const instance = (await module.instantiate('processor', host().ctx, { ...DEFAULTS, cpuMode: 'worker' })) as ProcessorInstance;
+    const instance = (await instantiate(module, 'processor', host().ctx, { ...DEFAULTS, cpuMode: 'worker' })) as ProcessorInstance;
     try {
       await instance.configure('{}');
       expect((await instance.process([textRecord('a', { key: 'k' })])).map((r) => text(r.value))).toEqual(['a#1']);
@@ -102,14 +103,14 @@ describe('component plugins', () => {
   it('creates its cache entry again when it was evicted before an instance under new limits reads it', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'probe-js.wasm'));
-    const first = (await module.instantiate('processor', host().ctx, DEFAULTS)) as InThreadProcessorInstance;
+    const first = (await instantiate(module, 'processor', host().ctx, DEFAULTS)) as InThreadProcessorInstance;
     first.close();
     // Another run sharing the cache evicts the entry (its bound demands it).
     const entry = join(cacheDir, 'components', module.sha256);
     await rm(entry, { recursive: true });
     // New limits: the core modules are not in memory for them, so they are read from the entry again.
     const limits = { ...DEFAULTS, memoryPages: DEFAULTS.memoryPages - 16 };
-    const instance = (await module.instantiate('processor', host().ctx, limits)) as InThreadProcessorInstance;
+    const instance = (await instantiate(module, 'processor', host().ctx, limits)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(instance.process([textRecord('a', { key: 'k' })]).map((r) => text(r.value))).toEqual(['a#1']);
     instance.close();
@@ -121,7 +122,7 @@ describe('component plugins', () => {
     const { ctx, metrics } = host({ config: { suffix: '/' }, lines });
     const module = await (await engine()).load(join(fixtures, 'probe-js.wasm'));
     expect(module.check('processor')).toEqual([]);
-    const instance = (await module.instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
+    const instance = (await instantiate(module, 'processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure(JSON.stringify({ suffix: '/' }));
     const out = instance.process([textRecord('a', { key: 'x', headers: [['h', 'v']], eventTime: 9n }), textRecord('b', { key: 'x' }), textRecord('c', { key: 'y' })]);
     expect(out.map((r) => text(r.value))).toEqual(['a/1', 'b/2', 'c/1']);
@@ -137,7 +138,7 @@ describe('component plugins', () => {
 
   it('turns error results into WEIR_PLUGIN_ERROR with their kind, and keeps the instance usable', async () => {
     const { ctx } = host();
-    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
+    const instance = (await instantiate(await (await engine()).load(join(fixtures, 'probe-js.wasm')), 'processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(() => instance.process([textRecord('bad one')])).toThrow(expect.objectContaining({ code: 'WEIR_PLUGIN_ERROR', details: expect.objectContaining({ kind: 'invalid-input' }) }));
     expect(() => instance.process([textRecord('flaky')])).toThrow(expect.objectContaining({ details: expect.objectContaining({ kind: 'transient' }) }));
@@ -146,7 +147,7 @@ describe('component plugins', () => {
 
   it('turns a trap into WEIR_PLUGIN_TRAP and poisons the instance', async () => {
     const { ctx } = host();
-    const instance = (await (await (await engine()).load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
+    const instance = (await instantiate(await (await engine()).load(join(fixtures, 'probe-js.wasm')), 'processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(() => instance.process([textRecord('trap')])).toThrow(expect.objectContaining({ code: 'WEIR_PLUGIN_TRAP' }));
     expect(() => instance.process([textRecord('ok')])).toThrow(/poisoned/);
@@ -154,7 +155,7 @@ describe('component plugins', () => {
 
   it('calls services through call-service and maps service errors', async () => {
     const eng = await engine();
-    const service = (await (await eng.load(join(fixtures, 'echo-service-js.wasm'))).instantiate('service', host().ctx, DEFAULTS)) as ServiceInstance;
+    const service = (await instantiate(await eng.load(join(fixtures, 'echo-service-js.wasm')), 'service', host().ctx, DEFAULTS)) as ServiceInstance;
     service.configure('{}');
     const { ctx } = host({
       callService: (name, method, payload) => {
@@ -162,7 +163,7 @@ describe('component plugins', () => {
         return service.call(method, payload);
       },
     });
-    const instance = (await (await eng.load(join(fixtures, 'probe-js.wasm'))).instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
+    const instance = (await instantiate(await eng.load(join(fixtures, 'probe-js.wasm')), 'processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
     instance.configure('{}');
     expect(text(instance.process([textRecord('call:echo')])[0]!.value)).toBe('CALL:ECHO');
     // A failing call arrives in the guest as a thrown error variant; the probe does not catch it, so
@@ -174,7 +175,7 @@ describe('component plugins', () => {
 
   it('runs source and sink plugins', async () => {
     const eng = await engine();
-    const source = (await (await eng.load(join(fixtures, 'count-source-js.wasm'))).instantiate('source', host().ctx, DEFAULTS)) as SourceInstance;
+    const source = (await instantiate(await eng.load(join(fixtures, 'count-source-js.wasm')), 'source', host().ctx, DEFAULTS)) as SourceInstance;
     source.open(JSON.stringify({ count: 5 }), undefined);
     const first = source.poll(3);
     const second = source.poll(3);
@@ -185,7 +186,7 @@ describe('component plugins', () => {
     expect([...second.position!]).toEqual([5]);
 
     const { ctx, metrics, state } = host();
-    const sink = (await (await eng.load(join(fixtures, 'tally-sink-js.wasm'))).instantiate('sink', ctx, DEFAULTS)) as SinkInstance;
+    const sink = (await instantiate(await eng.load(join(fixtures, 'tally-sink-js.wasm')), 'sink', ctx, DEFAULTS)) as SinkInstance;
     sink.open('{}');
     sink.write([...first.records, ...second.records]);
     sink.flush();

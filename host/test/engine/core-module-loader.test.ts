@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import type { PluginModule } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics, ServiceCaller } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
@@ -39,7 +40,7 @@ async function instance(options: { config?: Record<string, unknown>; callService
     metrics,
     callService: options.callService ?? ((name) => { throw new WeirError('WEIR_SERVICE_NOT_FOUND', `no service ${name}`); }),
   });
-  const plugin = (await probe.instantiate('processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
+  const plugin = (await instantiate(probe, 'processor', ctx, DEFAULTS)) as InThreadProcessorInstance;
   plugin.configure(JSON.stringify(config));
   return { plugin, metrics, state };
 }
@@ -113,7 +114,7 @@ describe("the engine's compiled modules", () => {
     });
     // Each memory cap is another sandboxed variant of the module.
     for (const memoryMb of [16, 32, 64, 16]) {
-      const plugin = (await module.instantiate('processor', host(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb }))) as InThreadProcessorInstance;
+      const plugin = (await instantiate(module, 'processor', host(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb }))) as InThreadProcessorInstance;
       plugin.configure('{}');
       const output = await plugin.process([textRecord('hello')]);
       expect(output.map((r) => text(r.value).split('#')[0])).toEqual(['hello']);

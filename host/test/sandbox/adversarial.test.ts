@@ -15,16 +15,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import type { NodeStats } from '../../src/topology/run-summary.js';
 import { WeirError, hasCode } from '../../src/errors/errors.js';
 import type { ErrorCode } from '../../src/errors/errors.js';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { CPU_MODES } from '../../src/sandbox/cpu-mode.js';
-import type { CpuMode } from '../../src/sandbox/limits.js';
-import type { AggregatorInstance, PluginInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/sandbox/plugin.js';
+import type { CpuMode } from '../../src/contract/limits.js';
+import type { AggregatorInstance, PluginInstance, ProcessorInstance, ServiceInstance, SinkInstance, SourceInstance } from '../../src/contract/plugin.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 import { InvalidPipeline, pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
@@ -221,7 +222,7 @@ describe.each(LANGS)('adversarial plugins (%s)', (lang) => {
     expect((failure as InvalidPipeline).problems).toContain(`/nodes/1/plugin wasi-fs-${lang}.wasm does not fit a processor node: ${reason}`);
     // ... and the engine refuses to instantiate it anyway, with a stable code.
     const module = await new Engine({ cacheDir }).load(join(fixtures, `wasi-fs-${lang}.wasm`));
-    const refused = await module.instantiate('processor', quietHost(), DEFAULTS).catch((error: unknown) => error);
+    const refused = await instantiate(module, 'processor', quietHost(), DEFAULTS).catch((error: unknown) => error);
     expect(hasCode(refused, 'WEIR_CAPABILITY_DENIED')).toBe(true);
   });
 });
@@ -380,7 +381,7 @@ describe('every node kind in every cpu mode', () => {
   it.each(TABLE)('$name, $misbehaviour in cpu mode "$mode"', async ({ kindCase, misbehaviour, mode }) => {
     const module = await engine.load(await kindCase.plugin(misbehaviour));
     const limits = instanceLimits({ ...DEFAULT_LIMITS, ...KIND_LIMITS, timeoutMs: TIMEOUT_MS[misbehaviour], cpu: { mode } });
-    const instance = await module.instantiate(kindCase.kind, quietHost(), limits);
+    const instance = await instantiate(module, kindCase.kind, quietHost(), limits);
     try {
       const outcome = await Promise.resolve().then(() => kindCase.hot(instance, misbehaviour)).then(() => 'returned', (error: unknown) => error);
       expect(hasCode(outcome, EXPECTED[misbehaviour]), String(outcome)).toBe(true);
@@ -420,11 +421,11 @@ describe('windowed nodes and start functions in cpu mode "worker"', () => {
   it('a start function that loops is stopped at instantiation: WEIR_LIMIT_CPU after timeoutMs (worker), out of fuel (fuel)', async () => {
     const file = await writeWat(watDir, 'start-loop.wasm', coreWat('processor', '', '', WAT_BODIES.loop));
     const module = await new Engine({ cacheDir }).load(file);
-    const inWorker = await module.instantiate('processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, timeoutMs: LOOP_TIMEOUT_MS, cpu: { mode: 'worker' } })).catch((error: unknown) => error);
+    const inWorker = await instantiate(module, 'processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, timeoutMs: LOOP_TIMEOUT_MS, cpu: { mode: 'worker' } })).catch((error: unknown) => error);
     expect(hasCode(inWorker, 'WEIR_LIMIT_CPU'), String(inWorker)).toBe(true);
     expect((inWorker as { details: Record<string, unknown> }).details).toMatchObject({ node: 'n', function: 'instantiate', timeoutMs: LOOP_TIMEOUT_MS });
     // In-thread, the start function runs on the instrumented code with a full call's fuel: it traps rather than hangs.
-    const inThread = await module.instantiate('processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, fuel: 1_000_000, cpu: { mode: 'fuel' } })).catch((error: unknown) => error);
+    const inThread = await instantiate(module, 'processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, fuel: 1_000_000, cpu: { mode: 'fuel' } })).catch((error: unknown) => error);
     expect(inThread).toBeInstanceOf(WeirError);
   });
 
@@ -432,7 +433,7 @@ describe('windowed nodes and start functions in cpu mode "worker"', () => {
     const file = await writeWat(watDir, 'processor-loop-closed.wasm', coreWat('processor', 'weir_process', WAT_BODIES.loop));
     const module = await new Engine({ cacheDir }).load(file);
     // A budget far longer than the test's own timeout: only the close can end this call in time.
-    const instance = (await module.instantiate('processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, timeoutMs: 10 * 60_000, cpu: { mode: 'worker' } }))) as ProcessorInstance;
+    const instance = (await instantiate(module, 'processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, timeoutMs: 10 * 60_000, cpu: { mode: 'worker' } }))) as ProcessorInstance;
     const call = Promise.resolve(instance.process([record()])).catch((error: unknown) => error);
     instance.close();
     const outcome = await call;
@@ -443,7 +444,7 @@ describe('windowed nodes and start functions in cpu mode "worker"', () => {
     const file = await writeWat(watDir, 'processor-bomb-late.wasm', coreWat('processor', 'weir_process', WAT_BODIES.bomb));
     const module = await new Engine({ cacheDir }).load(file);
     const timeoutMs = 1_000;
-    const instance = (await module.instantiate('processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb: 32, timeoutMs, cpu: { mode: 'worker' } }))) as ProcessorInstance;
+    const instance = (await instantiate(module, 'processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, memoryMb: 32, timeoutMs, cpu: { mode: 'worker' } }))) as ProcessorInstance;
     try {
       // A loaded machine: this thread is busy past the deadline while the worker reports its breach, so the
       // watchdog's timer and the worker's message are both due when the event loop turns; from the check

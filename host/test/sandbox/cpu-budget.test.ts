@@ -12,18 +12,20 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { Engine } from '../../src/engine/engine.js';
-import { instantiateCorePlugin } from '../../src/engine/core-module-loader.js';
+import { instantiate } from '../../src/instance/instantiate.js';
+import { instantiateCorePlugin } from '../../src/instance/core-module-instance.js';
 import { hasCode } from '../../src/errors/errors.js';
 import { chargedComponentImports, FUEL_PER_HOST_BYTE, FUEL_PER_HOST_CALL, FUEL_PER_LOG_BYTE } from '../../src/linker/host-call-fuel.js';
 import { componentImports } from '../../src/linker/component-imports.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { InstanceLimits } from '../../src/sandbox/limits.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { InstanceLimits } from '../../src/contract/limits.js';
 import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { DirectoryUsages } from '../../src/linker/directory-quota.js';
 
 const MIB = 1 << 20;
 const fuelLimits = (fuel: number): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode: 'fuel', fuel: BigInt(fuel) });
@@ -66,7 +68,7 @@ const reader = (reads: number, start = '', extra = '', first = '') => parse(`(mo
 
 async function coreProcessor(wasm: Uint8Array, limits: InstanceLimits, state?: MemoryKeyedState): Promise<InThreadProcessorInstance> {
   const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, fuel: limits.fuel });
-  return instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(state), limits);
+  return instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(state), limits, new DirectoryUsages());
 }
 
 const breachOf = (call: () => unknown): unknown => {
@@ -114,10 +116,14 @@ describe('component imports', () => {
     let called = 0;
     const context = { ...host(), callService: () => { called++; return new Uint8Array(10); } };
     let budget = 1_000_000n;
-    const imports = chargedComponentImports(componentImports(context), (units) => {
-      charges.push(units);
-      budget -= units;
-      if (budget < 0n) throw new WeirError('WEIR_LIMIT_CPU', 'spent');
+    const imports = chargedComponentImports(componentImports(context, new DirectoryUsages()), {
+      charge: (units) => {
+        charges.push(units);
+        budget -= units;
+        if (budget < 0n) throw new WeirError('WEIR_LIMIT_CPU', 'spent');
+      },
+      hostFailed: () => {},
+      refuseAfterBreach: () => {},
     });
     const callService = imports['weir:plugin/services']!.callService as (s: string, m: string, p: Uint8Array) => Uint8Array;
     expect(callService('svc', 'm', new Uint8Array(100)).byteLength).toBe(10);
@@ -145,13 +151,53 @@ describe('fuel running out in a start function', () => {
   });
 });
 
+describe('weir_abi_version, the first export the loader calls', () => {
+  /** A core-module processor whose weir_abi_version runs `body`. */
+  const versioned = (body: string) => parse(`(module
+    (memory (export "memory") 1)
+    (func (export "weir_abi_version") (result i32) ${body})
+    (func (export "weir_alloc") (param i32) (result i32) i32.const 4096)
+    (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+    (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
+    (func (export "weir_output_ptr") (result i32) i32.const 16)
+    (func (export "weir_output_len") (result i32) i32.const 4))`);
+
+  it('runs under the call guard: a loop in it is WEIR_LIMIT_CPU naming the node, a trap in it a trap naming the node', async () => {
+    const looping = await coreProcessor(await versioned('(loop $again (br $again)) i32.const 1'), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    expect(hasCode(looping, 'WEIR_LIMIT_CPU')).toBe(true);
+    expect((looping as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', function: 'weir_abi_version', limit: 'fuel' });
+    const trapping = await coreProcessor(await versioned('unreachable'), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    expect(hasCode(trapping, 'WEIR_PLUGIN_TRAP')).toBe(true);
+    expect((trapping as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', function: 'weir_abi_version' });
+    expect(String(trapping)).toMatch(/"reader"/);
+  });
+
+  it('gets a full call\'s budget, whatever the start function spent', async () => {
+    // The start function spends most of the budget; the version call is refilled like any call.
+    const spin = (n: number) => `(local $i i32) (loop $again (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $again (i32.lt_u (local.get $i) (i32.const ${n}))))`;
+    const wasm = await parse(`(module
+      (memory (export "memory") 1)
+      (func $start ${spin(100_000)})
+      (start $start)
+      (func (export "weir_abi_version") (result i32) ${spin(100_000)} i32.const 1)
+      (func (export "weir_alloc") (param i32) (result i32) i32.const 4096)
+      (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_output_ptr") (result i32) i32.const 16)
+      (func (export "weir_output_len") (result i32) i32.const 4))`);
+    const instance = await coreProcessor(wasm, fuelLimits(1_000_000));
+    expect(instance.usage().calls).toBe(1);
+    expect(instance.process([])).toEqual([]);
+  });
+});
+
 describe('tables', () => {
   it('a table that starts above the cap is refused at load with WEIR_LIMIT_MEMORY', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-table-'));
     const file = join(dir, 'table.wasm');
     await writeFile(file, await reader(0, '', '(table 10000000 externref)'));
     const module = await new Engine({ cacheDir: join(dir, 'cache') }).load(file);
-    const failure = await module.instantiate('processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
+    const failure = await instantiate(module, 'processor', host(), fuelLimits(1_000_000)).catch((error: unknown) => error);
     expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ limit: 'table', elements: 10_000_000 });
   });
@@ -161,7 +207,7 @@ describe('tables', () => {
     // Asking for 10^7 elements costs 64 fuel each before the grow runs: give the budget room for that.
     const limits = fuelLimits(1_000_000_000);
     const { bytes } = instrumentModule(wasm, { maxMemoryPages: limits.memoryPages, maxTableElements: 65536, fuel: limits.fuel });
-    const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(), limits);
+    const instance = await instantiateCorePlugin(await WebAssembly.compile(bytes), 'processor', host(), limits, new DirectoryUsages());
     const failure = breachOf(() => instance.process([]));
     expect(hasCode(failure, 'WEIR_LIMIT_MEMORY')).toBe(true);
     expect((failure as { details: Record<string, unknown> }).details).toMatchObject({ node: 'reader', limit: 'table', requestedElements: 10_000_000 });
@@ -178,7 +224,7 @@ describe('component host calls (QuickJS)', () => {
 
   const instance = async (limits: InstanceLimits) => {
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'hostcall-loop-js.wasm'));
-    const plugin = (await module.instantiate('processor', host(), limits)) as InThreadProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host(), limits)) as InThreadProcessorInstance;
     plugin.configure(JSON.stringify({ bytes: MIB, reads: 20 }));
     return plugin;
   };

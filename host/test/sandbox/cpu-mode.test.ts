@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { compilePipeline } from '../../src/config/compile.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
-import { CPU_MODES, PLUGIN_KINDS, cpuModeOf } from '../../src/sandbox/cpu-mode.js';
+import { CPU_MODES, cpuModeOf } from '../../src/sandbox/cpu-mode.js';
+import { PLUGIN_KINDS } from '../../src/contract/plugin.js';
 
 const compile = (raw: unknown) => compilePipeline(raw, { file: '/p.json', connectors: builtinConnectors() });
 

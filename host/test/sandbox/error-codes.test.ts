@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import binaryen from 'binaryen';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { fromWireError, toWireError } from '../../src/errors/wire.js';
 import { buildPlugin } from '../../src/build/plugin-build.js';
@@ -48,7 +49,7 @@ describe('a closed instance', () => {
   it.each(['fuel', 'worker'] as const)('refuses calls with WEIR_INSTANCE_CLOSED (cpu mode %s)', async (mode) => {
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'probe-as.wasm'));
     const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode } });
-    const plugin = (await module.instantiate('processor', hostFor('n'), limits)) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', hostFor('n'), limits)) as ProcessorInstance;
     await plugin.configure('{}');
     plugin.close();
     const error = await rejection(() => plugin.process([]));
@@ -92,10 +93,36 @@ describe('a start function that traps', () => {
     await writeFile(join(dir, 'start-trap.wasm'), parsed.emitBinary());
     parsed.dispose();
     const module = await new Engine({ cacheDir }).load(join(dir, 'start-trap.wasm'));
-    const error = await rejection(module.instantiate('processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
+    const error = await rejection(instantiate(module, 'processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
     expect(error.code).toBe('WEIR_PLUGIN_LOAD_FAILED');
     expect(error.message).toContain('node "early"');
     expect(error.details).toMatchObject({ node: 'early' });
+  });
+
+  it('that calls a host function passing bytes fails instantiation saying so (its memory is not there yet)', async () => {
+    const wat = `(module
+      (import "weir" "counter_add" (func $counter (param i32 i32 i64)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "started")
+      (func $start (call $counter (i32.const 0) (i32.const 7) (i64.const 1)))
+      (start $start)
+      (func (export "weir_abi_version") (result i32) i32.const 1)
+      (func (export "weir_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_output_ptr") (result i32) i32.const 0)
+      (func (export "weir_output_len") (result i32) i32.const 0))`;
+    const parsed = binaryen.parseText(wat);
+    const dir = await mkdtemp(join(tmpdir(), 'weir-start-'));
+    await writeFile(join(dir, 'start-metric.wasm'), parsed.emitBinary());
+    parsed.dispose();
+    const module = await new Engine({ cacheDir }).load(join(dir, 'start-metric.wasm'));
+    const error = await rejection(instantiate(module, 'processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
+    expect(error.code).toBe('WEIR_PLUGIN_LOAD_FAILED');
+    expect(error.details).toMatchObject({ node: 'early' });
+    expect(error.message).toContain('node "early"');
+    expect(error.message).toContain('from its start function (top-level code)');
+    expect(error.message).toContain('make that call in configure or later');
   });
 });
 

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostAllowed, hostPatternProblem } from '../../src/linker/http/http-grant.js';
+import { hostAllowed, hostPatternProblem } from '../../src/contract/http-grant.js';
 import { BlockingHttpClient } from '../../src/linker/http/blocking-client.js';
 import { runPlugin } from '../../src/testing/plugin-harness.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';

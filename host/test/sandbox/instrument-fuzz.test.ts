@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUEL_EXPORT, instrumentModule } from '../../src/sandbox/instrument/instrument.js';
+import { FUEL_EXPORT, fuelImports, instrumentModule } from '../../src/sandbox/instrument/instrument.js';
 
 const run = promisify(execFile);
 
@@ -114,7 +114,7 @@ async function observe(bytes: Uint8Array, meter: (exports: WebAssembly.Exports, 
   const observation: Observation = { calls: [], logs, memory: '', globals: {}, tables: {} };
   let instance: WebAssembly.Instance;
   try {
-    ({ instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, { 'fuzzing-support': support, env: support }));
+    ({ instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, { 'fuzzing-support': support, env: support, ...fuelImports(new WebAssembly.Global({ value: 'i64', mutable: true }, FUEL)) }));
   } catch (error) {
     observation.calls.push({ name: '(instantiate)', outcome: outcomeOf(error) });
     return observation;

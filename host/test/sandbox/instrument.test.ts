@@ -1,13 +1,17 @@
 /** The module rewriter, on small modules written inline as WAT. */
 import { describe, expect, it } from 'vitest';
-import { parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { BULK_FUEL, FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
+import { parse, print } from '@bytecodealliance/jco-transpile/wasm-tools';
+import { BULK_FUEL, FUEL_EXPORT, fuelImports, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../../src/sandbox/instrument/wasm-bytes.js';
 
 const wat = async (text: string): Promise<Uint8Array> => parse(text);
 
-async function instantiate(bytes: Uint8Array): Promise<WebAssembly.Exports> {
-  const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, {});
+/** A fresh fuel global, as the host makes one per plugin instance. */
+const fuelGlobal = (fuel: bigint): WebAssembly.Global => new WebAssembly.Global({ value: 'i64', mutable: true }, fuel);
+
+/** Instantiates `bytes`, giving a metered module a fuel global holding `fuel`. */
+async function instantiate(bytes: Uint8Array, fuel = 1n << 40n): Promise<WebAssembly.Exports> {
+  const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, fuelImports(fuelGlobal(fuel)));
   return instance.exports;
 }
 
@@ -99,6 +103,47 @@ describe('instrumentModule', () => {
     expect(() => instrumentModule(clash, { maxMemoryPages: 16, fuel: 10n })).toThrow(/reserves/);
   });
 
+  it('imports the fuel global after the module\'s own imported globals and renumbers its defined ones everywhere', async () => {
+    const source = await wat(`(module
+      (import "env" "base" (global $base i32))
+      (import "env" "mutable" (global $shared (mut i32)))
+      (memory (export "memory") 1)
+      (table $t 4 funcref)
+      (global $g (export "g") (mut i32) (global.get $base))
+      (global $h (export "h") i64 (i64.const 42))
+      (data (global.get $base) "*")
+      (elem (global.get $base) func $seven)
+      (elem $exprs funcref (item (ref.func $seven)))
+      (func $seven (result i32) i32.const 7)
+      (func (export "bump") (result i32)
+        (global.set $g (i32.add (global.get $g) (i32.const 1)))
+        (global.set $shared (i32.add (global.get $shared) (global.get $g)))
+        (i32.add (global.get $g) (i32.wrap_i64 (global.get $h))))
+      (func (export "viaTable") (result i32) (call_indirect (result i32) (global.get $base))))`);
+    const run = async (bytes: Uint8Array) => {
+      const shared = new WebAssembly.Global({ value: 'i32', mutable: true }, 100);
+      const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, { env: { base: 2, mutable: shared }, ...fuelImports(fuelGlobal(1n << 40n)) });
+      const e = instance.exports;
+      const results = [(e.bump as () => number)(), (e.bump as () => number)(), (e.viaTable as () => number)()];
+      return { results, g: (e.g as WebAssembly.Global).value, h: (e.h as WebAssembly.Global).value, shared: shared.value, byte: new Uint8Array((e.memory as WebAssembly.Memory).buffer)[2], fuel: e[FUEL_EXPORT] !== undefined };
+    };
+    const expected = await run(source);
+    expect(expected).toEqual({ results: [45, 46, 7], g: 4, h: 42n, shared: 107, byte: 42, fuel: false });
+    const instrumented = instrumentModule(source, { maxMemoryPages: 4, fuel: 1000n }).bytes;
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(instrumented as Uint8Array<ArrayBuffer>)).map((i) => `${i.module}.${i.name}`)).toEqual(['env.base', 'env.mutable', 'weir:sandbox.fuel']);
+    expect(await run(instrumented)).toEqual({ ...expected, fuel: true });
+    // The name section follows: the globals keep their names at their new indices.
+    const text = await print(instrumented);
+    expect(text).toContain('(global $g (;3;)');
+    expect(text).toContain('(global $h (;4;)');
+    expect(text).toContain('(export "g" (global $g))');
+  });
+
+  it('refuses a module that imports from the host\'s reserved fuel module', async () => {
+    const posing = await wat('(module (import "weir:sandbox" "fuel" (global (mut i64))) (func))');
+    expect(() => instrumentModule(posing, { maxMemoryPages: 4, fuel: 10n })).toThrow(/reserves/);
+  });
+
   it('reads the instructions of current proposals: bulk memory, SIMD, sign extension, reference types, tail calls, exceptions', async () => {
     const module = await wat(`(module
       (memory 1) (table 1 funcref) (tag $oops)
@@ -170,6 +215,36 @@ describe('instrumentModule', () => {
       expect((exports.tableGrow as (n: number) => number)(0)).toBe(5000);
     });
 
+    it('memory.grow costs fuel per page it added, on either memory; a denied grow costs only its instruction', async () => {
+      const growing = await wat(`(module
+        (memory $m0 (export "memory") 1) (memory $m1 1)
+        (func (export "grow0") (param $n i32) (result i32) (memory.grow $m0 (local.get $n)))
+        (func (export "grow1") (param $n i32) (result i32) (memory.grow $m1 (local.get $n))))`);
+      const exports = await instantiate(instrumentModule(growing, { maxMemoryPages: 64, fuel: 1n << 40n }).bytes);
+      const global = exports[FUEL_EXPORT] as WebAssembly.Global;
+      const spent = (fn: string, n: number): { result: number; fuel: bigint } => {
+        global.value = 1n << 40n;
+        const result = (exports[fn] as (n: number) => number)(n);
+        return { result, fuel: (1n << 40n) - (global.value as bigint) };
+      };
+      for (const fn of ['grow0', 'grow1']) {
+        const base = spent(fn, 0).fuel;
+        expect(spent(fn, 1)).toEqual({ result: 1, fuel: base + BigInt(BULK_FUEL.fuelPerMemoryPage) });
+        expect(spent(fn, 40)).toEqual({ result: 2, fuel: base + 40n * BigInt(BULK_FUEL.fuelPerMemoryPage) });
+        // Past the cap of 64 pages: denied, nothing added, nothing charged for pages.
+        expect(spent(fn, 1000)).toEqual({ result: -1, fuel: base });
+      }
+      expect(BULK_FUEL.fuelPerMemoryPage).toBe(65536 / BULK_FUEL.fillBytesPerFuel);
+    });
+
+    it('a grow whose pages cost more than the fuel left runs out of fuel', async () => {
+      const exports = await instantiate(instrumentModule(await wat(COUNTER), { maxMemoryPages: 64, fuel: 1n }).bytes);
+      const global = exports[FUEL_EXPORT] as WebAssembly.Global;
+      global.value = 10n * BigInt(BULK_FUEL.fuelPerMemoryPage);
+      expect(() => (exports.grow as (n: number) => number)(20)).toThrow(WebAssembly.RuntimeError);
+      expect(global.value as bigint).toBeLessThan(0n);
+    });
+
     it('an unmetered module is not charged and its bulk instructions are copied as they are', async () => {
       const out = instrumentModule(await wat(BULK), { maxMemoryPages: 4 });
       const exports = await instantiate(out.bytes);
@@ -229,21 +304,21 @@ describe('instrumentModule', () => {
 
   it('fuel running out in a start function is told apart from a plain trap', async () => {
     const looping = instrumentModule(await wat('(module (func $start (loop (br 0))) (start $start))'), { maxMemoryPages: 4, fuel: 10_000n });
-    const failure = await WebAssembly.instantiate(looping.bytes, {}).catch((error: unknown) => error);
+    const failure = await WebAssembly.instantiate(looping.bytes, fuelImports(fuelGlobal(10_000n))).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(WebAssembly.RuntimeError);
     expect(isOutOfFuelTrap(failure)).toBe(true);
     const trapping = instrumentModule(await wat('(module (func $start unreachable) (start $start))'), { maxMemoryPages: 4, fuel: 10_000n });
-    const trap = await WebAssembly.instantiate(trapping.bytes, {}).catch((error: unknown) => error);
+    const trap = await WebAssembly.instantiate(trapping.bytes, fuelImports(fuelGlobal(10_000n))).catch((error: unknown) => error);
     expect(isOutOfFuelTrap(trap)).toBe(false);
     // A module that names its own function as the host does cannot pass its trap off as fuel running out.
     const posing = instrumentModule(await wat('(module (func $weir_out_of_fuel unreachable) (start $weir_out_of_fuel))'), { maxMemoryPages: 4, fuel: 10_000n });
-    const posed = await WebAssembly.instantiate(posing.bytes, {}).catch((error: unknown) => error);
+    const posed = await WebAssembly.instantiate(posing.bytes, fuelImports(fuelGlobal(10_000n))).catch((error: unknown) => error);
     expect(posed).toBeInstanceOf(WebAssembly.RuntimeError);
     expect(isOutOfFuelTrap(posed)).toBe(false);
     // Also without a name section of the module's own.
     const unnamed = await wat('(module (func (loop (br 0))) (start 0))');
     expect(WebAssembly.Module.customSections(new WebAssembly.Module(unnamed as Uint8Array<ArrayBuffer>), 'name')).toHaveLength(0);
     const bare = instrumentModule(unnamed, { maxMemoryPages: 4, fuel: 10_000n });
-    expect(isOutOfFuelTrap(await WebAssembly.instantiate(bare.bytes, {}).catch((error: unknown) => error))).toBe(true);
+    expect(isOutOfFuelTrap(await WebAssembly.instantiate(bare.bytes, fuelImports(fuelGlobal(10_000n))).catch((error: unknown) => error))).toBe(true);
   });
 });

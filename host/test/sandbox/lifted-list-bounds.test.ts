@@ -18,13 +18,14 @@ import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
 import { loadComponentCode, prepareComponentCode } from '../../src/engine/component-code.js';
 import type { JcoInstantiate } from '../../src/engine/component-code.js';
-import { instantiateComponent } from '../../src/engine/component-loader.js';
+import { instantiateComponent } from '../../src/instance/component-instance.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import type { WeirError } from '../../src/errors/errors.js';
+import { DirectoryUsages } from '../../src/linker/directory-quota.js';
 
 const PLUGIN = join(import.meta.dirname, '../../../plugins/field-filter-rust.wasm');
 let dir: string;
@@ -63,7 +64,7 @@ async function filter(instantiate: JcoInstantiate, maxOutputBytes = DEFAULT_LIMI
     metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
   });
   const compile = async (name: string) => WebAssembly.compile(await readFile(join(dir, name)));
-  const plugin = (await instantiateComponent(instantiate, 'processor', host, instanceLimits({ ...DEFAULT_LIMITS, maxOutputBytes }), compile)) as InThreadProcessorInstance;
+  const plugin = (await instantiateComponent(instantiate, 'processor', host, instanceLimits({ ...DEFAULT_LIMITS, maxOutputBytes }), compile, new DirectoryUsages())) as InThreadProcessorInstance;
   plugin.configure(JSON.stringify({ field: 'a', equals: 'b' }));
   return plugin;
 }

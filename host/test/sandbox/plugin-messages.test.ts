@@ -2,7 +2,9 @@
  * What a plugin says is bounded: log lines and error messages are cut to
  * MAX_MESSAGE_CHARS with a marker, log lines pass a per-node token bucket
  * (dropped lines are counted and reported), and worker-mode log forwarding is
- * bounded in the worker.
+ * bounded in the worker. Metrics are bounded too: in cpu mode "worker" a
+ * plugin's names pass the node's caps in the call, as in-thread, and its
+ * updates cross to the main thread summed per name.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
@@ -10,14 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import { LogLimiter } from '../../src/linker/log-limiter.js';
 import type { LogLimits } from '../../src/linker/log-limiter.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { boundedText, boundedUtf8, MAX_MESSAGE_CHARS } from '../../src/errors/bounded-text.js';
+import { hasCode } from '../../src/errors/errors.js';
 import type { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 import { runValues } from '../fixtures/run-values.js';
@@ -92,7 +96,7 @@ describe('a chatty plugin', () => {
     });
     const module = await new Engine({ cacheDir }).load(join(fixtures, 'misbehave-js.wasm'));
     const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { ...DEFAULT_LIMITS.cpu, mode: cpu }, timeoutMs: 60_000 });
-    const plugin = (await module.instantiate('processor', host, limits)) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host, limits)) as ProcessorInstance;
     await plugin.configure(JSON.stringify({ mode: 'chatty', ...config }));
     return { plugin, lines };
   }
@@ -136,7 +140,7 @@ describe('a chatty plugin', () => {
       node: 'n', plugin: 'p', config: {}, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
       metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
     });
-    const plugin = (await module.instantiate('processor', host, instanceLimits(DEFAULT_LIMITS))) as ProcessorInstance;
+    const plugin = (await instantiate(module, 'processor', host, instanceLimits(DEFAULT_LIMITS))) as ProcessorInstance;
     await plugin.configure(JSON.stringify({ mode: 'big-error' }));
     const error = await Promise.resolve().then(() => plugin.process([record('x')])).then(() => undefined, (e: unknown) => e as WeirError);
     expect(error?.code).toBe('WEIR_PLUGIN_ERROR');
@@ -158,5 +162,59 @@ describe('a chatty plugin', () => {
     expect(limiter.dropped).toBeGreaterThan(0);
     const pluginLines = lines.filter((l) => !/plugin log lines? dropped/.test(l.msg));
     expect(limiter.dropped + pluginLines.length).toBe(5000);
+  });
+});
+
+describe('a plugin\'s metrics', () => {
+  let fixtures: string;
+  let cacheDir: string;
+
+  beforeAll(async () => {
+    fixtures = await buildFixtures('misbehave-js');
+    cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+  });
+
+  /** A processor in `cpu` mode whose metrics land in `metrics`; `updates` counts what reached the node's host context. */
+  async function metering(config: Record<string, unknown>, cpu: 'fuel' | 'worker', maxMetricNames = 1000) {
+    const metrics = { counters: new Map<string, bigint>(), gauges: new Map<string, number>() };
+    const base = createHostContext({
+      node: 'meter', plugin: 'misbehave-js.wasm', config: {}, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
+      metrics, maxMetricNames, callService: () => new Uint8Array(),
+    });
+    let updates = 0;
+    const host = { ...base, counterAdd: (name: string, delta: bigint) => { updates++; base.counterAdd(name, delta); } };
+    const module = await new Engine({ cacheDir }).load(join(fixtures, 'misbehave-js.wasm'));
+    const limits = instanceLimits({ ...DEFAULT_LIMITS, cpu: { ...DEFAULT_LIMITS.cpu, mode: cpu }, timeoutMs: 60_000 });
+    const plugin = (await instantiate(module, 'processor', host, limits)) as ProcessorInstance;
+    await plugin.configure(JSON.stringify({ mode: 'metrics', ...config }));
+    return { plugin, metrics, updates: () => updates };
+  }
+
+  it.each(['fuel', 'worker'] as const)('more distinct names than limits.maxMetricNames fail the call with WEIR_LIMIT_METRICS and poison the instance (cpu mode %s)', async (cpu) => {
+    const { plugin, metrics } = await metering({ names: 50 }, cpu, 10);
+    try {
+      const outcome = await Promise.resolve().then(() => plugin.process([record('go')])).then(() => undefined, (error: unknown) => error as WeirError);
+      expect(hasCode(outcome, 'WEIR_LIMIT_METRICS'), String(outcome)).toBe(true);
+      expect(outcome!.details).toMatchObject({ node: 'meter', function: 'process', limit: 'metrics', maxMetricNames: 10 });
+      const next = await Promise.resolve().then(() => plugin.process([record('go')])).then(() => undefined, (error: unknown) => error as WeirError);
+      expect(next?.message).toMatch(/poisoned/);
+      expect(metrics.counters.size).toBeLessThanOrEqual(10);
+    } finally {
+      plugin.close();
+    }
+  });
+
+  it('in cpu mode "worker", ten thousand updates of one counter cross to the main thread as one', async () => {
+    const { plugin, metrics, updates } = await metering({ names: 1, updates: 10_000 }, 'worker');
+    try {
+      await plugin.process([record('go')]);
+      expect(metrics.counters.get('m0')).toBe(10_000n);
+      expect(updates()).toBe(1);
+      await plugin.process([record('go')]);
+      expect(metrics.counters.get('m0')).toBe(20_000n);
+      expect(updates()).toBe(2);
+    } finally {
+      plugin.close();
+    }
   });
 });

@@ -50,9 +50,10 @@ beforeAll(async () => {
 
 const child = `
   const { Engine } = await import(${JSON.stringify(distModule('engine/engine.js'))});
+  const { instantiate } = await import(${JSON.stringify(distModule('instance/instantiate.js'))});
   const { createHostContext } = await import(${JSON.stringify(distModule('linker/host-context.js'))});
   const { MemoryKeyedState } = await import(${JSON.stringify(distModule('state/keyed-state.js'))});
-  const { DEFAULT_LIMITS, instanceLimits } = await import(${JSON.stringify(distModule('sandbox/limits.js'))});
+  const { DEFAULT_LIMITS, instanceLimits } = await import(${JSON.stringify(distModule('contract/limits.js'))});
   const { pino } = await import('pino');
   const files = JSON.parse(process.env.FILES);
   const engine = new Engine({ cacheDir: process.env.CACHE, keepCompiled: 4 });
@@ -72,7 +73,7 @@ const child = `
       node: 'n', plugin: 'p', config: {}, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
       metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
     });
-    const instance = await module.instantiate('processor', host, limits);
+    const instance = await instantiate(module, 'processor', host, limits);
     instance.close();
     loaded++;
     if (i === Number(process.env.MEASURE_FROM)) from = await heap();

@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { ServiceCaller } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
-import { DEFAULT_LIMITS, instanceLimits } from '../../src/sandbox/limits.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { main } from '../../src/cli/main.js';
@@ -43,7 +44,7 @@ function hostFor(node: string, callService: ServiceCaller = () => new Uint8Array
 
 async function processor(file: string, node = 'bad', callService?: ServiceCaller): Promise<ProcessorInstance> {
   const module = await new Engine({ cacheDir }).load(join(fixtures, file));
-  return (await module.instantiate('processor', hostFor(node, callService), instanceLimits(DEFAULT_LIMITS))) as ProcessorInstance;
+  return (await instantiate(module, 'processor', hostFor(node, callService), instanceLimits(DEFAULT_LIMITS))) as ProcessorInstance;
 }
 
 function failure(run: () => unknown): WeirError {

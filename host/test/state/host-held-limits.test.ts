@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 import type { PluginModule } from '../../src/engine/engine.js';
 import { createHostContext } from '../../src/linker/host-context.js';
 import type { PluginMetrics } from '../../src/linker/host-context.js';
 import { MemoryKeyedState, StagedKeyedState } from '../../src/state/keyed-state.js';
 import type { KeyedState } from '../../src/state/keyed-state.js';
-import type { InThreadProcessorInstance } from '../../src/sandbox/plugin.js';
-import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../../src/sandbox/limits.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
+import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../../src/contract/limits.js';
 import { textRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
@@ -196,7 +197,7 @@ describe('through a plugin', () => {
       metrics: { counters: new Map(), gauges: new Map() }, maxMetricNames,
       callService: () => new Uint8Array(),
     });
-    const plugin = (await probe.instantiate('processor', host, instanceLimits(DEFAULT_LIMITS))) as InThreadProcessorInstance;
+    const plugin = (await instantiate(probe, 'processor', host, instanceLimits(DEFAULT_LIMITS))) as InThreadProcessorInstance;
     plugin.configure('{}');
     return plugin;
   }
@@ -240,5 +241,28 @@ describe('through a plugin', () => {
     expect(out.map((r) => r.value)).toEqual(['v#1', 'v#1', 'v#2']);
     const dead = (await readFile(join(dir, 'dlq.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { key: string; headers: Record<string, string> });
     expect(dead.map((r) => [r.key, r.headers['weir-error-code']])).toEqual([['c', 'WEIR_LIMIT_STATE'], ['d', 'WEIR_LIMIT_STATE']]);
+    // The summary counts the breaches by limit, as it does memory, CPU and output.
+    expect(summary.nodes.find((n) => n.id === 'count')!.resources!.limitBreaches).toEqual({ memory: 0, cpu: 0, output: 0, state: 2, metrics: 0 });
+  });
+
+  it('counts a node\'s WEIR_LIMIT_METRICS breaches in the run summary', async () => {
+    const { run } = await startPipeline({
+      pipeline: {
+        name: 'metric-caps',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+          // probe-as reports two metric names per record: every call breaches a cap of one.
+          { id: 'count', kind: 'processor', plugin: 'probe-as.wasm', inputs: ['in'], batch: { maxRecords: 1 }, limits: { maxMetricNames: 1 }, onError: { policy: 'skip' } },
+          { id: 'out', kind: 'sink', connector: 'null', inputs: ['count'] },
+        ],
+      },
+      files: { 'in.jsonl': ['a', 'b', 'c'].map((key) => JSON.stringify({ key, value: 'v' })).join('\n') },
+      plugins: fixtures,
+    });
+    const summary = await run.done;
+    expect(summary.status).toBe('completed');
+    const count = summary.nodes.find((n) => n.id === 'count')!;
+    expect(count).toMatchObject({ in: 3, out: 0, skipped: 3 });
+    expect(count.resources!.limitBreaches).toEqual({ memory: 0, cpu: 0, output: 0, state: 0, metrics: 3 });
   });
 });

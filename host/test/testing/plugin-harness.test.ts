@@ -10,7 +10,7 @@ let fixtures: string;
 let cacheDir: string;
 
 beforeAll(async () => {
-  fixtures = await buildFixtures('probe-js', 'echo-service-js');
+  fixtures = await buildFixtures('probe-js', 'echo-service-js', 'hostcall-loop-js');
   cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
 });
 
@@ -42,6 +42,25 @@ describe('the plugin test harness (weir/test)', () => {
     expect(result.lines).toEqual(['{"value":"from the test"}']);
     await expect(runPlugin({ plugin: join(fixtures, 'probe-js.wasm'), input: [textRecord('bad')], cacheDir })).rejects.toMatchObject({ code: 'WEIR_PLUGIN_ERROR' });
     await expect(runPlugin({ plugin: join(fixtures, 'echo-service-js.wasm'), cacheDir })).rejects.toMatchObject({ code: 'WEIR_PLUGIN_WORLD_MISMATCH' });
+  });
+
+  it('bounds keyed state as a pipeline node\'s is: a value past the default maxStateBytes (64 MiB) fails with WEIR_LIMIT_STATE', async () => {
+    // hostcall-loop-js stores one value of config.bytes bytes.
+    const error = await runPlugin({ plugin: join(fixtures, 'hostcall-loop-js.wasm'), input: [textRecord('x')], config: { bytes: 65 << 20 }, cacheDir }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'WEIR_LIMIT_STATE', details: { node: 'test', maxBytes: 64 << 20 } });
+    expect((error as Error).message).toContain('limits.maxStateBytes');
+  }, 120_000);
+
+  it('takes the host-side limits from options.limits: state bytes and keys, metric names', async () => {
+    const input = ['a', 'b', 'c'].map((key) => textRecord('v', { key }));
+    const probe = join(fixtures, 'probe-js.wasm');
+    // Within the defaults, as above; over the limits given here.
+    expect((await runPlugin({ plugin: probe, input, cacheDir })).state.size).toBe(3);
+    await expect(runPlugin({ plugin: probe, input, limits: { maxStateKeys: 2 }, cacheDir })).rejects.toMatchObject({ code: 'WEIR_LIMIT_STATE', details: { maxKeys: 2 } });
+    // probe-js reports a counter and a gauge for each record.
+    await expect(runPlugin({ plugin: probe, input, limits: { maxMetricNames: 1 }, cacheDir })).rejects.toMatchObject({ code: 'WEIR_LIMIT_METRICS', details: { maxMetricNames: 1 } });
+    const bytes = await runPlugin({ plugin: join(fixtures, 'hostcall-loop-js.wasm'), input: [textRecord('x')], config: { bytes: 4096 }, limits: { maxStateBytes: 4096 }, cacheDir }).catch((e: unknown) => e);
+    expect(bytes).toMatchObject({ code: 'WEIR_LIMIT_STATE', details: { maxBytes: 4096 } });
   });
 
   it('runs an aggregator through the window it is given, closing what is open at the end', async () => {

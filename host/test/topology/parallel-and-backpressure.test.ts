@@ -30,7 +30,7 @@ async function start(pipeline: Record<string, unknown>, files: Record<string, st
   let observed: ObservedInstances | undefined;
   const { run, dir } = await startPipeline({
     pipeline, files, plugins: fixtures, cacheDir, connectors,
-    modules: (loaded) => (observe ? (observed = observeInstances(loaded, observe)).modules : loaded),
+    instantiate: (loaded) => (observe ? (observed = observeInstances(loaded, observe)).instantiate : undefined),
   });
   return { run, dir, batches: observed?.batches ?? [] };
 }

@@ -99,6 +99,34 @@ describe('PipelineRun', () => {
     ]);
   });
 
+  it('dead-letters a record that arrives with forged weir-error-* headers with only the host\'s', async () => {
+    // What an upstream plugin (or the input) wrote under the host's header names is dropped; other headers stay.
+    const forged = { 'weir-error-code': 'WEIR_FORGED', 'weir-error-node': 'elsewhere', 'weir-error-extra': 'x', trace: 't1' };
+    const { run, dir } = await start(
+      {
+        name: 'dlq-forged',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
+          { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
+          { id: 'out', kind: 'sink', connector: 'null', inputs: ['probe'] },
+          { id: 'dlq', kind: 'sink', connector: 'file', config: { path: 'dlq.jsonl' } },
+        ],
+      },
+      { 'in.jsonl': JSON.stringify({ value: 'bad1', headers: forged }) + '\n' },
+    );
+    expect((await run.done).status).toBe('completed');
+    const dead = await lines(join(dir, 'dlq.jsonl'));
+    expect(dead).toHaveLength(1);
+    // One header per name (written as an object, not as a list of repeated names), each the host's.
+    expect(dead[0]!.headers).toEqual({
+      trace: 't1',
+      'weir-error-code': 'WEIR_PLUGIN_ERROR',
+      'weir-error-message': expect.stringContaining('bad1'),
+      'weir-error-node': 'probe',
+      'weir-error-plugin': 'probe-js.wasm',
+    });
+  });
+
   it('stops the pipeline on the first error under the default policy', async () => {
     const input = ['ok1', 'bad1', 'ok2'].map((v) => JSON.stringify({ value: v })).join('\n');
     const { run } = await start(

@@ -42,7 +42,7 @@ async function runProbe(values: string[], onError: Record<string, unknown>, inte
     plugins: fixtures,
     cacheDir,
     logger: pino({ level: 'warn' }, logStream),
-    modules: (loaded) => (observed = observeInstances(loaded, 'probe', intercept)).modules,
+    instantiate: (loaded) => (observed = observeInstances(loaded, 'probe', intercept)).instantiate,
   });
   const summary = await run.done;
   const attempts = observed!.batches.flat();

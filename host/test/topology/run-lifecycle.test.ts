@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pino } from 'pino';
-import type { PluginModule } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
+import type { Instantiate } from '../../src/instance/instantiate.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorRegistry, Sink, Source } from '../../src/connectors/connector.js';
 import { Partitioner } from '../../src/topology/partitioner.js';
 import type { StreamRecord } from '../../src/records/record.js';
-import type { ProcessorInstance } from '../../src/sandbox/plugin.js';
+import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { InvalidPipeline, pipelinesClosedAfterEach, prepareTestPipeline } from '../fixtures/test-pipeline.js';
 
@@ -84,31 +85,28 @@ function testConnectors(extra: (registry: ConnectorRegistry) => void = () => {})
 
 const startPipeline = pipelinesClosedAfterEach();
 
-/** Prepares `nodes` (plugins from the repository's plugins/) and starts them; `modules` replaces loaded plugin modules by node id. */
-async function start(connectors: ConnectorRegistry, nodes: object[], options: { modules?: Record<string, PluginModule>; logger?: pino.Logger } = {}) {
+/** Prepares `nodes` (plugins from the repository's plugins/) and starts them; `processors` stands in for the instances of processor nodes, by node id. */
+async function start(connectors: ConnectorRegistry, nodes: object[], options: { processors?: Record<string, (batch: StreamRecord[]) => StreamRecord[]>; logger?: pino.Logger } = {}) {
+  const standIns = options.processors ?? {};
+  const instances: Instantiate = async (module, kind, host, limits) => {
+    const process = standIns[host.node];
+    return process ? processorInstance(process) : instantiate(module, kind, host, limits);
+  };
   const { run, prepared } = await startPipeline({
     pipeline: { name: 'lifecycle', nodes }, plugins, connectors, ...(options.logger ? { logger: options.logger } : {}),
-    modules: (loaded) => new Map([...loaded, ...Object.entries(options.modules ?? {})]),
+    instantiate: () => instances,
   });
   return { run, prepare: (edited: object[]) => prepared.prepare({ name: 'lifecycle', nodes: edited }) };
 }
 
-/** A stand-in plugin module whose processor instances run `process`. */
-function processorModule(real: string, process: (batch: StreamRecord[]) => StreamRecord[]): PluginModule {
+/** A stand-in processor instance that runs `process`. */
+function processorInstance(process: (batch: StreamRecord[]) => StreamRecord[]): ProcessorInstance {
   return {
-    file: real, sha256: '0'.repeat(64), size: 0, binary: 'module', exports: [], imports: [], cacheHit: false, transpileMs: 0,
-    check: () => [],
-    prepare: async () => {},
-    instantiate: async () => {
-      const instance: ProcessorInstance = {
-        kind: 'processor',
-        configure: () => {},
-        process,
-        close: () => {},
-        usage: () => ({ calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 }),
-      };
-      return instance;
-    },
+    kind: 'processor',
+    configure: () => {},
+    process,
+    close: () => {},
+    usage: () => ({ calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 }),
   };
 }
 
@@ -116,11 +114,11 @@ describe('record-by-record isolation and partitioning with huge batches', () => 
   it('a record that yields 200,000 records under skip isolation does not overflow the stack', async () => {
     const fanned = 200_000;
     // Fails any batch of more than one record (so the batch is isolated), and turns each good record into `fanned` records.
-    const module = processorModule(join(plugins, 'uppercase-as.wasm'), (batch) => {
+    const fan = (batch: StreamRecord[]): StreamRecord[] => {
       if (batch.length > 1) throw new WeirError('WEIR_PLUGIN_ERROR', 'one bad record in the batch', { kind: 'invalid-input' });
       if (text(batch[0]!.value) === 'bad') throw new WeirError('WEIR_PLUGIN_ERROR', 'bad record', { kind: 'invalid-input' });
       return Array.from({ length: fanned }, () => batch[0]!);
-    });
+    };
     const { registry } = testConnectors();
     let written = 0;
     registry.register({ kind: 'sink', name: 'count', description: 'test', configSchema: { type: 'object' }, create: () => ({ write: async (b) => void (written += b.length), flush: async () => {}, close: async () => {} }) });
@@ -128,7 +126,7 @@ describe('record-by-record isolation and partitioning with huge batches', () => 
       { id: 'in', kind: 'source', connector: 'list', config: { values: ['a', 'bad', 'b'] } },
       { id: 'fan', kind: 'processor', plugin: 'uppercase-as.wasm', inputs: ['in'], onError: { policy: 'skip' }, batch: { maxRecords: 3, lingerMs: 0 } },
       { id: 'out', kind: 'sink', connector: 'count', inputs: ['fan'] },
-    ], { modules: { fan: module } });
+    ], { processors: { fan } });
     const summary = await run.done;
     expect(summary.error).toBeUndefined();
     expect(summary.status).toBe('completed');

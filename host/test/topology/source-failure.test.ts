@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorRegistry, Sink, Source } from '../../src/connectors/connector.js';
 import type { PipelineRun } from '../../src/topology/pipeline-run.js';
+import type { ApplyOutcome } from '../../src/topology/pipeline-run.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { until } from '../fixtures/until.js';
+import { GateSource } from '../fixtures/gate-source.js';
 import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');
@@ -124,6 +126,80 @@ describe('a source that fails after good records', () => {
     } finally {
       released = true;
     }
+  }, 60_000);
+});
+
+/**
+ * A source that returns one record, then a poll that fails when the test says:
+ * `fail(then)` rejects the waiting poll and runs `then` after the run has seen
+ * the rejection but before the run reacts to it (a handler on the same
+ * promise, registered after the run's), so the failure lands exactly as an
+ * edit is requested.
+ */
+class FailingOnCue implements Source {
+  polls = 0;
+  #reject: (error: Error) => void = () => {};
+  #waiting: Promise<never> | undefined;
+
+  poll(): Promise<{ records: StreamRecord[]; position: undefined; done: boolean }> {
+    if (this.polls++ === 0) return Promise.resolve({ records: [record('x')], position: undefined, done: false });
+    this.#waiting = new Promise<never>((_resolve, reject) => (this.#reject = reject));
+    return this.#waiting;
+  }
+
+  fail(then: () => void): void {
+    this.#reject(new WeirError('WEIR_CONNECTOR_IO', 'broken input at line 2'));
+    this.#waiting!.catch(then);
+  }
+
+  async close(): Promise<void> {}
+}
+
+describe('a source that fails while a structural edit waits for its drain', () => {
+  it('refuses the edit (the pipeline runs on as it was), drains what the paused sources read, then fails with the source error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-source-failure-edit-'));
+    const gate = new GateSource();
+    const failing = new FailingOnCue();
+    const collected = new Map<string, string[]>();
+    const connectors = builtinConnectors()
+      .register({ kind: 'source', name: 'gate', description: 'test', configSchema: { type: 'object' }, create: () => gate })
+      .register({ kind: 'source', name: 'failing', description: 'test', configSchema: { type: 'object' }, create: () => failing })
+      .register({
+        kind: 'sink', name: 'collect', description: 'test', configSchema: { type: 'object' },
+        create: (config) => {
+          const into = collected.get(config.name as string) ?? [];
+          collected.set(config.name as string, into);
+          return { write: async (batch) => void into.push(...batch.map((r) => new TextDecoder().decode(r.value))), flush: async () => {}, close: async () => {} };
+        },
+      });
+    const nodes = [
+      { id: 'in', kind: 'source', connector: 'gate' },
+      { id: 'bad', kind: 'source', connector: 'failing' },
+      { id: 'out', kind: 'sink', connector: 'collect', inputs: ['in', 'bad'], config: { name: 'out' } },
+      { id: 'audit', kind: 'sink', connector: 'collect', inputs: ['in'], config: { name: 'audit' } },
+    ];
+    const { run, prepared } = await startPipeline({ dir, pipeline: { name: 'source-failure-edit', nodes }, connectors });
+    gate.give(['a', 'b']);
+    await until(() => (collected.get('out')?.length ?? 0) >= 3 && failing.polls >= 2);
+
+    // The edit removes the audit sink: nothing to build, so it pauses the sources at once.
+    const edited = await prepared.prepare({ name: 'source-failure-edit', nodes: nodes.filter((n) => n.id !== 'audit') });
+    let applying: Promise<ApplyOutcome> | undefined;
+    failing.fail(() => (applying = run.apply(edited.config, edited.modules)));
+    await until(() => applying !== undefined);
+    const outcome = await applying!;
+    expect(outcome).toMatchObject({ ok: false, reasons: ['a source failed while the pipeline was being rewired'] });
+    // The source paused for the edit still waits for input: what it reads now is drained to the sinks.
+    gate.give(['c']);
+    const summary = await run.done;
+
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatchObject({ code: 'WEIR_PIPELINE_FAILED', details: { node: 'bad', cause: 'WEIR_CONNECTOR_IO' } });
+    expect([...collected.get('out')!].sort()).toEqual(['a', 'b', 'c', 'x']);
+    // The pipeline ran on as it was: the sink the refused edit removed got its records too.
+    expect(collected.get('audit')).toEqual(['a', 'b', 'c']);
+    expect(summary.nodes.find((n) => n.id === 'audit')).toMatchObject({ in: 3, out: 3 });
+    expect(summary.nodes.find((n) => n.id === 'audit')!.removed).toBeUndefined();
   }, 60_000);
 });
 

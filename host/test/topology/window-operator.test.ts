@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WindowOperator } from '../../src/topology/window-operator.js';
-import type { AggregatorInstance } from '../../src/sandbox/plugin.js';
+import type { AggregatorInstance } from '../../src/contract/plugin.js';
 import type { WindowConfig } from '../../src/config/pipeline-config.js';
 import { textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { WeirError } from '../../errors/errors.js';
 import { fromWireError } from '../../errors/wire.js';
 import type { WireError } from '../../errors/wire.js';
-import type { HttpGrant } from './http-grant.js';
+import type { HttpGrant } from '../../contract/http-grant.js';
 import { checkRequest } from './send-request.js';
 import type { HttpCaller, HttpRequest, HttpResponse } from './send-request.js';
 

@@ -18,8 +18,8 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { WeirError, messageOf } from '../../errors/errors.js';
-import { hostAllowed } from './http-grant.js';
-import type { HttpGrant } from './http-grant.js';
+import { hostAllowed } from '../../contract/http-grant.js';
+import type { HttpGrant } from '../../contract/http-grant.js';
 import { PrivateAddressRefused, publicOnlyLookup } from './private-addresses.js';
 
 /** A request as the plugin sends it (the WIT `http.request` record). */

@@ -16,6 +16,7 @@ export const OP = {
   block: 0x02,
   loop: 0x03,
   if: 0x04,
+  else: 0x05,
   end: 0x0b,
   call: 0x10,
   drop: 0x1a,
@@ -28,6 +29,7 @@ export const OP = {
   i32Const: 0x41,
   i64Const: 0x42,
   i32Eq: 0x46,
+  i32Ne: 0x47,
   i64LtS: 0x53,
   i32Add: 0x6a,
   i64Sub: 0x7d,
@@ -48,12 +50,15 @@ export interface Instruction {
 
 /** Calls `visit` for every instruction of the expression in `reader` up to its end position. */
 export function forEachInstruction(reader: ByteReader, visit: (instruction: Instruction) => void): void {
-  while (!reader.done) {
-    const start = reader.pos;
-    const op = reader.byte();
-    const sub = skipImmediates(reader, op);
-    visit({ op, sub, start, end: reader.pos });
-  }
+  while (!reader.done) visit(readInstruction(reader));
+}
+
+/** Reads the one instruction at the reader's position, leaving the reader after it. */
+export function readInstruction(reader: ByteReader): Instruction {
+  const start = reader.pos;
+  const op = reader.byte();
+  const sub = skipImmediates(reader, op);
+  return { op, sub, start, end: reader.pos };
 }
 
 function memarg(r: ByteReader): void {

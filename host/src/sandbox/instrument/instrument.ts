@@ -9,11 +9,17 @@
  *   function that performs the grow and, when it fails, records the pages
  *   asked for in the exported global `weir_grow_denied`. A trap after a
  *   denied grow is reported as a memory-limit breach, not a generic trap.
- * - **Fuel.** With metering on, an exported mutable i64 global `weir_fuel`
- *   is charged at the start of every straight-line region (function entry,
- *   after each loop, if, else, end and br_if) with the number of instructions in
- *   the region; the guest traps when it goes below zero. The host refills it
- *   before each call and reads what was used after. Fuel therefore counts
+ * - **Fuel.** With metering on, the module imports a mutable i64 global
+ *   ({@link FUEL_IMPORT}, re-exported as `weir_fuel`) and charges it at the
+ *   start of every straight-line region (function entry, after each loop,
+ *   if, else, end and br_if) with the number of instructions in the region;
+ *   the guest traps when it goes below zero. The host makes one such global
+ *   per plugin instance and hands it to every core module of the instance
+ *   (a component has several), so they all spend one budget; it refills it
+ *   before each call and reads what was used after. The import comes after
+ *   the module's own imported globals, so the module's defined globals move
+ *   up by one index (every `global.get`, `global.set`, constant expression,
+ *   global export and global name is renumbered). Fuel therefore counts
  *   wasm instructions executed, give or take the tail of a region that a
  *   branch skips. Every charge that runs out calls one added function whose
  *   body is `unreachable` and whose name is {@link OUT_OF_FUEL_FUNCTION}, so
@@ -24,7 +30,9 @@
  *   are charged by their length operand at the prices of {@link BULK_FUEL},
  *   read at run time (kept in an added local with `local.tee`); the charge
  *   comes before the instruction, so a fill larger than the fuel left traps
- *   before it runs.
+ *   before it runs. `memory.grow` is charged by the pages it added, once it
+ *   succeeded (a denied grow costs nothing beyond its instruction, so a
+ *   program may still probe with a large request and get -1).
  * - **Table cap.** Every table the module defines gets `max = cap` (or keeps
  *   a smaller max), so `table.grow` past the cap returns -1 in the guest; a
  *   module whose table already starts above the cap is refused. Like a
@@ -42,7 +50,7 @@
  * stays valid and the rest of the module is copied byte for byte.
  */
 import { ByteReader, ByteWriter, MalformedModuleError } from './wasm-bytes.js';
-import { OP, forEachInstruction } from './instructions.js';
+import { OP, forEachInstruction, readInstruction } from './instructions.js';
 
 /** What to enforce. */
 export interface InstrumentOptions {
@@ -50,14 +58,18 @@ export interface InstrumentOptions {
   maxMemoryPages: number;
   /** Cap for every table the module defines, in elements (default: no cap beyond V8's own). */
   maxTableElements?: number;
-  /** Initial fuel when metering; `undefined` leaves the module unmetered. */
+  /**
+   * The per-call budget when metering; `undefined` leaves the module
+   * unmetered. The module itself does not hold it: the budget lives in the
+   * imported {@link FUEL_IMPORT} global, which the host fills.
+   */
   fuel?: bigint;
 }
 
 /** A rewritten module and what the host can read back from its instances. */
 export interface InstrumentedModule {
   bytes: Uint8Array<ArrayBuffer>;
-  /** Whether the module exports {@link FUEL_EXPORT}. */
+  /** Whether the module imports {@link FUEL_IMPORT} (and re-exports it as {@link FUEL_EXPORT}): it must be instantiated with {@link fuelImports}. */
   metered: boolean;
   /** Whether the module exports {@link GROW_DENIED_EXPORT}. */
   growHooked: boolean;
@@ -68,7 +80,7 @@ export interface InstrumentedModule {
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 4;
+export const INSTRUMENT_VERSION = 5;
 
 /**
  * Fuel prices of the bulk instructions, per unit of their length operand,
@@ -78,10 +90,24 @@ export const INSTRUMENT_VERSION = 4;
  * bytes (they read as well as write), and the table instructions
  * (`table.fill`, `table.copy`, `table.init`, `table.grow`) 64 per element
  * (V8 runs them element by element, with a write barrier each).
+ * `memory.grow` costs 16384 per page it added: the page is zeroed, priced as
+ * a `memory.fill` of its 64 KiB.
  */
-export const BULK_FUEL = { fillBytesPerFuel: 4, copyBytesPerFuel: 2, fuelPerTableElement: 64 } as const;
+export const BULK_FUEL = { fillBytesPerFuel: 4, copyBytesPerFuel: 2, fuelPerTableElement: 64, fuelPerMemoryPage: 65536 / 4 } as const;
 
-/** Exported mutable i64 global holding the fuel left. */
+/**
+ * Where a metered module imports its fuel global from: a mutable i64 the host
+ * makes once per plugin instance (see {@link fuelImports}). The module name is
+ * reserved: a module that imports anything from it is refused.
+ */
+export const FUEL_IMPORT = { module: 'weir:sandbox', name: 'fuel' } as const;
+
+/** The import object entry that gives a metered module `fuel` as its fuel global. */
+export function fuelImports(fuel: WebAssembly.Global): Record<string, Record<string, WebAssembly.Global>> {
+  return { [FUEL_IMPORT.module]: { [FUEL_IMPORT.name]: fuel } };
+}
+
+/** Exported mutable i64 global holding the fuel left (the imported {@link FUEL_IMPORT}, re-exported). */
 export const FUEL_EXPORT = 'weir_fuel';
 /** Exported mutable i32 global: pages asked for by the last denied `memory.grow`, or 0. */
 export const GROW_DENIED_EXPORT = 'weir_grow_denied';
@@ -164,6 +190,7 @@ interface ModuleFacts {
   definedFunctions: number;
   definedGlobals: number;
   exportNames: Set<string>;
+  importModules: Set<string>;
 }
 
 /**
@@ -191,8 +218,13 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   for (const name of [FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT]) {
     if (facts.exportNames.has(name)) throw new MalformedModuleError(`already exports "${name}", a name the host reserves`);
   }
-  const fuelGlobal = facts.importedGlobals + facts.definedGlobals;
-  const growGlobal = fuelGlobal + (metered ? 1 : 0);
+  if (facts.importModules.has(FUEL_IMPORT.module)) throw new MalformedModuleError(`already imports from "${FUEL_IMPORT.module}", a module name the host reserves`);
+  // The fuel global is imported after the module's imported globals: its defined globals move up by one.
+  const fuelGlobal = facts.importedGlobals;
+  const globalShift = metered ? 1 : 0;
+  const renumber: GlobalRenumbering = { from: facts.importedGlobals, by: globalShift };
+  if (metered) renumberGlobals(sections, renumber);
+  const growGlobal = facts.importedGlobals + globalShift + facts.definedGlobals;
   const tableGrowGlobal = growGlobal + (growHooked ? 1 : 0);
   const growFunction = facts.importedFunctions + facts.definedFunctions;
   const outOfFuelFunction = growFunction + (growHooked ? 1 : 0);
@@ -205,9 +237,9 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   let exportCount = 0;
   let functionCount = 0;
   if (metered) {
-    newGlobals.byte(I64).byte(1).byte(OP.i64Const).s64(options.fuel!).byte(OP.end);
+    const fuelImport = new ByteWriter().name(FUEL_IMPORT.module).name(FUEL_IMPORT.name).byte(3).byte(I64).byte(1).toBytes();
+    appendToVector(sections, SECTION.import, 1, fuelImport);
     newExports.name(FUEL_EXPORT).byte(3).u32(fuelGlobal);
-    globalCount++;
     exportCount++;
   }
   if (growHooked) {
@@ -238,9 +270,10 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
     growFunction: growHooked ? growFunction : undefined,
     tableGrowGlobal: tableGrowHooked ? tableGrowGlobal : undefined,
     outOfFuelFunction,
+    renumber,
   });
   if (growHooked) {
-    const body = growHookBody(growGlobal);
+    const body = growHookBody(growGlobal, metered ? { fuelGlobal, outOfFuelFunction } : undefined);
     rewritten.count++;
     rewritten.bodies.u32(body.byteLength).bytes(body);
   }
@@ -279,7 +312,7 @@ function writeSections(sections: readonly Section[]): Uint8Array<ArrayBuffer> {
 function readFacts(sections: readonly Section[]): ModuleFacts {
   const facts: ModuleFacts = {
     types: 0, typeParams: [], functionTypes: [], sharedMemories: [],
-    importedFunctions: 0, importedGlobals: 0, importedMemories: 0, importedTables: 0, definedFunctions: 0, definedGlobals: 0, exportNames: new Set(),
+    importedFunctions: 0, importedGlobals: 0, importedMemories: 0, importedTables: 0, definedFunctions: 0, definedGlobals: 0, exportNames: new Set(), importModules: new Set(),
   };
   const definedMemories: boolean[] = [];
   for (const { id, content } of sections) {
@@ -300,7 +333,7 @@ function readFacts(sections: readonly Section[]): ModuleFacts {
     } else if (id === SECTION.import) {
       const count = r.u32();
       for (let i = 0; i < count; i++) {
-        r.name();
+        facts.importModules.add(r.name());
         r.name();
         const kind = r.byte();
         if (kind === 0) {
@@ -475,6 +508,149 @@ interface CodeRewrite {
   growFunction: number | undefined;
   tableGrowGlobal: number | undefined;
   outOfFuelFunction: number;
+  renumber: GlobalRenumbering;
+}
+
+/** Global indices from `from` on move up by `by` (the imported fuel global took index `from`). */
+interface GlobalRenumbering {
+  from: number;
+  by: number;
+}
+
+const renumbered = (index: number, renumber: GlobalRenumbering): number => (index >= renumber.from ? index + renumber.by : index);
+
+/** Renumbers the module's defined globals where sections other than code name them: global inits, exports, element and data segments. */
+function renumberGlobals(sections: Section[], renumber: GlobalRenumbering): void {
+  for (const section of sections) {
+    if (section.id === SECTION.global) section.content = renumberGlobalSection(section.content, renumber);
+    else if (section.id === SECTION.export) section.content = renumberExports(section.content, renumber);
+    else if (section.id === SECTION.element) section.content = renumberElements(section.content, renumber);
+    else if (section.id === SECTION.data) section.content = renumberData(section.content, renumber);
+    else if (section.id === SECTION.custom && new ByteReader(section.content).name() === 'name') section.content = renumberGlobalNames(section.content, renumber);
+  }
+}
+
+/** The name section with its global names (subsection 7) renumbered; one that cannot be read is left alone (names are for debuggers only). */
+function renumberGlobalNames(content: Uint8Array, renumber: GlobalRenumbering): Uint8Array {
+  try {
+    const r = new ByteReader(content);
+    r.name();
+    const out = new ByteWriter(content.byteLength + 16).bytes(content.subarray(0, r.pos));
+    while (!r.done) {
+      const id = r.byte();
+      const size = r.u32();
+      const start = r.pos;
+      r.skip(size);
+      let body: Uint8Array = content.subarray(start, r.pos);
+      if (id === 7) {
+        const names = new ByteReader(body);
+        const count = names.u32();
+        const renamed = new ByteWriter(body.byteLength + 8).u32(count);
+        for (let i = 0; i < count; i++) {
+          renamed.u32(renumbered(names.u32(), renumber));
+          const at = names.pos;
+          names.name();
+          renamed.bytes(body.subarray(at, names.pos));
+        }
+        body = renamed.toBytes();
+      }
+      out.byte(id).u32(body.byteLength).bytes(body);
+    }
+    return out.toBytes();
+  } catch (error) {
+    if (!(error instanceof MalformedModuleError)) throw error;
+    return content;
+  }
+}
+
+/** Copies a value type (a reference type with a heap type takes two immediates). */
+function copyValueType(r: ByteReader, out: ByteWriter): void {
+  const start = r.pos;
+  const type = r.byte();
+  if (type === 0x63 || type === 0x64) r.s33();
+  out.bytes(r.bytes.subarray(start, r.pos));
+}
+
+/** Copies one constant expression up to and including its `end`, renumbering `global.get`. */
+function copyConstExpr(r: ByteReader, out: ByteWriter, renumber: GlobalRenumbering): void {
+  for (;;) {
+    const ins = readInstruction(r);
+    if (ins.op === OP.globalGet) out.byte(OP.globalGet).u32(renumbered(new ByteReader(r.bytes, ins.start + 1, ins.end).u32(), renumber));
+    else out.bytes(r.bytes.subarray(ins.start, ins.end));
+    if (ins.op === OP.end) return;
+  }
+}
+
+function renumberGlobalSection(content: Uint8Array, renumber: GlobalRenumbering): Uint8Array<ArrayBuffer> {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  const out = new ByteWriter(content.byteLength + 16).u32(count);
+  for (let i = 0; i < count; i++) {
+    copyValueType(r, out);
+    out.byte(r.byte());
+    copyConstExpr(r, out, renumber);
+  }
+  return out.toBytes();
+}
+
+function renumberExports(content: Uint8Array, renumber: GlobalRenumbering): Uint8Array<ArrayBuffer> {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  const out = new ByteWriter(content.byteLength + 16).u32(count);
+  for (let i = 0; i < count; i++) {
+    const start = r.pos;
+    r.name();
+    out.bytes(r.bytes.subarray(start, r.pos));
+    const kind = r.byte();
+    const index = r.u32();
+    out.byte(kind).u32(kind === 3 ? renumbered(index, renumber) : index);
+  }
+  return out.toBytes();
+}
+
+/** Element segments: flags 0-7 (bit 0 passive or declared, bit 1 explicit table or kind, bit 2 expressions). */
+function renumberElements(content: Uint8Array, renumber: GlobalRenumbering): Uint8Array<ArrayBuffer> {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  const out = new ByteWriter(content.byteLength + 16).u32(count);
+  for (let i = 0; i < count; i++) {
+    const flags = r.u32();
+    if (flags > 7) throw new MalformedModuleError(`unknown element segment flags ${flags}`);
+    out.u32(flags);
+    if ((flags & 1) === 0) {
+      if (flags & 2) out.u32(r.u32());
+      copyConstExpr(r, out, renumber);
+    }
+    if (flags & 3) {
+      if (flags & 4) copyValueType(r, out);
+      else out.byte(r.byte());
+    }
+    const items = r.u32();
+    out.u32(items);
+    for (let j = 0; j < items; j++) {
+      if (flags & 4) copyConstExpr(r, out, renumber);
+      else out.u32(r.u32());
+    }
+  }
+  return out.toBytes();
+}
+
+/** Data segments: flags 0 (active, memory 0), 1 (passive), 2 (active, explicit memory). */
+function renumberData(content: Uint8Array, renumber: GlobalRenumbering): Uint8Array<ArrayBuffer> {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  const out = new ByteWriter(content.byteLength + 16).u32(count);
+  for (let i = 0; i < count; i++) {
+    const flags = r.u32();
+    if (flags > 2) throw new MalformedModuleError(`unknown data segment flags ${flags}`);
+    out.u32(flags);
+    if (flags === 2) out.u32(r.u32());
+    if (flags !== 1) copyConstExpr(r, out, renumber);
+    const size = r.u32();
+    out.u32(size).bytes(r.bytes.subarray(r.pos, r.pos + size));
+    r.skip(size);
+  }
+  return out.toBytes();
 }
 
 /** How the fuel of a bulk instruction follows from its length operand: `(length * multiply) >> shift`. */
@@ -484,6 +660,8 @@ interface BulkPrice {
 }
 const perBytes = (bytes: number): BulkPrice => ({ multiply: 1n, shift: BigInt(Math.log2(bytes)) });
 const TABLE_GROW = 15;
+/** `memory.grow`, by the pages it added. */
+const GROW_PRICE: BulkPrice = { multiply: BigInt(BULK_FUEL.fuelPerMemoryPage), shift: 0n };
 /** 0xFC sub-opcodes charged by their length operand. */
 const BULK_OPS: ReadonlyMap<number, BulkPrice> = new Map([
   [8, perBytes(BULK_FUEL.copyBytesPerFuel)], // memory.init
@@ -553,6 +731,7 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
     if (REGION_STARTS.has(ins.op)) cost.set((region = instructions.length - 1), 0);
     if (ins.op === 0xfc && fuel !== undefined && BULK_OPS.has(ins.sub)) needsI32 = true;
     if (ins.op === 0xfc && ins.sub === TABLE_GROW && rewrite.tableGrowGlobal !== undefined) needsI32 = needsResult = true;
+    if (ins.op === OP.memoryGrow && fuel !== undefined && growMemory(r.bytes, ins) !== 0) needsI32 = needsResult = true;
     const wait = ins.op === 0xfe ? WAITS.get(ins.sub) : undefined;
     if (wait && sharedMemories[waitMemory(r.bytes, ins.start)]) {
       if (wait.valueType === I32) needsI32 = true;
@@ -582,9 +761,23 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
   let copyFrom = instructions[0]?.start ?? r.end;
   for (let i = 0; i < instructions.length; i++) {
     const ins = instructions[i]!;
-    if (ins.op === OP.memoryGrow && rewrite.growFunction !== undefined && new ByteReader(r.bytes, ins.start + 1, ins.end).u32() === 0) {
+    if (ins.op === OP.memoryGrow && rewrite.growFunction !== undefined && growMemory(r.bytes, ins) === 0) {
+      // The grow hook charges the pages it added.
       out.bytes(r.bytes.subarray(copyFrom, ins.start));
       out.byte(OP.call).u32(rewrite.growFunction);
+      copyFrom = ins.end;
+    } else if (ins.op === OP.memoryGrow && fuel !== undefined) {
+      // Another memory: `n = pages; r = memory.grow n; if (r != -1) charge n; r`
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      out.byte(OP.localTee).u32(i32Local).bytes(r.bytes.subarray(ins.start, ins.end));
+      out.byte(OP.localTee).u32(resultLocal).byte(OP.i32Const).byte(0x7f).byte(OP.i32Ne);
+      out.byte(OP.if).byte(EMPTY_BLOCK);
+      emitLocalCharge(out, fuel, i32Local, GROW_PRICE, rewrite.outOfFuelFunction);
+      out.byte(OP.end).byte(OP.localGet).u32(resultLocal);
+      copyFrom = ins.end;
+    } else if ((ins.op === OP.globalGet || ins.op === OP.globalSet) && rewrite.renumber.by !== 0) {
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      out.byte(ins.op).u32(renumbered(new ByteReader(r.bytes, ins.start + 1, ins.end).u32(), rewrite.renumber));
       copyFrom = ins.end;
     } else if (ins.op === 0xfc && ins.sub === TABLE_GROW && rewrite.tableGrowGlobal !== undefined) {
       // [ref, n] -> keep n, grow, and when the grow returns -1 record n: `r = table.grow; if (r == -1) denied = n; r`
@@ -643,6 +836,11 @@ function emitCharge(out: ByteWriter, fuelGlobal: number, cost: bigint, outOfFuel
 /** With the length operand on top of the stack (left there): `fuel -= (length * multiply) >> shift; if (fuel < 0) call $outOfFuel` */
 function emitLengthCharge(out: ByteWriter, fuelGlobal: number, lengthLocal: number, price: BulkPrice, outOfFuel: number): void {
   out.byte(OP.localTee).u32(lengthLocal);
+  emitLocalCharge(out, fuelGlobal, lengthLocal, price, outOfFuel);
+}
+
+/** `fuel -= (length * multiply) >> shift; if (fuel < 0) call $outOfFuel`, with the length in `lengthLocal` */
+function emitLocalCharge(out: ByteWriter, fuelGlobal: number, lengthLocal: number, price: BulkPrice, outOfFuel: number): void {
   out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.localGet).u32(lengthLocal).byte(OP.i64ExtendI32U);
   if (price.multiply !== 1n) out.byte(OP.i64Const).s64(price.multiply).byte(OP.i64Mul);
   if (price.shift > 0n) out.byte(OP.i64Const).s64(price.shift).byte(OP.i64ShrU);
@@ -655,9 +853,17 @@ function emitFuelCheck(out: ByteWriter, fuelGlobal: number, outOfFuel: number): 
   out.byte(OP.if).byte(EMPTY_BLOCK).byte(OP.call).u32(outOfFuel).byte(OP.end);
 }
 
-/** `(func (param $pages i32) (result i32) (local $r i32) ...)`: grows memory 0 and records a denial. */
-function growHookBody(growGlobal: number): Uint8Array {
-  return new ByteWriter()
+/** Memory index of the `memory.grow` `ins`. */
+function growMemory(bytes: Uint8Array, ins: Located): number {
+  return new ByteReader(bytes, ins.start + 1, ins.end).u32();
+}
+
+/**
+ * `(func (param $pages i32) (result i32) (local $r i32) ...)`: grows memory 0
+ * and records a denial; with `fuel`, charges the pages a grow that succeeded added.
+ */
+function growHookBody(growGlobal: number, fuel: { fuelGlobal: number; outOfFuelFunction: number } | undefined): Uint8Array {
+  const out = new ByteWriter()
     .u32(1).u32(1).byte(I32)
     .byte(OP.localGet).u32(0)
     .byte(OP.memoryGrow).byte(0)
@@ -666,7 +872,12 @@ function growHookBody(growGlobal: number): Uint8Array {
     .byte(OP.i32Eq)
     .byte(OP.if).byte(EMPTY_BLOCK)
     .byte(OP.localGet).u32(0)
-    .byte(OP.globalSet).u32(growGlobal)
+    .byte(OP.globalSet).u32(growGlobal);
+  if (fuel) {
+    out.byte(OP.else);
+    emitLocalCharge(out, fuel.fuelGlobal, 0, GROW_PRICE, fuel.outOfFuelFunction);
+  }
+  return out
     .byte(OP.end)
     .byte(OP.localGet).u32(1)
     .byte(OP.end)

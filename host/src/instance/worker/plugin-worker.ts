@@ -5,7 +5,9 @@
  * `instantiating`: from that moment the instance has `limits.timeoutMs` to
  * become ready, since instantiation runs the guest's start functions. A
  * start function that loops is terminated with `WEIR_LIMIT_CPU`, as a call
- * that loops would be.
+ * that loops would be. A start function may call the host (state, services,
+ * http): those calls are answered here, as during a call, until the instance
+ * is ready; its HTTP requests get what is left of the instantiation budget.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
@@ -14,12 +16,14 @@ import { fileURLToPath } from 'node:url';
 import { WeirError, messageOf } from '../../errors/errors.js';
 import { fromWireError } from '../../errors/wire.js';
 import type { HostContext } from '../../linker/host-context.js';
-import type { InstanceLimits } from '../limits.js';
-import type { PluginKind } from '../plugin.js';
-import { SIGNAL_WORDS } from './protocol.js';
+import type { InstanceLimits } from '../../contract/limits.js';
+import type { PluginKind } from '../../contract/plugin.js';
+import { SIGNAL_REPLY, SIGNAL_WORDS } from './protocol.js';
 import { processWarning } from '../../engine/transpile-cache.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
-import type { FromWorker, WorkerSetup } from './protocol.js';
+import type { FromWorker, HostCall, HostReply, WorkerSetup } from './protocol.js';
+import { answerHostCall, hostErrorToWire } from './host-calls.js';
+import { sendRequest } from '../../linker/http/send-request.js';
 
 /** What a plugin worker needs. */
 export interface PluginWorkerOptions {
@@ -30,6 +34,8 @@ export interface PluginWorkerOptions {
   limits: InstanceLimits;
   /** Where the worker's cache write failures are reported (the engine's `warn`; default: a process warning). */
   warn?: CacheWarning;
+  /** The worker's entry module (default {@link workerEntry}); tests wrap it to make the thread misbehave. */
+  entry?: URL;
 }
 
 /** A worker whose instance is ready. */
@@ -53,27 +59,56 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     plugin: host.plugin,
     config: host.config,
     capabilities: host.capabilities,
+    maxMetricNames: host.maxMetricNames,
     kind: options.kind,
     limits: { ...limits, cpuMode: 'none' },
     hostPort: port2,
     signal,
   };
-  const worker = new Worker(workerEntry(), { workerData: setup, transferList: [port2] });
+  const worker = new Worker(options.entry ?? workerEntry(), { workerData: setup, transferList: [port2] });
   const where = { node: host.node, plugin: host.plugin };
+  const signals = new Int32Array(signal);
   return new Promise<PluginWorker>((resolve, reject) => {
     let deadline: NodeJS.Timeout | undefined;
+    let instantiating = 0;
+    let finished = false;
+    /** Aborts the start functions' HTTP requests still in flight when start-up ends. */
+    const requests = new AbortController();
     const finish = (error?: WeirError) => {
+      finished = true;
       clearTimeout(deadline);
+      requests.abort();
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
-      if (!error) return resolve({ worker, hostPort: port1, signal: new Int32Array(signal) });
+      port1.off('message', onHostCall);
+      if (!error) return resolve({ worker, hostPort: port1, signal: signals });
       port1.close();
       void worker.terminate();
       reject(error);
     };
+    const reply = (answer: HostReply) => {
+      if (finished) return;
+      port1.postMessage(answer);
+      Atomics.store(signals, SIGNAL_REPLY, 1);
+      Atomics.notify(signals, SIGNAL_REPLY);
+    };
+    // The guest's start functions run from 'instantiating' on: a host call they make waits for this answer.
+    const onHostCall = (call: HostCall) => {
+      if (call.op !== 'http-send') return reply(answerHostCall(host, call));
+      const left = limits.timeoutMs - (performance.now() - instantiating) - START_HTTP_MARGIN_MS;
+      sendRequest(host.capabilities.http, call.request, where, {
+        timeoutMs: left,
+        timeoutReason: `what was left of limits.timeoutMs (${limits.timeoutMs} ms) for instantiating`,
+        signal: requests.signal,
+      }).then(
+        (response) => reply({ ok: true, response }),
+        (error: unknown) => reply({ ok: false, error: hostErrorToWire(error, { ...where, function: 'http.send' }) }),
+      );
+    };
     const onMessage = (message: FromWorker) => {
       if (message.type === 'instantiating') {
+        instantiating = performance.now();
         deadline = setTimeout(() => finish(new WeirError(
           'WEIR_LIMIT_CPU',
           `${host.plugin} used up its CPU budget while instantiating (its start function ran longer than ${limits.timeoutMs} ms) and its worker was terminated (raise limits.timeoutMs if the work is legitimate)`,
@@ -100,8 +135,12 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
+    port1.on('message', onHostCall);
   });
 }
+
+/** Time a start function keeps, after an HTTP request timed out, to handle the error before the deadline. */
+const START_HTTP_MARGIN_MS = 100;
 
 /**
  * Hands a log line, a count of dropped log lines or a metric the guest sent
@@ -132,8 +171,8 @@ export function forwardTelemetry(host: HostContext, message: FromWorker): boolea
  * The worker's entry module. Workers run the compiled host (dist/), also
  * when the host itself runs from TypeScript sources (under vitest).
  */
-function workerEntry(): URL {
+export function workerEntry(): URL {
   const here = new URL('./worker-entry.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
-  return new URL('../../../../dist/sandbox/worker/worker-entry.js', import.meta.url);
+  return new URL('../../../../dist/instance/worker/worker-entry.js', import.meta.url);
 }

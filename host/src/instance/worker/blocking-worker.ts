@@ -9,7 +9,10 @@
  * `limits.timeoutMs` of wall time, host calls included: when it runs out,
  * the worker is terminated (V8 stops the guest wherever it is) and the call
  * fails with `WEIR_LIMIT_CPU`; the instance is poisoned, to be recreated.
- * A signal is therefore seen at most `timeoutMs` late.
+ * A signal is therefore seen at most `timeoutMs` late. A worker thread that
+ * dies during a call (`process.exit`, an uncaught error) says so as it exits
+ * (`SIGNAL_EXITED`, see ./protocol.ts), so the call fails at once with
+ * `WEIR_PLUGIN_TRAP` rather than waiting out `timeoutMs`.
  *
  * Each call costs a round trip between threads and a structured clone of
  * its arguments and result: tens of microseconds, per record for an
@@ -24,13 +27,13 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { WeirError } from '../../errors/errors.js';
 import { fromWireError } from '../../errors/wire.js';
 import type { HostContext } from '../../linker/host-context.js';
-import type { AggregatorInstance, InstanceState, PluginInstance, PluginKind, PollResult, ServiceInstance, SinkInstance, SourceInstance } from '../plugin.js';
-import { POISONING_CODES } from '../call-guard.js';
-import type { InstanceLimits } from '../limits.js';
-import type { ResourceUsage } from '../meter.js';
+import type { AggregatorInstance, InstanceState, PluginInstance, PluginKind, PollResult, ServiceInstance, SinkInstance, SourceInstance } from '../../contract/plugin.js';
+import { POISONING_CODES } from '../../sandbox/call-guard.js';
+import type { InstanceLimits } from '../../contract/limits.js';
+import type { ResourceUsage } from '../../contract/plugin.js';
 import type { StreamRecord } from '../../records/record.js';
-import { SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
-import type { FromWorker, HostCall, Invoke, InvokeOutcome, Telemetry } from './protocol.js';
+import { SIGNAL_EXITED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
+import type { FromWorker, HostCall, Invoke, InvokeOutcome, Telemetry, WorkerExit } from './protocol.js';
 import { answerHostCall } from './host-calls.js';
 import { forwardTelemetry, startPluginWorker } from './plugin-worker.js';
 import type { PluginWorker, PluginWorkerOptions } from './plugin-worker.js';
@@ -115,7 +118,7 @@ export class BlockingWorkerInstance {
         const seen = Atomics.load(this.#signal, SIGNAL_POSTED);
         const received = receiveMessageOnPort(this.#port);
         if (received) {
-          const message = received.message as HostCall | InvokeOutcome | Telemetry;
+          const message = received.message as HostCall | InvokeOutcome | Telemetry | WorkerExit;
           if ('type' in message) {
             try {
               forwardTelemetry(this.#host, message);
@@ -126,9 +129,12 @@ export class BlockingWorkerInstance {
             }
           }
           else if (message.op === 'returned' || message.op === 'threw') return this.#settle<T>(message);
+          else if (message.op === 'exited') throw this.#died(fn, message);
           else this.#answer(message);
           continue;
         }
+        // The thread set the flag as it exited but its message did not come: it died all the same.
+        if (Atomics.load(this.#signal, SIGNAL_EXITED) !== 0) throw this.#died(fn);
         // Checked only after the port came up empty: an outcome posted in time wins over a late look at the clock.
         const left = deadline - performance.now();
         if (left <= 0) throw this.#timedOut(fn);
@@ -164,6 +170,18 @@ export class BlockingWorkerInstance {
       'WEIR_LIMIT_CPU',
       `${this.#host.plugin} used up its CPU budget in ${fn}: the call ran longer than ${timeoutMs} ms and its worker was terminated (raise limits.timeoutMs if the work is legitimate)`,
       { ...this.#where(fn), limit: 'timeout', timeoutMs },
+    );
+  }
+
+  /** The error of a call whose worker thread died under it (`process.exit`, an uncaught error). */
+  #died(fn: string, exit?: WorkerExit): WeirError {
+    this.#state = 'poisoned';
+    void this.#worker.terminate();
+    const how = exit === undefined ? 'exited' : `exited with code ${exit.code}${exit.reason === undefined ? '' : ` (${exit.reason})`}`;
+    return new WeirError(
+      'WEIR_PLUGIN_TRAP',
+      `the worker thread of ${this.#host.plugin} (node "${this.#host.node}") died during ${fn}: it ${how}; the instance is recreated`,
+      { ...this.#where(fn), ...(exit === undefined ? {} : { exitCode: exit.code }) },
     );
   }
 

@@ -8,57 +8,30 @@
  * every core instance's counters and memories. Calls are synchronous: a
  * component export runs to completion on the calling thread.
  */
-import { REQUIRED_EXPORTS } from '../sandbox/plugin.js';
-import type { PluginInstance, PluginKind, PollResult } from '../sandbox/plugin.js';
+import type { PluginInstance, PluginKind, PollResult } from '../contract/plugin.js';
 import type { StreamRecord } from '../records/record.js';
 import type { HostContext } from '../linker/host-context.js';
-import { componentImports, HOST_INTERFACES } from '../linker/component-imports.js';
-import { componentImportCapability, denials, NO_GRANTS } from '../linker/capabilities.js';
-import type { CapabilityGrants } from '../linker/capabilities.js';
-import type { TranspiledComponent } from './transpile-cache.js';
+import { componentImports } from '../linker/component-imports.js';
+import type { DirectoryUsages } from '../linker/directory-quota.js';
+import type { CoreModuleCompiler } from '../engine/engine.js';
 import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
-import type { InstanceLimits } from '../sandbox/limits.js';
+import type { InstanceLimits } from '../contract/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError } from '../errors/errors.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';
 import { instantiationError } from '../errors/instantiation-error.js';
-import { LIFT_GUARD_IMPORT } from './component-code.js';
-import type { JcoInstantiate, LiftGuard } from './component-code.js';
-import { LIFTED_ELEMENT_OVERHEAD } from '../sandbox/limits.js';
+import { LIFT_GUARD_IMPORT } from '../engine/component-code.js';
+import type { JcoInstantiate, LiftGuard } from '../engine/component-code.js';
+import { LIFTED_ELEMENT_OVERHEAD } from '../contract/limits.js';
 import { chargedComponentImports } from '../linker/host-call-fuel.js';
 import { isOutOfFuelTrap } from '../sandbox/instrument/instrument.js';
-
-/** Compiles one core module of a component, by the file name jco gives it. */
-export type CoreModuleCompiler = (name: string) => Promise<WebAssembly.Module>;
-
-/**
- * Problems that keep a component from filling a node of `kind`: missing
- * exports, imports the host does not offer, capabilities not granted.
- */
-export function checkComponentWorld(component: Pick<TranspiledComponent, 'imports' | 'exports'>, kind: PluginKind, grants: CapabilityGrants = NO_GRANTS): string[] {
-  const problems: string[] = [];
-  const missing = REQUIRED_EXPORTS[kind].filter((name) => !component.exports.includes(name));
-  if (missing.length > 0) {
-    const names = missing.map((name) => `"${name}"`).join(', ');
-    problems.push(`missing export${missing.length > 1 ? 's' : ''} ${names} required by the weir:plugin/${kind} world (it exports: ${component.exports.join(', ') || 'nothing'})`);
-  }
-  for (const name of component.imports) {
-    if ((HOST_INTERFACES as readonly string[]).includes(name) || componentImportCapability(name)) continue;
-    problems.push(`imports "${name}", which the host does not offer (it offers ${HOST_INTERFACES.filter((i) => !i.endsWith('/types')).join(', ')})`);
-  }
-  return [...problems, ...componentCapabilityProblems(component, grants)];
-}
-
-/** The WASI imports of a component that `grants` does not cover. */
-export function componentCapabilityProblems(component: Pick<TranspiledComponent, 'imports'>, grants: CapabilityGrants): string[] {
-  return denials(component.imports.map((name) => [`"${name}"`, componentImportCapability(name)] as const), grants);
-}
 
 /**
  * Instantiates a component for a node of `kind`. `instantiate` is the
  * component's generated code, loaded with `loadComponentCode` (which puts a
- * {@link LiftGuard} call before every list the code lifts).
+ * {@link LiftGuard} call before every list the code lifts); granted folders'
+ * quotas count in `directories` (the thread's).
  */
 export async function instantiateComponent(
   instantiate: JcoInstantiate,
@@ -66,13 +39,14 @@ export async function instantiateComponent(
   host: HostContext,
   limits: InstanceLimits,
   compileCore: CoreModuleCompiler,
+  directories: DirectoryUsages,
 ): Promise<PluginInstance> {
   const meter = new InstanceMeter(limits);
   const lifting = new LiftBudget(host, limits);
   const instantiateCore = async (core: WebAssembly.Module, imports?: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
     let instance: WebAssembly.Instance;
     try {
-      instance = await WebAssembly.instantiate(core, imports);
+      instance = await WebAssembly.instantiate(core, { ...imports, ...meter.imports() });
     } catch (error) {
       if (!isOutOfFuelTrap(error)) throw error;
       throw new WeirError('WEIR_LIMIT_CPU', `${host.plugin} used up its CPU budget while instantiating (start function): all ${limits.fuel} fuel consumed (raise limits.fuel if the work is legitimate)`, { node: host.node, plugin: host.plugin, limit: 'fuel', fuel: String(limits.fuel) }, { cause: error });
@@ -83,7 +57,10 @@ export async function instantiateComponent(
   const faults = new GuestFaultSlot();
   let exports: Record<string, (...args: never[]) => unknown>;
   try {
-    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, faults), (units) => meter.charge(units)), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    exports = await instantiate(compileCore, { ...chargedComponentImports(componentImports(host, directories, faults), meter), [LIFT_GUARD_IMPORT]: lifting as never }, instantiateCore);
+    // A host-limit error a start function caught still fails the instantiation.
+    const swallowed = meter.unhandledBreach();
+    if (swallowed?.kind === 'host') throw swallowed.error;
   } catch (error) {
     throw instantiationError(error, host, faults);
   }

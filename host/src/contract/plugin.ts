@@ -1,10 +1,22 @@
 /**
  * What the topology sees of a loaded plugin instance, whatever it was built
  * from (a component through jco, or a core module through the AssemblyScript
- * loader). Loaders in `engine/` adapt their exports to these shapes.
+ * loader). The instance layer (`instance/`) adapts their exports to these
+ * shapes. Host and plugin agree on these: the bottom layer, with the limits
+ * and grants.
  */
 import type { StreamRecord } from '../records/record.js';
-import type { ResourceUsage } from './meter.js';
+
+/** What one instance has used so far. */
+export interface ResourceUsage {
+  calls: number;
+  /** Fuel spent over all calls (0 unless metered). */
+  fuelUsed: bigint;
+  /** Wall-clock milliseconds spent inside calls. */
+  callMs: number;
+  /** Most linear-memory pages the instance has held. */
+  memoryPagesHighWater: number;
+}
 
 /** What every instance reports of the resources it used. */
 export interface MeteredInstance {
@@ -17,6 +29,9 @@ export interface MeteredInstance {
  * `aggregator`, the world of a processor node with a `window`.
  */
 export type PluginKind = 'source' | 'processor' | 'sink' | 'service' | 'aggregator';
+
+/** Every node kind (plugin world). */
+export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'processor', 'aggregator', 'sink', 'service'];
 
 /** The lifecycle of one plugin instance. */
 export type InstanceState = 'ready' | 'busy' | 'poisoned' | 'closed';
@@ -33,7 +48,7 @@ export interface ProcessorInstance extends MeteredInstance {
   close(): void;
 }
 
-/** A processor whose calls complete on the calling thread, as the component and core-module loaders return. */
+/** A processor whose calls complete on the calling thread, as the in-thread component and core-module instances are. */
 export interface InThreadProcessorInstance extends ProcessorInstance {
   configure(config: string): void;
   process(batch: StreamRecord[]): StreamRecord[];

@@ -10,14 +10,17 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
 import type { CacheWarning } from '../../engine/transpile-cache.js';
+import { instantiate } from '../instantiate.js';
 import { fromWireError, toWireError } from '../../errors/wire.js';
+import { boundedText } from '../../errors/bounded-text.js';
 import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
-import type { HostContext } from '../../linker/host-context.js';
+import { metricFunctions } from '../../linker/host-context.js';
+import type { HostContext, PluginMetrics } from '../../linker/host-context.js';
 import { LogLimiter, limitedLog } from '../../linker/log-limiter.js';
 import type { KeyedState } from '../../state/keyed-state.js';
-import type { PluginInstance, ProcessorInstance } from '../plugin.js';
-import { SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
-import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerSetup } from './protocol.js';
+import type { PluginInstance, ProcessorInstance } from '../../contract/plugin.js';
+import { SIGNAL_EXITED, SIGNAL_FINISHED, SIGNAL_POSTED, SIGNAL_REPLY } from './protocol.js';
+import type { FromWorker, HostCall, HostReply, Invoke, InvokeOutcome, Telemetry, ToWorker, WireError, WorkerExit, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -29,7 +32,7 @@ function toWire(error: unknown): WireError {
 }
 
 /** Posts on the host port and wakes a main thread that waits for it (a blocking caller). */
-function post(message: HostCall | InvokeOutcome | Telemetry): void {
+function post(message: HostCall | InvokeOutcome | Telemetry | WorkerExit): void {
   setup.hostPort.postMessage(message);
   Atomics.add(signal, SIGNAL_POSTED, 1);
   Atomics.notify(signal, SIGNAL_POSTED);
@@ -59,10 +62,21 @@ const state: KeyedState = {
 };
 
 const logLimiter = new LogLimiter();
-/** Tells the main thread how many log lines this worker dropped since it last said. */
-const reportDropped = (): void => {
+/**
+ * Metric updates since the last report, summed per name (a gauge keeps its
+ * last value): a plugin that updates a metric a million times sends one
+ * message, and its names pass the node's caps here, in the call, as they
+ * would in-thread (`WEIR_LIMIT_METRICS` poisons the instance).
+ */
+const pendingMetrics: PluginMetrics = { counters: new Map(), gauges: new Map() };
+/** Tells the main thread how many log lines this worker dropped, and the metric updates, since it last said. */
+const reportPending = (): void => {
   const count = logLimiter.claimDropped();
   if (count > 0) report({ type: 'log-dropped', count });
+  for (const [name, delta] of pendingMetrics.counters) report({ type: 'counter', name, delta });
+  for (const [name, value] of pendingMetrics.gauges) report({ type: 'gauge', name, value });
+  pendingMetrics.counters.clear();
+  pendingMetrics.gauges.clear();
 };
 
 const host: HostContext = {
@@ -74,13 +88,13 @@ const host: HostContext = {
   logLimiter,
   configValue: (key) => (Object.hasOwn(setup.config, key) ? JSON.stringify(setup.config[key]) : undefined),
   state,
-  counterAdd: (name, delta) => report({ type: 'counter', name, delta }),
-  gaugeSet: (name, value) => report({ type: 'gauge', name, value }),
+  ...metricFunctions(pendingMetrics, setup.maxMetricNames, { node: setup.node, plugin: setup.plugin }),
   callService: (service, method, payload) => hostCall({ op: 'call-service', service, method, payload }).value!,
   now: () => BigInt(Date.now()),
   // The main thread sends it (and checks the grant): only this worker waits.
   httpSend: (request) => hostCall({ op: 'http-send', request }).response!,
   capabilities: setup.capabilities,
+  maxMetricNames: setup.maxMetricNames,
 };
 
 let instance: PluginInstance;
@@ -90,9 +104,11 @@ try {
   const module = await new Engine({ cacheDir: setup.cacheDir, warn }).load(setup.file);
   await module.prepare(setup.limits);
   send({ type: 'instantiating' });
-  instance = await module.instantiate(setup.kind, host, setup.limits);
+  instance = await instantiate(module, setup.kind, host, setup.limits);
+  reportPending();
   send({ type: 'ready' });
 } catch (error) {
+  reportPending();
   send({ type: 'setup-failed', error: toWire(error) });
   process.exit(0);
 }
@@ -103,31 +119,45 @@ if (instance.kind === 'processor') {
     try {
       if (message.type === 'configure') {
         processor.configure(message.config);
-        reportDropped();
+        reportPending();
         Atomics.store(signal, SIGNAL_FINISHED, message.id);
         send({ type: 'done', id: message.id, usage: processor.usage() });
       } else {
         const output = encodeBatch(await processor.process(decodeBatch(message.batch)));
-        reportDropped();
+        reportPending();
         Atomics.store(signal, SIGNAL_FINISHED, message.id);
         send({ type: 'done', id: message.id, output, usage: processor.usage() }, [output.buffer as ArrayBuffer]);
       }
     } catch (error) {
-      reportDropped();
+      reportPending();
       Atomics.store(signal, SIGNAL_FINISHED, message.id);
       send({ type: 'failed', id: message.id, error: toWire(error), usage: processor.usage() });
     }
   });
 } else {
   telemetryOnHostPort = true;
+  // The caller may be blocked in a call, deaf to this worker's exit event: tell it here (see SIGNAL_EXITED).
+  let reason: string | undefined;
+  process.on('uncaughtExceptionMonitor', (error) => {
+    reason = boundedText(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  });
+  process.on('exit', (code) => {
+    try {
+      setup.hostPort.postMessage({ op: 'exited', code, ...(reason === undefined ? {} : { reason }) } satisfies WorkerExit);
+    } finally {
+      Atomics.store(signal, SIGNAL_EXITED, 1);
+      Atomics.add(signal, SIGNAL_POSTED, 1);
+      Atomics.notify(signal, SIGNAL_POSTED);
+    }
+  });
   const target = instance as unknown as Record<string, (...args: unknown[]) => unknown>;
   setup.hostPort.on('message', (message: Invoke) => {
     try {
       const value = target[message.fn]!(...message.args);
-      reportDropped();
+      reportPending();
       post({ op: 'returned', value, usage: instance.usage() });
     } catch (error) {
-      reportDropped();
+      reportPending();
       post({ op: 'threw', error: toWire(error), usage: instance.usage() });
     }
   });

@@ -15,7 +15,9 @@
  * a second port, the host port: the worker posts a request, bumps
  * {@link SIGNAL_POSTED} and blocks on `Atomics.wait` on {@link SIGNAL_REPLY};
  * the main thread answers on the port, then wakes it; the worker takes the
- * answer with `receiveMessageOnPort`.
+ * answer with `receiveMessageOnPort`. The main thread answers them from
+ * `instantiating` on (start functions may call the host), not only during
+ * calls.
  *
  * The other kinds ({@link BlockingWorkerInstance}) have synchronous
  * interfaces: the main thread posts an {@link Invoke} on the host port and
@@ -25,10 +27,10 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from '../../errors/wire.js';
-import type { InstanceLimits } from '../limits.js';
-import type { PluginKind } from '../plugin.js';
-import type { CapabilityGrants } from '../../linker/capabilities.js';
-import type { ResourceUsage } from '../meter.js';
+import type { InstanceLimits } from '../../contract/limits.js';
+import type { PluginKind } from '../../contract/plugin.js';
+import type { CapabilityGrants } from '../../contract/grants.js';
+import type { ResourceUsage } from '../../contract/plugin.js';
 import type { PluginLogLevel } from '../../linker/host-context.js';
 import type { HttpRequest, HttpResponse } from '../../linker/http/send-request.js';
 
@@ -40,6 +42,8 @@ export interface WorkerSetup {
   plugin: string;
   config: Readonly<Record<string, unknown>>;
   capabilities: CapabilityGrants;
+  /** The node's cap on distinct metric names: the worker holds at most this many updates between reports. */
+  maxMetricNames: number;
   /** The world the instance fills. */
   kind: PluginKind;
   /** Limits the instance enforces itself (memory, output); CPU is the watchdog's job. */
@@ -58,8 +62,15 @@ export const SIGNAL_REPLY = 0;
 export const SIGNAL_POSTED = 1;
 /** Int32 holding the id of the last processor call the worker finished (set before its result is posted). */
 export const SIGNAL_FINISHED = 2;
+/**
+ * Int32 a blocking instance's worker sets to 1 as its thread exits (then it
+ * bumps {@link SIGNAL_POSTED}): the caller, blocked on `Atomics.wait` with
+ * no event loop to hear the worker's `exit` event, sees the death at once
+ * rather than at `timeoutMs`.
+ */
+export const SIGNAL_EXITED = 3;
 /** Int32s in the shared signal buffer. */
-export const SIGNAL_WORDS = 3;
+export const SIGNAL_WORDS = 4;
 
 /** Main thread -> worker. */
 export type ToWorker =
@@ -82,7 +93,9 @@ export type FromWorker =
  * port; once a blocking instance is ready, its go over the host port, so the
  * waiting caller hands them on in order, before the call's outcome. Log lines
  * are already cut to size and rate-limited in the worker
- * (linker/log-limiter.ts), so they never pile up without bound.
+ * (linker/log-limiter.ts), and metric updates are summed there per name
+ * (names checked against the node's caps) and reported once per name at the
+ * end of each call, so neither piles up without bound.
  */
 export type Telemetry =
   | { type: 'log'; level: PluginLogLevel; message: string }
@@ -114,3 +127,16 @@ export interface Invoke {
 export type InvokeOutcome =
   | { op: 'returned'; value: unknown; usage: ResourceUsage }
   | { op: 'threw'; error: WireError; usage: ResourceUsage };
+
+/**
+ * Worker -> main thread on the host port, from a blocking instance's thread
+ * as it exits (`process.exit`, an uncaught error): its exit code and, when an
+ * uncaught error ends it, that error's message. A thread stopped without
+ * running JavaScript (V8 out of heap) cannot say it; the caller's
+ * `timeoutMs` still ends the wait.
+ */
+export interface WorkerExit {
+  op: 'exited';
+  code: number;
+  reason?: string;
+}
