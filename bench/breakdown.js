@@ -12,8 +12,8 @@ import { sampleBatch } from './workload.js';
 
 const BATCH = 1024;
 
-async function nsPerRecord(name, fn, timeMs) {
-  const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs) });
+async function nsPerRecord(name, fn, { timeMs, iterations, warmupIterations }) {
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs), iterations, warmupIterations });
   bench.add(name, fn);
   await bench.run();
   return (bench.tasks[0].result.latency.p50 * 1e6) / BATCH;
@@ -34,14 +34,15 @@ async function emptyPipelineRate(count) {
 }
 
 /** Returns `{ generateNs, encodeNs, decodeNs, ceilingRecordsPerSec }` per record at batch 1024. */
-export async function runBreakdown({ timeMs, count, log }) {
+export async function runBreakdown({ timeMs, iterations, warmupIterations, count, log }) {
+  const sampling = { timeMs, iterations, warmupIterations };
   const generator = new GeneratorSource({ count: 0, ratePerSec: 0, valueSize: 100, keyCardinality: 16, seed: 1, startTime: 0, eventIntervalMs: 1 });
   const batch = await sampleBatch(BATCH);
   const packed = encodeBatch(batch);
   const result = {
-    generateNs: await nsPerRecord('generate', () => generator.poll(BATCH), timeMs),
-    encodeNs: await nsPerRecord('encode', () => encodeBatch(batch), timeMs),
-    decodeNs: await nsPerRecord('decode', () => decodeBatch(packed), timeMs),
+    generateNs: await nsPerRecord('generate', () => generator.poll(BATCH), sampling),
+    encodeNs: await nsPerRecord('encode', () => encodeBatch(batch), sampling),
+    decodeNs: await nsPerRecord('decode', () => decodeBatch(packed), sampling),
     ceilingRecordsPerSec: await emptyPipelineRate(count),
   };
   log(`breakdown: generate ${result.generateNs.toFixed(0)} ns, encode ${result.encodeNs.toFixed(0)} ns, decode ${result.decodeNs.toFixed(0)} ns per record; generator -> null ${Math.round(result.ceilingRecordsPerSec).toLocaleString('en')} records/s`);

@@ -41,11 +41,11 @@ async function throughput(module, mode, count) {
   return count / seconds;
 }
 
-async function callLatencyNs(module, mode, { timeMs, warmupMs }) {
+async function callLatencyNs(module, mode, { timeMs, warmupMs, iterations, warmupIterations }) {
   const instance = await instantiate(module, 'processor', benchHost(`limits-${mode}`), instanceLimits({ ...DEFAULT_LIMITS, cpu: { mode } }));
   await instance.configure('{}');
   const batch = await sampleBatch(1);
-  const bench = new Bench({ time: timeMs, warmupTime: warmupMs, throws: true });
+  const bench = new Bench({ time: timeMs, warmupTime: warmupMs, iterations, warmupIterations, throws: true });
   bench.add('call', async () => {
     await instance.process(batch);
   });
@@ -58,7 +58,7 @@ async function callLatencyNs(module, mode, { timeMs, warmupMs }) {
  * Returns rows `{ id, label, mode, recordsPerSec: {median, min, max}, records, callNs }` for the
  * engine-loaded implementations plus a compute-heavy AssemblyScript plugin (64 rounds of FNV-1a).
  */
-export async function runLimits(impls, { workDir, engine, count: maxCount, seconds, runs, timeMs, warmupMs, log }) {
+export async function runLimits(impls, { workDir, engine, count: maxCount, seconds, runs, timeMs, warmupMs, iterations, warmupIterations, log }) {
   const hash = await buildPlugin(join(import.meta.dirname, 'plugins/hash-as'), workDir);
   const subjects = [
     ...impls.filter((i) => i.available && ['assemblyscript', 'rust', 'js-qjs'].includes(i.id)),
@@ -75,7 +75,7 @@ export async function runLimits(impls, { workDir, engine, count: maxCount, secon
       const results = [];
       for (let r = 0; r < runs; r++) results.push(await throughput(subject.module, mode, count));
       results.sort((a, b) => a - b);
-      const callNs = await callLatencyNs(subject.module, mode, { timeMs, warmupMs });
+      const callNs = await callLatencyNs(subject.module, mode, { timeMs, warmupMs, iterations, warmupIterations });
       const row = { id: subject.id, label: subject.label, mode, records: count, recordsPerSec: { median: results[Math.floor(results.length / 2)], min: results[0], max: results.at(-1) }, callNs };
       rows.push(row);
       log(`limits ${subject.id.padEnd(14)} ${mode.padEnd(6)}: ${Math.round(row.recordsPerSec.median).toLocaleString('en')} records/s, ${(callNs / 1000).toFixed(1)} µs per 1-record call`);

@@ -19,7 +19,7 @@ function assertSameWork(id, batch, output) {
  * Returns rows `{ id, label, batchSize, nsPerCall: {median, min, max}, nsPerRecord, recordsPerSec }`,
  * or `{ id, label, batchSize, error }` when the calls failed.
  */
-export async function runMicro(impls, { batchSizes, timeMs, warmupMs, log }) {
+export async function runMicro(impls, { batchSizes, timeMs, warmupMs, iterations, warmupIterations, log }) {
   const rows = [];
   for (const impl of impls.filter((i) => i.available)) {
     for (const size of batchSizes) {
@@ -28,7 +28,7 @@ export async function runMicro(impls, { batchSizes, timeMs, warmupMs, log }) {
       instance.configure('{}');
       const batch = await sampleBatch(size);
       assertSameWork(impl.id, batch, await instance.process(batch));
-      const bench = new Bench({ time: timeMs, warmupTime: warmupMs, throws: false });
+      const bench = new Bench({ time: timeMs, warmupTime: warmupMs, iterations, warmupIterations, throws: false });
       bench.add(`${impl.id}/${size}`, async () => {
         await instance.process(batch);
       });

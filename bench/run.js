@@ -24,31 +24,33 @@ const chart = join(dirname(out), basename(out, '.md') + '-throughput.svg');
 const log = (line) => process.stderr.write(line + '\n');
 
 const settings = quick
-  ? { batchSizes: [1, 16, 256, 4096], timeMs: 30, warmupMs: 10, count: 20_000, seconds: 0.2, runs: 1, startupRuns: 1, instances: 3 }
-  : { batchSizes: [1, 16, 256, 4096], timeMs: 1000, warmupMs: 200, count: 1_000_000, seconds: 2, runs: 5, startupRuns: 5, instances: 20 };
+  ? { batchSizes: [1, 16, 256, 4096], timeMs: 30, warmupMs: 10, iterations: 2, warmupIterations: 1, count: 20_000, seconds: 0.2, runs: 1, startupRuns: 1, instances: 3, swaps: 1, edits: 4 }
+  : { batchSizes: [1, 16, 256, 4096], timeMs: 1000, warmupMs: 200, iterations: 64, warmupIterations: 16, count: 1_000_000, seconds: 2, runs: 5, startupRuns: 5, instances: 20, swaps: 20, edits: 40 };
+// Each tinybench task runs for `timeMs` and at least `iterations` calls (tinybench's default is 64): in quick
+// mode a slow call (a JS component on a batch of 4096 takes a third of a second) would otherwise set the time.
+const sampling = { timeMs: settings.timeMs, warmupMs: settings.warmupMs, iterations: settings.iterations, warmupIterations: settings.warmupIterations };
 
 const workDir = join(import.meta.dirname, '.work');
 log(`building implementations into ${workDir}`);
 const impls = await prepareImplementations(workDir, log);
 for (const i of impls.filter((x) => !x.available)) log(`not measured: ${i.label}: ${i.note}`);
 
-const micro = await runMicro(impls, { batchSizes: settings.batchSizes, timeMs: settings.timeMs, warmupMs: settings.warmupMs, log });
+const micro = await runMicro(impls, { batchSizes: settings.batchSizes, ...sampling, log });
 const macro = await runMacro(impls, { count: settings.count, seconds: settings.seconds, runs: settings.runs, log });
-const startup = await runStartup(impls, { runs: settings.startupRuns, log });
+const startup = await runStartup(impls, { runs: settings.startupRuns, warmUp: !quick, log });
 const memory = runMemory(impls, { instances: settings.instances, cacheDir: join(workDir, 'cache'), log });
-const breakdown = await runBreakdown({ timeMs: settings.timeMs, count: settings.count, log });
+const breakdown = await runBreakdown({ ...sampling, count: settings.count, log });
 const limits = await runLimits(impls, {
   workDir,
   engine: new Engine({ cacheDir: join(workDir, 'cache') }),
   count: settings.count,
   seconds: settings.seconds,
   runs: settings.runs,
-  timeMs: settings.timeMs,
-  warmupMs: settings.warmupMs,
+  ...sampling,
   log,
 });
-const reload = await runReload(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), swaps: quick ? 3 : 20, log });
-const rewire = await runRewire(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), edits: quick ? 4 : 40, log });
+const reload = await runReload(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), swaps: settings.swaps, log });
+const rewire = await runRewire(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), edits: settings.edits, log });
 const http = await runHttp({ requests: quick ? 50 : 2_000, log });
 const fuelWallTime = await runFuelWallTime({ log, budget: quick ? 100_000_000 : 1_000_000_000, runs: quick ? 1 : 3, components: !quick });
 

@@ -22,8 +22,12 @@ function timeToFirstRecord(pipeline, cacheDir) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Returns rows `{ id, label, coldMs, warmMs }` (medians over `runs`). */
-export async function runStartup(impls, { runs, log }) {
+/**
+ * Returns rows `{ id, label, coldMs, warmMs }` (medians over `runs`). With
+ * `warmUp: false` (quick mode) the warm runs use the cache the last cold run
+ * filled, instead of a cache filled by a run of its own.
+ */
+export async function runStartup(impls, { runs, warmUp = true, log }) {
   const rows = [];
   for (const impl of impls.filter((i) => i.available && i.module.file.endsWith('.wasm'))) {
     const dir = await mkdtemp(join(tmpdir(), 'weir-startup-'));
@@ -38,9 +42,13 @@ export async function runStartup(impls, { runs, log }) {
       ],
     }));
     const cold = [];
-    for (let r = 0; r < runs; r++) cold.push(await timeToFirstRecord(pipeline, await mkdtemp(join(tmpdir(), 'weir-cold-'))));
-    const warmCache = await mkdtemp(join(tmpdir(), 'weir-warm-'));
-    await timeToFirstRecord(pipeline, warmCache);
+    let coldCache;
+    for (let r = 0; r < runs; r++) cold.push(await timeToFirstRecord(pipeline, (coldCache = await mkdtemp(join(tmpdir(), 'weir-cold-')))));
+    let warmCache = coldCache;
+    if (warmUp) {
+      warmCache = await mkdtemp(join(tmpdir(), 'weir-warm-'));
+      await timeToFirstRecord(pipeline, warmCache);
+    }
     const warm = [];
     for (let r = 0; r < runs; r++) warm.push(await timeToFirstRecord(pipeline, warmCache));
     const row = { id: impl.id, label: impl.label, coldMs: median(cold), warmMs: median(warm), runs };

@@ -7,21 +7,17 @@
  * own sample (what a hot reload checks a new build against) passes.
  */
 import { describe, expect, it } from 'vitest';
-import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
 import { Engine } from '../../src/engine/engine.js';
-import { builtinConnectors } from '../../src/connectors/builtin.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { sampleSelfTest } from '../../src/testing/sample-check.js';
 import { DEFAULT_LIMITS } from '../../src/contract/limits.js';
 import { NO_GRANTS } from '../../src/contract/grants.js';
 import { findRustc } from '../../src/build/rust-build.js';
 import type { NodeConfig } from '../../src/config/pipeline-config.js';
+import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
 const root = join(import.meta.dirname, '../../..');
 const examples = join(root, 'examples');
@@ -33,6 +29,8 @@ interface PipelineFile {
   nodes: Array<{ id: string; plugin?: string }>;
 }
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Runs examples/<name> in a temporary copy, with `edit` applied to its pipeline; returns the output file's text. */
 async function runExample(name: string, edit: (pipeline: PipelineFile) => void = () => {}) {
   const dir = await mkdtemp(join(tmpdir(), `weir-example-${name}-`));
@@ -40,13 +38,7 @@ async function runExample(name: string, edit: (pipeline: PipelineFile) => void =
   const pipeline = JSON.parse(await readFile(join(dir, 'pipeline.json'), 'utf8')) as PipelineFile;
   pipeline.plugins = { dir: plugins };
   edit(pipeline);
-  await writeFile(join(dir, 'pipeline.json'), JSON.stringify(pipeline));
-  const connectors = builtinConnectors();
-  const prepared = await preparePipeline(join(dir, 'pipeline.json'), new Engine({ cacheDir }), connectors);
-  if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-  const run = await PipelineRun.start(prepared.config, {
-    modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
-  });
+  const { run } = await startPipeline({ dir, pipeline, cacheDir });
   const summary = await run.done;
   expect(summary.status).toBe('completed');
   return { output: await readFile(join(dir, 'out/output.jsonl'), 'utf8'), run, summary };

@@ -13,13 +13,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
 import { Engine } from '../../src/engine/engine.js';
 import { instantiate } from '../../src/instance/instantiate.js';
-import { builtinConnectors } from '../../src/connectors/builtin.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { NodeStats } from '../../src/topology/run-summary.js';
 import { WeirError, hasCode } from '../../src/errors/errors.js';
 import type { ErrorCode } from '../../src/errors/errors.js';
@@ -31,15 +27,27 @@ import { createHostContext } from '../../src/linker/host-context.js';
 import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { InvalidPipeline, pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
 const LANGS = ['js', 'as'] as const;
 const RECORDS = 60;
 const BAD = new Set([9, 30, 51]);
 /** Small limits, so that the bombs go off fast. */
 const LIMITS = { memoryMb: 32, fuel: 200_000_000, maxOutputBytes: 1 << 20 };
+/**
+ * The wall-time budget a loop must exhaust in cpu mode "worker", short so that
+ * it does so fast: a healthy call here (a batch of 8 small records, a
+ * configure) takes milliseconds, so a second is far out of its reach even
+ * beside CPU hogs. (Fuel needs no such care: 200M units run out in tens of
+ * milliseconds, and fuel counts instructions, so load cannot change it. One
+ * budget for every case: the instrumented module is compiled once per budget.)
+ */
+const LOOP_TIMEOUT_MS = 1_000;
 
 let fixtures: string;
 let cacheDir: string;
+/** The engine of every pipeline here: each plugin compiled once for the file (as once per `host run`), not once per case. */
+let pipelineEngine: Engine;
 
 beforeAll(async () => {
   fixtures = await buildFixtures(
@@ -47,6 +55,7 @@ beforeAll(async () => {
     'misbehave-source-js', 'misbehave-sink-js', 'misbehave-service-js', 'misbehave-aggregator-js',
   );
   cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+  pipelineEngine = new Engine({ cacheDir });
 }, 900_000); // ten componentize builds on a shared, loaded machine
 
 const input = Array.from({ length: RECORDS }, (_, i) => JSON.stringify({ key: `k${i % 5}`, value: BAD.has(i) ? `x-${i}` : `ok-${i}` })).join('\n');
@@ -57,27 +66,11 @@ const lines = async (file: string): Promise<Line[]> => {
   return text === '' ? [] : text.split('\n').map((l) => JSON.parse(l) as Line);
 };
 
-class InvalidPipeline extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-  }
-}
+const startPipeline = pipelinesClosedAfterEach();
 
+/** Runs `pipeline` over in.jsonl (the 60 records) to its end. */
 async function runPipeline(pipeline: Record<string, unknown>) {
-  const dir = await mkdtemp(join(tmpdir(), 'weir-adversarial-'));
-  await writeFile(join(dir, 'in.jsonl'), input);
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({ plugins: { dir: fixtures }, ...pipeline }));
-  const connectors = builtinConnectors();
-  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
-  if (!prepared.ok) throw new InvalidPipeline(prepared.problems.map((p) => `${p.pointer} ${p.message}`));
-  const run = await PipelineRun.start(prepared.config, {
-    modules: prepared.modules,
-    connectors,
-    logger: pino({ level: 'silent' }),
-    stdin: Readable.from([]),
-    stdout: new PassThrough(),
-  });
+  const { run, dir } = await startPipeline({ pipeline, plugins: fixtures, files: { 'in.jsonl': input }, engine: pipelineEngine });
   return { summary: await run.done, dir };
 }
 
@@ -236,14 +229,14 @@ describe.each(LANGS)('adversarial plugins (%s)', (lang) => {
 
 describe.each(LANGS)('cpu mode "worker" (%s)', (lang) => {
   // Budgets a loaded machine cannot overrun by accident: the loop must run out, the rest must not.
-  const WORKER = { cpu: { mode: 'worker' }, timeoutMs: 5_000, fuel: undefined };
+  const WORKER = { cpu: { mode: 'worker' }, timeoutMs: LOOP_TIMEOUT_MS, fuel: undefined };
   const GENEROUS = { ...WORKER, timeoutMs: 60_000 };
 
   it('a watchdog terminates an infinite loop after timeoutMs: WEIR_LIMIT_CPU, a fresh worker takes over', async () => {
     const r = await misbehave(lang, 'loop', WORKER);
     expect(r.summary.status).toBe('completed');
     expect(codesOf(r.dead)).toEqual(['WEIR_LIMIT_CPU']);
-    expect(r.dead[0]!.headers!['weir-error-message']).toContain('longer than 5000 ms');
+    expect(r.dead[0]!.headers!['weir-error-message']).toContain(`longer than ${LOOP_TIMEOUT_MS} ms`);
     expect(r.bad).toMatchObject({ deadLettered: 3 * 8, out: RECORDS - 3 * 8, restarts: 3 });
     expect(r.bad.resources).toMatchObject({ cpuMode: 'worker', instances: 4, limitBreaches: { cpu: 3 } });
     expect(r.good).toHaveLength(RECORDS);
@@ -271,8 +264,8 @@ type Kind = 'processor' | 'aggregator' | 'source' | 'sink' | 'service';
 type Misbehaviour = 'loop' | 'bomb' | 'trap';
 
 const KIND_LIMITS = { memoryMb: 32, fuel: 200_000_000, maxOutputBytes: 1 << 20 };
-/** A loop must run out of time; a bomb or trap must not, however loaded the machine. */
-const TIMEOUT_MS: Readonly<Record<Misbehaviour, number>> = { loop: 5_000, bomb: 60_000, trap: 60_000 };
+/** A loop must run out of time (or fuel); a bomb or trap must not, however loaded the machine. */
+const TIMEOUT_MS: Readonly<Record<Misbehaviour, number>> = { loop: LOOP_TIMEOUT_MS, bomb: 60_000, trap: 60_000 };
 const EXPECTED: Readonly<Record<Misbehaviour, ErrorCode>> = { loop: 'WEIR_LIMIT_CPU', bomb: 'WEIR_LIMIT_MEMORY', trap: 'WEIR_PLUGIN_TRAP' };
 const MODES_OF: Readonly<Record<Misbehaviour, readonly CpuMode[]>> = { loop: ['fuel', 'worker'], bomb: ['fuel', 'worker', 'none'], trap: ['fuel', 'worker', 'none'] };
 
@@ -416,8 +409,8 @@ describe('windowed nodes and start functions in cpu mode "worker"', () => {
   });
 
   it.each([
-    ['set on the node', windowed({ cpu: { mode: 'worker' }, timeoutMs: 5_000 })],
-    ['inherited from defaults', windowed(undefined, { cpu: { mode: 'worker' }, timeoutMs: 5_000 })],
+    ['set on the node', windowed({ cpu: { mode: 'worker' }, timeoutMs: LOOP_TIMEOUT_MS })],
+    ['inherited from defaults', windowed(undefined, { cpu: { mode: 'worker' }, timeoutMs: LOOP_TIMEOUT_MS })],
   ])('a looping aggregator (mode %s) is stopped after timeoutMs: the run fails with WEIR_LIMIT_CPU', async (_how, pipeline) => {
     const { summary } = await runPipeline(pipeline);
     expect(summary.status).toBe('failed');
@@ -428,9 +421,9 @@ describe('windowed nodes and start functions in cpu mode "worker"', () => {
   it('a start function that loops is stopped at instantiation: WEIR_LIMIT_CPU after timeoutMs (worker), out of fuel (fuel)', async () => {
     const file = await writeWat(watDir, 'start-loop.wasm', coreWat('processor', '', '', WAT_BODIES.loop));
     const module = await new Engine({ cacheDir }).load(file);
-    const inWorker = await instantiate(module, 'processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, timeoutMs: 5_000, cpu: { mode: 'worker' } })).catch((error: unknown) => error);
+    const inWorker = await instantiate(module, 'processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, timeoutMs: LOOP_TIMEOUT_MS, cpu: { mode: 'worker' } })).catch((error: unknown) => error);
     expect(hasCode(inWorker, 'WEIR_LIMIT_CPU'), String(inWorker)).toBe(true);
-    expect((inWorker as { details: Record<string, unknown> }).details).toMatchObject({ node: 'n', function: 'instantiate', timeoutMs: 5_000 });
+    expect((inWorker as { details: Record<string, unknown> }).details).toMatchObject({ node: 'n', function: 'instantiate', timeoutMs: LOOP_TIMEOUT_MS });
     // In-thread, the start function runs on the instrumented code with a full call's fuel: it traps rather than hangs.
     const inThread = await instantiate(module, 'processor', quietHost(), instanceLimits({ ...DEFAULT_LIMITS, fuel: 1_000_000, cpu: { mode: 'fuel' } })).catch((error: unknown) => error);
     expect(inThread).toBeInstanceOf(WeirError);

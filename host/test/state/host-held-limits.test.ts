@@ -5,10 +5,7 @@
  * real plugin, where the breach keeps its code and poisons the instance.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { PassThrough, Readable } from 'node:stream';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -24,6 +21,7 @@ import { DEFAULT_LIMITS, instanceLimits, stateLimits } from '../../src/contract/
 import { textRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 import { compilePipeline } from '../../src/config/compile.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 
@@ -221,24 +219,21 @@ describe('through a plugin', () => {
     expect(thrown(() => plugin.process([textRecord('v', { key: 'a' })])).code).toBe('WEIR_LIMIT_METRICS');
   });
 
+  const startPipeline = pipelinesClosedAfterEach();
+
   it('applies a node\'s limits.maxStateKeys in a pipeline run: the records past the cap are dead-lettered with WEIR_LIMIT_STATE', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'weir-state-caps-'));
-    await writeFile(join(dir, 'in.jsonl'), ['a', 'b', 'c', 'd', 'a'].map((key) => JSON.stringify({ key, value: 'v' })).join('\n'));
-    await writeFile(join(dir, 'pipeline.json'), JSON.stringify({
-      name: 'state-caps',
-      plugins: { dir: fixtures },
-      nodes: [
-        { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
-        { id: 'count', kind: 'processor', plugin: 'probe-as.wasm', inputs: ['in'], batch: { maxRecords: 1 }, limits: { maxStateKeys: 2 }, onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
-        { id: 'out', kind: 'sink', connector: 'file', inputs: ['count'], config: { path: 'out.jsonl' } },
-        { id: 'dlq', kind: 'sink', connector: 'file', config: { path: 'dlq.jsonl' } },
-      ],
-    }));
-    const connectors = builtinConnectors();
-    const prepared = await preparePipeline(join(dir, 'pipeline.json'), new Engine({ cacheDir: join(dir, 'cache') }), connectors);
-    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-    const run = await PipelineRun.start(prepared.config, {
-      modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
+    const { run, dir } = await startPipeline({
+      pipeline: {
+        name: 'state-caps',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+          { id: 'count', kind: 'processor', plugin: 'probe-as.wasm', inputs: ['in'], batch: { maxRecords: 1 }, limits: { maxStateKeys: 2 }, onError: { policy: 'dead-letter', deadLetter: 'dlq' } },
+          { id: 'out', kind: 'sink', connector: 'file', inputs: ['count'], config: { path: 'out.jsonl' } },
+          { id: 'dlq', kind: 'sink', connector: 'file', config: { path: 'dlq.jsonl' } },
+        ],
+      },
+      files: { 'in.jsonl': ['a', 'b', 'c', 'd', 'a'].map((key) => JSON.stringify({ key, value: 'v' })).join('\n') },
+      plugins: fixtures,
     });
     const summary = await run.done;
     expect(summary.status).toBe('completed');
@@ -251,23 +246,18 @@ describe('through a plugin', () => {
   });
 
   it('counts a node\'s WEIR_LIMIT_METRICS breaches in the run summary', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'weir-metric-caps-'));
-    await writeFile(join(dir, 'in.jsonl'), ['a', 'b', 'c'].map((key) => JSON.stringify({ key, value: 'v' })).join('\n'));
-    await writeFile(join(dir, 'pipeline.json'), JSON.stringify({
-      name: 'metric-caps',
-      plugins: { dir: fixtures },
-      nodes: [
-        { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
-        // probe-as reports two metric names per record: every call breaches a cap of one.
-        { id: 'count', kind: 'processor', plugin: 'probe-as.wasm', inputs: ['in'], batch: { maxRecords: 1 }, limits: { maxMetricNames: 1 }, onError: { policy: 'skip' } },
-        { id: 'out', kind: 'sink', connector: 'null', inputs: ['count'] },
-      ],
-    }));
-    const connectors = builtinConnectors();
-    const prepared = await preparePipeline(join(dir, 'pipeline.json'), new Engine({ cacheDir: join(dir, 'cache') }), connectors);
-    if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-    const run = await PipelineRun.start(prepared.config, {
-      modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
+    const { run } = await startPipeline({
+      pipeline: {
+        name: 'metric-caps',
+        nodes: [
+          { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 1 } },
+          // probe-as reports two metric names per record: every call breaches a cap of one.
+          { id: 'count', kind: 'processor', plugin: 'probe-as.wasm', inputs: ['in'], batch: { maxRecords: 1 }, limits: { maxMetricNames: 1 }, onError: { policy: 'skip' } },
+          { id: 'out', kind: 'sink', connector: 'null', inputs: ['count'] },
+        ],
+      },
+      files: { 'in.jsonl': ['a', 'b', 'c'].map((key) => JSON.stringify({ key, value: 'v' })).join('\n') },
+      plugins: fixtures,
     });
     const summary = await run.done;
     expect(summary.status).toBe('completed');

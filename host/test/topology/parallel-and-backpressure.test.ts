@@ -3,20 +3,16 @@
  * guarantees the engine makes, checked on real pipelines.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorRegistry } from '../../src/connectors/connector.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { keyLane } from '../../src/topology/partitioner.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 import { observeInstances, type ObservedInstances } from '../fixtures/observed-instances.js';
 
 let fixtures: string;
@@ -27,17 +23,14 @@ beforeAll(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
 });
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Starts `pipeline`; with `observe`, the instances of that node record the batches they get. */
 async function start(pipeline: Record<string, unknown>, files: Record<string, string> = {}, connectors: ConnectorRegistry = builtinConnectors(), observe?: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'weir-parallel-'));
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({ plugins: { dir: fixtures }, ...pipeline }));
-  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
-  if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-  const observed: ObservedInstances | undefined = observe ? observeInstances(prepared.modules, observe) : undefined;
-  const run = await PipelineRun.start(prepared.config, {
-    modules: prepared.modules, instantiate: observed?.instantiate, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
+  let observed: ObservedInstances | undefined;
+  const { run, dir } = await startPipeline({
+    pipeline, files, plugins: fixtures, cacheDir, connectors,
+    instantiate: (loaded) => (observe ? (observed = observeInstances(loaded, observe)).instantiate : undefined),
   });
   return { run, dir, batches: observed?.batches ?? [] };
 }

@@ -1,15 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
-import { builtinConnectors } from '../../src/connectors/builtin.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
 let fixtures: string;
 let cacheDir: string;
@@ -19,23 +15,12 @@ beforeAll(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
 });
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Writes a pipeline into a temp folder (plugins from the fixtures), prepares and starts it. */
 async function start(pipeline: Record<string, unknown>, files: Record<string, string> = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'weir-run-'));
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({ plugins: { dir: fixtures }, ...pipeline }));
-  const connectors = builtinConnectors();
-  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
-  if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
   const stdout = new PassThrough();
-  const run = await PipelineRun.start(prepared.config, {
-    modules: prepared.modules,
-    connectors,
-    logger: pino({ level: 'silent' }),
-    stdin: Readable.from([]),
-    stdout,
-  });
+  const { run, dir } = await startPipeline({ pipeline, files, plugins: fixtures, cacheDir, stdout });
   return { run, dir, stdout };
 }
 

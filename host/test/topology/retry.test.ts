@@ -3,19 +3,16 @@
  * that a batch whose failure was transient gets through on a later attempt.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
-import { builtinConnectors } from '../../src/connectors/builtin.js';
 import { WeirError } from '../../src/errors/errors.js';
 import type { StreamRecord } from '../../src/records/record.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 import { observeInstances } from '../fixtures/observed-instances.js';
+import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
 let fixtures: string;
 let cacheDir: string;
@@ -25,31 +22,30 @@ beforeAll(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
 });
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Runs in.jsonl -> probe (under `onError`) -> out.jsonl; `intercept` may fail an attempt before the plugin sees it. */
 async function runProbe(values: string[], onError: Record<string, unknown>, intercept?: (batch: StreamRecord[], call: number) => void) {
-  const dir = await mkdtemp(join(tmpdir(), 'weir-retry-'));
-  await writeFile(join(dir, 'in.jsonl'), values.map((value) => JSON.stringify({ value })).join('\n'));
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({
-    name: 'retry',
-    plugins: { dir: fixtures },
-    nodes: [
-      { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
-      { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError },
-      { id: 'out', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'out.jsonl' } },
-    ],
-  }));
-  const connectors = builtinConnectors();
-  const prepared = await preparePipeline(file, new Engine({ cacheDir }), connectors);
-  if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
-  const observed = observeInstances(prepared.modules, 'probe', intercept);
+  let observed: ReturnType<typeof observeInstances> | undefined;
   const logs: { msg: string; attempt?: number }[] = [];
   const logStream = new Writable({ write: (chunk: Buffer, _enc, done) => { logs.push(JSON.parse(chunk.toString('utf8')) as { msg: string }); done(); } });
-  const run = await PipelineRun.start(prepared.config, {
-    modules: prepared.modules, instantiate: observed.instantiate, connectors, logger: pino({ level: 'warn' }, logStream), stdin: Readable.from([]), stdout: new PassThrough(),
+  const { run, dir } = await startPipeline({
+    pipeline: {
+      name: 'retry',
+      nodes: [
+        { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' } },
+        { id: 'probe', kind: 'processor', plugin: 'probe-js.wasm', inputs: ['in'], onError },
+        { id: 'out', kind: 'sink', connector: 'file', inputs: ['probe'], config: { path: 'out.jsonl' } },
+      ],
+    },
+    files: { 'in.jsonl': values.map((value) => JSON.stringify({ value })).join('\n') },
+    plugins: fixtures,
+    cacheDir,
+    logger: pino({ level: 'warn' }, logStream),
+    instantiate: (loaded) => (observed = observeInstances(loaded, 'probe', intercept)).instantiate,
   });
   const summary = await run.done;
-  const attempts = observed.batches.flat();
+  const attempts = observed!.batches.flat();
   const out = async () => (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { value: string }).value);
   return { summary, attempts, logs, out };
 }

@@ -6,23 +6,19 @@
  * stand-in plugin module make each case exact; nothing waits on a clock.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
 import { instantiate } from '../../src/instance/instantiate.js';
 import type { Instantiate } from '../../src/instance/instantiate.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorRegistry, Sink, Source } from '../../src/connectors/connector.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
 import { Partitioner } from '../../src/topology/partitioner.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import { WeirError } from '../../src/errors/errors.js';
+import { InvalidPipeline, pipelinesClosedAfterEach, prepareTestPipeline } from '../fixtures/test-pipeline.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');
 const encoder = new TextEncoder();
@@ -87,26 +83,20 @@ function testConnectors(extra: (registry: ConnectorRegistry) => void = () => {})
   return { registry, collected };
 }
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Prepares `nodes` (plugins from the repository's plugins/) and starts them; `processors` stands in for the instances of processor nodes, by node id. */
 async function start(connectors: ConnectorRegistry, nodes: object[], options: { processors?: Record<string, (batch: StreamRecord[]) => StreamRecord[]>; logger?: pino.Logger } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'weir-lifecycle-'));
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({ name: 'lifecycle', plugins: { dir: plugins }, nodes }));
-  const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
-  const prepared = await preparePipeline(file, engine, connectors);
-  if (!prepared.ok) throw new Error(JSON.stringify(prepared.problems));
   const standIns = options.processors ?? {};
   const instances: Instantiate = async (module, kind, host, limits) => {
     const process = standIns[host.node];
     return process ? processorInstance(process) : instantiate(module, kind, host, limits);
   };
-  const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, instantiate: instances, connectors, logger: options.logger ?? pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
-  return { run, prepare: async (edited: object[]) => {
-    await writeFile(file, JSON.stringify({ name: 'lifecycle', plugins: { dir: plugins }, nodes: edited }));
-    const again = await preparePipeline(file, engine, connectors);
-    if (!again.ok) throw new Error(JSON.stringify(again.problems));
-    return again;
-  } };
+  const { run, prepared } = await startPipeline({
+    pipeline: { name: 'lifecycle', nodes }, plugins, connectors, ...(options.logger ? { logger: options.logger } : {}),
+    instantiate: () => instances,
+  });
+  return { run, prepare: (edited: object[]) => prepared.prepare({ name: 'lifecycle', nodes: edited }) };
 }
 
 /** A stand-in processor instance that runs `process`. */
@@ -211,19 +201,15 @@ describe('onError on sink nodes', () => {
 
   it('validation refuses sinks whose dead letters go round in a loop', async () => {
     const { registry } = testConnectors();
-    const dir = await mkdtemp(join(tmpdir(), 'weir-lifecycle-'));
-    const file = join(dir, 'pipeline.json');
-    await writeFile(file, JSON.stringify({ name: 'loop', nodes: [
+    const refused = await prepareTestPipeline({ pipeline: { name: 'loop', nodes: [
       { id: 'in', kind: 'source', connector: 'list', config: { values: ['a'] } },
       { id: 'a', kind: 'sink', connector: 'collect', inputs: ['in'], config: { name: 'a' }, onError: { policy: 'dead-letter', deadLetter: 'b' } },
       { id: 'b', kind: 'sink', connector: 'collect', config: { name: 'b' }, onError: { policy: 'dead-letter', deadLetter: 'a' } },
-    ] }));
-    const prepared = await preparePipeline(file, new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }), registry);
-    expect(prepared.ok).toBe(false);
-    if (prepared.ok) return;
-    expect(prepared.problems.map((p) => [p.pointer, p.message])).toEqual(expect.arrayContaining([
-      ['/nodes/1/onError/deadLetter', expect.stringContaining('a -> b -> a')],
-      ['/nodes/2/onError/deadLetter', expect.stringContaining('b -> a -> b')],
+    ] }, connectors: registry }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(InvalidPipeline);
+    expect((refused as InvalidPipeline).problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^\/nodes\/1\/onError\/deadLetter .*a -> b -> a/),
+      expect.stringMatching(/^\/nodes\/2\/onError\/deadLetter .*b -> a -> b/),
     ]));
   });
 });

@@ -8,30 +8,25 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { pino } from 'pino';
-import { preparePipeline } from '../../src/cli/prepare-pipeline.js';
-import { Engine } from '../../src/engine/engine.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorRegistry, Sink, Source } from '../../src/connectors/connector.js';
-import { PipelineRun } from '../../src/topology/pipeline-run.js';
+import type { PipelineRun } from '../../src/topology/pipeline-run.js';
 import type { ApplyOutcome } from '../../src/topology/pipeline-run.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
 import { until } from '../fixtures/until.js';
 import { GateSource } from '../fixtures/gate-source.js';
+import { pipelinesClosedAfterEach } from '../fixtures/test-pipeline.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');
 const encoder = new TextEncoder();
 const record = (value: string): StreamRecord => ({ key: undefined, value: encoder.encode(value), headers: [], eventTime: undefined });
 
+const startPipeline = pipelinesClosedAfterEach();
+
 /** Writes `nodes` as `<dir>/pipeline.json`, prepares it and starts it. */
 async function start(dir: string, nodes: object[], connectors: ConnectorRegistry = builtinConnectors()): Promise<PipelineRun> {
-  const file = join(dir, 'pipeline.json');
-  await writeFile(file, JSON.stringify({ name: 'source-failure', plugins: { dir: plugins }, nodes }));
-  const prepared = await preparePipeline(file, new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }), connectors);
-  if (!prepared.ok) throw new Error(prepared.problems.map((p) => `${p.pointer} ${p.message}`).join('; '));
-  return PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+  return (await startPipeline({ dir, pipeline: { name: 'source-failure', nodes }, plugins, connectors })).run;
 }
 
 /**
@@ -177,26 +172,18 @@ describe('a source that fails while a structural edit waits for its drain', () =
           return { write: async (batch) => void into.push(...batch.map((r) => new TextDecoder().decode(r.value))), flush: async () => {}, close: async () => {} };
         },
       });
-    const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
-    const prepare = async (nodes: object[]) => {
-      await writeFile(join(dir, 'pipeline.json'), JSON.stringify({ name: 'source-failure-edit', nodes }));
-      const prepared = await preparePipeline(join(dir, 'pipeline.json'), engine, connectors);
-      if (!prepared.ok) throw new Error(prepared.problems.map((p) => `${p.pointer} ${p.message}`).join('; '));
-      return prepared;
-    };
     const nodes = [
       { id: 'in', kind: 'source', connector: 'gate' },
       { id: 'bad', kind: 'source', connector: 'failing' },
       { id: 'out', kind: 'sink', connector: 'collect', inputs: ['in', 'bad'], config: { name: 'out' } },
       { id: 'audit', kind: 'sink', connector: 'collect', inputs: ['in'], config: { name: 'audit' } },
     ];
-    const started = await prepare(nodes);
-    const run = await PipelineRun.start(started.config, { modules: started.modules, connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough() });
+    const { run, prepared } = await startPipeline({ dir, pipeline: { name: 'source-failure-edit', nodes }, connectors });
     gate.give(['a', 'b']);
     await until(() => (collected.get('out')?.length ?? 0) >= 3 && failing.polls >= 2);
 
     // The edit removes the audit sink: nothing to build, so it pauses the sources at once.
-    const edited = await prepare(nodes.filter((n) => n.id !== 'audit'));
+    const edited = await prepared.prepare({ name: 'source-failure-edit', nodes: nodes.filter((n) => n.id !== 'audit') });
     let applying: Promise<ApplyOutcome> | undefined;
     failing.fail(() => (applying = run.apply(edited.config, edited.modules)));
     await until(() => applying !== undefined);
