@@ -222,7 +222,8 @@ export class Engine {
    */
   #compileLimited(key: string, limits: InstanceLimits, file: string, read: () => Promise<Uint8Array>, cacheDir?: () => string | undefined): Promise<WebAssembly.Module> {
     const fuel = cpuModeOf(limits.cpuMode).fuelOf(limits);
-    const variant = `${limits.memoryPages}-${fuel ?? 'unmetered'}-v${INSTRUMENT_VERSION}`;
+    // The rewritten bytes depend on whether fuel is metered, not on the budget (the host fills the fuel global per call).
+    const variant = `${limits.memoryPages}-${fuel === undefined ? 'unmetered' : 'metered'}-v${INSTRUMENT_VERSION}`;
     return this.#compileOnce(`${key}:${variant}`, async () => {
       const folder = cacheDir?.();
       const cached = folder && join(folder, `${basename(key)}.${variant}.wasm`);

@@ -20,6 +20,11 @@ import type { InstanceLimits } from '../../src/contract/limits.js';
 import { instrumentModule } from '../../src/sandbox/instrument/instrument.js';
 import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { DirectoryUsages } from '../../src/linker/directory-quota.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
 
 const fuelLimits = (fuel: bigint): InstanceLimits => ({ ...instanceLimits(DEFAULT_LIMITS), cpuMode: 'fuel', fuel });
 
@@ -86,5 +91,60 @@ describe('one fuel budget per instance, shared by its core modules', () => {
     const used = roomy.usage().fuelUsed;
     expect(used).toBeGreaterThanOrEqual(2n * ONE_LOOP);
     expect(used).toBeLessThan(2n * ONE_LOOP + 1000n);
+  });
+});
+
+/**
+ * A component whose code-less core module imports the host's fuel global
+ * (the instance hands its one global to every module that asks) and exports
+ * it to a module that sets it back on every loop turn: 50M turns on a
+ * budget of 1M. The instrumenter must refuse the importing module even
+ * though it has no code to rewrite (found by review: it used to return early).
+ */
+const FUEL_THIEF = `(component
+  (core module $G (global (export "g") (mut i64) (i64.const 0)))
+  (core instance $g (instantiate $G))
+  (alias core export $g "g" (core global $gg))
+  (core module $Steal (import "weir:sandbox" "fuel" (global $f (mut i64))) (export "fuel" (global $f)))
+  (core instance $steal (instantiate $Steal (with "weir:sandbox" (instance (export "fuel" (global $gg))))))
+  (core module $Main
+    (import "stolen" "fuel" (global $f (mut i64)))
+    (memory (export "memory") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 256)
+    (func (export "configure") (param i32 i32))
+    (func (export "call") (param i32 i32 i32 i32) (result i32) (local $i i32)
+      (loop $again
+        (global.set $f (i64.const 1000000000))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $again (i32.lt_u (local.get $i) (i32.const 50000000))))
+      i32.const 512))
+  (core instance $main (instantiate $Main (with "stolen" (instance $steal))))
+  (alias core export $main "memory" (core memory $mem))
+  (alias core export $main "realloc" (core func $realloc))
+  (alias core export $main "configure" (core func $configure))
+  (alias core export $main "call" (core func $call))
+  (func (export "configure") (param "config" string)
+    (canon lift (core func $configure) (memory $mem) (realloc $realloc)))
+  (func (export "call") (param "method" string) (param "payload" (list u8)) (result (list u8))
+    (canon lift (core func $call) (memory $mem) (realloc $realloc))))`;
+
+describe('the fuel global stays the host\'s', () => {
+  it('a component module without code that imports the fuel global is refused, so no module can refill the budget', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-fuel-thief-'));
+    try {
+      const file = join(dir, 'thief.wasm');
+      await writeFile(file, await parse(FUEL_THIEF));
+      const module = await new Engine({ cacheDir: dir }).load(file);
+      let failure: unknown;
+      try {
+        await instantiate(module, 'service', host(), fuelLimits(1_000_000n));
+      } catch (error) {
+        failure = error;
+      }
+      expect(hasCode(failure, 'WEIR_PLUGIN_INVALID_BINARY')).toBe(true);
+      expect(String((failure as Error).message)).toMatch(/weir:sandbox.*reserves/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -80,7 +80,7 @@ export interface InstrumentedModule {
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 5;
+export const INSTRUMENT_VERSION = 6;
 
 /**
  * Fuel prices of the bulk instructions, per unit of their length operand,
@@ -213,12 +213,15 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
   const growHooked = code !== undefined && hasMemory;
   const tableGrowHooked = code !== undefined && (facts.importedTables > 0 || table !== undefined);
   const metered = code !== undefined && options.fuel !== undefined;
-  if (!growHooked && !metered && !tableGrowHooked) return { bytes: writeSections(sections), metered, growHooked, tableGrowHooked, initialPages };
-
+  // Refused whether or not this module gets rewritten: a module without code
+  // that imports the host's fuel global could hand it (exported) to one that
+  // refills it, since the instance passes the one real global to every module.
   for (const name of [FUEL_EXPORT, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT]) {
     if (facts.exportNames.has(name)) throw new MalformedModuleError(`already exports "${name}", a name the host reserves`);
   }
   if (facts.importModules.has(FUEL_IMPORT.module)) throw new MalformedModuleError(`already imports from "${FUEL_IMPORT.module}", a module name the host reserves`);
+  if (!growHooked && !metered && !tableGrowHooked) return { bytes: writeSections(sections), metered, growHooked, tableGrowHooked, initialPages };
+
   // The fuel global is imported after the module's imported globals: its defined globals move up by one.
   const fuelGlobal = facts.importedGlobals;
   const globalShift = metered ? 1 : 0;
