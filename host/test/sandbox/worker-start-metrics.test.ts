@@ -8,9 +8,10 @@
  *
  * The worker here is a real thread that sends what a plugin worker sends
  * (`instantiating`, two counters, `ready`) in place of the plugin worker's
- * entry module: a plugin cannot make the real entry send a metric before it
- * is ready today (a start function's host calls fail before the instance
- * exports its memory), so this is the listener's only way to see one.
+ * entry module: the real entry checks metric names against the cap itself
+ * (in the call, as in-thread), so only a worker that misbehaves can send the
+ * main thread's listener more names than the node allows; this stands in for
+ * one, and the listener must still not take the host down.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';

@@ -111,6 +111,7 @@ export class BlockingWorkerInstance {
     const started = performance.now();
     const deadline = started + this.#limits.timeoutMs;
     const invoke: Invoke = { op: 'invoke', fn, args };
+    let exitFlagSeen = false;
     try {
       this.#port.postMessage(invoke);
       for (;;) {
@@ -133,8 +134,15 @@ export class BlockingWorkerInstance {
           else this.#answer(message);
           continue;
         }
-        // The thread set the flag as it exited but its message did not come: it died all the same.
-        if (Atomics.load(this.#signal, SIGNAL_EXITED) !== 0) throw this.#died(fn);
+        if (Atomics.load(this.#signal, SIGNAL_EXITED) !== 0) {
+          // The thread posts its exit before it sets the flag: the message may have come since the look above, so look once more.
+          if (!exitFlagSeen) {
+            exitFlagSeen = true;
+            continue;
+          }
+          // The flag is set but no message came: it died all the same.
+          throw this.#died(fn);
+        }
         // Checked only after the port came up empty: an outcome posted in time wins over a late look at the clock.
         const left = deadline - performance.now();
         if (left <= 0) throw this.#timedOut(fn);
