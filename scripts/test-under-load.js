@@ -45,8 +45,6 @@ console.log(`test-under-load: ${hogCount} CPU hog(s) running (pids ${hogs.map((h
 // vitest's CLI file, found from its package.json (the package exports no path to it).
 const vitest = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const tests = spawn(process.execPath, [vitest, 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
-console.log(`test-under-load: vitest running (pid ${tests.pid})`);
-
 // SIGINT/SIGTERM: the hogs stop at once; vitest gets the signal and this
 // script exits when it has ended (128 + the signal's number).
 let stoppedBy;
@@ -57,6 +55,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     if (tests.exitCode === null && tests.signalCode === null) tests.kill(signal);
   });
 }
+// Said once the handlers are in place: whoever waits for this line may signal at once.
+console.log(`test-under-load: vitest running (pid ${tests.pid})`);
 
 tests.on('close', (code, signal) => {
   stopHogs();
