@@ -36,6 +36,23 @@ const hostFor = (node: string) =>
     metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
   });
 
+/** The exports a core-module processor needs, doing nothing: the end of a test module's text. */
+const PROCESSOR_EXPORTS = `(func (export "weir_abi_version") (result i32) i32.const 1)
+      (func (export "weir_alloc") (param i32) (result i32) i32.const 0)
+      (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
+      (func (export "weir_output_ptr") (result i32) i32.const 0)
+      (func (export "weir_output_len") (result i32) i32.const 0)`;
+
+/** Writes the module of `wat` to a fresh folder as `NAME.wasm` and loads it. */
+async function loadWat(name: string, wat: string) {
+  const parsed = binaryen.parseText(wat);
+  const dir = await mkdtemp(join(tmpdir(), 'weir-start-'));
+  await writeFile(join(dir, `${name}.wasm`), parsed.emitBinary());
+  parsed.dispose();
+  return new Engine({ cacheDir }).load(join(dir, `${name}.wasm`));
+}
+
 async function rejection(promise: Promise<unknown> | (() => unknown)): Promise<WeirError> {
   try {
     await (typeof promise === 'function' ? promise() : promise);
@@ -82,17 +99,8 @@ describe('a start function that traps', () => {
       (memory (export "memory") 1)
       (func $start unreachable)
       (start $start)
-      (func (export "weir_abi_version") (result i32) i32.const 1)
-      (func (export "weir_alloc") (param i32) (result i32) i32.const 0)
-      (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
-      (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
-      (func (export "weir_output_ptr") (result i32) i32.const 0)
-      (func (export "weir_output_len") (result i32) i32.const 0))`;
-    const parsed = binaryen.parseText(wat);
-    const dir = await mkdtemp(join(tmpdir(), 'weir-start-'));
-    await writeFile(join(dir, 'start-trap.wasm'), parsed.emitBinary());
-    parsed.dispose();
-    const module = await new Engine({ cacheDir }).load(join(dir, 'start-trap.wasm'));
+      ${PROCESSOR_EXPORTS})`;
+    const module = await loadWat('start-trap', wat);
     const error = await rejection(instantiate(module, 'processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
     expect(error.code).toBe('WEIR_PLUGIN_LOAD_FAILED');
     expect(error.message).toContain('node "early"');
@@ -106,17 +114,8 @@ describe('a start function that traps', () => {
       (data (i32.const 0) "started")
       (func $start (call $counter (i32.const 0) (i32.const 7) (i64.const 1)))
       (start $start)
-      (func (export "weir_abi_version") (result i32) i32.const 1)
-      (func (export "weir_alloc") (param i32) (result i32) i32.const 0)
-      (func (export "weir_configure") (param i32 i32) (result i32) i32.const 0)
-      (func (export "weir_process") (param i32 i32) (result i32) i32.const 0)
-      (func (export "weir_output_ptr") (result i32) i32.const 0)
-      (func (export "weir_output_len") (result i32) i32.const 0))`;
-    const parsed = binaryen.parseText(wat);
-    const dir = await mkdtemp(join(tmpdir(), 'weir-start-'));
-    await writeFile(join(dir, 'start-metric.wasm'), parsed.emitBinary());
-    parsed.dispose();
-    const module = await new Engine({ cacheDir }).load(join(dir, 'start-metric.wasm'));
+      ${PROCESSOR_EXPORTS})`;
+    const module = await loadWat('start-metric', wat);
     const error = await rejection(instantiate(module, 'processor', hostFor('early'), instanceLimits(DEFAULT_LIMITS)));
     expect(error.code).toBe('WEIR_PLUGIN_LOAD_FAILED');
     expect(error.details).toMatchObject({ node: 'early' });
