@@ -1,5 +1,5 @@
 /** `host test PLUGIN --input FILE [--expect FILE]`: run one plugin against records, without a pipeline. */
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { CliIo } from './cli-io.js';
@@ -7,6 +7,7 @@ import { EXIT, println } from './cli-io.js';
 import { defaultCacheDir } from '../engine/engine.js';
 import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
 import type { PluginRunOptions } from '../testing/plugin-harness.js';
+import { readSampleConfig } from '../testing/sample-check.js';
 import type { PluginKind } from '../contract/plugin.js';
 import { WeirError, hasCode } from '../errors/errors.js';
 import { compileCapabilities, compileLimits, compileWindow } from '../config/compile.js';
@@ -30,7 +31,9 @@ Options:
   --input FILE       records to feed, as JSONL (docs/pipeline.md)
   --expect FILE      compare the output with this JSONL file; on a mismatch,
                      print each differing line and exit 1
-  --config JSON      the node's config object (default {}; at most 64 levels deep)
+  --config JSON      the node's config object (default: the config.json beside
+                     the --input file, as in a plugin's sample/ folder, else {};
+                     at most 64 levels deep)
   --kind KIND        processor, source, sink, service or aggregator (default:
                      plugin.json's kind, else processor)
   --method NAME      the service method to call (services; default "call")
@@ -114,6 +117,13 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
       throw new WeirError('WEIR_USAGE', `--window: ${compiled.problems.map((p) => (where(p.pointer) ? `${where(p.pointer)}: ${p.message}` : p.message)).join('; ')}`);
     }
     window = compiled.window;
+  }
+
+  // A sample's config lies beside its input (host new's layout, and what a hot reload's self-test uses).
+  if (config === undefined && values.input !== undefined) {
+    const folder = dirname(resolve(io.cwd, values.input));
+    config = await readSampleConfig(folder);
+    if (config !== undefined) println(io.stderr, `config: ${relative(io.cwd, resolve(folder, 'config.json'))} (beside --input; --config overrides it)`);
   }
 
   const capabilities = values.capabilities === undefined ? undefined : parseCapabilities(values.capabilities, io.cwd);

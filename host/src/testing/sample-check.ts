@@ -52,8 +52,21 @@ export async function findSample(pluginFile: string): Promise<PluginSample | und
   if (expectedText === undefined) return undefined;
   const input = await readUnlessMissing(join(folder, 'input.jsonl'), folder, readJsonl);
   if (input === undefined) return undefined;
+  const config = (await readSampleConfig(folder)) ?? {};
+  return { folder, input, expected: expectedText.split('\n').filter((l) => l.trim() !== ''), config };
+}
+
+/**
+ * The `config.json` of a sample folder; `undefined` when there is none. One
+ * that is not a JSON object, or nests more than {@link MAX_JSON_DEPTH} levels
+ * deep, is an error naming the file.
+ *
+ * @throws WeirError `WEIR_PLUGIN_SELF_TEST_FAILED`
+ */
+export async function readSampleConfig(folder: string): Promise<Record<string, unknown> | undefined> {
   const configFile = join(folder, 'config.json');
-  const configText = (await readUnlessMissing(configFile, folder, (file) => readFile(file, 'utf8'))) ?? '{}';
+  const configText = await readUnlessMissing(configFile, folder, (file) => readFile(file, 'utf8'));
+  if (configText === undefined) return undefined;
   let config: unknown;
   try {
     config = JSON.parse(configText);
@@ -67,7 +80,7 @@ export async function findSample(pluginFile: string): Promise<PluginSample | und
   if (deep !== undefined) {
     throw new WeirError('WEIR_PLUGIN_SELF_TEST_FAILED', `sample ${configFile}: ${deep} is nested more than ${MAX_JSON_DEPTH} levels deep (as a pipeline file may not be); flatten the sample's config`, { folder, file: configFile, pointer: deep });
   }
-  return { folder, input, expected: expectedText.split('\n').filter((l) => l.trim() !== ''), config: config as Record<string, unknown> };
+  return config as Record<string, unknown>;
 }
 
 /** `read(file)`, or `undefined` when the file or its folder does not exist; any other failure is an error naming it. */

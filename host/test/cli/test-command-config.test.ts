@@ -52,3 +52,22 @@ describe('host test limits', () => {
     await expect(testCommand(['missing.wasm', '--limits', '{"memoryMb":'], io())).rejects.toMatchObject({ code: 'WEIR_USAGE', message: expect.stringContaining('--limits must be a JSON object') });
   }, 120_000);
 });
+
+describe('host test and a sample folder', () => {
+  const plugins = join(import.meta.dirname, '../../../plugins');
+  const text = (stream: NodeJS.WritableStream) => ((stream as PassThrough).read() ?? '').toString();
+
+  it('takes the config.json beside --input, as the hot reload self-test does, and says so; --config overrides it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-host-test-sample-'));
+    const sample = join(plugins, 'uppercase-js', 'sample');
+    const args = [join(plugins, 'uppercase-js.wasm'), '--input', join(sample, 'input.jsonl'), '--expect', join(sample, 'expected.jsonl'), '--cache-dir', join(dir, 'cache')];
+    const beside = io();
+    expect(await testCommand(args, beside)).toBe(0);
+    expect(text(beside.stdout)).toMatch(/^ok: 4 records match/);
+    expect(text(beside.stderr)).toMatch(/config: .*uppercase-js\/sample\/config\.json \(beside --input/);
+    // The sample's expected output carries its config's tag: another config differs.
+    const overridden = io();
+    expect(await testCommand([...args, '--config', '{"tag":"other"}'], overridden)).toBe(1);
+    expect(text(overridden.stdout)).toMatch(/^FAIL: 4 of 4 lines differ/);
+  }, 120_000);
+});
