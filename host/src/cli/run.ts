@@ -29,8 +29,7 @@ export function runHelp(): string {
 Validates the pipeline (as \`host validate\` does) and, if it is valid, runs it
 until every source is exhausted. SIGINT or SIGTERM (from the moment the command
 starts) stops the sources and drains what is in flight, then prints the
-summary; a second signal exits at once (the same one again within 0.3 s,
-as npx passes a Ctrl-C on, counts once). Logs (JSON lines) and the summary at
+summary; a second signal exits at once. Logs (JSON lines) and the summary at
 the end go to standard error, so standard output stays free for the stdout
 sink.
 
