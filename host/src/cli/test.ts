@@ -9,7 +9,7 @@ import { diffLines, readJsonl, runPlugin } from '../testing/plugin-harness.js';
 import type { PluginRunOptions } from '../testing/plugin-harness.js';
 import { readSampleConfig } from '../testing/sample-check.js';
 import type { PluginKind } from '../contract/plugin.js';
-import { WeirError, hasCode } from '../errors/errors.js';
+import { WeirError, hasCode, messageOf } from '../errors/errors.js';
 import { compileCapabilities, compileLimits, compileWindow } from '../config/compile.js';
 import { MAX_JSON_DEPTH, tooDeep } from '../config/json-depth.js';
 import type { CapabilityGrants } from '../contract/grants.js';
@@ -119,19 +119,20 @@ export async function testCommand(args: string[], io: CliIo): Promise<number> {
     window = compiled.window;
   }
 
-  // A sample's config lies beside its input (host new's layout, and what a hot reload's self-test uses).
-  if (config === undefined && values.input !== undefined) {
-    const folder = dirname(resolve(io.cwd, values.input));
-    config = await readSampleConfig(folder);
-    if (config !== undefined) println(io.stderr, `config: ${relative(io.cwd, resolve(folder, 'config.json'))} (beside --input; --config overrides it)`);
-  }
-
   const capabilities = values.capabilities === undefined ? undefined : parseCapabilities(values.capabilities, io.cwd);
   const limits = values.limits === undefined ? undefined : parseLimits(values.limits);
 
   const input = values.input === undefined ? [] : await readJsonl(resolve(io.cwd, values.input)).catch((error: unknown) => {
     throw (error as { code?: string }).code === 'ENOENT' ? new WeirError('WEIR_CONFIG_READ', `input file ${values.input} does not exist`) : error;
   });
+  // A sample's config lies beside its input (host new's layout, and what a hot reload's self-test uses).
+  if (config === undefined && values.input !== undefined) {
+    const folder = dirname(resolve(io.cwd, values.input));
+    config = await readSampleConfig(folder).catch((error: unknown) => {
+      throw new WeirError('WEIR_USAGE', `without --config, host test takes the config.json beside --input: ${messageOf(error)}; pass --config (e.g. --config '{}') to use another`, {}, { cause: error });
+    });
+    if (config !== undefined) println(io.stderr, `config: ${relative(io.cwd, resolve(folder, 'config.json'))} (beside --input; --config overrides it)`);
+  }
   let result: Awaited<ReturnType<typeof runPlugin>>;
   try {
     result = await runPlugin({

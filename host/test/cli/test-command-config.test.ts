@@ -71,3 +71,17 @@ describe('host test and a sample folder', () => {
     expect(text(overridden.stdout)).toMatch(/^FAIL: 4 of 4 lines differ/);
   }, 120_000);
 });
+
+describe('host test and a config.json that is not a config', () => {
+  it('is a usage error naming the file and the --config way around it, after a missing input is reported first', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-host-test-bad-sample-'));
+    await writeFile(join(dir, 'config.json'), '["unrelated"]');
+    const plugin = join(import.meta.dirname, '../../../plugins/uppercase-js.wasm');
+    await expect(testCommand([plugin, '--input', 'missing.jsonl'], { ...io(), cwd: dir })).rejects.toMatchObject({ code: 'WEIR_CONFIG_READ', message: expect.stringContaining('missing.jsonl does not exist') });
+    await writeFile(join(dir, 'in.jsonl'), '{"value":"x"}\n');
+    await expect(testCommand([plugin, '--input', 'in.jsonl'], { ...io(), cwd: dir })).rejects.toMatchObject({
+      code: 'WEIR_USAGE',
+      message: expect.stringMatching(/config\.json must hold a JSON object.*pass --config/),
+    });
+  });
+});
