@@ -72,6 +72,29 @@ export interface NodeConfig {
   readonly index: number;
 }
 
+/**
+ * What a checkpoint promises about the records the sinks write, across a
+ * crash and restart (docs/pipeline.md, "Checkpoints"):
+ * - `exactly-once`: on restore the file sink cuts what it wrote after the last
+ *   checkpoint, so each record lands in it once (stdout, plugin sinks and
+ *   side effects cannot be taken back: they stay at-least-once);
+ * - `at-least-once`: sinks keep what they wrote; records after the last checkpoint may repeat;
+ * - `none`: state and positions are checkpointed, sinks are not asked to do anything.
+ */
+export type Delivery = 'exactly-once' | 'at-least-once' | 'none';
+
+/** The pipeline's `checkpoint` block, defaults filled in. */
+export interface CheckpointConfig {
+  /** Time between the starts of two checkpoints (ms, >= 50). */
+  readonly intervalMs: number;
+  /** Absolute folder holding `<pipeline name>/checkpoint.db`. */
+  readonly dir: string;
+  readonly delivery: Delivery;
+}
+
+/** Checkpoint defaults when the block is present but leaves a field out. */
+export const DEFAULT_CHECKPOINT = { intervalMs: 1000, dir: '.weir', delivery: 'exactly-once' } as const;
+
 /** A whole pipeline, ready to run. */
 export interface PipelineConfig {
   readonly name: string;
@@ -82,6 +105,8 @@ export interface PipelineConfig {
   /** Absolute plugins folder. */
   readonly pluginsDir: string;
   readonly nodes: readonly NodeConfig[];
+  /** Checkpoints, when the file has a `checkpoint` block (absent: no checkpoints). */
+  readonly checkpoint?: CheckpointConfig;
 }
 
 /** Batch defaults when neither the node nor `defaults` sets them. */
