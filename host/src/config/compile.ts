@@ -15,8 +15,8 @@ import schema from './pipeline.schema.json' with { type: 'json' };
 import { MAX_JSON_DEPTH, tooDeep } from './json-depth.js';
 import { sharedValidators } from './schema-validators.js';
 import type { SchemaValidators } from './schema-validators.js';
-import { DEFAULT_BATCH, DEFAULT_ON_ERROR } from './pipeline-config.js';
-import type { NodeConfig, PipelineConfig, Problem, WindowConfig } from './pipeline-config.js';
+import { DEFAULT_BATCH, DEFAULT_CHECKPOINT, DEFAULT_ON_ERROR } from './pipeline-config.js';
+import type { CheckpointConfig, Delivery, NodeConfig, PipelineConfig, Problem, WindowConfig } from './pipeline-config.js';
 import { findCycle, parseInput } from '../graph/dag.js';
 import { DEFAULT_LIMITS } from '../contract/limits.js';
 import type { LimitsSettings } from '../contract/limits.js';
@@ -158,8 +158,20 @@ export function compilePipeline(raw: unknown, options: CompileOptions): CompileR
       onError: { ...DEFAULT_ON_ERROR, ...defaults.onError, ...node.onError },
       index,
     })),
+    ...(pipeline.checkpoint ? { checkpoint: resolveCheckpoint(pipeline.checkpoint, baseDir) } : {}),
   };
   return { ok: true, config: deepFreeze(config), plugins };
+}
+
+type RawCheckpoint = { intervalMs?: number; dir?: string; delivery?: Delivery };
+
+/** The `checkpoint` block with its defaults, `dir` absolute (relative to the pipeline file's folder). */
+function resolveCheckpoint(raw: RawCheckpoint, baseDir: string): CheckpointConfig {
+  return {
+    intervalMs: raw.intervalMs ?? DEFAULT_CHECKPOINT.intervalMs,
+    dir: resolve(baseDir, raw.dir ?? DEFAULT_CHECKPOINT.dir),
+    delivery: raw.delivery ?? DEFAULT_CHECKPOINT.delivery,
+  };
 }
 
 function deepProblem(pointer: string): Problem {
@@ -317,6 +329,7 @@ interface RawPipeline {
   plugins?: { dir?: string };
   defaults?: { batch?: Partial<NodeConfig['batch']>; limits?: RawLimits; onError?: Partial<NodeConfig['onError']> };
   nodes: RawNode[];
+  checkpoint?: RawCheckpoint;
 }
 
 /** A node as far as it could be read, with its index; malformed parts are left undefined. */

@@ -1,9 +1,11 @@
 /**
  * Warnings about a valid pipeline: things that run but are probably not what
- * the author meant. Today one: nodes whose records reach no sink (a
- * processor nothing reads from, a source whose every path ends at one), so
- * their records would be dropped. `host validate` prints them; `host run`
- * logs them at start. They never fail validation.
+ * the author meant. Nodes whose records reach no sink (a processor nothing
+ * reads from, a source whose every path ends at one), so their records would
+ * be dropped; and, with checkpoints on, the nodes whose output or effects a
+ * restore cannot make exactly-once (see {@link checkpointWarnings}).
+ * `host validate` prints them; `host run` logs them at start. They never
+ * fail validation.
  */
 import { parseInput } from '../graph/dag.js';
 import type { PipelineConfig, Problem } from './pipeline-config.js';
@@ -22,6 +24,10 @@ export function pipelineWarnings(config: PipelineConfig): Problem[] {
     delivers.add(id);
     for (const input of byId.get(id)?.inputs ?? []) pending.push(parseInput(input).node);
   }
+  return [...unreachedWarnings(config, readers, delivers), ...checkpointWarnings(config)];
+}
+
+function unreachedWarnings(config: PipelineConfig, readers: ReadonlyMap<string, readonly string[]>, delivers: ReadonlySet<string>): Problem[] {
   return config.nodes.flatMap((node): Problem[] => {
     if (node.kind === 'sink' || node.kind === 'service' || delivers.has(node.id)) return [];
     const next = readers.get(node.id) ?? [];
@@ -33,6 +39,68 @@ export function pipelineWarnings(config: PipelineConfig): Problem[] {
         : `the records of ${node.kind} "${node.id}" reach no sink: every path from it ends at ${ends.map((id) => `"${id}"`).join(', ')}, which no node reads`,
       hint: `add a sink with "inputs": ["${next.length === 0 ? node.id : ends[0]}"] (the "null" connector, if dropping them is intended)`,
     }];
+  });
+}
+
+/**
+ * With a `checkpoint` block: what a restore replays that the outside world
+ * has already seen, or replays differently. A restore goes back to the last
+ * checkpoint and processes the records after it again, so
+ * - (delivery `exactly-once` only) a `stdout` sink prints them again and a
+ *   plugin sink writes them again (neither can be cut back as the file sink is);
+ * - plugins granted HTTP or a writable directory repeat those side effects;
+ * - windowed nodes put records without an event time in windows by the wall clock, which differs on replay;
+ * - a `stdin` source skips the lines it had read, right only if the same input is piped in again.
+ * One warning per node and cause, in file order.
+ */
+export function checkpointWarnings(config: PipelineConfig): Problem[] {
+  const checkpoint = config.checkpoint;
+  if (!checkpoint) return [];
+  const exactlyOnce = checkpoint.delivery === 'exactly-once';
+  return config.nodes.flatMap((node): Problem[] => {
+    const at = `/nodes/${node.index}`;
+    const warnings: Problem[] = [];
+    const connector = node.implementation.type === 'connector' ? node.implementation.name : undefined;
+    if (exactlyOnce && node.kind === 'sink' && connector === 'stdout') {
+      warnings.push({
+        pointer: at,
+        message: `sink "${node.id}" writes to standard output, which cannot be taken back: after a restore it prints the records since the last checkpoint again (at-least-once, not exactly-once)`,
+        hint: 'write to the file sink for exactly-once output, or set "checkpoint": {"delivery": "at-least-once"} to say repeats are fine',
+      });
+    }
+    if (exactlyOnce && node.kind === 'sink' && node.implementation.type === 'plugin') {
+      warnings.push({
+        pointer: at,
+        message: `sink "${node.id}" is a plugin: what it wrote after the last checkpoint cannot be cut back, so a restore writes those records again (at-least-once, not exactly-once)`,
+        hint: 'make the plugin\'s writes idempotent (an upsert by key, an id per record), or set "checkpoint": {"delivery": "at-least-once"}',
+      });
+    }
+    const effects = [
+      ...(node.capabilities.http ? ['sends HTTP requests'] : []),
+      ...(node.capabilities.filesystem.some((g) => g.mode === 'rw') ? ['writes files'] : []),
+    ];
+    if (node.implementation.type === 'plugin' && effects.length > 0) {
+      warnings.push({
+        pointer: `${at}/capabilities`,
+        message: `the plugin of ${node.kind} "${node.id}" ${effects.join(' and ')}: a restore processes the records since the last checkpoint again, so those side effects happen again`,
+        hint: 'make them idempotent (a request id derived from the record, an upsert, a file named by the record), or accept repeats',
+      });
+    }
+    if (node.window) {
+      warnings.push({
+        pointer: `${at}/window`,
+        message: `windowed node "${node.id}" puts records without an event time in windows by the wall clock, which differs on replay: after a restore such records may land in other windows`,
+        hint: 'give every record an event time ("eventTime" in JSONL input, or set by the source plugin)',
+      });
+    }
+    if (node.kind === 'source' && connector === 'stdin') {
+      warnings.push({
+        pointer: at,
+        message: `source "${node.id}" reads standard input: a restore skips the lines it had read before the last checkpoint, which is exactly-once only if the same input is piped in again`,
+        hint: 'pipe the same input again when resuming (or run with --fresh), or read from a file source',
+      });
+    }
+    return warnings;
   });
 }
 
