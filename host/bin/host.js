@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `host` command. The TypeScript sources are compiled to dist/ by `npm run build`
 // (which `npm ci` runs through the `prepare` script).
-const [major] = process.versions.node.split('.').map(Number);
-if (major < 22) {
-  process.stderr.write(`weir needs Node.js 22 or newer (this is ${process.version}); see the README\n`);
+// 22.13 is the first release with node:sqlite (the checkpoint store) available without a flag.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(`weir needs Node.js 22.13 or newer (this is ${process.version}); see the README\n`);
   process.exit(3);
 }
 let cli;

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   new: async () => (await import('./new.js')).newCommand,
   build: async () => (await import('./build.js')).buildCommand,
   test: async () => (await import('./test.js')).testCommand,
+  checkpoints: async () => (await import('./checkpoints.js')).checkpointsCommand,
 };
 
 /** Help text of `host`. */
@@ -32,6 +33,8 @@ Commands:
   new KIND NAME --lang L   scaffold a plugin folder (js: any kind; as: processor)
   build DIR...             build plugin folders into .wasm files
   test PLUGIN --input F    run one plugin against records; --expect F compares
+  checkpoints PIPELINE.json  list the checkpoint stored for a pipeline; --delete
+                           deletes it (the next run starts over)
 
 Options:
   -h, --help               show help (also: host <command> --help)

@@ -17,9 +17,22 @@ import { formatSummary } from '../topology/run-summary.js';
 import type { RunSummary } from '../topology/run-summary.js';
 import { RunSignals } from './run-signals.js';
 import { WeirError } from '../errors/errors.js';
+import { deleteStoredCheckpoint } from './checkpoints.js';
+import type { PipelineConfig } from '../config/pipeline-config.js';
+import type { Logger } from 'pino';
 
 /** How long a drain after a signal may take by default (ms); see `--drain-timeout`. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/** How `host run` prepares a run, beyond the pipeline file: what the command line asked for. */
+export interface RunOptions {
+  /**
+   * `--fresh`: delete the pipeline's stored checkpoint before the run, so it
+   * starts from the beginning instead of resuming (no effect without a
+   * `checkpoint` block).
+   */
+  readonly fresh: boolean;
+}
 
 /** Help text of `host run`. */
 export function runHelp(): string {
@@ -40,6 +53,10 @@ Options:
                         still queued is dropped, and the summary says how
                         many records were not written, per node (a write in
                         progress finishes first); the exit code is then 4
+  --fresh               with a "checkpoint" block: delete the stored
+                        checkpoint and start from the beginning instead of
+                        resuming from it (docs/pipeline.md, "Checkpoints";
+                        \`host checkpoints PIPELINE.json\` shows what is stored)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
   --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
@@ -77,6 +94,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       'log-level': { type: 'string', default: 'info' },
       'cache-dir': { type: 'string' },
       watch: { type: 'boolean', default: true },
+      fresh: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     allowNegative: true,
@@ -91,6 +109,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const drainTimeoutMs = Number(values['drain-timeout']);
   if (!/^\d+$/.test(values['drain-timeout']!) || !Number.isSafeInteger(drainTimeoutMs)) throw new WeirError('WEIR_USAGE', `--drain-timeout must be a whole number of milliseconds (0 = no limit), not "${values['drain-timeout']}"`);
 
+  const options: RunOptions = { fresh: values.fresh === true };
   const file = resolve(io.cwd, positionals[0]!);
   const logger = createLogger(level);
   const connectors = builtinConnectors();
@@ -113,6 +132,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       throw INVALID;
     }
     for (const warning of pipelineWarnings(prepared.config)) logger.warn({ pointer: warning.pointer, hint: warning.hint }, warning.message);
+    await prepareCheckpoints(prepared.config, options, logger);
     for (const node of prepared.config.nodes) {
       const module = prepared.modules.get(node.id);
       if (!module || node.implementation.type !== 'plugin') continue;
@@ -157,6 +177,20 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     await hotReload?.close();
     removeSignalHandler();
   }
+}
+
+/**
+ * The checkpoint side of preparing a run: with `--fresh`, the stored
+ * checkpoint is deleted first, so the run cannot resume from it.
+ */
+async function prepareCheckpoints(config: PipelineConfig, options: RunOptions, logger: Logger): Promise<void> {
+  if (!options.fresh) return;
+  if (!config.checkpoint) {
+    logger.warn({ pipeline: config.name }, '--fresh has no effect: the pipeline has no "checkpoint" block, so it never resumes');
+    return;
+  }
+  const deleted = await deleteStoredCheckpoint(config.checkpoint.dir, config.name);
+  if (deleted) logger.info({ file: deleted.file, epoch: deleted.epoch }, 'deleted the stored checkpoint (--fresh): the run starts from the beginning');
 }
 
 /** Thrown inside `runCommand` when the pipeline is invalid (the problems are printed already). */
