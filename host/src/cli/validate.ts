@@ -19,8 +19,10 @@ with the JSON pointer of the offending value and a hint: schema violations,
 duplicate or unknown node ids, cycles, sources with inputs, sinks used as
 inputs, unknown connectors and bad connector config, missing plugin files,
 and plugins whose world does not fit their node kind. A valid pipeline may
-still get warnings (nodes whose records reach no sink); they do not change
-the exit code.
+still get warnings (nodes whose records reach no sink; with a "checkpoint"
+block, nodes a restore cannot make exactly-once: stdout and plugin sinks,
+plugins with HTTP or writable directories, windows over records without
+event time, stdin); they do not change the exit code.
 
 Options:
   --json             print {"ok": bool, "problems": [{pointer, message, hint}], "warnings": [...]}
