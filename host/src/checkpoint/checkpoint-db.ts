@@ -162,5 +162,10 @@ export class CheckpointDatabase {
 /** `WEIR_CHECKPOINT_STORE` for a failed `action` on `file`. */
 export function storeError(file: string, action: string, cause: unknown): WeirError {
   if (cause instanceof WeirError) return cause;
-  return new WeirError('WEIR_CHECKPOINT_STORE', `cannot ${action} the checkpoint database ${file}: ${messageOf(cause)}`, { file }, { cause });
+  return new WeirError(
+    'WEIR_CHECKPOINT_STORE',
+    `cannot ${action} the checkpoint database ${file}: ${messageOf(cause)} (check that its folder is writable and the disk has room; \`host checkpoints PIPELINE.json --delete\` removes a damaged database, and the next run starts from the beginning)`,
+    { file },
+    { cause },
+  );
 }

@@ -19,8 +19,12 @@ interface Held {
 export class MemoryCheckpointStore implements CheckpointStore {
   #held: Held | undefined;
   #state: 'open' | 'closed' = 'open';
+  #writes = 0;
+
   /** Checkpoints written so far (for tests that count them). */
-  writes = 0;
+  get writes(): number {
+    return this.#writes;
+  }
 
   async latest(): Promise<StoredCheckpoint | undefined> {
     this.#assertOpen();
@@ -63,7 +67,7 @@ export class MemoryCheckpointStore implements CheckpointStore {
       parts: checkpoint.parts.map((p) => ({ ...p, data: p.data.slice() })),
       state,
     };
-    this.writes++;
+    this.#writes++;
   }
 
   async summary(): Promise<CheckpointSummary | undefined> {

@@ -32,7 +32,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   readonly file: string;
   #state: 'open' | 'closed' = 'open';
   #connection: Connection | undefined;
-  #opened: Promise<void> | undefined;
+  #opened: Promise<Connection> | undefined;
   #nextId = 0;
 
   private constructor(file: string) {
@@ -104,19 +104,19 @@ export class SqliteCheckpointStore implements CheckpointStore {
     if (this.#state === 'closed') throw new WeirError('WEIR_CHECKPOINT_STORE', `the checkpoint store of ${this.file} is closed`, { file: this.file });
   }
 
-  /** The worker, started and holding an open connection (again after `clear()`). */
-  #ready(): Promise<void> {
+  /** The worker, started and holding an open connection (again after `clear()` or a crash of the worker). */
+  #ready(): Promise<Connection> {
     if (!this.#opened) {
-      this.#connection = this.#start();
-      this.#opened = this.#send(this.#connection, { op: 'open', file: this.file }).then(() => undefined);
+      const connection = this.#start();
+      this.#connection = connection;
+      this.#opened = this.#send(connection, { op: 'open', file: this.file }).then(() => connection);
     }
     return this.#opened;
   }
 
   async #call(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
     this.#assertOpen();
-    await this.#ready();
-    return this.#send(this.#connection!, request, transfer);
+    return this.#send(await this.#ready(), request, transfer);
   }
 
   #start(): Connection {
@@ -127,6 +127,11 @@ export class SqliteCheckpointStore implements CheckpointStore {
       connection.broken ??= error;
       for (const { reject } of connection.pending.values()) reject(connection.broken);
       connection.pending.clear();
+      // The next request starts a new worker (what is on disk is the last committed checkpoint).
+      if (this.#connection === connection) {
+        this.#connection = undefined;
+        this.#opened = undefined;
+      }
     };
     worker.on('message', (reply: StoreReply) => {
       const waiter = connection.pending.get(reply.id);

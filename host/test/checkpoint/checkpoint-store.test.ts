@@ -141,12 +141,13 @@ describe('checkpointFile', () => {
 });
 
 describe('SqliteCheckpointStore.open', () => {
-  it('fails with WEIR_CHECKPOINT_STORE naming the file when it cannot create it', async () => {
+  it('fails with WEIR_CHECKPOINT_STORE naming the file and the way out when the file is not a checkpoint database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-ckpt-'));
     const file = join(dir, 'not-a-db');
     await import('node:fs/promises').then((fs) => fs.writeFile(file, 'this is not sqlite, just text that is long enough to have a header'.repeat(10)));
     const error = await SqliteCheckpointStore.open(file).then(() => undefined, (e: unknown) => e);
     expect(error).toMatchObject({ code: 'WEIR_CHECKPOINT_STORE', details: { file } });
     expect((error as Error).message).toContain(file);
+    expect((error as Error).message).toContain('--delete');
   });
 });
