@@ -181,6 +181,32 @@ describe('NodeOutputs.emitBarrier', () => {
     expect(await drain(y)).toEqual(['|1']);
   });
 
+  it('passes a diamond (x feeds z directly and through y) whichever route comes first', async () => {
+    for (const order of ['z-first', 'y-first']) {
+      const toY = new BatchChannel(8, 1);
+      const toZ = new BatchChannel(8, 2);
+      const routes = [{ output: '', channel: toZ }, { output: '', channel: toY }];
+      const x = new NodeOutputs(order === 'z-first' ? routes : routes.reverse());
+      const y = new NodeOutputs([{ output: '', channel: toZ }]);
+      // y forwards what it reads, barriers included, as a node would.
+      const forward = (async () => {
+        for (let item = await toY.pullItem(); item; item = await toY.pullItem()) {
+          if (isBarrier(item)) await y.emitBarrier(item.epoch);
+          else await y.emit(item);
+        }
+        y.close();
+      })();
+      await x.emit(records('a'));
+      expect(await settled(x.emitBarrier(1))).toBeUndefined();
+      await x.emit(records('b'));
+      x.close();
+      await forward;
+      const out = await drain(toZ);
+      expect(out.indexOf('|1')).toBe(2);
+      expect(out.slice(3)).toEqual(['b', 'b']);
+    }
+  });
+
   it('waits for the other producers of a channel', async () => {
     const shared = new BatchChannel(8, 2);
     const own = new BatchChannel(8, 1);
