@@ -38,7 +38,8 @@ export interface WindowOutput {
 }
 
 const encoder = new TextEncoder();
-const latin1 = (key: Uint8Array | undefined) => (key === undefined ? '\u0000none' : Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+/** A map id per key: `-` for no key, `k` and the key's bytes as latin1 otherwise (so no key can pass for "none"). */
+const keyId = (key: Uint8Array | undefined) => (key === undefined ? '-' : `k${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`);
 
 /** The windows of one aggregator instance. */
 export class WindowOperator {
@@ -132,7 +133,7 @@ export class WindowOperator {
   }
 
   #windowsOf(key: Uint8Array | undefined): OpenWindow[] {
-    const id = latin1(key);
+    const id = keyId(key);
     let windows = this.#open.get(id);
     if (!windows) this.#open.set(id, (windows = []));
     return windows;

@@ -55,6 +55,12 @@ describe('WindowOperator snapshot and restore', () => {
     expect(values(restored.add([at('k', 'old', 3)]).late)).toEqual(['old']);
   });
 
+  it('keeps a keyless window apart from one whose key spells the old "no key" marker', () => {
+    const op = new WindowOperator(config({}), listing);
+    op.add([at(undefined, 'x', 1), at('\u0000none', 'y', 2)]);
+    expect(op.snapshot().windows.map((w) => text(w.accumulator))).toEqual(['x', 'y']);
+  });
+
   it('restores only a fresh operator', () => {
     const used = new WindowOperator(config({}), listing);
     used.add([at('k', 'a', 1)]);
