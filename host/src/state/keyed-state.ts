@@ -8,6 +8,12 @@
  * write that would cross a cap fails (`WEIR_LIMIT_STATE`) before the host
  * holds its bytes, and several instances of one node (parallel lanes) share
  * one budget. A value is copied once, when staged; commit moves it.
+ *
+ * For incremental checkpoints the store can record which keys changed
+ * ({@link MemoryKeyedStateOptions.trackChanges}): {@link MemoryKeyedState.takeChanges}
+ * hands over the keys written or deleted since the last call, and
+ * {@link MemoryKeyedState.restore} loads a checkpoint. Stored values are never
+ * mutated (reads copy out, writes copy in), so the changes share them.
  */
 import { WeirError } from '../errors/errors.js';
 import { UNBOUNDED_STATE } from '../contract/limits.js';
@@ -22,11 +28,23 @@ export interface KeyedState {
   readonly size: number;
 }
 
+/** How a {@link MemoryKeyedState} is kept. */
+export interface MemoryKeyedStateOptions {
+  /**
+   * Record the keys each write or delete touches, for {@link MemoryKeyedState.takeChanges}.
+   * Off by default: without checkpoints nobody takes them, and the record would
+   * grow with every distinct key ever deleted.
+   */
+  trackChanges?: boolean;
+}
+
 /** A node's bounded keyed state held in a `Map`. Values are copied in and out. */
 export class MemoryKeyedState implements KeyedState {
   readonly #entries = new Map<string, Uint8Array>();
   readonly #limits: StateLimits;
   readonly #node: string | undefined;
+  /** Keys written (value) or deleted (`null`) since the last {@link takeChanges}; undefined when not tracking. */
+  #changes: Map<string, Uint8Array | null> | undefined;
   /** Key and value bytes held. */
   #bytes = 0;
   /** Growth reserved by staged writes not yet committed. */
@@ -34,9 +52,59 @@ export class MemoryKeyedState implements KeyedState {
   #reservedKeys = 0;
 
   /** @param node named in limit errors */
-  constructor(limits: StateLimits = UNBOUNDED_STATE, node?: string) {
+  constructor(limits: StateLimits = UNBOUNDED_STATE, node?: string, options: MemoryKeyedStateOptions = {}) {
     this.#limits = limits;
     this.#node = node;
+    if (options.trackChanges) this.#changes = new Map();
+  }
+
+  /**
+   * The keys changed since the last call (or since the store was made or
+   * restored): internal key (see {@link keyBytes}) to its value now, `null`
+   * for a deleted key. O(1): the record is handed over, not copied, and its
+   * values are the stored ones, which must not be mutated. Staged writes
+   * count once committed. Empty when the store does not track changes.
+   */
+  takeChanges(): Map<string, Uint8Array | null> {
+    if (!this.#changes) return new Map();
+    const changes = this.#changes;
+    this.#changes = new Map();
+    return changes;
+  }
+
+  /**
+   * Loads a checkpoint into this store, which must be empty, before any
+   * instance runs. Takes ownership of each value (one that is a view into a
+   * larger buffer is copied, so that buffer is not kept alive). Restored
+   * entries are not changes.
+   * @throws WeirError `WEIR_LIMIT_STATE` when the checkpoint holds more than the limits allow now; the store is left empty.
+   */
+  restore(entries: Iterable<readonly [Uint8Array, Uint8Array]>): void {
+    if (this.#entries.size > 0 || this.#reservedBytes > 0 || this.#reservedKeys > 0) {
+      throw new Error(`restore needs an empty keyed state${this.#node === undefined ? '' : ` (node "${this.#node}")`}; it holds ${this.#entries.size} keys`);
+    }
+    for (const [key, value] of entries) {
+      const k = mapKey(key);
+      const owned = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : value.slice();
+      this.#store(k, owned);
+      if (this.#bytes > this.#limits.maxBytes || this.#entries.size > this.#limits.maxKeys) this.#refuseRestore();
+    }
+  }
+
+  #refuseRestore(): never {
+    const bytes = this.#bytes;
+    const keys = this.#entries.size;
+    this.#entries.clear();
+    this.#bytes = 0;
+    const which = bytes > this.#limits.maxBytes
+      ? `more than ${this.#limits.maxBytes} bytes of keys and values (limits.maxStateBytes)`
+      : `more than ${this.#limits.maxKeys} keys (limits.maxStateKeys)`;
+    const where = this.#node === undefined ? 'keyed state' : `keyed state of node "${this.#node}"`;
+    throw new WeirError(
+      'WEIR_LIMIT_STATE',
+      `the checkpoint holds ${which} for the ${where}, more than the limits allow now; raise the limit back, or start over with --fresh`,
+      { node: this.#node, limit: 'state', bytes, keys, maxBytes: this.#limits.maxBytes, maxKeys: this.#limits.maxKeys },
+    );
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -114,6 +182,12 @@ export class MemoryKeyedState implements KeyedState {
   }
 
   #put(k: string, value: Uint8Array | null): void {
+    this.#changes?.set(k, value);
+    this.#store(k, value);
+  }
+
+  /** Writes without recording a change. */
+  #store(k: string, value: Uint8Array | null): void {
     const old = this.#entries.get(k);
     if (old !== undefined) this.#bytes -= k.length + old.byteLength;
     if (value === null) {
@@ -126,8 +200,19 @@ export class MemoryKeyedState implements KeyedState {
 }
 
 /** The internal key of `key`: its bytes as a latin1 string (one char per byte). */
-function mapKey(key: Uint8Array): string {
+export function mapKey(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+}
+
+/**
+ * The bytes of an internal key (the inverse of {@link mapKey}), in an
+ * ArrayBuffer of their own: safe to post to a worker without copying a
+ * shared pool along.
+ */
+export function keyBytes(k: string): Uint8Array {
+  const bytes = new Uint8Array(k.length);
+  Buffer.from(bytes.buffer).write(k, 'latin1');
+  return bytes;
 }
 
 /**

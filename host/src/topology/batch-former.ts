@@ -5,11 +5,17 @@
  * still short of them waits up to `lingerMs` for more, so under heavy traffic
  * plugins get full batches and under light traffic a record waits at most
  * `lingerMs`. Arriving batches larger than the limits are split.
+ *
+ * {@link BatchFormer.nextItem} also hands out checkpoint barriers and never
+ * coalesces across one: the records before a barrier come out first (as one
+ * or more batches, without waiting out `lingerMs`), then the barrier.
  */
 import type { StreamRecord } from '../records/record.js';
 import { batchBytes, recordBytes } from '../records/record.js';
 import type { BatchConfig } from '../config/pipeline-config.js';
 import type { BatchChannel } from './batch-channel.js';
+import { isBarrier } from './barrier.js';
+import type { Barrier, ChannelItem } from './barrier.js';
 
 /** Pulls formed batches from one channel. */
 export class BatchFormer {
@@ -17,6 +23,8 @@ export class BatchFormer {
   readonly #config: BatchConfig;
   #pending: StreamRecord[] = [];
   #ended = false;
+  /** A barrier pulled while filling a batch: handed out once the records before it are. */
+  #barrier: Barrier | undefined;
 
   constructor(channel: BatchChannel, config: BatchConfig) {
     this.#channel = channel;
@@ -44,6 +52,52 @@ export class BatchFormer {
       if (more === 'timeout') break;
       if (!more) {
         this.#ended = true;
+        break;
+      }
+      this.#pending = this.#pending.concat(more);
+      bytes += batchBytes(more);
+    }
+    return this.#take(maxRecords, maxBytes);
+  }
+
+  /**
+   * The next batch or barrier for the node, or `undefined` once the input has
+   * ended and everything was handed out. Use either this or {@link next} on
+   * one former, not both.
+   */
+  async nextItem(): Promise<ChannelItem | undefined> {
+    const { maxRecords, maxBytes, lingerMs } = this.#config;
+    if (this.#pending.length === 0) {
+      if (this.#barrier) {
+        const barrier = this.#barrier;
+        this.#barrier = undefined;
+        return barrier;
+      }
+      if (this.#ended) return undefined;
+      const first = await this.#channel.pullItem();
+      if (isBarrier(first)) return first;
+      if (!first) {
+        this.#ended = true;
+        return undefined;
+      }
+      this.#pending = first;
+    }
+    const deadline = performance.now() + lingerMs;
+    let bytes = this.#pending.length < maxRecords ? batchBytes(this.#pending) : 0;
+    while (!this.#ended && !this.#barrier && this.#pending.length < maxRecords && bytes < maxBytes) {
+      let more: ChannelItem | 'timeout' | undefined = this.#channel.tryPullItem();
+      if (!more) {
+        const left = deadline - performance.now();
+        if (left <= 0) break;
+        more = await this.#channel.pullItemWithin(left);
+      }
+      if (more === 'timeout') break;
+      if (!more) {
+        this.#ended = true;
+        break;
+      }
+      if (isBarrier(more)) {
+        this.#barrier = more;
         break;
       }
       this.#pending = this.#pending.concat(more);

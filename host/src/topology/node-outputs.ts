@@ -53,6 +53,19 @@ export class NodeOutputs {
     return { delivered, unrouted, refused };
   }
 
+  /**
+   * Pushes barrier `epoch` to every channel this node feeds, all at once, and
+   * resolves when every channel has aligned it (a channel with other
+   * producers holds this one until they reach the barrier too). Pushing to
+   * all channels together, not one after another, is what keeps two nodes
+   * that feed the same two channels from waiting on each other forever.
+   * Each route counts, as in {@link close}: a channel fed by two routes of
+   * this node gets two arrivals, matching the two producers it counts.
+   */
+  async emitBarrier(epoch: number): Promise<void> {
+    await Promise.all(this.#routes.map((route) => route.channel.pushBarrier(epoch)));
+  }
+
   /** This producer is done with every channel it feeds. */
   close(): void {
     for (const route of this.#routes) route.channel.closeProducer();

@@ -20,6 +20,7 @@ import type { StreamRecord } from '../records/record.js';
 import type { AggregatorInstance } from '../contract/plugin.js';
 import type { WindowConfig } from '../config/pipeline-config.js';
 import { OUTPUT_HEADER } from './node-outputs.js';
+import type { WindowSnapshot } from './window-snapshot.js';
 
 interface OpenWindow {
   key: Uint8Array | undefined;
@@ -37,7 +38,8 @@ export interface WindowOutput {
 }
 
 const encoder = new TextEncoder();
-const latin1 = (key: Uint8Array | undefined) => (key === undefined ? '\u0000none' : Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+/** A map id per key: `-` for no key, `k` and the key's bytes as latin1 otherwise (so no key can pass for "none"). */
+const keyId = (key: Uint8Array | undefined) => (key === undefined ? '-' : `k${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')}`);
 
 /** The windows of one aggregator instance. */
 export class WindowOperator {
@@ -59,6 +61,33 @@ export class WindowOperator {
    */
   usePlugin(plugin: AggregatorInstance): void {
     this.#plugin = plugin;
+  }
+
+  /**
+   * The open windows and the watermark, for a checkpoint, in this
+   * operator's order (keys in first-seen order, each key's windows in its
+   * order). Shares the accumulators, which are replaced on each record and
+   * never changed in place.
+   */
+  snapshot(): WindowSnapshot {
+    const windows: WindowSnapshot['windows'] = [];
+    for (const open of this.#open.values()) {
+      for (const w of open) windows.push(w.key === undefined ? { start: w.start, end: w.end, accumulator: w.accumulator } : { key: w.key, start: w.start, end: w.end, accumulator: w.accumulator });
+    }
+    return { watermark: this.#watermark, windows };
+  }
+
+  /**
+   * Reopens the windows of a checkpoint on a fresh operator, before any
+   * record is added: the watermark and windows continue as they were.
+   * @throws Error when this operator has already seen records.
+   */
+  restore(snapshot: WindowSnapshot): void {
+    if (this.#open.size > 0 || this.#watermark !== Number.NEGATIVE_INFINITY) {
+      throw new Error('a window operator can be restored only before any record is added');
+    }
+    this.#watermark = snapshot.watermark;
+    for (const w of snapshot.windows) this.#windowsOf(w.key).push({ key: w.key, start: w.start, end: w.end, accumulator: w.accumulator });
   }
 
   /** Windows closed up to here (exclusive of later ends). */
@@ -104,7 +133,7 @@ export class WindowOperator {
   }
 
   #windowsOf(key: Uint8Array | undefined): OpenWindow[] {
-    const id = latin1(key);
+    const id = keyId(key);
     let windows = this.#open.get(id);
     if (!windows) this.#open.set(id, (windows = []));
     return windows;
