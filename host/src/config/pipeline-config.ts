@@ -72,6 +72,17 @@ export interface NodeConfig {
   readonly index: number;
 }
 
+/**
+ * What a checkpoint promises about the records the sinks write, across a
+ * crash and restart (docs/pipeline.md, "Checkpoints"):
+ * - `exactly-once`: on restore the file sink cuts what it wrote after the last
+ *   checkpoint, so each record lands in it once (stdout, plugin sinks and
+ *   side effects cannot be taken back: they stay at-least-once);
+ * - `at-least-once`: sinks keep what they wrote; records after the last checkpoint may repeat;
+ * - `none`: state and positions are checkpointed, sinks are not asked to do anything.
+ */
+export type Delivery = 'exactly-once' | 'at-least-once' | 'none';
+
 /** A whole pipeline, ready to run. */
 export interface PipelineConfig {
   readonly name: string;
