@@ -34,7 +34,7 @@ export const fileSource: SourceSpec = {
   },
 };
 
-/** Writes records to a file, replacing it; parent folders are created. */
+/** Writes records to a file, replacing it (continuing it when a checkpoint is restored: file-sink.ts); parent folders are created. */
 export const fileSink: SinkSpec = {
   kind: 'sink',
   name: 'file',
@@ -43,6 +43,6 @@ export const fileSink: SinkSpec = {
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);
     makeParentFolders(path, ctx.node);
-    return new FileSink({ path, format: (config.format ?? 'jsonl') as LineFormat, node: ctx.node, logger: ctx.logger });
+    return new FileSink({ path, format: (config.format ?? 'jsonl') as LineFormat, node: ctx.node, logger: ctx.logger, resumeFrom: ctx.resumeFrom, delivery: ctx.delivery });
   },
 };

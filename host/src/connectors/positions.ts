@@ -21,29 +21,42 @@ export type PositionShape = Record<string, 'count' | 'string'>;
 
 /**
  * Decodes what {@link encodePosition} wrote, checking the version and every
- * field of `shape`.
- *
- * @param what - the connector and node, for the message (`file source "in"`).
- * @throws WeirError `WEIR_CHECKPOINT_SOURCE_CHANGED` when the bytes are not such a position.
+ * field of `shape`; undefined when the bytes are not such an object.
  */
-export function decodePosition<S extends PositionShape>(bytes: Uint8Array, shape: S, what: string, node?: string): { [K in keyof S]: S[K] extends 'count' ? number : string } {
+export function decodeVersioned<S extends PositionShape>(bytes: Uint8Array, shape: S): Decoded<S> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decoder.decode(bytes));
   } catch {
-    parsed = undefined;
+    return undefined;
   }
-  const o = parsed as Record<string, unknown> | undefined;
+  const o = parsed as Record<string, unknown>;
   const fits =
     typeof o === 'object' && o !== null && o.v === POSITION_VERSION &&
     Object.entries(shape).every(([field, type]) => (type === 'count' ? Number.isSafeInteger(o[field]) && (o[field] as number) >= 0 : typeof o[field] === 'string'));
-  if (!fits) {
-    const shown = Buffer.from(bytes.subarray(0, 200)).toString('utf8');
-    throw new WeirError(
-      'WEIR_CHECKPOINT_SOURCE_CHANGED',
-      `${what}: the checkpoint holds a position this version cannot read (${JSON.stringify(shown)}; expected version ${POSITION_VERSION} with ${Object.keys(shape).join(', ')}); start over with \`host run --fresh\``,
-      node ? { node } : {},
-    );
-  }
-  return o as { [K in keyof S]: S[K] extends 'count' ? number : string };
+  return fits ? (o as Decoded<S>) : undefined;
+}
+
+/** The fields of a decoded position. */
+export type Decoded<S extends PositionShape> = { [K in keyof S]: S[K] extends 'count' ? number : string };
+
+/**
+ * A source position, decoded with {@link decodeVersioned}.
+ *
+ * @param what - the connector and node, for the message (`file source "in"`).
+ * @throws WeirError `WEIR_CHECKPOINT_SOURCE_CHANGED` when the bytes are not such a position.
+ */
+export function decodePosition<S extends PositionShape>(bytes: Uint8Array, shape: S, what: string, node?: string): Decoded<S> {
+  const decoded = decodeVersioned(bytes, shape);
+  if (decoded) return decoded;
+  throw new WeirError(
+    'WEIR_CHECKPOINT_SOURCE_CHANGED',
+    `${what}: the checkpoint holds a position this version cannot read (${describeBytes(bytes)}; expected version ${POSITION_VERSION} with ${Object.keys(shape).join(', ')}); start over with \`host run --fresh\``,
+    node ? { node } : {},
+  );
+}
+
+/** The start of `bytes` as quoted text, for messages. */
+export function describeBytes(bytes: Uint8Array): string {
+  return JSON.stringify(Buffer.from(bytes.subarray(0, 200)).toString('utf8'));
 }
