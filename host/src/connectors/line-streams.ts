@@ -176,13 +176,14 @@ export class LineSource implements Source {
     } catch (error) {
       throw new WeirError('WEIR_CONNECTOR_IO', `cannot read ${this.#name} after line ${this.#lineNo + this.#splitter.size}: ${messageOf(error)}`, { where: this.#name }, { cause: error });
     }
-    if (!next.done) this.#options.onChunk?.(typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value);
     if (next.done) {
       this.#ended = true;
       this.#splitter.finish();
       return;
     }
-    this.#splitter.push(typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value);
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+    this.#options.onChunk?.(chunk);
+    this.#splitter.push(chunk);
   }
 }
 
