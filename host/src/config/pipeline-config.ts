@@ -83,6 +83,18 @@ export interface NodeConfig {
  */
 export type Delivery = 'exactly-once' | 'at-least-once' | 'none';
 
+/** The pipeline's `checkpoint` block, defaults filled in. */
+export interface CheckpointConfig {
+  /** Time between the starts of two checkpoints (ms, >= 50). */
+  readonly intervalMs: number;
+  /** Absolute folder holding `<pipeline name>/checkpoint.db`. */
+  readonly dir: string;
+  readonly delivery: Delivery;
+}
+
+/** Checkpoint defaults when the block is present but leaves a field out. */
+export const DEFAULT_CHECKPOINT = { intervalMs: 1000, dir: '.weir', delivery: 'exactly-once' } as const;
+
 /** A whole pipeline, ready to run. */
 export interface PipelineConfig {
   readonly name: string;
@@ -93,6 +105,8 @@ export interface PipelineConfig {
   /** Absolute plugins folder. */
   readonly pluginsDir: string;
   readonly nodes: readonly NodeConfig[];
+  /** Checkpoints, when the file has a `checkpoint` block (absent: no checkpoints). */
+  readonly checkpoint?: CheckpointConfig;
 }
 
 /** Batch defaults when neither the node nor `defaults` sets them. */

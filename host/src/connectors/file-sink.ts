@@ -203,7 +203,14 @@ export class FileSink implements Sink {
   /** Opens the file to append, after cutting it back to the checkpoint's length when delivery is exactly-once. */
   #openResuming(token: Uint8Array): OutputFile {
     const decoded = decodeVersioned(token, { length: 'count' });
-    if (!decoded) throw this.#error(`cannot resume: the checkpoint holds a token this version cannot read (${describeBytes(token)}); start over with \`host run --fresh\``, undefined);
+    if (!decoded) {
+      const node = this.#deps.node;
+      throw new WeirError(
+        'WEIR_CHECKPOINT_MISMATCH',
+        `${node ? `file sink "${node}": ` : ''}cannot resume ${this.#deps.path}: the checkpoint holds a token this sink cannot read (${describeBytes(token)}; expected {"v":1,"length":N}); start over with \`host run --fresh\``,
+        { ...(node ? { node } : {}), path: this.#deps.path },
+      );
+    }
     const { length } = decoded;
     const delivery = this.#deps.delivery ?? 'exactly-once';
     const { path, node, logger } = this.#deps;

@@ -63,7 +63,7 @@ export class FileSource implements Source {
   readonly #recent: RecentBytes;
   #cached: { offset: number; position: SourcePosition } | undefined;
 
-  /** @throws WeirError `WEIR_CHECKPOINT_SOURCE_CHANGED` when resuming on a different file; `WEIR_CONNECTOR_IO` when it cannot be opened to resume. */
+  /** @throws WeirError `WEIR_CHECKPOINT_SOURCE_CHANGED` when resuming on a different file, `WEIR_CHECKPOINT_MISMATCH` on a position it cannot read, `WEIR_CONNECTOR_IO` when the file cannot be opened to resume. */
   constructor(options: FileSourceOptions) {
     const { path, format, maxLineBytes, node, resumeFrom } = options;
     let stream;

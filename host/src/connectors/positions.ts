@@ -44,14 +44,14 @@ export type Decoded<S extends PositionShape> = { [K in keyof S]: S[K] extends 'c
  * A source position, decoded with {@link decodeVersioned}.
  *
  * @param what - the connector and node, for the message (`file source "in"`).
- * @throws WeirError `WEIR_CHECKPOINT_SOURCE_CHANGED` when the bytes are not such a position.
+ * @throws WeirError `WEIR_CHECKPOINT_MISMATCH` when the bytes are not such a position (the checkpoint was not taken by this source).
  */
 export function decodePosition<S extends PositionShape>(bytes: Uint8Array, shape: S, what: string, node?: string): Decoded<S> {
   const decoded = decodeVersioned(bytes, shape);
   if (decoded) return decoded;
   throw new WeirError(
-    'WEIR_CHECKPOINT_SOURCE_CHANGED',
-    `${what}: the checkpoint holds a position this version cannot read (${describeBytes(bytes)}; expected version ${POSITION_VERSION} with ${Object.keys(shape).join(', ')}); start over with \`host run --fresh\``,
+    'WEIR_CHECKPOINT_MISMATCH',
+    `${what}: the checkpoint holds a position this source cannot read (${describeBytes(bytes)}; expected version ${POSITION_VERSION} with ${Object.keys(shape).join(', ')}); start over with \`host run --fresh\``,
     node ? { node } : {},
   );
 }

@@ -28,10 +28,12 @@ export const ERROR_CODES = {
   WEIR_HTTP_FAILED: 'a plugin\'s HTTP request failed: bad URL or method, timeout, connection refused, too many redirects or a response body over `maxResponseBytes` (`kind` says transient or invalid-input)',
   WEIR_CONNECTOR_IO: 'a built-in connector failed to read or write (file missing, permission, full disk, bad input line)',
   WEIR_LIMIT_LINE_LENGTH: 'a line read by the file or stdin source is longer than its `maxLineBytes`',
-  WEIR_CHECKPOINT_SOURCE_CHANGED: 'a source cannot resume where the checkpoint says: its input file is not the file the checkpoint read (shorter, or other bytes before the position)',
   WEIR_RELOAD_REFUSED: 'a changed plugin arrived after the run finished; nothing switched',
   WEIR_PLUGIN_SELF_TEST_FAILED: 'a new build does not turn its sample input into the sample\'s expected output; the running version stays',
   WEIR_SERVICE_NOT_FOUND: 'a plugin called a service that is not a node of the pipeline',
+  WEIR_CHECKPOINT_STORE: 'the checkpoint database cannot be opened, read, written or deleted (the message names the file and the cause)',
+  WEIR_CHECKPOINT_MISMATCH: 'the stored checkpoint was taken of a different pipeline (nodes, kinds, implementations or windows changed), so it cannot be restored',
+  WEIR_CHECKPOINT_SOURCE_CHANGED: 'a source\'s input is not the one its checkpointed position was taken in (a file shorter, or different before that position)',
   WEIR_PIPELINE_FAILED: 'the pipeline stopped because a node failed and its `onError` policy is `fail`',
 } as const;
 

@@ -236,10 +236,11 @@ describe('file source identity on resume', () => {
     expect(error.message).toContain('bytes before that offset differ');
   });
 
-  it('refuses a position it cannot read', async () => {
+  it('refuses a position it cannot read (not one it wrote)', async () => {
     const { path } = await positioned();
     const error = await refusal(path, new TextEncoder().encode('{"v":9,"offset":3}'));
-    expect(hasCode(error, 'WEIR_CHECKPOINT_SOURCE_CHANGED')).toBe(true);
+    expect(hasCode(error, 'WEIR_CHECKPOINT_MISMATCH')).toBe(true);
+    expect(error.details).toMatchObject({ node: 'in' });
     expect(error.message).toContain('--fresh');
   });
 

@@ -135,9 +135,9 @@ describe('file sink resumed from a checkpoint', () => {
     } catch (e) {
       error = e;
     }
-    expect(hasCode(error, 'WEIR_CONNECTOR_IO')).toBe(true);
+    expect(hasCode(error, 'WEIR_CHECKPOINT_MISMATCH')).toBe(true);
     expect((error as WeirError).message).toContain('--fresh');
-    expect((error as WeirError).details).toMatchObject({ node: 'out' });
+    expect((error as WeirError).details).toMatchObject({ node: 'out', path: join(dir, 'out.jsonl') });
   });
 });
 

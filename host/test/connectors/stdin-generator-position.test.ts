@@ -93,7 +93,7 @@ describe('stdin source position', () => {
     } catch (e) {
       error = e;
     }
-    expect(hasCode(error, 'WEIR_CHECKPOINT_SOURCE_CHANGED')).toBe(true);
+    expect(hasCode(error, 'WEIR_CHECKPOINT_MISMATCH')).toBe(true);
   });
 });
 
