@@ -147,6 +147,26 @@ describe('file source position', () => {
     expect(seen).toEqual(values);
   });
 
+  it('every position it reports passes its own identity check, across read chunk boundaries (jsonl, blank and CRLF lines)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-fpos-'));
+    const path = join(dir, 'in.jsonl');
+    const values = Array.from({ length: 12_000 }, (_, i) => `r${i}-ü`);
+    await writeFile(path, values.map((v, i) => `{"value":"${v}"}${i % 3 === 0 ? '\r\n' : '\n'}${i % 50 === 0 ? '\n' : ''}`).join(''));
+    const source = fileSource(path);
+    const taken: string[] = [];
+    for (let done = false; !done; ) {
+      const result = await source.poll(97);
+      taken.push(...result.records.map((r) => text(r.value)));
+      done = result.done;
+      const resumed = fileSource(path, {}, source.position!()!);
+      const next = await take(resumed, 1, () => 1);
+      expect(next, `after ${taken.length} records`).toEqual(values.slice(taken.length, taken.length + 1));
+      await resumed.close();
+    }
+    expect(taken).toEqual(values);
+    await source.close();
+  });
+
   it('numbers lines after the resume point in its messages', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-fpos-'));
     const path = join(dir, 'in.jsonl');
