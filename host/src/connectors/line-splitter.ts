@@ -9,10 +9,13 @@
  * linear in its length (appending to a string per chunk was quadratic).
  *
  * A trailing `\r` is dropped, and so is a UTF-8 byte order mark at the start
- * of the first line (of the input, not of a stream resumed part-way). Each
- * line also says how many input bytes it took (newline, `\r` and mark
- * included), so a reader can tell the exact byte offset after any line. A line longer than `maxLineBytes` stops the splitter with
- * `WEIR_LIMIT_LINE_LENGTH`, raised once the complete lines before it are taken.
+ * of the first line (of the input, not of a stream resumed part-way). A line
+ * longer than `maxLineBytes` stops the splitter with `WEIR_LIMIT_LINE_LENGTH`,
+ * raised once the complete lines before it are taken.
+ *
+ * Each line also counts the input bytes it took (its newline, `\r` and byte
+ * order mark included): {@link LineSplitter.takenBytes} is the exact offset
+ * just after the last line shifted, whatever was pushed beyond it.
  */
 import { WeirError } from '../errors/errors.js';
 
