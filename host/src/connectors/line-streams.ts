@@ -97,9 +97,9 @@ export class LineSource implements Source {
     return this.#bytes;
   }
 
-  /** `{"v":1,"lines":N}`: the lines taken so far. */
+  /** `{"v":1,"lines":N}`: the lines taken so far, counting those `skipLines` still has to drop (a resumed source stands there before its first poll). */
   position(): SourcePosition {
-    return encodePosition({ lines: this.#lineNo });
+    return encodePosition({ lines: this.#lineNo + this.#toSkip });
   }
 
   async poll(max: number): Promise<PollResult> {

@@ -8,12 +8,13 @@ import type { SinkInstance, SourceInstance } from '../contract/plugin.js';
 
 /**
  * A plugin source as a {@link Source}. Its position is the last one a poll
- * reported; the instance hears `ack(position)` only when the run calls
+ * reported (before the first: `resumedFrom`, the position the instance was
+ * opened with, so a checkpoint taken then keeps the resume point); the instance hears `ack(position)` only when the run calls
  * {@link Source.ack} (a checkpoint covering that position is durable), never
  * on its own at the next poll or at close.
  */
-export function pluginSource(instance: SourceInstance): Source {
-  let lastPosition: SourcePosition | undefined;
+export function pluginSource(instance: SourceInstance, resumedFrom?: SourcePosition): Source {
+  let lastPosition = resumedFrom;
   return {
     poll: async (max) => {
       const result = instance.poll(max);

@@ -176,6 +176,7 @@ describe('file source position', () => {
     const position = first.position!()!;
     await first.close();
     const resumed = fileSource(path, {}, position);
+    expect(text(resumed.position!()!)).toBe(text(position)); // before its first poll it stands where it resumed
     expect((await resumed.poll(10)).records.map((r) => text(r.value))).toEqual(['2']);
     await expect(resumed.poll(10)).rejects.toThrow(`${path}:3: the line is not valid JSON`);
     await resumed.close();

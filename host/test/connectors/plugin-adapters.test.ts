@@ -57,6 +57,16 @@ describe('plugin source adapter', () => {
     source.ack!(checkpointed);
     expect(calls).toEqual(['poll', 'poll', 'ack 1']);
   });
+
+  it('stands at the position it was opened with until a poll reports another', async () => {
+    const { instance } = fakeSource([{ records: [], position: undefined, done: false }, { records: [textRecord('x')], position: bytes('8'), done: false }]);
+    const source = pluginSource(instance, bytes('7'));
+    expect(text(source.position!())).toBe('7');
+    await source.poll(10);
+    expect(text(source.position!())).toBe('7');
+    await source.poll(10);
+    expect(text(source.position!())).toBe('8');
+  });
 });
 
 describe('plugin sink adapter', () => {

@@ -70,6 +70,18 @@ describe('stdin source position', () => {
     }
   });
 
+  it('resumed, stands at the resume point before its first poll', async () => {
+    const resumed = create('stdin', {}, { stdin: input(lines), resumeFrom: new TextEncoder().encode('{"v":1,"lines":3}') });
+    expect(json(resumed.position!())).toEqual({ v: 1, lines: 3 });
+    expect((await resumed.poll(1)).records.map((r) => text(r.value))).toEqual(['c']);
+    expect(json(resumed.position!())).toEqual({ v: 1, lines: 4 });
+  });
+
+  it('a generator resumed stands at the resume point before its first poll', () => {
+    const resumed = create('generator', { count: 10 }, { resumeFrom: new TextEncoder().encode('{"v":1,"seq":4}') });
+    expect(json(resumed.position!())).toEqual({ v: 1, seq: 4 });
+  });
+
   it('numbers lines from the start of the input after resuming', async () => {
     const resumed = create('stdin', {}, { stdin: input(['{"value":"a"}\n', '{"value":"b"}\n', 'bad\n']), resumeFrom: new TextEncoder().encode('{"v":1,"lines":1}') });
     expect((await resumed.poll(10)).records.map((r) => text(r.value))).toEqual(['b']);
