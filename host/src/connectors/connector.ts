@@ -8,6 +8,14 @@ import type { Logger } from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import type { StreamRecord } from '../records/record.js';
 import type { PollResult } from '../contract/plugin.js';
+import type { Delivery } from '../config/pipeline-config.js';
+
+/**
+ * Where a source stands, as a checkpoint stores it: opaque to the run. The
+ * built-in sources encode small versioned JSON (`{"v":1,...}`) in UTF-8; a
+ * plugin source's position is whatever its `poll` reported.
+ */
+export type SourcePosition = Uint8Array;
 
 /** A running source, as the topology drives it. */
 export interface Source {
@@ -20,6 +28,15 @@ export interface Source {
    * before failing (docs/pipeline.md, "When a node fails").
    */
   poll(max: number): Promise<PollResult>;
+  /**
+   * Where the source stands after every record its polls have returned so
+   * far (not what it has read ahead): handed back as
+   * {@link ConnectorContext.resumeFrom}, the source goes on with the next
+   * record. Undefined when the source cannot say (a plugin before its first poll).
+   */
+  position?(): SourcePosition | undefined;
+  /** A checkpoint covering `position` is durable: the source may forget what comes before it (plugin sources: `ack`). */
+  ack?(position: SourcePosition): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +45,15 @@ export interface Sink {
   write(batch: StreamRecord[]): Promise<void>;
   /** Resolves once everything written so far is durable. */
   flush(): Promise<void>;
+  /**
+   * Makes everything written so far durable and says how much that is, as a
+   * token the checkpoint stores and hands back as
+   * {@link ConnectorContext.resumeFrom} (file sink: the file's length; an
+   * empty token when the sink has nothing to restore). Called between writes.
+   */
+  preCommit?(): Promise<Uint8Array>;
+  /** The checkpoint holding `token` is durable. */
+  commit?(token: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +66,13 @@ export interface ConnectorContext {
   logger: Logger;
   stdin: Readable;
   stdout: Writable;
+  /**
+   * Where to resume, from a stored checkpoint: a source's {@link Source.position}
+   * or a sink's {@link Sink.preCommit} token. Absent on a fresh start.
+   */
+  resumeFrom?: Uint8Array;
+  /** What the checkpoint promises the sinks (decides whether the file sink cuts its file back); absent when checkpoints are off. */
+  delivery?: Delivery;
 }
 
 /** A JSON Schema object (draft-07), kept loose on purpose. */

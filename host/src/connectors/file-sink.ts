@@ -15,6 +15,13 @@
  *   has open (device and inode). When the file was deleted, renamed (log
  *   rotation) or replaced, the sink opens the path again in append mode
  *   (creating it) and logs a warning with the records the old file received.
+ * - Checkpoints: `preCommit()` syncs the file (fdatasync) and returns its
+ *   length as the token, `{"v":1,"length":N}`. A sink created with that token
+ *   (`resumeFrom`) keeps the file and appends to it; with delivery
+ *   `exactly-once` it first cuts the file back to that length (dropping what
+ *   was written after the checkpoint, which the run writes again), with
+ *   `at-least-once` or `none` it keeps it. A file shorter than the token (cut
+ *   or replaced by someone else) is kept, with a warning.
  */
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, write as fsWrite } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,6 +29,8 @@ import type { Logger } from 'pino';
 import type { StreamRecord } from '../records/record.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import type { Sink } from './connector.js';
+import type { Delivery } from '../config/pipeline-config.js';
+import { decodeVersioned, describeBytes, encodePosition } from './positions.js';
 import { formatBatch } from './jsonl.js';
 import type { LineFormat } from './jsonl.js';
 
@@ -62,9 +71,13 @@ export interface FileSinkDeps {
   logger: Logger;
   /** Default: {@link realOutputFiles}. */
   files?: OutputFiles;
+  /** A token from {@link FileSink.preCommit}: continue the file from the checkpoint instead of replacing it. */
+  resumeFrom?: Uint8Array;
+  /** With `resumeFrom`: `exactly-once` (the default) cuts the file back to the token's length first. */
+  delivery?: Delivery;
 }
 
-/** Writes one line per record to a file it replaces; see the module comment. */
+/** Writes one line per record to a file it replaces (or continues, resuming); see the module comment. */
 export class FileSink implements Sink {
   readonly #deps: FileSinkDeps;
   readonly #files: OutputFiles;
@@ -76,11 +89,11 @@ export class FileSink implements Sink {
   #state: 'open' | 'failed' | 'closed' = 'open';
   #failure: WeirError | undefined;
 
-  /** Opens (replacing) the file; parent folders must exist. @throws WeirError `WEIR_CONNECTOR_IO` */
+  /** Opens (replacing, or resuming) the file; parent folders must exist. @throws WeirError `WEIR_CONNECTOR_IO` */
   constructor(deps: FileSinkDeps) {
     this.#deps = deps;
     this.#files = deps.files ?? realOutputFiles;
-    this.#file = this.#openReplacing();
+    this.#file = deps.resumeFrom ? this.#openResuming(deps.resumeFrom) : this.#openReplacing();
     const { dev, ino } = this.#file.stat();
     this.#identity = { dev, ino };
   }
@@ -117,6 +130,18 @@ export class FileSink implements Sink {
     } catch (error) {
       throw this.#error(`cannot sync ${this.#deps.path}`, error);
     }
+  }
+
+  /** Syncs the file (see {@link flush}); the token is its length, `{"v":1,"length":N}`. */
+  async preCommit(): Promise<Uint8Array> {
+    await this.flush();
+    let length: number;
+    try {
+      length = this.#file.stat().size;
+    } catch (error) {
+      throw this.#error(`cannot read the length of ${this.#deps.path}`, error);
+    }
+    return encodePosition({ length });
   }
 
   async close(): Promise<void> {
@@ -173,6 +198,48 @@ export class FileSink implements Sink {
       { node: this.#deps.node, path: this.#deps.path, recordsInOldFile: inOldFile, appendingAt: size },
       `the output file ${this.#deps.path} was ${how} while the sink wrote it; ${inOldFile} records went to the old file, the rest go to a file opened again at the path (appending)`,
     );
+  }
+
+  /** Opens the file to append, after cutting it back to the checkpoint's length when delivery is exactly-once. */
+  #openResuming(token: Uint8Array): OutputFile {
+    const decoded = decodeVersioned(token, { length: 'count' });
+    if (!decoded) {
+      const node = this.#deps.node;
+      throw new WeirError(
+        'WEIR_CHECKPOINT_MISMATCH',
+        `${node ? `file sink "${node}": ` : ''}cannot resume ${this.#deps.path}: the checkpoint holds a token this sink cannot read (${describeBytes(token)}; expected {"v":1,"length":N}); start over with \`host run --fresh\``,
+        { ...(node ? { node } : {}), path: this.#deps.path },
+      );
+    }
+    const { length } = decoded;
+    const delivery = this.#deps.delivery ?? 'exactly-once';
+    const { path, node, logger } = this.#deps;
+    let file: OutputFile;
+    try {
+      file = this.#files.open(path, 'append');
+    } catch (error) {
+      throw this.#error(`cannot open ${path} to resume writing it`, error);
+    }
+    try {
+      const size = file.stat().size;
+      if (size > length && delivery === 'exactly-once') {
+        file.truncate(length);
+        logger.info({ node, path, length, cut: size - length }, `resuming ${path} at the checkpoint: cut the ${size - length} bytes written after it (they are written again)`);
+      } else if (size < length) {
+        logger.warn(
+          { node, path, length, size },
+          `${path} is ${size} bytes long, shorter than the ${length} bytes it held at the checkpoint (it was cut or replaced): the records now missing from it are not written again; appending`,
+        );
+      }
+    } catch (error) {
+      try {
+        file.close();
+      } catch {
+        // Already failing: the cut's error is the one to report.
+      }
+      throw this.#error(`cannot cut ${path} back to its length at the checkpoint`, error);
+    }
+    return file;
   }
 
   #openReplacing(): OutputFile {

@@ -1,8 +1,8 @@
 /** The `file` source and sink: JSONL or plain lines, paths relative to the pipeline file. */
-import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SinkSpec, SourceSpec } from './connector.js';
-import { LineSource, formatSchema, maxLineBytesSchema } from './line-streams.js';
+import { formatSchema, maxLineBytesSchema } from './line-streams.js';
+import { FileSource } from './file-source.js';
 import { FileSink, makeParentFolders } from './file-sink.js';
 import type { LineFormat } from './jsonl.js';
 
@@ -16,7 +16,7 @@ function fileConfigSchema(pathDescription: string, extra: Record<string, unknown
   };
 }
 
-/** Reads records from a file. */
+/** Reads records from a file; resumes at a byte offset, checking the file is the same (file-source.ts). */
 export const fileSource: SourceSpec = {
   kind: 'source',
   name: 'file',
@@ -24,15 +24,17 @@ export const fileSource: SourceSpec = {
   configSchema: fileConfigSchema('file to read, relative to the pipeline file', { maxLineBytes: maxLineBytesSchema }),
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);
-    return new LineSource(createReadStream(path, { highWaterMark: 1 << 16 }), {
+    return new FileSource({
+      path,
       format: (config.format ?? 'jsonl') as LineFormat,
-      name: path,
       maxLineBytes: config.maxLineBytes as number | undefined,
+      node: ctx.node,
+      resumeFrom: ctx.resumeFrom,
     });
   },
 };
 
-/** Writes records to a file, replacing it; parent folders are created. */
+/** Writes records to a file, replacing it (continuing it when a checkpoint is restored: file-sink.ts); parent folders are created. */
 export const fileSink: SinkSpec = {
   kind: 'sink',
   name: 'file',
@@ -41,6 +43,6 @@ export const fileSink: SinkSpec = {
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);
     makeParentFolders(path, ctx.node);
-    return new FileSink({ path, format: (config.format ?? 'jsonl') as LineFormat, node: ctx.node, logger: ctx.logger });
+    return new FileSink({ path, format: (config.format ?? 'jsonl') as LineFormat, node: ctx.node, logger: ctx.logger, resumeFrom: ctx.resumeFrom, delivery: ctx.delivery });
   },
 };

@@ -4,11 +4,16 @@
  * `{"seq":<seq>,"level":"info|warn|error","msg":"<filler>"}` padded to
  * `valueSize` bytes, key `k<n>` with n < `keyCardinality`, and event time
  * `startTime + seq * eventIntervalMs`.
+ *
+ * Its position is the number of records produced, `{"v":1,"seq":N}`; a
+ * generator resumed from it produces exactly the records an uninterrupted one
+ * would have produced after the first N (same values, keys and event times).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StreamRecord } from '../records/record.js';
 import type { PollResult } from '../contract/plugin.js';
-import type { Source, SourceSpec } from './connector.js';
+import type { Source, SourcePosition, SourceSpec } from './connector.js';
+import { decodePosition, encodePosition } from './positions.js';
 
 /** Settings of a {@link GeneratorSource}. */
 export interface GeneratorOptions {
@@ -23,6 +28,8 @@ export interface GeneratorOptions {
   seed: number;
   startTime: number;
   eventIntervalMs: number;
+  /** Records already produced before (a resumed run): the sequence goes on after them. */
+  startSeq?: number;
 }
 
 const LEVELS = ['info', 'info', 'info', 'warn', 'error'] as const;
@@ -33,7 +40,9 @@ export class GeneratorSource implements Source {
   readonly #options: GeneratorOptions;
   readonly #keys: Uint8Array[];
   readonly #started = performance.now();
-  #seq = 0;
+  /** The first sequence number this source produces (the rate counts from it). */
+  readonly #startSeq: number;
+  #seq: number;
   #random: () => number;
 
   readonly #template: Uint8Array;
@@ -42,14 +51,21 @@ export class GeneratorSource implements Source {
     this.#options = options;
     this.#template = templateOf(Math.max(options.valueSize, MIN_VALUE_SIZE));
     this.#keys = Array.from({ length: options.keyCardinality }, (_, i) => encoder.encode(`k${i}`));
-    this.#random = mulberry32(options.seed);
+    this.#startSeq = this.#seq = options.startSeq ?? 0;
+    // Each record draws one number for its level and, with keys, one for its key.
+    this.#random = mulberry32(options.seed, this.#seq * (options.keyCardinality > 0 ? 2 : 1));
+  }
+
+  /** `{"v":1,"seq":N}`: the records produced so far. */
+  position(): SourcePosition {
+    return encodePosition({ seq: this.#seq });
   }
 
   async poll(max: number): Promise<PollResult> {
     const { count, ratePerSec } = this.#options;
-    let n = count === 0 ? max : Math.min(max, count - this.#seq);
+    let n = count === 0 ? max : Math.max(0, Math.min(max, count - this.#seq));
     if (ratePerSec > 0) {
-      const allowed = Math.floor(((performance.now() - this.#started) / 1000) * ratePerSec) - this.#seq;
+      const allowed = Math.floor(((performance.now() - this.#started) / 1000) * ratePerSec) - (this.#seq - this.#startSeq);
       if (allowed <= 0) {
         await sleep(Math.max(1, Math.ceil(1000 / ratePerSec)));
         return { records: [], position: undefined, done: false };
@@ -105,8 +121,9 @@ function templateOf(size: number): Uint8Array {
   return bytes;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+/** The mulberry32 generator from `seed`, `skip` draws in (its state moves by a constant per draw, so skipping costs nothing). */
+function mulberry32(seed: number, skip = 0): () => number {
+  let a = Number((BigInt(seed >>> 0) + BigInt(skip) * 0x6d2b79f5n) % 0x100000000n);
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -134,7 +151,7 @@ export const generatorSource: SourceSpec = {
       eventIntervalMs: { type: 'integer', minimum: 0, default: 1 },
     },
   },
-  create: (config) =>
+  create: (config, ctx) =>
     new GeneratorSource({
       count: (config.count as number | undefined) ?? 1000,
       ratePerSec: (config.ratePerSec as number | undefined) ?? 0,
@@ -143,5 +160,6 @@ export const generatorSource: SourceSpec = {
       seed: (config.seed as number | undefined) ?? 1,
       startTime: (config.startTime as number | undefined) ?? 1700000000000,
       eventIntervalMs: (config.eventIntervalMs as number | undefined) ?? 1,
+      startSeq: ctx.resumeFrom ? decodePosition(ctx.resumeFrom, { seq: 'count' }, `generator source${ctx.node ? ` "${ctx.node}"` : ''}`, ctx.node).seq : 0,
     }),
 };

@@ -4,9 +4,11 @@
  * writes its own file: file-sink.ts).
  */
 import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { StreamRecord } from '../records/record.js';
 import type { PollResult } from '../contract/plugin.js';
-import type { Sink, Source } from './connector.js';
+import type { Sink, Source, SourcePosition } from './connector.js';
+import { encodePosition } from './positions.js';
 import { formatBatch, recordOfLine } from './jsonl.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import type { LineFormat } from './jsonl.js';
@@ -35,10 +37,22 @@ export interface LineSourceOptions {
   name: string;
   /** The longest line accepted, in bytes; default {@link DEFAULT_MAX_LINE_BYTES}. */
   maxLineBytes?: number;
+  /** Lines of the input before the stream's first byte (a file read from an offset): numbers lines after them, no byte order mark looked for. */
+  linesBefore?: number;
+  /** Lines to read and drop before the first record (stdin resumed from a checkpoint). */
+  skipLines?: number;
+  /** Sees every chunk read, before it is split (the file source keeps the bytes its position hashes). */
+  onChunk?: (chunk: Buffer) => void;
+  /** Warns when the input ends before `skipLines` lines were dropped. */
+  logger?: Logger;
+  /** The node, for that warning. */
+  node?: string;
 }
 
 /**
- * Reads a stream line by line; the position is the number of lines read.
+ * Reads a stream line by line; the position ({@link LineSource.position}) is
+ * the number of lines taken, `{"v":1,"lines":N}`, and a source created with
+ * `skipLines: N` drops that many lines first.
  *
  * Lines are split on bytes and decoded one whole line at a time (see
  * {@link LineSplitter}), so no character is cut at a chunk boundary. A
@@ -52,8 +66,13 @@ export class LineSource implements Source {
   readonly #name: string;
   readonly #stream: Readable;
   readonly #splitter: LineSplitter;
+  readonly #options: LineSourceOptions;
   #ended = false;
+  /** Lines of the input taken: returned as records, skipped blank, or dropped by `skipLines`. */
   #lineNo = 0;
+  /** Bytes of this stream those lines took (for a file: the offset after them, less where the stream started). */
+  #bytes = 0;
+  #toSkip: number;
   /** Raised by the next poll, after the good records before it were returned. */
   #failure: unknown;
 
@@ -62,13 +81,35 @@ export class LineSource implements Source {
     this.#chunks = stream[Symbol.asyncIterator]();
     this.#format = options.format;
     this.#name = options.name;
-    this.#splitter = new LineSplitter(options.name, options.maxLineBytes);
+    this.#options = options;
+    this.#lineNo = options.linesBefore ?? 0;
+    this.#toSkip = options.skipLines ?? 0;
+    this.#splitter = new LineSplitter(options.name, options.maxLineBytes, this.#lineNo);
+  }
+
+  /** Lines of the input taken so far (from its very start, `linesBefore` and skipped lines included). */
+  get lines(): number {
+    return this.#lineNo;
+  }
+
+  /** Bytes of the stream taken with those lines: the offset, in the stream, just after the last one. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** `{"v":1,"lines":N}`: the lines taken so far, counting those `skipLines` still has to drop (a resumed source stands there before its first poll). */
+  position(): SourcePosition {
+    return encodePosition({ lines: this.#lineNo + this.#toSkip });
   }
 
   async poll(max: number): Promise<PollResult> {
     if (this.#failure === undefined) {
       try {
-        while (this.#splitter.size === 0 && !this.#ended && !this.#splitter.failure) await this.#readChunk();
+        for (;;) {
+          this.#skipLines();
+          if (this.#splitter.size > 0 || this.#ended || this.#splitter.failure) break;
+          await this.#readChunk();
+        }
       } catch (error) {
         this.#failure = error;
       }
@@ -77,7 +118,7 @@ export class LineSource implements Source {
     for (let line = this.#nextLine(max); line !== undefined; line = this.#nextLine(max - records.length)) {
       const lineNo = this.#lineNo + 1;
       if (this.#format === 'jsonl' && isBlank(line)) {
-        this.#lineNo = lineNo;
+        this.#take(lineNo);
         continue;
       }
       try {
@@ -86,7 +127,7 @@ export class LineSource implements Source {
         this.#failure = error;
         break;
       }
-      this.#lineNo = lineNo;
+      this.#take(lineNo);
     }
     if (this.#splitter.size === 0 && this.#splitter.failure) this.#failure ??= this.#splitter.failure;
     if (this.#failure !== undefined && records.length === 0) throw this.#failure;
@@ -99,6 +140,28 @@ export class LineSource implements Source {
     this.#ended = true;
     await this.#chunks.return?.();
     this.#stream.destroy();
+  }
+
+  #take(lineNo: number): void {
+    this.#lineNo = lineNo;
+    this.#bytes = this.#splitter.takenBytes;
+  }
+
+  /** Drops the lines `skipLines` still asks for, as far as they are read; warns if the input ended first. */
+  #skipLines(): void {
+    if (this.#toSkip === 0) return;
+    while (this.#toSkip > 0 && this.#splitter.shift() !== undefined) {
+      this.#toSkip--;
+      this.#take(this.#lineNo + 1);
+    }
+    if (this.#toSkip > 0 && this.#ended) {
+      const { logger, node, skipLines } = this.#options;
+      logger?.warn(
+        { node, source: this.#name, linesExpected: skipLines, lines: this.#lineNo },
+        `${this.#name} ended after ${this.#lineNo} lines, but the checkpoint had read ${skipLines ?? 0}: the input is not the one the checkpoint read, so nothing of it was read again (pipe the same input again to resume, or run with --fresh)`,
+      );
+      this.#toSkip = 0;
+    }
   }
 
   /** The next line, unless `room` records are already taken or a failure waits. */
@@ -118,7 +181,9 @@ export class LineSource implements Source {
       this.#splitter.finish();
       return;
     }
-    this.#splitter.push(typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value);
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+    this.#options.onChunk?.(chunk);
+    this.#splitter.push(chunk);
   }
 }
 
@@ -149,6 +214,12 @@ export class LineSink implements Sink {
     this.#throwIfFailed();
     await new Promise<void>((resolve) => this.#stream.write('', () => resolve()));
     this.#throwIfFailed();
+  }
+
+  /** Flushes; a stream cannot be taken back, so the token is empty. */
+  async preCommit(): Promise<Uint8Array> {
+    await this.flush();
+    return new Uint8Array(0);
   }
 
   async close(): Promise<void> {
