@@ -1,0 +1,85 @@
+// Checkpoint acceptance 4 (issue 16) and the refusals around restoring,
+// scaled to stay fast: the real `host run` (dist/) as a child process.
+// - parallelism 2 -> 3 between two runs: keyed counts and windows carry on (key
+//   groups redistributed), nothing lost or repeated;
+// - a pipeline whose graph no longer matches its checkpoint is refused with exit 2
+//   and WEIR_CHECKPOINT_MISMATCH naming the node, leaving the output alone, and
+//   `--fresh` starts over.
+// Kills wait on conditions, never on fixed sleeps. WEIR_KILL_SEED=<n> repeats a run's kill points.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import {
+  fileSize, hasCheckpoint, pipelineDir, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
+} from '../../../scripts/checkpoint-workload.js';
+import type { WorkloadOptions } from '../../../scripts/checkpoint-workload.js';
+import { INTERVAL_MS, firstDifference, makeBaseline, readOutputs, sortedLines } from './workload.js';
+import type { Baseline } from './workload.js';
+
+let baseline: Baseline;
+
+beforeAll(async () => {
+  baseline = await makeBaseline();
+});
+
+/** Starts the pipeline in `dir` and stops it with `signal` once a checkpoint exists and the counts output passed `share` of its final size. */
+async function runUntil(dir: string, pipeline: object, share: number, signal: NodeJS.Signals): Promise<string> {
+  const run = startHost(writePipeline(dir, pipeline), { cacheDir: baseline.cacheDir });
+  const target = share * Buffer.byteLength(baseline.outputs['out/counts.jsonl']!);
+  const name = (pipeline as { name: string }).name;
+  const held = await untilOrExit(run, () => hasCheckpoint(join(dir, '.weir'), name) && fileSize(join(dir, 'out/counts.jsonl')) > target);
+  if (!held) throw new Error(`host run ended before a checkpoint existed and ${Math.round(share * 100)}% of the output was written:\n${run.output()}`);
+  run.child.kill(signal);
+  const exit = await run.exited;
+  if (signal === 'SIGTERM' && exit.code !== 0) throw new Error(`SIGTERM: host run exited ${exit.code ?? exit.signal}, not 0:\n${run.output()}`);
+  return run.output();
+}
+
+describe('checkpoints: restoring into a changed pipeline', () => {
+  it('parallelism 2 -> 3 between two runs (kill -9 mid-run): per-key counts and windows continue, nothing lost or repeated', async () => {
+    const dir = pipelineDir('weir-ckpt-rescale-');
+    // A lateness far beyond the lanes' skew, so no record is late whatever the interleaving of lanes (the
+    // windows' content is the baseline's; only their order follows the lanes).
+    const window = { ...workloadWindow(), allowedLatenessMs: 10 * workloadWindow().sizeMs };
+    const pipeline = (parallelism: number) => workloadPipeline({
+      name: 'rescale', source: { kind: 'file', path: baseline.input }, parallelism, window,
+      checkpoint: { intervalMs: INTERVAL_MS, dir: '.weir', delivery: 'exactly-once' },
+    });
+    await runUntil(dir, pipeline(2), 0.4, 'SIGKILL');
+    const second = startHost(writePipeline(dir, pipeline(3)), { cacheDir: baseline.cacheDir });
+    const exit = await second.exited;
+    expect(exit.code, second.output()).toBe(0);
+    const outputs = readOutputs(dir);
+    // Lanes interleave, so compare as sorted lines: the same records, each count the key's running count.
+    for (const [file, text] of Object.entries(baseline.outputs)) {
+      const written = sortedLines(outputs[file]!);
+      const expected = sortedLines(text);
+      expect(written.length, `${file}: lines written`).toBe(expected.length);
+      expect(firstDifference(written.join('\n'), expected.join('\n')), `${file} (sorted)`).toBeUndefined();
+    }
+  });
+
+  it('a graph that no longer matches the checkpoint is refused: exit 2, WEIR_CHECKPOINT_MISMATCH naming the node, output untouched; --fresh starts over', async () => {
+    const dir = pipelineDir('weir-ckpt-graph-');
+    const options: WorkloadOptions = { name: 'graph', source: { kind: 'file', path: baseline.input }, checkpoint: { intervalMs: INTERVAL_MS, dir: '.weir', delivery: 'exactly-once' } };
+    await runUntil(dir, workloadPipeline(options), 0.3, 'SIGTERM');
+    const before = readOutputs(dir);
+
+    // The keyed count renamed: its state has nowhere to go.
+    const renamed = workloadPipeline({ ...options, countId: 'tally' });
+    const refused = startHost(writePipeline(dir, renamed), { cacheDir: baseline.cacheDir });
+    const exit = await refused.exited;
+    expect(exit.code, refused.output()).toBe(2);
+    expect(refused.output()).toContain('WEIR_CHECKPOINT_MISMATCH');
+    expect(refused.output()).toMatch(/\b(count|tally)\b(?![-.])/);
+    expect(refused.output()).toContain('--fresh');
+    const after = readOutputs(dir);
+    for (const [file, text] of Object.entries(before)) expect(firstDifference(after[file]!, text), `${file} untouched by the refused run`).toBeUndefined();
+
+    const fresh = startHost(join(dir, 'pipeline.json'), { cacheDir: baseline.cacheDir, args: ['--fresh'] });
+    const freshExit = await fresh.exited;
+    expect(freshExit.code, fresh.output()).toBe(0);
+    const outputs = readOutputs(dir);
+    for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} after --fresh`).toBeUndefined();
+    expect(hasCheckpoint(join(dir, '.weir'), 'graph')).toBe(true);
+  });
+});
