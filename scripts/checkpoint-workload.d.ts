@@ -57,3 +57,4 @@ export interface KillLoopOptions<I> {
 export function killLoop<I = undefined>(options: KillLoopOptions<I>): Promise<Array<LoopRun<I>>>;
 export function parseLines(text: string, file?: string): Array<{ key?: string; value: string; headers?: Record<string, string>; eventTime?: number }>;
 export function duplicatesPerKill(text: string, killedAt: number[], records: number): { perKill: number[]; missing: number[]; distinct: number; problems: string[] };
+export function repeatBounds(counts: Buffer, killed: Array<LoopRun<number | undefined>>): Array<{ bound: number; how: string }>;

@@ -298,3 +298,34 @@ export function duplicatesPerKill(text, killedAt, records) {
   for (let i = 0; i < records && missing.length < 10; i++) if (!seen.has(i)) missing.push(i);
   return { perKill, missing, distinct: seen.size, problems };
 }
+
+/**
+ * How many repeats each restart of an at-least-once loop may make (acceptance 2): the lines the
+ * counts sink wrote after the last completed checkpoint before the kill, that is after the commit
+ * token read from the store just before the kill (`run.info`; a checkpoint completing after that read
+ * only makes the true bound smaller). When the token could not be read: the lines after the point
+ * the killed run itself resumed from (a looser bound, never a wrong one).
+ */
+export function repeatBounds(counts, killed) {
+  const text = counts.toString('utf8');
+  let resumedFrom = 0;
+  return killed.map((run, k) => {
+    if (k > 0 && run.killedAt > run.startBytes) resumedFrom = firstOffsetOf(text, seqAt(counts, run.startBytes));
+    const from = run.info ?? resumedFrom;
+    const bound = counts.subarray(Math.min(from, run.killedAt), run.killedAt).toString('utf8').split('\n').length - 1;
+    const how = run.info === undefined ? `token unreadable: lines since the run resumed at byte ${resumedFrom}` : `lines after the committed ${from} bytes`;
+    return { bound, how };
+  });
+}
+
+/** The seq header of the line starting at byte `offset`. */
+function seqAt(bytes, offset) {
+  const rest = bytes.subarray(offset).toString('utf8');
+  return Number(JSON.parse(rest.slice(0, rest.indexOf('\n'))).headers.seq);
+}
+
+/** The byte offset of the first line holding seq `seq`. */
+function firstOffsetOf(text, seq) {
+  const at = text.indexOf(`"seq":"${seq}"`);
+  return Buffer.byteLength(text.slice(0, text.lastIndexOf('\n', at) + 1));
+}

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, seededRandom, workloadPipeline, writePipeline,
+  checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, repeatBounds, seededRandom, workloadPipeline, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
 import { INTERVAL_MS, KILL_SEED, RECORDS, firstDifference, makeBaseline, readOutputs, runToCompletion } from './workload.js';
 import type { Baseline } from './workload.js';
@@ -32,16 +32,6 @@ function checkpointed(name: string, delivery: 'exactly-once' | 'at-least-once', 
   });
   return { dir, file: writePipeline(dir, pipeline), db: checkpointDb(join(dir, '.weir'), name), counts: join(dir, 'out/counts.jsonl') };
 }
-
-/** The seq header of the line starting at byte `offset`. */
-const seqAt = (text: string, offset: number) => Number(parseLines(Buffer.from(text).subarray(offset).toString('utf8').split('\n')[0]! + '\n')[0]!.headers!.seq);
-/** The byte offset of the first line holding seq `seq`. */
-function firstOffsetOf(text: string, seq: number): number {
-  const at = text.indexOf(`"seq":"${seq}"`);
-  return Buffer.byteLength(text.slice(0, text.lastIndexOf('\n', at) + 1));
-}
-/** Complete lines in bytes [from, to). */
-const linesBetween = (bytes: Buffer, from: number, to: number) => bytes.subarray(Math.min(from, to), to).toString('utf8').split('\n').length - 1;
 
 const finalBytes = () => Buffer.byteLength(baseline.outputs['out/counts.jsonl']!);
 
@@ -92,16 +82,9 @@ describe('checkpoints: kill and restart', () => {
     expect(missing, `records missing from out/counts.jsonl (${context})`).toEqual([]);
     expect(distinct).toBe(RECORDS);
     expect(problems, context).toEqual([]);
-    // The bound of each restart: the lines the sink wrote after the last completed checkpoint before the
-    // kill (its commit token, read from the store just before the kill). When the token cannot be read,
-    // the lines after the point the killed run itself resumed from (a looser bound, never a wrong one).
-    let resumedFrom = 0;
-    killed.forEach((run, k) => {
-      if (k > 0 && run.killedAt! > run.startBytes) resumedFrom = firstOffsetOf(text, seqAt(text, run.startBytes));
-      const committed = run.info ?? resumedFrom;
-      const since = linesBetween(counts, committed, run.killedAt!);
-      const how = run.info === undefined ? `token unreadable: since the run resumed at byte ${resumedFrom}` : `token: ${committed} bytes`;
-      expect(perKill[k], `restart ${k + 1} repeated ${perKill[k]} records; ${since} were written after the last checkpoint (${how}) (${context})`).toBeLessThanOrEqual(since);
+    // Each restart repeats no more than the lines written after the last completed checkpoint before its kill.
+    repeatBounds(counts, killed).forEach(({ bound, how }, k) => {
+      expect(perKill[k], `restart ${k + 1} repeated ${perKill[k]} records; ${bound} were written after the last checkpoint (${how}) (${context})`).toBeLessThanOrEqual(bound);
     });
     // Windows: every window of the uninterrupted run, each repeat an exact copy.
     const windows = new Set(readFileSync(join(p.dir, 'out/windows.jsonl'), 'utf8').split('\n').filter((l) => l !== ''));
