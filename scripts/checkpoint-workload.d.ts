@@ -43,7 +43,8 @@ export function untilOrExit(run: HostRun, condition: () => boolean, everyMs?: nu
 export function killPoints(random: () => number, kills: number, low?: number, high?: number): number[];
 export function committedSinkBytes(dbFile: string, node: string): Promise<number | undefined>;
 
-export interface LoopRun<I> { killed: boolean; startBytes: number; killedAt?: number; endBytes: number; exit: HostExit; info?: I; output: string }
+export interface LoopRun<I> { killed: boolean; startBytes: number; killedAt?: number; endBytes: number; exit: HostExit; info?: I; output: string; read?: number | undefined }
+export function readCount(summaryFile: string): number | undefined;
 export interface KillLoopOptions<I> {
   pipelineFile: string;
   watch: string;

@@ -16,7 +16,7 @@
 // its output order (end, start, first-seen key) cannot depend on where batches
 // happen to be cut: two uninterrupted runs write the same bytes.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, openSync, closeSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -225,15 +225,19 @@ function decodeLength(data) {
  * is killed once `ready()` holds (e.g. a checkpoint exists) and `watch` has grown past
  * `points[k] * finalBytes` bytes and past its size at the previous kill (so every run makes
  * progress), then started again. A run that completes before its point ends the loop.
- * `beforeKill(k)` runs just before each kill. Resolves with what each run did.
+ * `beforeKill(k)` runs just before each kill. Resolves with what each run did (`read`: the records
+ * its source read, from its summary, when it wrote one: a run killed with -9 does not).
  */
 export async function killLoop(options) {
   const { pipelineFile, watch, finalBytes, points, signal = 'SIGKILL', ready = () => true, beforeKill, runOptions = {} } = options;
   const runs = [];
   let previous = 0;
+  const summaries = mkdtempSync(join(tmpdir(), 'weir-summaries-'));
   for (let k = 0; ; k++) {
     const startBytes = fileSize(watch);
-    const run = startHost(pipelineFile, typeof runOptions === 'function' ? runOptions(k) : runOptions);
+    const own = typeof runOptions === 'function' ? runOptions(k) : runOptions;
+    const summary = join(summaries, `run-${k}.json`);
+    const run = startHost(pipelineFile, { ...own, args: [...(own.args ?? []), '--summary-json', summary] });
     if (k < points.length) {
       const target = Math.max(Math.floor(points[k] * finalBytes), previous + 1);
       const held = await untilOrExit(run, () => ready() && fileSize(watch) > target);
@@ -243,13 +247,22 @@ export async function killLoop(options) {
         run.child.kill(signal);
         const exit = await run.exited;
         previous = Math.max(killedAt, fileSize(watch));
-        runs.push({ killed: true, startBytes, killedAt, endBytes: fileSize(watch), exit, info, output: run.output() });
+        runs.push({ killed: true, startBytes, killedAt, endBytes: fileSize(watch), exit, info, output: run.output(), read: readCount(summary) });
         continue;
       }
     }
     const exit = await run.exited;
-    runs.push({ killed: false, startBytes, endBytes: fileSize(watch), exit, output: run.output() });
+    runs.push({ killed: false, startBytes, endBytes: fileSize(watch), exit, output: run.output(), read: readCount(summary) });
     return runs;
+  }
+}
+
+/** `totals.read` of a run summary (--summary-json), or undefined when the run wrote none. */
+export function readCount(summaryFile) {
+  try {
+    return JSON.parse(readFileSync(summaryFile, 'utf8')).totals.read;
+  } catch {
+    return undefined;
   }
 }
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import {
   checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, repeatBounds, seededRandom, workloadPipeline, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
-import { INTERVAL_MS, KILL_SEED, RECORDS, firstDifference, makeBaseline, readOutputs, runToCompletion } from './workload.js';
+import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, runToCompletion } from './workload.js';
 import type { Baseline } from './workload.js';
 
 const KILLS = 3;
@@ -54,8 +54,9 @@ describe('checkpoints: kill and restart', () => {
       points: killPoints(seededRandom(KILL_SEED), KILLS), runOptions: { cacheDir: baseline.cacheDir },
     });
     const context = `seed ${KILL_SEED}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
+    expect(runs.at(-1)!.exit.code, `the last run's exit code (${context})`).toBe(0);
     expect(runs.filter((r) => r.killed).length, `killed ${KILLS} times before the input ended (${context})`).toBe(KILLS);
-    expect(runs.at(-1)!.exit.code, context).toBe(0);
+    expectResumed(runs.at(-1)!.read, context);
     const outputs = readOutputs(p.dir);
     for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} (${context})`).toBeUndefined();
   });
@@ -71,8 +72,9 @@ describe('checkpoints: kill and restart', () => {
     });
     const context = `seed ${KILL_SEED + 1}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
     const killed = runs.filter((r) => r.killed);
+    expect(runs.at(-1)!.exit.code, `the last run's exit code (${context})`).toBe(0);
     expect(killed.length, `killed ${KILLS} times before the input ended (${context})`).toBe(KILLS);
-    expect(runs.at(-1)!.exit.code, context).toBe(0);
+    expectResumed(runs.at(-1)!.read, context);
 
     const counts = readFileSync(p.counts);
     const text = counts.toString('utf8');
@@ -100,6 +102,8 @@ describe('checkpoints: kill and restart', () => {
     const context = `seed ${KILL_SEED + 2}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
     expect(runs.filter((r) => r.killed).length, `stopped ${KILLS} times before the input ended (${context})`).toBe(KILLS);
     for (const run of runs) expect(run.exit.code, `${run.output}\n(${context})`).toBe(0);
+    // Each stop took a checkpoint of everything it had read, and the next run skipped those lines: every record read once.
+    expect(runs.map((r) => r.read ?? 0).reduce((a, b) => a + b, 0), `records read over all runs (${context})`).toBe(RECORDS);
     const outputs = readOutputs(p.dir);
     for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} (${context})`).toBeUndefined();
   });

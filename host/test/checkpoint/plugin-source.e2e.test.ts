@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointDb, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, seededRandom, workloadPipeline, writePipeline } from '../../../scripts/checkpoint-workload.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
-import { INTERVAL_MS, KILL_SEED, RECORDS, firstDifference, makeBaseline } from './workload.js';
+import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline } from './workload.js';
 import type { Baseline } from './workload.js';
 
 describe('checkpoints: a JS plugin source with positions', () => {
@@ -38,8 +38,9 @@ describe('checkpoints: a JS plugin source with positions', () => {
       ready: () => hasCheckpoint(join(dir, '.weir'), name), points: killPoints(seededRandom(seed), 3), runOptions: { cacheDir: sourceBaseline.cacheDir },
     });
     const context = `seed ${seed}; db ${checkpointDb(join(dir, '.weir'), name)}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
+    expect(runs.at(-1)!.exit.code, `the last run's exit code (${context})`).toBe(0);
     expect(runs.filter((r) => r.killed).length, `killed 3 times before the source ended (${context})`).toBe(3);
-    expect(runs.at(-1)!.exit.code, context).toBe(0);
+    expectResumed(runs.at(-1)!.read, context);
     const text = readFileSync(join(dir, 'out/counts.jsonl'), 'utf8');
     const seqs = parseLines(text).map((r) => Number(r.headers!.seq));
     const seen = new Set(seqs);

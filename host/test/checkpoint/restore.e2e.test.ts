@@ -9,10 +9,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import {
-  fileSize, hasCheckpoint, pipelineDir, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
+  fileSize, hasCheckpoint, pipelineDir, readCount, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
 import type { WorkloadOptions } from '../../../scripts/checkpoint-workload.js';
-import { INTERVAL_MS, firstDifference, makeBaseline, readOutputs, sortedLines } from './workload.js';
+import { INTERVAL_MS, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, sortedLines } from './workload.js';
 import type { Baseline } from './workload.js';
 
 let baseline: Baseline;
@@ -45,9 +45,10 @@ describe('checkpoints: restoring into a changed pipeline', () => {
       checkpoint: { intervalMs: INTERVAL_MS, dir: '.weir', delivery: 'exactly-once' },
     });
     await runUntil(dir, pipeline(2), 0.4, 'SIGKILL');
-    const second = startHost(writePipeline(dir, pipeline(3)), { cacheDir: baseline.cacheDir });
+    const second = startHost(writePipeline(dir, pipeline(3)), { cacheDir: baseline.cacheDir, args: ['--summary-json', join(dir, 'summary.json')] });
     const exit = await second.exited;
     expect(exit.code, second.output()).toBe(0);
+    expectResumed(readCount(join(dir, 'summary.json')), second.output());
     const outputs = readOutputs(dir);
     // Lanes interleave, so compare as sorted lines: the same records, each count the key's running count.
     for (const [file, text] of Object.entries(baseline.outputs)) {
@@ -75,9 +76,10 @@ describe('checkpoints: restoring into a changed pipeline', () => {
     const after = readOutputs(dir);
     for (const [file, text] of Object.entries(before)) expect(firstDifference(after[file]!, text), `${file} untouched by the refused run`).toBeUndefined();
 
-    const fresh = startHost(join(dir, 'pipeline.json'), { cacheDir: baseline.cacheDir, args: ['--fresh'] });
+    const fresh = startHost(join(dir, 'pipeline.json'), { cacheDir: baseline.cacheDir, args: ['--fresh', '--summary-json', join(dir, 'summary.json')] });
     const freshExit = await fresh.exited;
     expect(freshExit.code, fresh.output()).toBe(0);
+    expect(readCount(join(dir, 'summary.json')), 'records read by the --fresh run: all of them').toBe(RECORDS);
     const outputs = readOutputs(dir);
     for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} after --fresh`).toBeUndefined();
     expect(hasCheckpoint(join(dir, '.weir'), 'graph')).toBe(true);

@@ -5,6 +5,7 @@
  * kill loop) is scripts/checkpoint-workload.js, shared with the full-size
  * loop in scripts/checkpoint-kill-loop.js.
  */
+import { expect } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,4 +71,10 @@ export function firstDifference(actual: string, expected: string): string | unde
 /** The lines of a JSONL text, sorted (for outputs whose order depends on parallel lanes). */
 export function sortedLines(text: string): string[] {
   return text.split('\n').filter((line) => line !== '').sort();
+}
+
+/** A byte-identical output proves nothing if the last run simply started over: it must have read less than everything. */
+export function expectResumed(read: number | undefined, context: string, records = RECORDS): void {
+  expect(read, `the last run's summary (records read) (${context})`).toBeTypeOf('number');
+  expect(read!, `the last run resumed from a checkpoint, so it read fewer than all ${records} records (${context})`).toBeLessThan(records);
 }
