@@ -100,8 +100,8 @@ describe('checkpoints: kill and restart', () => {
       points: killPoints(seededRandom(KILL_SEED + 2), KILLS), runOptions: { cacheDir: baseline.cacheDir, stdinFile: baseline.input },
     });
     const context = `seed ${KILL_SEED + 2}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
-    expect(runs.filter((r) => r.killed).length, `stopped ${KILLS} times before the input ended (${context})`).toBe(KILLS);
     for (const run of runs) expect(run.exit.code, `${run.output}\n(${context})`).toBe(0);
+    expect(runs.filter((r) => r.killed).length, `stopped ${KILLS} times before the input ended (${context})`).toBe(KILLS);
     // Each stop took a checkpoint of everything it had read, and the next run skipped those lines: every record read once.
     expect(runs.map((r) => r.read ?? 0).reduce((a, b) => a + b, 0), `records read over all runs (${context})`).toBe(RECORDS);
     const outputs = readOutputs(p.dir);

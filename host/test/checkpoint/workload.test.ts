@@ -3,7 +3,11 @@
 // same bytes in any slice, keys come in whole rounds, and the at-least-once
 // accounting counts repeats per restart and bounds them as it should.
 import { describe, expect, it } from 'vitest';
-import { duplicatesPerKill, inputLines, killPoints, parseLines, repeatBounds, seededRandom, workloadWindow } from '../../../scripts/checkpoint-workload.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { committedSinkBytes, duplicatesPerKill, inputLines, killPoints, parseLines, repeatBounds, seededRandom, workloadWindow } from '../../../scripts/checkpoint-workload.js';
 import type { LoopRun } from '../../../scripts/checkpoint-workload.js';
 
 const line = (seq: number, count = 1) => `{"key":"k${seq % 3}","value":"1","headers":{"seq":"${seq}","count":"${count}"}}\n`;
@@ -57,5 +61,18 @@ describe('the checkpoint workload', () => {
     expect(result.missing).toEqual([10]);
     expect(result.problems).toHaveLength(1);
     expect(() => parseLines('{"value":"a"}\n{"val')).toThrow(/output:2 is not a JSON record/);
+  });
+
+  it("reads a file sink's commit token from a checkpoint database (the store's parts table), undefined when there is none", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'weir-ckpt-token-')), 'checkpoint.db');
+    expect(await committedSinkBytes(file, 'counts')).toBeUndefined();
+    const db = new DatabaseSync(file);
+    db.exec('CREATE TABLE parts (node TEXT NOT NULL, lane INTEGER NOT NULL, part TEXT NOT NULL, data BLOB NOT NULL, PRIMARY KEY (node, lane, part))');
+    const insert = db.prepare('INSERT INTO parts VALUES (?, 0, ?, ?)');
+    insert.run('counts', 'sink', Buffer.from('{"v":1,"length":12345}'));
+    insert.run('in', 'source', Buffer.from('{"v":1,"offset":99}'));
+    db.close();
+    expect(await committedSinkBytes(file, 'counts')).toBe(12345);
+    expect(await committedSinkBytes(file, 'windows')).toBeUndefined();
   });
 });
