@@ -123,7 +123,7 @@ async function runLoop(loop, input, plugin) {
     // Nothing to compare.
   } else if (loop === 'atleast') {
     const bytes = readFileSync(counts);
-    const result = duplicatesPerKill(bytes.toString('utf8'), killed.map((r) => r.killedAt), records);
+    const result = duplicatesPerKill(bytes.toString('utf8'), killed.map((r) => r.endBytes), records);
     if (result.missing.length > 0) problems.push(`missing records, seq ${result.missing.join(', ')}...`);
     problems.push(...result.problems);
     repeated = result.perKill.reduce((a, b) => a + b, 0);

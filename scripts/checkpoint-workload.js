@@ -282,7 +282,8 @@ export function parseLines(text, file = 'output') {
 /**
  * Checks an at-least-once counts output against the input of `records` records: every seq is there,
  * every repeat is the same line (replayed from restored state), and how many repeats each restart
- * made. `killedAt` are the output sizes at each kill, in bytes: restart k appends after killedAt[k].
+ * made. `killedAt` are the output sizes after each killed run ended (LoopRun.endBytes), in bytes:
+ * restart k appends after killedAt[k].
  */
 export function duplicatesPerKill(text, killedAt, records) {
   const seen = new Map();
@@ -323,9 +324,10 @@ export function repeatBounds(counts, killed) {
   const text = counts.toString('utf8');
   let resumedFrom = 0;
   return killed.map((run, k) => {
-    if (k > 0 && run.killedAt > run.startBytes) resumedFrom = firstOffsetOf(text, seqAt(counts, run.startBytes));
+    // endBytes, not killedAt: the run may write a little more between the size read and the kill.
+    if (k > 0 && run.endBytes > run.startBytes) resumedFrom = firstOffsetOf(text, seqAt(counts, run.startBytes));
     const from = run.info ?? resumedFrom;
-    const bound = counts.subarray(Math.min(from, run.killedAt), run.killedAt).toString('utf8').split('\n').length - 1;
+    const bound = counts.subarray(Math.min(from, run.endBytes), run.endBytes).toString('utf8').split('\n').length - 1;
     const how = run.info === undefined ? `token unreadable: lines since the run resumed at byte ${resumedFrom}` : `lines after the committed ${from} bytes`;
     return { bound, how };
   });

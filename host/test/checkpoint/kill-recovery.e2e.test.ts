@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import {
   checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, repeatBounds, seededRandom, workloadPipeline, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
-import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, runToCompletion } from './workload.js';
+import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, runToCompletion, LOOP_TIMEOUT_MS } from './workload.js';
 import type { Baseline } from './workload.js';
 
 const KILLS = 3;
@@ -59,7 +59,7 @@ describe('checkpoints: kill and restart', () => {
     expectResumed(runs.at(-1)!.read, context);
     const outputs = readOutputs(p.dir);
     for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} (${context})`).toBeUndefined();
-  });
+  }, LOOP_TIMEOUT_MS);
 
   it('at-least-once: kill -9 at 3 random points: nothing missing, repeats are exact and no more than the records after the last completed checkpoint', async () => {
     const p = checkpointed('atleast', 'at-least-once');
@@ -79,7 +79,8 @@ describe('checkpoints: kill and restart', () => {
     const counts = readFileSync(p.counts);
     const text = counts.toString('utf8');
     parseLines(text, 'out/counts.jsonl');
-    const killedAt = killed.map((r) => r.killedAt!);
+    // Where each restart began appending: the size once the killed run had ended.
+    const killedAt = killed.map((r) => r.endBytes);
     const { perKill, missing, distinct, problems } = duplicatesPerKill(text, killedAt, RECORDS);
     expect(missing, `records missing from out/counts.jsonl (${context})`).toEqual([]);
     expect(distinct).toBe(RECORDS);
@@ -91,7 +92,7 @@ describe('checkpoints: kill and restart', () => {
     // Windows: every window of the uninterrupted run, each repeat an exact copy.
     const windows = new Set(readFileSync(join(p.dir, 'out/windows.jsonl'), 'utf8').split('\n').filter((l) => l !== ''));
     expect([...windows].sort()).toEqual(baseline.outputs['out/windows.jsonl']!.split('\n').filter((l) => l !== '').sort());
-  });
+  }, LOOP_TIMEOUT_MS);
 
   it('SIGTERM at 3 points with stdin piped again each time: every stop exits 0 and the output is identical to an uninterrupted run', async () => {
     const p = checkpointed('savepoint', 'exactly-once', 'stdin');
@@ -106,5 +107,5 @@ describe('checkpoints: kill and restart', () => {
     expect(runs.map((r) => r.read ?? 0).reduce((a, b) => a + b, 0), `records read over all runs (${context})`).toBe(RECORDS);
     const outputs = readOutputs(p.dir);
     for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} (${context})`).toBeUndefined();
-  });
+  }, LOOP_TIMEOUT_MS);
 });

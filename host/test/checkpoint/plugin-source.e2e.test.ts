@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointDb, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, seededRandom, workloadPipeline, writePipeline } from '../../../scripts/checkpoint-workload.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
-import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline } from './workload.js';
+import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, LOOP_TIMEOUT_MS } from './workload.js';
 import type { Baseline } from './workload.js';
 
 describe('checkpoints: a JS plugin source with positions', () => {
@@ -47,5 +47,5 @@ describe('checkpoints: a JS plugin source with positions', () => {
     expect(seqs.length - seen.size, `records repeated (${context})`).toBe(0);
     expect(Array.from({ length: RECORDS }, (_, i) => i).filter((i) => !seen.has(i)).slice(0, 10), `records lost (${context})`).toEqual([]);
     expect(firstDifference(text, sourceBaseline.outputs['out/counts.jsonl']!), context).toBeUndefined();
-  });
+  }, LOOP_TIMEOUT_MS);
 });

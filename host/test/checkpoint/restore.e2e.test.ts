@@ -12,7 +12,7 @@ import {
   fileSize, hasCheckpoint, pipelineDir, readCount, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
 import type { WorkloadOptions } from '../../../scripts/checkpoint-workload.js';
-import { INTERVAL_MS, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, sortedLines } from './workload.js';
+import { INTERVAL_MS, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, sortedLines, LOOP_TIMEOUT_MS } from './workload.js';
 import type { Baseline } from './workload.js';
 
 let baseline: Baseline;
@@ -57,7 +57,7 @@ describe('checkpoints: restoring into a changed pipeline', () => {
       expect(written.length, `${file}: lines written`).toBe(expected.length);
       expect(firstDifference(written.join('\n'), expected.join('\n')), `${file} (sorted)`).toBeUndefined();
     }
-  });
+  }, LOOP_TIMEOUT_MS);
 
   it('a graph that no longer matches the checkpoint is refused: exit 2, WEIR_CHECKPOINT_MISMATCH naming the node, output untouched; --fresh starts over', async () => {
     const dir = pipelineDir('weir-ckpt-graph-');
@@ -83,5 +83,5 @@ describe('checkpoints: restoring into a changed pipeline', () => {
     const outputs = readOutputs(dir);
     for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} after --fresh`).toBeUndefined();
     expect(hasCheckpoint(join(dir, '.weir'), 'graph')).toBe(true);
-  });
+  }, LOOP_TIMEOUT_MS);
 });

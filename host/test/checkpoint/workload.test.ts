@@ -48,7 +48,7 @@ describe('the checkpoint workload', () => {
       { killed: true, startBytes: 0, killedAt: bytes(first), endBytes: bytes(first), exit: { code: null, signal: 'SIGKILL' }, info: bytes(lines(0, 30)), output: '' },
       { killed: true, startBytes: bytes(first), killedAt: bytes(first + second), endBytes: bytes(first + second), exit: { code: null, signal: 'SIGKILL' }, info: undefined, output: '' },
     ];
-    const result = duplicatesPerKill(text, killed.map((r) => r.killedAt!), 100);
+    const result = duplicatesPerKill(text, killed.map((r) => r.endBytes), 100);
     expect(result).toEqual({ perKill: [10, 10], missing: [], distinct: 100, problems: [] });
     // Kill 1: 10 lines after the token. Kill 2, no token: the lines from where run 2 resumed (the
     // first seq 30, in run 1's part) to the kill, 50.

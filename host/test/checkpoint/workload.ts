@@ -14,6 +14,8 @@ import type { WorkloadOptions } from '../../../scripts/checkpoint-workload.js';
 
 /** Records per test run: enough for three kills at random points on a loaded two-core machine, few enough to stay fast. */
 export const RECORDS = 20_000;
+/** The timeout of a test that runs `host run` several times: a guard against a hang, not a time budget (a loaded machine is slow). */
+export const LOOP_TIMEOUT_MS = 180_000;
 /** Checkpoint interval of the tests (the schema's minimum is 50). */
 export const INTERVAL_MS = 100;
 
