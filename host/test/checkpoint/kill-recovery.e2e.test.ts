@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import {
   checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, repeatBounds, seededRandom, workloadPipeline, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
-import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, runToCompletion, LOOP_TIMEOUT_MS } from './workload.js';
+import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, runToCompletion, sortedLines, LOOP_TIMEOUT_MS } from './workload.js';
 import type { Baseline } from './workload.js';
 
 const KILLS = 3;
@@ -90,8 +90,8 @@ describe('checkpoints: kill and restart', () => {
       expect(perKill[k], `restart ${k + 1} repeated ${perKill[k]} records; ${bound} were written after the last checkpoint (${how}) (${context})`).toBeLessThanOrEqual(bound);
     });
     // Windows: every window of the uninterrupted run, each repeat an exact copy.
-    const windows = new Set(readFileSync(join(p.dir, 'out/windows.jsonl'), 'utf8').split('\n').filter((l) => l !== ''));
-    expect([...windows].sort()).toEqual(baseline.outputs['out/windows.jsonl']!.split('\n').filter((l) => l !== '').sort());
+    const windows = [...new Set(sortedLines(readFileSync(join(p.dir, 'out/windows.jsonl'), 'utf8')))];
+    expect(firstDifference(windows.join('\n'), sortedLines(baseline.outputs['out/windows.jsonl']!).join('\n')), `out/windows.jsonl, distinct lines sorted (${context})`).toBeUndefined();
   }, LOOP_TIMEOUT_MS);
 
   it('SIGTERM at 3 points with stdin piped again each time: every stop exits 0 and the output is identical to an uninterrupted run', async () => {
