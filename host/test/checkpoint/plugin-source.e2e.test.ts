@@ -4,6 +4,8 @@
 // (dist/), killed with -9 at random points and started again after each: every
 // record once, byte-identical to an uninterrupted run. Kills wait on conditions
 // (a checkpoint database exists, the output grew), never on fixed sleeps.
+// The fixture logs where it opened and each ack: a run after a crash must open at or
+// after every position acknowledged before it (acks only for durable checkpoints).
 // WEIR_KILL_SEED=<n> repeats a run's kill points.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -35,7 +37,9 @@ describe('checkpoints: a JS plugin source with positions', () => {
     const seed = KILL_SEED + 3;
     const runs = await killLoop({
       pipelineFile: file, watch: join(dir, 'out/counts.jsonl'), finalBytes: Buffer.byteLength(sourceBaseline.outputs['out/counts.jsonl']!),
-      ready: () => hasCheckpoint(join(dir, '.weir'), name), points: killPoints(seededRandom(seed), 3), runOptions: { cacheDir: sourceBaseline.cacheDir },
+      ready: () => hasCheckpoint(join(dir, '.weir'), name), points: killPoints(seededRandom(seed), 3),
+      // info: the fixture logs where it opened and each ack.
+      runOptions: { cacheDir: sourceBaseline.cacheDir, logLevel: 'info' },
     });
     const context = `seed ${seed}; db ${checkpointDb(join(dir, '.weir'), name)}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
     expect(runs.at(-1)!.exit.code, `the last run's exit code (${context})`).toBe(0);
@@ -47,5 +51,36 @@ describe('checkpoints: a JS plugin source with positions', () => {
     expect(seqs.length - seen.size, `records repeated (${context})`).toBe(0);
     expect(Array.from({ length: RECORDS }, (_, i) => i).filter((i) => !seen.has(i)).slice(0, 10), `records lost (${context})`).toEqual([]);
     expect(firstDifference(text, sourceBaseline.outputs['out/counts.jsonl']!), context).toBeUndefined();
+
+    // Acked only for what is durable: whatever the source was acked before a crash, the next run opens at or after it.
+    const logs = runs.map((r) => sourceLog(r.output));
+    let acked = 0;
+    logs.forEach((log, k) => {
+      if (k > 0) expect(log.opened, `run ${k + 1} opened at ${log.opened}, but ${acked} was acknowledged before the crash: an ack ran ahead of a durable checkpoint (${context})`).toBeGreaterThanOrEqual(acked);
+      expect(log.acked, `run ${k + 1}'s acks only move forward`).toEqual([...log.acked].sort((a, b) => a - b));
+      acked = Math.max(acked, ...log.acked);
+    });
+    expect(acked, `the source was acknowledged at all (${context})`).toBeGreaterThan(0);
   }, LOOP_TIMEOUT_MS);
 });
+
+/** What the fixture logged (info) in one run: the position it opened at (0 for the start) and each position it was acked. */
+function sourceLog(output: string): { opened: number | undefined; acked: number[] } {
+  let opened: number | undefined;
+  const acked: number[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: { source?: string; node?: string; msg?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (entry.source !== 'plugin' || entry.node !== 'in' || typeof entry.msg !== 'string') continue;
+    const open = /^opened at (start|\d+)$/.exec(entry.msg);
+    if (open) opened = open[1] === 'start' ? 0 : Number(open[1]);
+    const ack = /^acked (\d+)$/.exec(entry.msg);
+    if (ack) acked.push(Number(ack[1]));
+  }
+  return { opened, acked };
+}
