@@ -11,7 +11,7 @@
 //              restart no more than the lines written after the last completed checkpoint (2)
 //   sigterm    SIGTERM N times, stdin source piped again each time: identical, every stop exit 0 (3)
 //   plugin     kill -9 N times, a JS plugin source with positions (seq-source-js): every record
-//              once, byte-identical (5)
+//              once, byte-identical, and no run opens before a position acked earlier (5)
 //
 // Options: --records 1000000  --kills 20  --interval 300 (checkpoint intervalMs)
 //          --loops exactly,atleast,plugin (or all; sigterm is opt-in)  --delivery exactly-once|at-least-once
@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  OUTPUTS, checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, pipelineDir, repeatBounds, root, seededRandom,
+  OUTPUTS, ackProblems, checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, pipelineDir, repeatBounds, root, seededRandom,
   startHost, workloadPipeline, writeInput, writePipeline,
 } from './checkpoint-workload.js';
 
@@ -108,7 +108,7 @@ async function runLoop(loop, input, plugin) {
     signal: loop === 'sigterm' ? 'SIGTERM' : 'SIGKILL',
     ready: loop === 'sigterm' || values.dry ? () => true : () => hasCheckpoint(join(dir, '.weir'), name),
     beforeKill: loop === 'atleast' ? () => committedSinkBytes(db, 'counts') : undefined,
-    runOptions: { cacheDir, ...(loop === 'sigterm' ? { stdinFile: input } : {}) },
+    runOptions: { cacheDir, ...(loop === 'sigterm' ? { stdinFile: input } : {}), ...(loop === 'plugin' ? { logLevel: 'info' } : {}) },
   });
   const seconds = (Date.now() - started) / 1000;
   const killed = runs.filter((r) => r.killed);
@@ -136,6 +136,7 @@ async function runLoop(loop, input, plugin) {
     const expectedWindows = new Set(expected['out/windows.jsonl'].toString('utf8').split('\n'));
     if (windows.size !== expectedWindows.size || [...expectedWindows].some((w) => !windows.has(w))) problems.push('the distinct window lines differ from the uninterrupted run');
   } else {
+    if (loop === 'plugin' && !values.dry) problems.push(...ackProblems(runs));
     for (const file of outputs) {
       const difference = firstDifference(readFileSync(join(dir, file)), expected[file]);
       if (difference !== undefined) problems.push(`${file} differs from the uninterrupted run at ${difference}`);

@@ -59,3 +59,5 @@ export function killLoop<I = undefined>(options: KillLoopOptions<I>): Promise<Ar
 export function parseLines(text: string, file?: string): Array<{ key?: string; value: string; headers?: Record<string, string>; eventTime?: number }>;
 export function duplicatesPerKill(text: string, killedAt: number[], records: number): { perKill: number[]; missing: number[]; distinct: number; problems: string[] };
 export function repeatBounds(counts: Buffer, killed: Array<LoopRun<number | undefined>>): Array<{ bound: number; how: string }>;
+export function pluginSourceLog(output: string, node?: string): { opened: number | undefined; acked: number[] };
+export function ackProblems(runs: Array<{ output: string }>, node?: string): string[];

@@ -344,3 +344,41 @@ function firstOffsetOf(text, seq) {
   const at = text.indexOf(`"seq":"${seq}"`);
   return Buffer.byteLength(text.slice(0, text.lastIndexOf('\n', at) + 1));
 }
+
+/**
+ * What the seq-source-js fixture logged (info) in one run's output: the position it opened at (0 for
+ * the start) and each position it was acknowledged, in order.
+ */
+export function pluginSourceLog(output, node = 'in') {
+  let opened;
+  const acked = [];
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (entry.source !== 'plugin' || entry.node !== node || typeof entry.msg !== 'string') continue;
+    const open = /^opened at (start|\d+)$/.exec(entry.msg);
+    if (open) opened = open[1] === 'start' ? 0 : Number(open[1]);
+    const ack = /^acked (\d+)$/.exec(entry.msg);
+    if (ack) acked.push(Number(ack[1]));
+  }
+  return { opened, acked };
+}
+
+/** Problems with a plugin source's acks over a kill loop: a run after a crash opening before a position acknowledged earlier, acks going back, or none at all. */
+export function ackProblems(runs, node = 'in') {
+  const problems = [];
+  let acked = 0;
+  runs.forEach((run, k) => {
+    const log = pluginSourceLog(run.output, node);
+    if (k > 0 && (log.opened ?? -1) < acked) problems.push(`run ${k + 1} opened at ${log.opened}, but ${acked} was acknowledged before the crash: an ack ran ahead of a durable checkpoint`);
+    if (log.acked.some((p, i) => i > 0 && p < log.acked[i - 1])) problems.push(`run ${k + 1}'s acks went back: ${log.acked.join(', ')}`);
+    acked = Math.max(acked, ...log.acked);
+  });
+  if (acked === 0) problems.push('the source was never acknowledged');
+  return problems;
+}

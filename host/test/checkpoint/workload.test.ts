@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { committedSinkBytes, duplicatesPerKill, inputLines, killPoints, parseLines, repeatBounds, seededRandom, workloadWindow } from '../../../scripts/checkpoint-workload.js';
+import { ackProblems, committedSinkBytes, duplicatesPerKill, inputLines, killPoints, parseLines, repeatBounds, seededRandom, workloadWindow } from '../../../scripts/checkpoint-workload.js';
 import type { LoopRun } from '../../../scripts/checkpoint-workload.js';
 
 const line = (seq: number, count = 1) => `{"key":"k${seq % 3}","value":"1","headers":{"seq":"${seq}","count":"${count}"}}\n`;
@@ -74,5 +74,15 @@ describe('the checkpoint workload', () => {
     db.close();
     expect(await committedSinkBytes(file, 'counts')).toBe(12345);
     expect(await committedSinkBytes(file, 'windows')).toBeUndefined();
+  });
+
+  it('finds a plugin source opened before a position acknowledged earlier, acks going back, and no acks at all', () => {
+    const log = (...msgs: string[]) => msgs.map((msg) => JSON.stringify({ level: 30, node: 'in', source: 'plugin', msg })).join('\n') + '\nnot json\n';
+    const good = [{ output: log('opened at start', 'acked 100', 'acked 200') }, { output: log('opened at 200', 'acked 300') }];
+    expect(ackProblems(good)).toEqual([]);
+    const early = [{ output: log('opened at start', 'acked 100', 'acked 200') }, { output: log('opened at 100', 'acked 300') }];
+    expect(ackProblems(early)).toEqual(['run 2 opened at 100, but 200 was acknowledged before the crash: an ack ran ahead of a durable checkpoint']);
+    expect(ackProblems([{ output: log('opened at start', 'acked 200', 'acked 100') }])).toEqual(["run 1's acks went back: 200, 100"]);
+    expect(ackProblems([{ output: log('opened at start') }])).toEqual(['the source was never acknowledged']);
   });
 });
