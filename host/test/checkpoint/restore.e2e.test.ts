@@ -4,12 +4,13 @@
 //   groups redistributed), nothing lost or repeated;
 // - a pipeline whose graph no longer matches its checkpoint is refused with exit 2
 //   and WEIR_CHECKPOINT_MISMATCH naming the node, leaving the output alone, and
-//   `--fresh` starts over.
+//   `--fresh` starts over; `host checkpoints` lists the stored savepoint first.
 // Kills wait on conditions, never on fixed sleeps. WEIR_KILL_SEED=<n> repeats a run's kill points.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  fileSize, hasCheckpoint, pipelineDir, readCount, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
+  fileSize, hasCheckpoint, hostBin, pipelineDir, readCount, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
 import type { WorkloadOptions } from '../../../scripts/checkpoint-workload.js';
 import { INTERVAL_MS, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, sortedLines, LOOP_TIMEOUT_MS } from './workload.js';
@@ -64,6 +65,12 @@ describe('checkpoints: restoring into a changed pipeline', () => {
     const options: WorkloadOptions = { name: 'graph', source: { kind: 'file', path: baseline.input }, checkpoint: { intervalMs: INTERVAL_MS, dir: '.weir', delivery: 'exactly-once' } };
     await runUntil(dir, workloadPipeline(options), 0.3, 'SIGTERM');
     const before = readOutputs(dir);
+
+    // `host checkpoints` lists the savepoint: the keyed count holds every one of the workload's 101 keys.
+    const listed = spawnSync(process.execPath, [hostBin, 'checkpoints', join(dir, 'pipeline.json')], { encoding: 'utf8', env: { ...process.env, WEIR_CACHE_DIR: baseline.cacheDir } });
+    expect(listed.status, listed.stdout + listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/\bcount\b(?![-.])/);
+    expect(listed.stdout).toContain('101');
 
     // The keyed count renamed: its state has nowhere to go.
     const renamed = workloadPipeline({ ...options, countId: 'tally' });
