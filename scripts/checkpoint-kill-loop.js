@@ -2,7 +2,7 @@
 // issue 16 (the suite runs them scaled down: host/test/checkpoint/). Each loop runs
 // `host run` (dist/) on the workload pipeline (scripts/checkpoint-workload.js: file
 // -> keyed count -> file, and -> tumbling event-time window -> file), kills it at
-// random points (when a checkpoint exists and the output has grown past a random
+// random points (when a checkpoint has completed and the output has grown past a random
 // share of its final size), starts it again after each kill, and compares the end
 // result with an uninterrupted run:
 //
@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  OUTPUTS, ackProblems, checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, pipelineDir, repeatBounds, root, seededRandom,
+  OUTPUTS, ackProblems, checkpointCompleted, checkpointDb, committedSinkBytes, duplicatesPerKill, killLoop, killPoints, pipelineDir, repeatBounds, root, seededRandom,
   startHost, workloadPipeline, writeInput, writePipeline,
 } from './checkpoint-workload.js';
 
@@ -106,7 +106,7 @@ async function runLoop(loop, input, plugin) {
     pipelineFile, watch: counts, finalBytes: expected['out/counts.jsonl'].length,
     points: killPoints(seededRandom(seed + loops.indexOf(loop)), kills),
     signal: loop === 'sigterm' ? 'SIGTERM' : 'SIGKILL',
-    ready: loop === 'sigterm' || values.dry ? () => true : () => hasCheckpoint(join(dir, '.weir'), name),
+    ready: loop === 'sigterm' || values.dry ? () => true : () => checkpointCompleted(db),
     beforeKill: loop === 'atleast' ? () => committedSinkBytes(db, 'counts') : undefined,
     runOptions: { cacheDir, ...(loop === 'sigterm' ? { stdinFile: input } : {}), ...(loop === 'plugin' ? { logLevel: 'info' } : {}) },
   });

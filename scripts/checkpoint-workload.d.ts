@@ -38,7 +38,8 @@ export interface HostExit { code: number | null; signal: NodeJS.Signals | null }
 export interface HostRun { child: ChildProcess; exited: Promise<HostExit>; output(): string; done(): boolean }
 export interface HostRunOptions { args?: string[]; stdinFile?: string; cacheDir?: string; logLevel?: string }
 export function startHost(pipelineFile: string, options?: HostRunOptions): HostRun;
-export function untilOrExit(run: HostRun, condition: () => boolean, everyMs?: number): Promise<boolean>;
+export function untilOrExit(run: HostRun, condition: () => boolean | Promise<boolean>, everyMs?: number): Promise<boolean>;
+export function checkpointCompleted(dbFile: string, node?: string): Promise<boolean>;
 
 export function killPoints(random: () => number, kills: number, low?: number, high?: number): number[];
 export function committedSinkBytes(dbFile: string, node: string): Promise<number | undefined>;
@@ -51,7 +52,7 @@ export interface KillLoopOptions<I> {
   finalBytes: number;
   points: number[];
   signal?: NodeJS.Signals;
-  ready?: () => boolean;
+  ready?: () => boolean | Promise<boolean>;
   beforeKill?: (k: number) => Promise<I> | I;
   runOptions?: HostRunOptions | ((k: number) => HostRunOptions);
 }

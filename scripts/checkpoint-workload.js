@@ -169,9 +169,17 @@ export function startHost(pipelineFile, options = {}) {
 export async function untilOrExit(run, condition, everyMs = 2) {
   for (;;) {
     if (run.done()) return false;
-    if (condition()) return true;
+    if (await condition()) return true;
     await sleep(everyMs);
   }
+}
+
+/**
+ * Whether a checkpoint has completed: the store holds a commit token for sink `node` (every
+ * checkpoint stores one per file sink), so a restart now restores something rather than starting over.
+ */
+export async function checkpointCompleted(dbFile, node = 'counts') {
+  return (await committedSinkBytes(dbFile, node)) !== undefined;
 }
 
 /** Whether a checkpoint database exists for this pipeline. */
@@ -222,9 +230,9 @@ function decodeLength(data) {
 
 /**
  * Runs `host run` until it completes, killing it with `signal` at `points.length` points: run k
- * is killed once `ready()` holds (e.g. a checkpoint exists) and `watch` has grown past
+ * is killed once `watch` has grown past
  * `points[k] * finalBytes` bytes and past its size at the previous kill (so every run makes
- * progress), then started again. A run that completes before its point ends the loop.
+ * progress) and `ready()` holds (e.g. a checkpoint has completed), then started again. A run that completes before its point ends the loop.
  * `beforeKill(k)` runs just before each kill. Resolves with what each run did (`read`: the records
  * its source read, from its summary, when it wrote one: a run killed with -9 does not).
  */
@@ -240,7 +248,7 @@ export async function killLoop(options) {
     const run = startHost(pipelineFile, { ...own, args: [...(own.args ?? []), '--summary-json', summary] });
     if (k < points.length) {
       const target = Math.max(Math.floor(points[k] * finalBytes), previous + 1);
-      const held = await untilOrExit(run, () => ready() && fileSize(watch) > target);
+      const held = await untilOrExit(run, async () => fileSize(watch) > target && (await ready()));
       if (held) {
         const info = beforeKill ? await beforeKill(k) : undefined;
         const killedAt = fileSize(watch);

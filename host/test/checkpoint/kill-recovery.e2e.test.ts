@@ -2,7 +2,7 @@
 // (dist/) as a child process on the workload pipeline (file -> keyed count ->
 // file, and -> tumbling event-time window -> file), killed at random points
 // and started again, its output compared with an uninterrupted run. Kills happen
-// on conditions (a checkpoint database exists, the output has grown past a random
+// on conditions (a checkpoint has completed, the output has grown past a random
 // share of its final size and past where the previous run was killed), never
 // after fixed sleeps. WEIR_KILL_SEED=<n> repeats a run's kill points.
 // The full-size loops (1M records, 20 kills) are scripts/checkpoint-kill-loop.js.
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  checkpointDb, committedSinkBytes, duplicatesPerKill, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, repeatBounds, seededRandom, workloadPipeline, writePipeline,
+  checkpointCompleted, checkpointDb, committedSinkBytes, duplicatesPerKill, killLoop, killPoints, parseLines, pipelineDir, repeatBounds, seededRandom, workloadPipeline, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
 import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, runToCompletion, sortedLines, LOOP_TIMEOUT_MS } from './workload.js';
 import type { Baseline } from './workload.js';
@@ -50,7 +50,7 @@ describe('checkpoints: kill and restart', () => {
   it('exactly-once: kill -9 at 3 random points, restarted after each: output byte-identical to an uninterrupted run', async () => {
     const p = checkpointed('exactly', 'exactly-once');
     const runs = await killLoop({
-      pipelineFile: p.file, watch: p.counts, finalBytes: finalBytes(), ready: () => hasCheckpoint(join(p.dir, '.weir'), 'exactly'),
+      pipelineFile: p.file, watch: p.counts, finalBytes: finalBytes(), ready: () => checkpointCompleted(p.db),
       points: killPoints(seededRandom(KILL_SEED), KILLS), runOptions: { cacheDir: baseline.cacheDir },
     });
     const context = `seed ${KILL_SEED}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
@@ -64,7 +64,7 @@ describe('checkpoints: kill and restart', () => {
   it('at-least-once: kill -9 at 3 random points: nothing missing, repeats are exact and no more than the records after the last completed checkpoint', async () => {
     const p = checkpointed('atleast', 'at-least-once');
     const runs = await killLoop({
-      pipelineFile: p.file, watch: p.counts, finalBytes: finalBytes(), ready: () => hasCheckpoint(join(p.dir, '.weir'), 'atleast'),
+      pipelineFile: p.file, watch: p.counts, finalBytes: finalBytes(), ready: () => checkpointCompleted(p.db),
       points: killPoints(seededRandom(KILL_SEED + 1), KILLS), runOptions: { cacheDir: baseline.cacheDir },
       // What the last completed checkpoint covers of the counts sink, just before the kill (one completing
       // after this read only makes the true bound smaller).

@@ -3,14 +3,14 @@
 // continues after the position it is opened with) under the real `host run`
 // (dist/), killed with -9 at random points and started again after each: every
 // record once, byte-identical to an uninterrupted run. Kills wait on conditions
-// (a checkpoint database exists, the output grew), never on fixed sleeps.
+// (a checkpoint has completed, the output grew), never on fixed sleeps.
 // The fixture logs where it opened and each ack: a run after a crash must open at or
 // after every position acknowledged before it (acks only for durable checkpoints).
 // WEIR_KILL_SEED=<n> repeats a run's kill points.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ackProblems, checkpointDb, hasCheckpoint, killLoop, killPoints, parseLines, pipelineDir, seededRandom, workloadPipeline, writePipeline } from '../../../scripts/checkpoint-workload.js';
+import { ackProblems, checkpointCompleted, checkpointDb, killLoop, killPoints, parseLines, pipelineDir, seededRandom, workloadPipeline, writePipeline } from '../../../scripts/checkpoint-workload.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 import { INTERVAL_MS, KILL_SEED, RECORDS, expectResumed, firstDifference, makeBaseline, LOOP_TIMEOUT_MS } from './workload.js';
 import type { Baseline } from './workload.js';
@@ -37,7 +37,7 @@ describe('checkpoints: a JS plugin source with positions', () => {
     const seed = KILL_SEED + 3;
     const runs = await killLoop({
       pipelineFile: file, watch: join(dir, 'out/counts.jsonl'), finalBytes: Buffer.byteLength(sourceBaseline.outputs['out/counts.jsonl']!),
-      ready: () => hasCheckpoint(join(dir, '.weir'), name), points: killPoints(seededRandom(seed), 3),
+      ready: () => checkpointCompleted(checkpointDb(join(dir, '.weir'), name)), points: killPoints(seededRandom(seed), 3),
       // info: the fixture logs where it opened and each ack.
       runOptions: { cacheDir: sourceBaseline.cacheDir, logLevel: 'info' },
     });

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  fileSize, hasCheckpoint, hostBin, pipelineDir, readCount, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
+  checkpointCompleted, checkpointDb, fileSize, hasCheckpoint, hostBin, pipelineDir, readCount, startHost, untilOrExit, workloadPipeline, workloadWindow, writePipeline,
 } from '../../../scripts/checkpoint-workload.js';
 import type { WorkloadOptions } from '../../../scripts/checkpoint-workload.js';
 import { INTERVAL_MS, RECORDS, expectResumed, firstDifference, makeBaseline, readOutputs, sortedLines, LOOP_TIMEOUT_MS } from './workload.js';
@@ -22,13 +22,13 @@ beforeAll(async () => {
   baseline = await makeBaseline();
 });
 
-/** Starts the pipeline in `dir` and stops it with `signal` once a checkpoint exists and the counts output passed `share` of its final size. */
+/** Starts the pipeline in `dir` and stops it with `signal` once a checkpoint has completed and the counts output passed `share` of its final size. */
 async function runUntil(dir: string, pipeline: object, share: number, signal: NodeJS.Signals): Promise<string> {
   const run = startHost(writePipeline(dir, pipeline), { cacheDir: baseline.cacheDir });
   const target = share * Buffer.byteLength(baseline.outputs['out/counts.jsonl']!);
   const name = (pipeline as { name: string }).name;
-  const held = await untilOrExit(run, () => hasCheckpoint(join(dir, '.weir'), name) && fileSize(join(dir, 'out/counts.jsonl')) > target);
-  if (!held) throw new Error(`host run ended before a checkpoint existed and ${Math.round(share * 100)}% of the output was written:\n${run.output()}`);
+  const held = await untilOrExit(run, async () => fileSize(join(dir, 'out/counts.jsonl')) > target && (await checkpointCompleted(checkpointDb(join(dir, '.weir'), name))));
+  if (!held) throw new Error(`host run ended before a checkpoint completed and ${Math.round(share * 100)}% of the output was written:\n${run.output()}`);
   run.child.kill(signal);
   const exit = await run.exited;
   if (signal === 'SIGTERM' && exit.code !== 0) throw new Error(`SIGTERM: host run exited ${exit.code ?? exit.signal}, not 0:\n${run.output()}`);
