@@ -115,7 +115,7 @@ async function runLoop(loop, input, plugin) {
   const last = runs.at(-1);
   const problems = [];
   if (last.exit.code !== 0) problems.push(`run ${runs.length} exited ${last.exit.code ?? last.exit.signal}: ${last.output.trim().split('\n').slice(-5).join(' | ')}`);
-  else if (killed.length < kills) problems.push(`only ${killed.length} of ${kills} kills happened before the input ended: use more --records`);
+  else if (killed.length < kills) problems.push(`only ${killed.length} of ${kills} kills happened before the input ended: each waits for a completed checkpoint (did none complete?) and for the output to grow (too few --records?)`);
   if (loop === 'sigterm') for (const r of killed) if (r.exit.code !== 0) problems.push(`a SIGTERM stop exited ${r.exit.code ?? r.exit.signal}, not 0`);
   let repeated = 0;
   let bound = '-';

@@ -55,7 +55,7 @@ describe('checkpoints: kill and restart', () => {
     });
     const context = `seed ${KILL_SEED}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
     expect(runs.at(-1)!.exit.code, `the last run's exit code (${context})`).toBe(0);
-    expect(runs.filter((r) => r.killed).length, `killed ${KILLS} times before the input ended (${context})`).toBe(KILLS);
+    expect(runs.filter((r) => r.killed).length, `killed ${KILLS} times before the input ended (each kill waits for a completed checkpoint: did none complete?) (${context})`).toBe(KILLS);
     expectResumed(runs.at(-1)!.read, context);
     const outputs = readOutputs(p.dir);
     for (const [file, text] of Object.entries(baseline.outputs)) expect(firstDifference(outputs[file]!, text), `${file} (${context})`).toBeUndefined();
@@ -73,7 +73,7 @@ describe('checkpoints: kill and restart', () => {
     const context = `seed ${KILL_SEED + 1}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
     const killed = runs.filter((r) => r.killed);
     expect(runs.at(-1)!.exit.code, `the last run's exit code (${context})`).toBe(0);
-    expect(killed.length, `killed ${KILLS} times before the input ended (${context})`).toBe(KILLS);
+    expect(killed.length, `killed ${KILLS} times before the input ended (each kill waits for a completed checkpoint: did none complete?) (${context})`).toBe(KILLS);
     expectResumed(runs.at(-1)!.read, context);
 
     const counts = readFileSync(p.counts);

@@ -43,7 +43,7 @@ describe('checkpoints: a JS plugin source with positions', () => {
     });
     const context = `seed ${seed}; db ${checkpointDb(join(dir, '.weir'), name)}; runs: ${JSON.stringify(runs.map(({ output, ...r }) => r))}\nlast output:\n${runs.at(-1)!.output}`;
     expect(runs.at(-1)!.exit.code, `the last run's exit code (${context})`).toBe(0);
-    expect(runs.filter((r) => r.killed).length, `killed 3 times before the source ended (${context})`).toBe(3);
+    expect(runs.filter((r) => r.killed).length, `killed 3 times before the source ended (each kill waits for a completed checkpoint: did none complete?) (${context})`).toBe(3);
     expectResumed(runs.at(-1)!.read, context);
     const text = readFileSync(join(dir, 'out/counts.jsonl'), 'utf8');
     const seqs = parseLines(text).map((r) => Number(r.headers!.seq));
