@@ -20,7 +20,7 @@ import type { PipelineDiff } from '../config/diff.js';
 import type { PluginModule } from '../engine/engine.js';
 import { messageOf } from '../errors/errors.js';
 import type { NodeOperator } from './operators/operator-context.js';
-import { ProcessorOperator, createLane } from './operators/processor-operator.js';
+import { ProcessorOperator } from './operators/processor-operator.js';
 import type { Lane } from './operators/processor-operator.js';
 import { ServiceOperator } from './operators/service-supervisor.js';
 import { instancesOf } from './wiring.js';

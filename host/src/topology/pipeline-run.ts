@@ -18,22 +18,21 @@
  * as a wiring: a structural pipeline.json edit ({@link PipelineRun.apply},
  * see pipeline-edit.ts) drains one wiring and starts the next.
  */
-import type { Logger } from 'pino';
-import type { Readable, Writable } from 'node:stream';
 import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
-import type { ConnectorRegistry } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
-import type { Instantiate } from '../instance/instantiate.js';
-import type { PluginMetrics, ServiceCaller } from '../linker/host-context.js';
-import { StagedKeyedState } from '../state/keyed-state.js';
+import type { PluginMetrics } from '../linker/host-context.js';
 import type { StreamRecord } from '../records/record.js';
 import { Wiring } from './wiring.js';
 import type { NodeOutputs } from './node-outputs.js';
+import type { RunDependencies } from './run-dependencies.js';
 import { runSummary } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { OneShot, RAISED, TIMED_OUT, within } from './one-shot.js';
-import { PluginInstances, worldOf } from './plugin-instances.js';
+import { DrainDeadline } from './drain-deadline.js';
+import { PluginInstances } from './plugin-instances.js';
+import { RunFailure } from './run-failure.js';
+import { RunNodes } from './run-nodes.js';
 import { PipelineEditor, servicesFirst } from './pipeline-edit.js';
 import type { ApplyOutcome, EditableRun } from './pipeline-edit.js';
 import type { NodeOperator, OperatorContext } from './operators/operator-context.js';
@@ -44,6 +43,7 @@ import { ServiceOperator, ServiceSupervisor } from './operators/service-supervis
 
 export type { ApplyOutcome } from './pipeline-edit.js';
 export { refusedEdit } from './pipeline-edit.js';
+export type { BeforeSwitchCheck, RunDependencies } from './run-dependencies.js';
 
 /** What {@link PipelineRun.reload} did for one node. */
 export type ReloadOutcome =
@@ -51,48 +51,20 @@ export type ReloadOutcome =
   | { node: string; ok: true; sha256: string; selfTested: number }
   | { node: string; ok: false; sha256: string; error: WeirError };
 
-/** What a run needs besides its config. */
-export interface RunDependencies {
-  /** Loaded and checked plugin modules by node id (see `checkPlugins`). */
-  modules: ReadonlyMap<string, PluginModule>;
-  connectors: ConnectorRegistry;
-  logger: Logger;
-  stdin: Readable;
-  stdout: Writable;
-  /** A further check before a node switches to a new plugin (hot reload, pipeline edits); `host run` passes the sample self-test. */
-  checkBeforeSwitch?: BeforeSwitchCheck;
-  /** Creates every plugin instance of the run (default: instance/instantiate.ts); tests pass one that observes or stands in. */
-  instantiate?: Instantiate;
-}
-
-/**
- * Checks `module` as `node`'s next plugin after the built-in checks; throws
- * to refuse it, returns the number of records it checked. `callService`
- * reaches the pipeline's services as the node does.
- */
-export type BeforeSwitchCheck = (module: PluginModule, node: NodeConfig, callService: ServiceCaller) => Promise<number>;
-
 /** The lifecycle of a run. */
 export type RunState = 'starting' | 'running' | 'draining' | RunStatus;
 
 /** One running pipeline. */
 export class PipelineRun {
   #state: RunState = 'starting';
-  #failure: WeirError | undefined;
-  /** The first source that failed: the run drains what was read, then fails with this (see `#sourceFailed`). */
-  #sourceFailure: WeirError | undefined;
+  readonly #failure: RunFailure;
   /** Set by the first `stop()` (a second changes nothing). */
   #stopRequested = false;
   readonly #deps: RunDependencies;
-  readonly #stats = new Map<string, NodeStats>();
   /** The pipeline as it runs now (an applied pipeline.json edit replaces it). */
   #running: PipelineConfig;
-  /** Each node's config as it runs now. */
-  readonly #nodes: Map<string, NodeConfig>;
-  /** The plugin module each node runs now (hot reload replaces entries). */
-  readonly #modules: Map<string, PluginModule>;
-  /** Bumped when a node's plugin is replaced; instances compare it before each batch. */
-  readonly #versions = new Map<string, number>();
+  /** Each node's config, plugin, plugin version and counters as it runs now. */
+  readonly #nodes: RunNodes;
   /** What each node holds, and its task. */
   readonly #operators = new Map<string, NodeOperator>();
   readonly #services = new ServiceSupervisor(() => this.#context);
@@ -102,12 +74,8 @@ export class PipelineRun {
   #wiring: Wiring | undefined;
   /** Raised when a rewire is requested during the current wiring, or the run stops: a waiting source stops waiting. */
   #interrupt = new OneShot();
-  /** Ends a drain that takes longer than the deadline given to `stop()`. */
-  #drainTimer: NodeJS.Timeout | undefined;
-  /** Raised when the drain ran out of time: nodes get {@link STUCK_GRACE_MS} more, then the run ends without them. */
-  readonly #drainOver = new OneShot();
-  /** Set when the drain ran out of time: records still queued, by the node they were queued for. */
-  #drainTimedOut: { timeoutMs: number; notWritten: Record<string, number> } | undefined;
+  /** Ends a drain that takes longer than the deadline given to `stop()`: nodes get {@link STUCK_GRACE_MS} more, then the run ends without them. */
+  readonly #drain = new DrainDeadline();
   /** Set once the last wiring has drained: no structural edit can start. */
   #finishing = false;
   readonly #started = performance.now();
@@ -116,8 +84,14 @@ export class PipelineRun {
   private constructor(config: PipelineConfig, deps: RunDependencies) {
     this.#deps = deps;
     this.#running = config;
-    this.#modules = new Map(deps.modules);
-    this.#nodes = new Map(config.nodes.map((n) => [n.id, n]));
+    this.#nodes = new RunNodes(config.nodes, deps.modules);
+    this.#failure = new RunFailure(deps.logger, {
+      failed: () => this.#wiring?.cancel(),
+      sourceFailed: () => {
+        if (this.#state === 'running') this.#state = 'draining';
+        this.#interrupt.raise();
+      },
+    });
     this.#instances = new PluginInstances({ logger: deps.logger, instantiate: deps.instantiate, serviceCaller: (node) => this.#services.caller(node) });
     this.#context = this.#operatorContext();
     this.#editor = new PipelineEditor(this.#editableRun());
@@ -133,7 +107,7 @@ export class PipelineRun {
     const run = new PipelineRun(config, deps);
     try {
       // Services first: processors may call them as soon as they are configured.
-      for (const node of servicesFirst(config.nodes)) run.#install(node, await run.#createNode(node, run.#modules.get(node.id)));
+      for (const node of servicesFirst(config.nodes)) run.#install(node, await run.#createNode(node, run.#nodes.module(node.id)));
     } catch (error) {
       await run.#closeAll(() => {});
       throw error;
@@ -166,16 +140,9 @@ export class PipelineRun {
     this.#deps.logger.info({ pipeline: this.#running.name, ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}) }, 'stopping: sources stop, in-flight records drain');
     this.#state = 'draining';
     this.#interrupt.raise();
-    if (drainTimeoutMs !== undefined) this.#drainTimer = setTimeout(() => this.#endDrain(drainTimeoutMs), drainTimeoutMs);
-  }
-
-  /** The drain ran out of time: drop what is queued, counting it per node. */
-  #endDrain(timeoutMs: number): void {
-    if (this.#state !== 'draining' || this.#failure) return;
-    const notWritten = Object.fromEntries(this.#wiring?.cancel() ?? []);
-    this.#drainTimedOut = { timeoutMs, notWritten };
-    this.#deps.logger.warn({ drainTimeoutMs: timeoutMs, notWritten }, 'drain timed out: records still queued are not written');
-    this.#drainOver.raise();
+    // When the drain runs out of time, what is queued is dropped and counted per node.
+    const stillDraining = () => this.#state === 'draining' && !this.#failure.error;
+    if (drainTimeoutMs !== undefined) this.#drain.start(drainTimeoutMs, stillDraining, () => this.#wiring?.cancel(), this.#deps.logger);
   }
 
   /**
@@ -187,7 +154,7 @@ export class PipelineRun {
    */
   async reload(module: PluginModule): Promise<ReloadOutcome[]> {
     const outcomes: ReloadOutcome[] = [];
-    for (const node of this.#nodes.values()) {
+    for (const node of this.#nodes.configs()) {
       if (node.implementation.type !== 'plugin' || node.implementation.path !== module.file) continue;
       try {
         this.#refuseWhenFinished(node.id);
@@ -196,7 +163,7 @@ export class PipelineRun {
         await this.#switchPlugin(node, module);
         outcomes.push({ node: node.id, ok: true, sha256: module.sha256, selfTested });
       } catch (error) {
-        const stats = this.#stats.get(node.id)!;
+        const stats = this.#nodes.stats(node.id);
         stats.reloadsRejected = (stats.reloadsRejected ?? 0) + 1;
         outcomes.push({ node: node.id, ok: false, sha256: module.sha256, error: error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_LOAD_FAILED', messageOf(error), { node: node.id }) });
       }
@@ -220,7 +187,7 @@ export class PipelineRun {
 
   /** A snapshot of the per-node counters. */
   stats(): NodeStats[] {
-    return [...this.#stats.values()].map((s) => {
+    return [...this.#nodes.allStats()].map((s) => {
       const resources = this.#instances.resources(s.id)?.summary();
       const logLinesDropped = this.#instances.logLinesDropped(s.id);
       return { ...s, queueHighWater: Math.max(s.queueHighWater, this.#wiring?.highWater(s.id) ?? 0), ...(resources ? { resources } : {}), ...(logLinesDropped ? { logLinesDropped } : {}) };
@@ -243,7 +210,7 @@ export class PipelineRun {
 
   /** Whether `id` goes on after the wiring that is draining now (a rewire is pending and keeps it). */
   #keeps(id: string): boolean {
-    return !this.#failure && this.#editor.pending?.kept.has(id) === true;
+    return !this.#failure.error && this.#editor.pending?.kept.has(id) === true;
   }
 
   /**
@@ -252,33 +219,15 @@ export class PipelineRun {
    * `checkBeforeSwitch` if given. Returns what that checked (records).
    */
   async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<number> {
-    const where = { node: node.id, plugin: module.file };
-    const problems = module.check(worldOf(node), node.capabilities);
-    if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${module.file} does not fit node "${node.id}": ${problems.join('; ')}`, { ...where, problems });
-    // A trial instance with the node's limits and config; its state writes are discarded.
-    const state = new StagedKeyedState(this.#instances.state(node));
-    const trial = await this.#instances.create(node, module, state, { track: false });
-    try {
-      if (trial.kind === 'processor' || trial.kind === 'service' || trial.kind === 'aggregator') await trial.configure(JSON.stringify(node.config));
-      else if (trial.kind === 'sink') trial.open(JSON.stringify(node.config));
-      else if (trial.kind === 'source') trial.open(JSON.stringify(node.config), undefined);
-    } finally {
-      state.rollback();
-      trial.close();
-    }
+    await this.#instances.trial(node, module);
     return this.#deps.checkBeforeSwitch ? this.#deps.checkBeforeSwitch(module, node, this.#services.caller(node)) : 0;
   }
 
   /** Makes `module` the node's plugin: its instances switch before their next batch (services at once). */
   async #switchPlugin(node: NodeConfig, module: PluginModule): Promise<void> {
-    this.#nodes.set(node.id, node);
-    this.#modules.set(node.id, module);
-    this.#versions.set(node.id, this.#versions.get(node.id)! + 1);
+    this.#nodes.usePlugin(node, module);
     if (node.kind === 'service' && this.#operators.get(node.id)?.kind === 'service') await this.#services.replace(node);
-    const stats = this.#stats.get(node.id)!;
-    stats.pluginSha256 = module.sha256;
-    stats.pluginLoadedAt = new Date().toISOString();
-    stats.reloads = (stats.reloads ?? 0) + 1;
+    this.#nodes.countReload(node.id, module);
   }
 
   /** Runs wiring after wiring (one more per structural edit) until the last one drains, then closes every node. */
@@ -289,21 +238,21 @@ export class PipelineRun {
       this.#interrupt = new OneShot();
       if (this.#state === 'draining') this.#interrupt.raise();
       const tasks = Promise.all(this.#running.nodes.map((node) => this.#operators.get(node.id)!.run(node, wiring)));
-      if ((await this.#drainOver.race(tasks)) === RAISED && (await within(tasks, STUCK_GRACE_MS)) === TIMED_OUT) {
+      if ((await this.#drain.over.race(tasks)) === RAISED && (await within(tasks, STUCK_GRACE_MS)) === TIMED_OUT) {
         // The drain timed out and a node is still stuck (a write that does not return): leave it behind.
         tasks.catch(() => {});
         this.#deps.logger.warn({ waitedMs: STUCK_GRACE_MS }, 'after the drain timed out, a node is still busy (a write that does not return); leaving it');
       }
-      for (const stats of this.#stats.values()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
+      for (const stats of this.#nodes.allStats()) stats.queueHighWater = Math.max(stats.queueHighWater, wiring.highWater(stats.id));
       const rewire = this.#editor.pending;
       if (!rewire) break;
       // Other edits stay refused until this one is done.
-      if (this.#failure || this.#drainTimedOut) {
-        await rewire.abandon(this.#failure ? 'the pipeline failed while it was being rewired' : 'the drain timed out while the pipeline was being rewired');
+      if (this.#failure.error || this.#drain.timedOut) {
+        await rewire.abandon(this.#failure.error ? 'the pipeline failed while it was being rewired' : 'the drain timed out while the pipeline was being rewired');
         this.#editor.settled();
         break;
       }
-      if (this.#sourceFailure) {
+      if (this.#failure.sourceError) {
         // Sources that paused for the edit may hold a poll with records: one more
         // wiring of the pipeline as it is takes them to the sinks (and closes windows).
         await rewire.abandon('a source failed while the pipeline was being rewired');
@@ -314,12 +263,12 @@ export class PipelineRun {
       this.#editor.settled();
     }
     this.#finishing = true;
-    clearTimeout(this.#drainTimer);
-    if (this.#sourceFailure) this.#failure ??= this.#sourceFailure;
-    await this.#closeAll((error, node) => this.#fail(error, node));
-    const status: RunStatus = this.#failure ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
+    this.#drain.clear();
+    this.#failure.settle();
+    await this.#closeAll((error, node) => this.#failure.fail(error, node));
+    const status: RunStatus = this.#failure.error ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
     this.#state = status;
-    return runSummary({ pipeline: this.#running.name, status, nodes: this.stats(), wallMs: performance.now() - this.#started, drainTimedOut: this.#drainTimedOut, failure: this.#failure, logger: this.#deps.logger });
+    return runSummary({ pipeline: this.#running.name, status, nodes: this.stats(), wallMs: performance.now() - this.#started, drainTimedOut: this.#drain.timedOut, failure: this.#failure.error, logger: this.#deps.logger });
   }
 
   /** Whether source `id` still produces (it is not finished, stopped or removed). */
@@ -330,7 +279,7 @@ export class PipelineRun {
 
   /** Creates what a node holds: its instances (configured), or its connector. Its plugin version starts at 0. */
   #createNode(node: NodeConfig, module: PluginModule | undefined): Promise<NodeOperator> {
-    this.#versions.set(node.id, 0);
+    this.#nodes.creating(node.id);
     const ctx = this.#context;
     switch (node.kind) {
       case 'service':
@@ -348,13 +297,7 @@ export class PipelineRun {
   #install(node: NodeConfig, operator: NodeOperator): void {
     this.#operators.set(node.id, operator);
     if (operator instanceof ServiceOperator) this.#services.add(node.id, operator);
-    this.#stats.set(node.id, {
-      id: node.id,
-      kind: node.kind,
-      implementation: node.implementation.type === 'plugin' ? `plugin:${node.implementation.file}` : `connector:${node.implementation.name}`,
-      ...(this.#modules.has(node.id) ? { pluginSha256: this.#modules.get(node.id)!.sha256, pluginLoadedAt: new Date().toISOString() } : {}),
-      in: 0, out: 0, errors: 0, filtered: 0, dropped: 0, skipped: 0, deadLettered: 0, restarts: 0, queueHighWater: 0,
-    });
+    this.#nodes.join(node);
   }
 
   /** Takes a node out of the run (after the wiring drained); its counters stay in the summary. */
@@ -362,8 +305,8 @@ export class PipelineRun {
     const operator = this.#operators.get(id)!;
     this.#operators.delete(id);
     this.#services.delete(id);
-    this.#stats.get(id)!.removed = true;
-    await operator.close().catch((error: unknown) => this.#fail(error, this.#nodes.get(id)!));
+    this.#nodes.stats(id).removed = true;
+    await operator.close().catch((error: unknown) => this.#failure.fail(error, this.#nodes.config(id)));
   }
 
   /** Closes every node: sinks first (flushing; a failure is reported), services last. */
@@ -372,48 +315,17 @@ export class PipelineRun {
     for (const [id, operator] of order) {
       try {
         // After a timed-out drain a sink may never finish closing (its writes do not return): bounded then.
-        if (this.#drainTimedOut && (await within(operator.close(), STUCK_GRACE_MS)) === TIMED_OUT) {
+        if (this.#drain.timedOut && (await within(operator.close(), STUCK_GRACE_MS)) === TIMED_OUT) {
           this.#deps.logger.warn({ node: id, waitedMs: STUCK_GRACE_MS }, 'closing a node did not finish after the drain timed out');
         }
-        if (!this.#drainTimedOut) await operator.close();
+        if (!this.#drain.timedOut) await operator.close();
       } catch (error) {
-        if (operator.kind === 'sink') onSinkFailure(error, this.#nodes.get(id)!);
+        if (operator.kind === 'sink') onSinkFailure(error, this.#nodes.config(id));
         else this.#deps.logger.warn({ node: id, err: messageOf(error) }, 'error while closing a node');
       }
     }
     this.#operators.clear();
     this.#instances.close();
-  }
-
-  /**
-   * A processor or sink failed (or a sink could not flush): the run fails at
-   * once; queued records are dropped. After a source failure the run's error
-   * stays the source's (it came first); this one is logged.
-   */
-  #fail(error: unknown, node: NodeConfig): void {
-    if (this.#failure) return;
-    const failure = pipelineFailure(error, node);
-    this.#deps.logger.error({ node: node.id, err: failure.toJSON() }, 'pipeline failed');
-    this.#failure = this.#sourceFailure ?? failure;
-    this.#wiring?.cancel();
-  }
-
-  /**
-   * A source failed. What it returned before is good input (see `Source.poll`),
-   * so the run stops as at `stop()`: every source stops and what was read
-   * drains to the sinks; the run then fails with this error. A second source
-   * failure is only logged.
-   */
-  #sourceFailed(error: unknown, node: NodeConfig): void {
-    const failure = pipelineFailure(error, node);
-    if (this.#sourceFailure || this.#failure) {
-      this.#deps.logger.error({ node: node.id, err: failure.toJSON() }, 'another source failed while the pipeline was failing');
-      return;
-    }
-    this.#sourceFailure = failure;
-    this.#deps.logger.error({ node: node.id, err: failure.toJSON() }, 'source failed: sources stop, records already read drain to the sinks, then the pipeline fails');
-    if (this.#state === 'running') this.#state = 'draining';
-    this.#interrupt.raise();
   }
 
   /** Emits `batch` and counts it: delivered records as `out`, records for an output nobody reads (they reach no sink) as `dropped`. */
@@ -422,7 +334,7 @@ export class PipelineRun {
     stats.out += delivered;
     stats.dropped += unrouted;
     // Emitted after the drain timed out: not passed on, and said so.
-    if (refused > 0 && this.#drainTimedOut) this.#drainTimedOut.notWritten[stats.id] = (this.#drainTimedOut.notWritten[stats.id] ?? 0) + refused;
+    this.#drain.refused(stats.id, refused);
   }
 
   /** The run as its operators see it. */
@@ -432,17 +344,17 @@ export class PipelineRun {
       logger: deps.logger,
       instances: this.#instances,
       connectors: deps.connectors,
-      stats: (id) => this.#stats.get(id)!,
-      node: (id) => this.#nodes.get(id)!,
-      module: (id) => this.#modules.get(id)!,
-      version: (id) => this.#versions.get(id)!,
+      stats: (id) => this.#nodes.stats(id),
+      node: (id) => this.#nodes.config(id),
+      module: (id) => this.#nodes.module(id)!,
+      version: (id) => this.#nodes.version(id),
       connectorContext: (node) => ({ node: node.id, baseDir: this.#running.baseDir, logger: deps.logger, stdin: deps.stdin, stdout: deps.stdout }),
       emit: (outputs, batch, stats) => this.#emit(outputs, batch, stats),
-      fail: (error, node) => this.#fail(error, node),
-      sourceFailed: (error, node) => this.#sourceFailed(error, node),
-      failed: () => this.#failure !== undefined,
+      fail: (error, node) => this.#failure.fail(error, node),
+      sourceFailed: (error, node) => this.#failure.sourceFailed(error, node),
+      failed: () => this.#failure.error !== undefined,
       keeps: (id) => this.#keeps(id),
-      polling: () => this.#state === 'running' && !this.#failure && !this.#editor.pending,
+      polling: () => this.#state === 'running' && !this.#failure.error && !this.#editor.pending,
       interrupt: () => this.#interrupt,
       servicesReady: () => this.#services.ready(),
     };
@@ -457,7 +369,7 @@ export class PipelineRun {
       rewirable: () => this.#state === 'running' && !this.#finishing,
       hasNode: (id) => this.#nodes.has(id),
       operator: (id) => this.#operators.get(id),
-      module: (id) => this.#modules.get(id),
+      module: (id) => this.#nodes.module(id),
       checkReplacement: (node, module) => this.#checkReplacement(node, module),
       switchPlugin: (node, module) => this.#switchPlugin(node, module),
       createNode: (node, module) => this.#createNode(node, module),
@@ -465,23 +377,17 @@ export class PipelineRun {
       forgetNode: (id) => {
         this.#services.delete(id);
         this.#instances.forget(id);
-        this.#versions.delete(id);
+        this.#nodes.forget(id);
       },
       createLane: (node, module) => createLane(node, module, this.#context),
       interruptSources: () => this.#interrupt.raise(),
       removeNode: (id) => this.#removeNode(id),
-      runAs: (edited) => {
-        this.#running = edited;
-      },
+      runAs: (edited) => void (this.#running = edited),
       adopt: (edited, built, modules) => {
-        this.#nodes.clear();
-        for (const node of edited.nodes) this.#nodes.set(node.id, node);
+        const builtModules = new Map([...built.keys()].flatMap((id) => (modules.has(id) ? [[id, modules.get(id)!] as const] : [])));
+        this.#nodes.replace(edited.nodes, builtModules);
         this.#running = edited;
-        for (const [id, operator] of built) {
-          const module = modules.get(id);
-          if (module) this.#modules.set(id, module);
-          this.#install(this.#nodes.get(id)!, operator);
-        }
+        for (const [id, operator] of built) this.#install(this.#nodes.config(id), operator);
       },
     };
   }
@@ -493,9 +399,3 @@ const CLOSE_ORDER: Record<NodeOperator['kind'], number> = { sink: 0, processor: 
 /** How long nodes still busy when a drain timed out may take to finish their call, and each node to close (ms). */
 const STUCK_GRACE_MS = 2000;
 
-/** The run's error for a node that failed with `error`. */
-function pipelineFailure(error: unknown, node: NodeConfig): WeirError {
-  return error instanceof WeirError
-    ? new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${error.message}`, { ...error.details, node: node.id, cause: error.code }, { cause: error })
-    : new WeirError('WEIR_PIPELINE_FAILED', `node "${node.id}" failed: ${messageOf(error)}`, { node: node.id }, { cause: error });
-}

@@ -14,7 +14,7 @@ import { createHostContext } from '../linker/host-context.js';
 import type { HostContext, PluginMetrics, ServiceCaller } from '../linker/host-context.js';
 import { LogLimiter } from '../linker/log-limiter.js';
 import { BlockingHttpClient } from '../linker/http/blocking-client.js';
-import { MemoryKeyedState } from '../state/keyed-state.js';
+import { MemoryKeyedState, StagedKeyedState } from '../state/keyed-state.js';
 import type { KeyedState } from '../state/keyed-state.js';
 import type { PluginInstance, PluginKind } from '../contract/plugin.js';
 import { WeirError } from '../errors/errors.js';
@@ -61,6 +61,27 @@ export class PluginInstances {
       resources.track(instance);
     }
     return instance;
+  }
+
+  /**
+   * Checks `module` as the node's next plugin: world and grants, then a
+   * trial instance under the node's limits accepting the node's config (its
+   * state writes are discarded; it is closed after). Throws to refuse it.
+   */
+  async trial(node: NodeConfig, module: PluginModule): Promise<void> {
+    const where = { node: node.id, plugin: module.file };
+    const problems = module.check(worldOf(node), node.capabilities);
+    if (problems.length > 0) throw new WeirError('WEIR_PLUGIN_WORLD_MISMATCH', `${module.file} does not fit node "${node.id}": ${problems.join('; ')}`, { ...where, problems });
+    const state = new StagedKeyedState(this.state(node));
+    const trial = await this.create(node, module, state, { track: false });
+    try {
+      if (trial.kind === 'processor' || trial.kind === 'service' || trial.kind === 'aggregator') await trial.configure(JSON.stringify(node.config));
+      else if (trial.kind === 'sink') trial.open(JSON.stringify(node.config));
+      else if (trial.kind === 'source') trial.open(JSON.stringify(node.config), undefined);
+    } finally {
+      state.rollback();
+      trial.close();
+    }
   }
 
   /** The node's keyed state (one per node, shared by its instances). */
