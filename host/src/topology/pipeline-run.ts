@@ -27,12 +27,14 @@ import type { NodeOutputs } from './node-outputs.js';
 import type { RunDependencies } from './run-dependencies.js';
 import { runSummary } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
-import { WeirError, messageOf } from '../errors/errors.js';
+import { messageOf } from '../errors/errors.js';
 import { OneShot, RAISED, TIMED_OUT, within } from './one-shot.js';
 import { DrainDeadline } from './drain-deadline.js';
 import { PluginInstances } from './plugin-instances.js';
 import { RunFailure } from './run-failure.js';
 import { RunNodes } from './run-nodes.js';
+import { PluginReplacement } from './plugin-replacement.js';
+import type { ReloadOutcome } from './plugin-replacement.js';
 import { PipelineEditor, servicesFirst } from './pipeline-edit.js';
 import type { ApplyOutcome, EditableRun } from './pipeline-edit.js';
 import type { NodeOperator, OperatorContext } from './operators/operator-context.js';
@@ -44,12 +46,7 @@ import { ServiceOperator, ServiceSupervisor } from './operators/service-supervis
 export type { ApplyOutcome } from './pipeline-edit.js';
 export { refusedEdit } from './pipeline-edit.js';
 export type { BeforeSwitchCheck, RunDependencies } from './run-dependencies.js';
-
-/** What {@link PipelineRun.reload} did for one node. */
-export type ReloadOutcome =
-  /** `selfTested`: records `checkBeforeSwitch` checked (the sample self-test of `host run`), 0 when none. */
-  | { node: string; ok: true; sha256: string; selfTested: number }
-  | { node: string; ok: false; sha256: string; error: WeirError };
+export type { ReloadOutcome } from './plugin-replacement.js';
 
 /** The lifecycle of a run. */
 export type RunState = 'starting' | 'running' | 'draining' | RunStatus;
@@ -71,6 +68,7 @@ export class PipelineRun {
   readonly #instances: PluginInstances;
   readonly #context: OperatorContext;
   readonly #editor: PipelineEditor;
+  readonly #plugins: PluginReplacement;
   #wiring: Wiring | undefined;
   /** Raised when a rewire is requested during the current wiring, or the run stops: a waiting source stops waiting. */
   #interrupt = new OneShot();
@@ -94,6 +92,8 @@ export class PipelineRun {
     });
     this.#instances = new PluginInstances({ logger: deps.logger, instantiate: deps.instantiate, serviceCaller: (node) => this.#services.caller(node) });
     this.#context = this.#operatorContext();
+    const isService = (id: string) => this.#operators.get(id)?.kind === 'service';
+    this.#plugins = new PluginReplacement({ nodes: this.#nodes, instances: this.#instances, services: this.#services, isService, accepting: () => this.#accepting(), checkBeforeSwitch: deps.checkBeforeSwitch });
     this.#editor = new PipelineEditor(this.#editableRun());
   }
 
@@ -152,23 +152,8 @@ export class PipelineRun {
    * before its next batch; a batch in flight finishes on the old version.
    * A plugin that fails a check changes nothing.
    */
-  async reload(module: PluginModule): Promise<ReloadOutcome[]> {
-    const outcomes: ReloadOutcome[] = [];
-    for (const node of this.#nodes.configs()) {
-      if (node.implementation.type !== 'plugin' || node.implementation.path !== module.file) continue;
-      try {
-        this.#refuseWhenFinished(node.id);
-        const selfTested = await this.#checkReplacement(node, module);
-        this.#refuseWhenFinished(node.id);
-        await this.#switchPlugin(node, module);
-        outcomes.push({ node: node.id, ok: true, sha256: module.sha256, selfTested });
-      } catch (error) {
-        const stats = this.#nodes.stats(node.id);
-        stats.reloadsRejected = (stats.reloadsRejected ?? 0) + 1;
-        outcomes.push({ node: node.id, ok: false, sha256: module.sha256, error: error instanceof WeirError ? error : new WeirError('WEIR_PLUGIN_LOAD_FAILED', messageOf(error), { node: node.id }) });
-      }
-    }
-    return outcomes;
+  reload(module: PluginModule): Promise<ReloadOutcome[]> {
+    return this.#plugins.reload(module);
   }
 
   /**
@@ -204,30 +189,9 @@ export class PipelineRun {
     return this.#state === 'running' || this.#state === 'draining';
   }
 
-  #refuseWhenFinished(node: string): void {
-    if (!this.#accepting()) throw new WeirError('WEIR_RELOAD_REFUSED', 'the run has finished', { node });
-  }
-
   /** Whether `id` goes on after the wiring that is draining now (a rewire is pending and keeps it). */
   #keeps(id: string): boolean {
     return !this.#failure.error && this.#editor.pending?.kept.has(id) === true;
-  }
-
-  /**
-   * Checks `module` as the node's next plugin: world and grants, a trial
-   * instance under the node's limits accepting the node's config, then
-   * `checkBeforeSwitch` if given. Returns what that checked (records).
-   */
-  async #checkReplacement(node: NodeConfig, module: PluginModule): Promise<number> {
-    await this.#instances.trial(node, module);
-    return this.#deps.checkBeforeSwitch ? this.#deps.checkBeforeSwitch(module, node, this.#services.caller(node)) : 0;
-  }
-
-  /** Makes `module` the node's plugin: its instances switch before their next batch (services at once). */
-  async #switchPlugin(node: NodeConfig, module: PluginModule): Promise<void> {
-    this.#nodes.usePlugin(node, module);
-    if (node.kind === 'service' && this.#operators.get(node.id)?.kind === 'service') await this.#services.replace(node);
-    this.#nodes.countReload(node.id, module);
   }
 
   /** Runs wiring after wiring (one more per structural edit) until the last one drains, then closes every node. */
@@ -370,8 +334,8 @@ export class PipelineRun {
       hasNode: (id) => this.#nodes.has(id),
       operator: (id) => this.#operators.get(id),
       module: (id) => this.#nodes.module(id),
-      checkReplacement: (node, module) => this.#checkReplacement(node, module),
-      switchPlugin: (node, module) => this.#switchPlugin(node, module),
+      checkReplacement: (node, module) => this.#plugins.check(node, module),
+      switchPlugin: (node, module) => this.#plugins.switch(node, module),
       createNode: (node, module) => this.#createNode(node, module),
       exposeService: (id, service) => this.#services.add(id, service),
       forgetNode: (id) => {
