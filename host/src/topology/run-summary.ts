@@ -1,5 +1,7 @@
 /** Counters of a run, per node and in total, as the summary prints them. */
+import type { Logger } from 'pino';
 import type { PluginKind } from '../contract/plugin.js';
+import type { WeirError } from '../errors/errors.js';
 import type { NodeResourceSummary } from './node-resources.js';
 
 /** Counters of one node. */
@@ -72,6 +74,44 @@ export function totalsOf(nodes: readonly NodeStats[]): RunSummary['totals'] {
     dropped: sum((n) => n.dropped),
     skipped: sum((n) => n.skipped),
     deadLettered: sum((n) => n.deadLettered),
+  };
+}
+
+/** How a run ended, as {@link runSummary} reports it. */
+export interface RunEnding {
+  pipeline: string;
+  status: RunStatus;
+  wallMs: number;
+  /** The final per-node counters. */
+  nodes: NodeStats[];
+  /** Set when the drain ran out of time: records still queued, by node (a sink's unwritten batch is added). */
+  drainTimedOut: { timeoutMs: number; notWritten: Record<string, number> } | undefined;
+  failure: WeirError | undefined;
+  logger: Logger;
+}
+
+/** Logs each node's counters and returns the run's summary. */
+export function runSummary({ pipeline, status, wallMs, nodes, drainTimedOut, failure, logger }: RunEnding): RunSummary {
+  if (drainTimedOut) {
+    // A sink's batch in a write that never returned was received and not written.
+    const notWritten = drainTimedOut.notWritten;
+    for (const n of nodes) {
+      const unwritten = n.kind === 'sink' ? n.in - n.out - n.errors : 0;
+      if (unwritten > 0) notWritten[n.id] = (notWritten[n.id] ?? 0) + unwritten;
+    }
+  }
+  for (const node of nodes) {
+    const { id, implementation, in: received, out, errors, filtered, dropped, queueHighWater, restarts, resources } = node;
+    logger.info({ node: id, implementation, in: received, out, errors, filtered, dropped, queueHighWater, restarts, ...(resources ? { resources } : {}) }, 'node summary');
+  }
+  return {
+    pipeline,
+    status,
+    wallMs,
+    totals: totalsOf(nodes),
+    nodes,
+    ...(drainTimedOut ? { drain: { timedOut: true, ...drainTimedOut } } : {}),
+    ...(failure ? { error: failure.toJSON() } : {}),
   };
 }
 

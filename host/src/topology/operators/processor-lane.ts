@@ -1,0 +1,130 @@
+/**
+ * One instance of a processor node (a lane) and its task: it takes batches
+ * from its input, runs each through the plugin under the node's `onError`
+ * policy (see on-error.ts) and emits what comes out. Keyed state writes are
+ * staged per call: committed when the call succeeds, rolled back when it fails.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NodeConfig } from '../../config/pipeline-config.js';
+import type { PluginModule } from '../../engine/engine.js';
+import type { ProcessorInstance } from '../../contract/plugin.js';
+import { messageOf } from '../../errors/errors.js';
+import type { StreamRecord } from '../../records/record.js';
+import { StagedKeyedState } from '../../state/keyed-state.js';
+import type { BatchChannel } from '../batch-channel.js';
+import { BatchFormer } from '../batch-former.js';
+import { decideOnError } from '../on-error.js';
+import type { Wiring } from '../wiring.js';
+import type { OperatorContext } from './operator-context.js';
+import { setAside } from './set-aside.js';
+
+/** One instance of a processor node; its keyed state writes are staged per call. */
+export class ProcessorLane {
+  #instance: ProcessorInstance;
+  readonly #state: StagedKeyedState;
+  #version: number;
+  readonly #ctx: OperatorContext;
+
+  private constructor(instance: ProcessorInstance, state: StagedKeyedState, version: number, ctx: OperatorContext) {
+    this.#instance = instance;
+    this.#state = state;
+    this.#version = version;
+    this.#ctx = ctx;
+  }
+
+  /** A configured instance of `node` running `module`, staging its writes on the node's keyed state. */
+  static async create(node: NodeConfig, module: PluginModule, ctx: OperatorContext): Promise<ProcessorLane> {
+    const version = ctx.version(node.id);
+    const state = new StagedKeyedState(ctx.instances.state(node));
+    return new ProcessorLane(await configuredProcessor(node, module, state, ctx), state, version, ctx);
+  }
+
+  // Checkpoints: the node's keyed state is the node's (shared by its lanes); a lane holds nothing else.
+
+  /** Runs the lane, fed by `input`, until the input ends; a failure under `onError: fail` fails the run. */
+  async run(node: NodeConfig, input: BatchChannel, wiring: Wiring): Promise<void> {
+    const ctx = this.#ctx;
+    const outputs = wiring.outputs(node.id);
+    const deadLetter = wiring.deadLetterOf(node);
+    const stats = ctx.stats(node.id);
+    const resources = ctx.instances.resources(node.id)!;
+    const log = ctx.logger;
+
+    /** Runs one batch under the node's `onError` policy and returns what to emit. */
+    const runBatch = async (batch: StreamRecord[]): Promise<StreamRecord[]> => {
+      const servicesReady = ctx.servicesReady();
+      if (servicesReady) await servicesReady;
+      if (this.#version !== ctx.version(node.id)) {
+        // A reloaded plugin: switch between batches; keyed state lives in the host and carries over.
+        this.#version = ctx.version(node.id);
+        await this.#recreate(node.id);
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const output = await this.#instance.process(batch);
+          this.#state.commit();
+          stats.filtered += Math.max(0, batch.length - output.length);
+          return output;
+        } catch (error) {
+          this.#state.rollback();
+          resources.recordFailure(error);
+          const decision = decideOnError(node.onError, error, { attempt, size: batch.length, isolatable: true, recreatable: true });
+          if (decision.recreate) {
+            await this.#recreate(node.id);
+            stats.restarts++;
+          }
+          switch (decision.action) {
+            case 'retry':
+              log.warn({ node: node.id, attempt, err: messageOf(error) }, 'batch failed; retrying');
+              await sleep(decision.delayMs);
+              continue;
+            case 'fail':
+              stats.errors += batch.length;
+              throw error;
+            case 'isolate': {
+              // One record may yield many: append in a loop (a spread would pass them all as call arguments).
+              const output: StreamRecord[] = [];
+              for (const record of batch) for (const out of await runBatch([record])) output.push(out);
+              return output;
+            }
+            case 'set-aside':
+              await setAside(decision.as, node, batch, error, { stats, logger: log, deadLetter });
+              return [];
+          }
+        }
+      }
+    };
+
+    const batches = new BatchFormer(input, node.batch);
+    try {
+      for (let batch = await batches.next(); batch; batch = await batches.next()) {
+        stats.in += batch.length;
+        const output = await runBatch(batch);
+        await ctx.emit(outputs, output, stats);
+      }
+    } catch (error) {
+      ctx.fail(error, node);
+    } finally {
+      outputs.close();
+      deadLetter?.closeProducer();
+    }
+  }
+
+  /** Closes the lane's instance. */
+  close(): void {
+    this.#instance.close();
+  }
+
+  /** A new instance of the node's plugin as it is now (a reload or an edit may have changed plugin, config or limits). */
+  async #recreate(id: string): Promise<void> {
+    this.#instance.close();
+    this.#instance = await configuredProcessor(this.#ctx.node(id), this.#ctx.module(id), this.#state, this.#ctx);
+  }
+}
+
+async function configuredProcessor(node: NodeConfig, module: PluginModule, state: StagedKeyedState, ctx: OperatorContext): Promise<ProcessorInstance> {
+  const instance = (await ctx.instances.create(node, module, state)) as ProcessorInstance;
+  await instance.configure(JSON.stringify(node.config));
+  state.commit();
+  return instance;
+}

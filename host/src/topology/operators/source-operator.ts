@@ -1,0 +1,157 @@
+/**
+ * A source node: the source it reads with (a built-in connector or a plugin
+ * source), where it got to, and its task: poll until done or stopped, emit
+ * what each poll returned.
+ *
+ * A source that fails stops the run as a stop does (every source stops,
+ * what was read drains to the sinks), and then the run fails with that
+ * source's error. A rewire while the source waits for input pauses it and
+ * keeps the waiting poll for the next wiring; a stop gives the waiting poll
+ * a bounded time to return what it read (see {@link SourceOperator}).
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { NodeConfig } from '../../config/pipeline-config.js';
+import type { Source } from '../../connectors/connector.js';
+import type { PluginModule } from '../../engine/engine.js';
+import type { PollResult, SourceInstance } from '../../contract/plugin.js';
+import { messageOf } from '../../errors/errors.js';
+import { RAISED, TIMED_OUT, within } from '../one-shot.js';
+import { pluginSource } from '../plugin-adapters.js';
+import type { Wiring } from '../wiring.js';
+import type { NodeOperator, OperatorContext } from './operator-context.js';
+
+/** How long a stopping or removed source's poll may take to return on its own before a connector source is closed (ms). */
+export const SETTLE_MS = 200;
+
+/** How long a closed source's last poll may then take to return its records (ms). */
+export const LAST_POLL_MS = 2000;
+
+/** A source node: what it reads with, and where it got to. */
+export class SourceOperator implements NodeOperator {
+  readonly kind = 'source';
+  readonly #ctx: OperatorContext;
+  #source: Source;
+  /** The plugin version it runs (compared with the node's to reload). */
+  #version: number;
+  /** The last position a plugin source reported (a reloaded one resumes after it). */
+  #position: Uint8Array | undefined = undefined;
+  /** Closed: finished, stopped or removed; it feeds nothing any more. */
+  #closed = false;
+  /** A poll still waiting (stdin, say) when the source paused for a rewire; the next wiring takes its records first. */
+  #pending: Promise<PollResult> | undefined;
+
+  private constructor(id: string, source: Source, ctx: OperatorContext) {
+    this.#source = source;
+    this.#ctx = ctx;
+    this.#version = ctx.version(id);
+  }
+
+  /** Opens the node's source: its plugin (`module`) or its built-in connector. */
+  static async create(node: NodeConfig, module: PluginModule | undefined, ctx: OperatorContext): Promise<SourceOperator> {
+    const connectorName = node.implementation.type === 'connector' ? node.implementation.name : '';
+    const source = module ? await openPluginSource(node, module, undefined, ctx) : ctx.connectors.source(connectorName)!.create({ ...node.config }, ctx.connectorContext(node));
+    return new SourceOperator(node.id, source, ctx);
+  }
+
+  /** Whether the source still produces (it is not finished, stopped or removed). */
+  get producing(): boolean {
+    return !this.#closed;
+  }
+
+  // Checkpoints: snapshot() (the position) and restore() go here.
+
+  /** Polls until the source is done, the run stops or fails, or a rewire pauses it. */
+  async run(node: NodeConfig, wiring: Wiring): Promise<void> {
+    if (this.#closed) return;
+    const ctx = this.#ctx;
+    const outputs = wiring.outputs(node.id);
+    const stats = ctx.stats(node.id);
+    let finished = false;
+    try {
+      // A poll left waiting by a rewire is taken first, even when stopping: its records may have been read.
+      while (ctx.polling() || (this.#pending && !ctx.failed())) {
+        if (!this.#pending && node.implementation.type === 'plugin' && this.#version !== ctx.version(node.id)) {
+          // A reloaded source: the old instance acknowledges what it emitted, the new one resumes after it.
+          this.#version = ctx.version(node.id);
+          await this.#source.close();
+          this.#source = await openPluginSource(ctx.node(node.id), ctx.module(node.id), this.#position, ctx);
+        }
+        const poll = this.#pending ?? this.#source.poll(node.batch.maxRecords);
+        this.#pending = undefined;
+        // Raced per poll and detached when the poll settles: a pending signal must not retain every batch polled.
+        const polled = await ctx.interrupt().race(poll);
+        if (polled === RAISED && ctx.keeps(node.id)) {
+          // A rewire while the source waits for input: pause now, keep the poll for the next wiring.
+          this.#pending = poll;
+          poll.catch(() => {});
+          break;
+        }
+        if (polled === RAISED) {
+          // Stopping, or removed by an edit: what the poll still returns goes out in this wiring.
+          const last = await this.#lastPoll(node, poll);
+          if (last?.position) this.#position = last.position;
+          if (last) await ctx.emit(outputs, last.records, stats);
+          break;
+        }
+        if (polled.position) this.#position = polled.position;
+        await ctx.emit(outputs, polled.records, stats);
+        if (polled.done) {
+          finished = true;
+          break;
+        }
+        // Plugin calls are synchronous and channels resolve as microtasks, so a busy
+        // pipeline would never reach the event loop: give timers and signals a turn.
+        await yieldToEventLoop();
+      }
+    } catch (error) {
+      ctx.sourceFailed(error, node);
+      finished = true;
+    } finally {
+      if (finished || !ctx.keeps(node.id)) {
+        await this.close().catch((error: unknown) => ctx.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+      }
+      outputs.close();
+    }
+  }
+
+  /** Closes the source (once). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#source.close();
+  }
+
+  /**
+   * The outcome of a poll still waiting when its source stops or is removed.
+   * A connector's poll gets {@link SETTLE_MS} to return on its own (a read
+   * in progress); then the connector is closed, so a wait for input ends,
+   * and the poll gets up to {@link LAST_POLL_MS} more. A plugin source's
+   * poll gets {@link LAST_POLL_MS} (its calls are bounded by its limits);
+   * it is closed after.
+   */
+  async #lastPoll(node: NodeConfig, poll: Promise<PollResult>): Promise<PollResult | undefined> {
+    const log = this.#ctx.logger;
+    const failed = (error: unknown): undefined => {
+      log.warn({ node: node.id, err: messageOf(error) }, 'the last poll of a stopping source failed');
+      return undefined;
+    };
+    const connector = node.implementation.type === 'connector';
+    let last = await within(poll, connector ? SETTLE_MS : LAST_POLL_MS).catch(failed);
+    if (last === TIMED_OUT && connector) {
+      const closing = this.close().catch((error: unknown) => log.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+      last = await within(poll, LAST_POLL_MS).catch(failed);
+      await within(closing, LAST_POLL_MS);
+    }
+    if (last !== TIMED_OUT) return last;
+    poll.catch(() => {});
+    log.warn({ node: node.id }, 'a stopping source did not return its last poll in time; what it had not returned is not read');
+    return undefined;
+  }
+}
+
+/** Opens a plugin source that resumes after `position` (none: from its start). */
+async function openPluginSource(node: NodeConfig, module: PluginModule, position: Uint8Array | undefined, ctx: OperatorContext): Promise<Source> {
+  const instance = (await ctx.instances.create(node, module)) as SourceInstance;
+  instance.open(JSON.stringify(node.config), position);
+  return pluginSource(instance);
+}
