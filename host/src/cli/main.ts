@@ -60,6 +60,9 @@ function packageVersion(): string {
   return 'unknown';
 }
 
+/** Codes of errors that stop `host run` before any record moves (exit 2, as an invalid pipeline). */
+const NOTHING_RAN = new Set(['WEIR_CHECKPOINT_MISMATCH', 'WEIR_CHECKPOINT_SOURCE_CHANGED']);
+
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
@@ -85,7 +88,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return EXIT.usage;
     }
     println(io.stderr, `error ${code ?? 'unexpected'}: ${messageOf(error)}`);
-    return code === 'WEIR_CONFIG_READ' || code?.startsWith('WEIR_PLUGIN') ? EXIT.invalid : EXIT.failed;
+    return code === 'WEIR_CONFIG_READ' || code?.startsWith('WEIR_PLUGIN') || NOTHING_RAN.has(code ?? '') ? EXIT.invalid : EXIT.failed;
   }
 }
 

@@ -17,9 +17,8 @@ import { formatSummary } from '../topology/run-summary.js';
 import type { RunSummary } from '../topology/run-summary.js';
 import { RunSignals } from './run-signals.js';
 import { WeirError } from '../errors/errors.js';
-import { deleteStoredCheckpoint } from './checkpoints.js';
-import type { PipelineConfig } from '../config/pipeline-config.js';
-import type { Logger } from 'pino';
+import { openRunCheckpoints } from './run-checkpoints.js';
+import type { RunCheckpoints } from '../topology/run-dependencies.js';
 
 /** How long a drain after a signal may take by default (ms); see `--drain-timeout`. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -121,6 +120,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const signals = new RunSignals(logger, drainTimeoutMs);
   const removeSignalHandler = io.onSignal((signal) => signals.received(signal));
   let hotReload: HotReload | undefined;
+  let checkpoints: RunCheckpoints | undefined;
 
   /** Prepares and starts the pipeline, then watches its files; resolves with the run's summary. */
   const runPipeline = async (): Promise<RunSummary> => {
@@ -132,7 +132,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       throw INVALID;
     }
     for (const warning of pipelineWarnings(prepared.config)) logger.warn({ pointer: warning.pointer, hint: warning.hint }, warning.message);
-    await prepareCheckpoints(prepared.config, options, logger);
+    checkpoints = await openRunCheckpoints(prepared.config, options, logger);
     for (const node of prepared.config.nodes) {
       const module = prepared.modules.get(node.id);
       if (!module || node.implementation.type !== 'plugin') continue;
@@ -142,7 +142,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       );
     }
 
-    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout, checkBeforeSwitch: sampleSelfTest });
+    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout, checkBeforeSwitch: sampleSelfTest, ...(checkpoints ? { checkpoints } : {}) });
     logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
     signals.attach(run);
     const running = new Map<string, string>();
@@ -175,22 +175,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   } finally {
     signals.finish();
     await hotReload?.close();
+    await checkpoints?.store.close();
     removeSignalHandler();
   }
-}
-
-/**
- * The checkpoint side of preparing a run: with `--fresh`, the stored
- * checkpoint is deleted first, so the run cannot resume from it.
- */
-async function prepareCheckpoints(config: PipelineConfig, options: RunOptions, logger: Logger): Promise<void> {
-  if (!options.fresh) return;
-  if (!config.checkpoint) {
-    logger.warn({ pipeline: config.name }, '--fresh has no effect: the pipeline has no "checkpoint" block, so it never resumes');
-    return;
-  }
-  const deleted = await deleteStoredCheckpoint(config.checkpoint.dir, config.name);
-  if (deleted) logger.info({ file: deleted.file, epoch: deleted.epoch }, 'deleted the stored checkpoint (--fresh): the run starts from the beginning');
 }
 
 /** Thrown inside `runCommand` when the pipeline is invalid (the problems are printed already). */

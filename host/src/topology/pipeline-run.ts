@@ -17,8 +17,19 @@
  * What a node holds lives in its operator as long as the node, not as long
  * as a wiring: a structural pipeline.json edit ({@link PipelineRun.apply},
  * see pipeline-edit.ts) drains one wiring and starts the next.
+ *
+ * Checkpoints (`deps.checkpoints`): a {@link CheckpointCoordinator} starts
+ * barrier epochs while the run runs (never while a rewire drains), and once
+ * the last wiring drained after a stop or the end of the input, writes a
+ * final checkpoint of the quiescent pipeline; a run that failed or whose
+ * drain timed out writes none (the last completed one stays). Without
+ * checkpoints, a pipeline with plugin sources still runs barriers in memory,
+ * so its sources are acknowledged only for what the sinks have taken.
  */
 import type { NodeConfig, PipelineConfig } from '../config/pipeline-config.js';
+import type { CheckpointPart } from '../checkpoint/checkpoint-store.js';
+import { graphSignature } from '../checkpoint/graph-signature.js';
+import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { PluginModule } from '../engine/engine.js';
 import type { PluginMetrics } from '../linker/host-context.js';
 import type { StreamRecord } from '../records/record.js';
@@ -27,7 +38,7 @@ import type { NodeOutputs } from './node-outputs.js';
 import type { RunDependencies } from './run-dependencies.js';
 import { runSummary } from './run-summary.js';
 import type { NodeStats, RunStatus, RunSummary } from './run-summary.js';
-import { messageOf } from '../errors/errors.js';
+import { WeirError, messageOf } from '../errors/errors.js';
 import { OneShot, RAISED, TIMED_OUT, within } from './one-shot.js';
 import { DrainDeadline } from './drain-deadline.js';
 import { PluginInstances } from './plugin-instances.js';
@@ -37,7 +48,7 @@ import { PluginReplacement } from './plugin-replacement.js';
 import type { ReloadOutcome } from './plugin-replacement.js';
 import { PipelineEditor, servicesFirst } from './pipeline-edit.js';
 import type { ApplyOutcome, EditableRun } from './pipeline-edit.js';
-import type { NodeOperator, OperatorContext } from './operators/operator-context.js';
+import type { NodeOperator, OperatorContext, RestoredNode } from './operators/operator-context.js';
 import { SourceOperator } from './operators/source-operator.js';
 import { ProcessorOperator, createLane } from './operators/processor-operator.js';
 import { SinkOperator } from './operators/sink-operator.js';
@@ -78,6 +89,10 @@ export class PipelineRun {
   #finishing = false;
   readonly #started = performance.now();
   #done: Promise<RunSummary> | undefined;
+  /** The run's checkpoints (undefined: it takes none). */
+  readonly #checkpoints: CheckpointCoordinator | undefined;
+  /** What the checkpoint the run resumes from holds, by node. */
+  readonly #restored = new Map<string, RestoredNode>();
 
   private constructor(config: PipelineConfig, deps: RunDependencies) {
     this.#deps = deps;
@@ -90,7 +105,10 @@ export class PipelineRun {
         this.#interrupt.raise();
       },
     });
-    this.#instances = new PluginInstances({ logger: deps.logger, instantiate: deps.instantiate, serviceCaller: (node) => this.#services.caller(node) });
+    this.#instances = new PluginInstances({ logger: deps.logger, instantiate: deps.instantiate, serviceCaller: (node) => this.#services.caller(node), trackStateChanges: deps.checkpoints !== undefined });
+    this.#checkpoints = this.#checkpointCoordinator(config);
+    for (const part of deps.checkpoints?.restored?.parts ?? []) this.#restoredNode(part.node).parts.push(part);
+    for (const [node, entries] of deps.checkpoints?.restored?.state ?? []) this.#restoredNode(node).state.push(...entries);
     this.#context = this.#operatorContext();
     const isService = (id: string) => this.#operators.get(id)?.kind === 'service';
     this.#plugins = new PluginReplacement({ nodes: this.#nodes, instances: this.#instances, services: this.#services, isService, accepting: () => this.#accepting(), checkBeforeSwitch: deps.checkBeforeSwitch });
@@ -117,6 +135,41 @@ export class PipelineRun {
     return run;
   }
 
+  /** The run's checkpoints: barriers while it runs, a final one at its end (see the module comment); undefined when it takes none. */
+  #checkpointCoordinator(config: PipelineConfig): CheckpointCoordinator | undefined {
+    const settings = this.#deps.checkpoints;
+    const pluginSources = config.nodes.some((n) => n.kind === 'source' && n.implementation.type === 'plugin');
+    if (!settings && !pluginSources) return undefined;
+    return new CheckpointCoordinator({
+      intervalMs: settings?.intervalMs ?? IN_MEMORY_INTERVAL_MS,
+      store: settings?.store,
+      graph: () => graphSignature(this.#running.nodes),
+      firstEpoch: (settings?.restored?.epoch ?? 0) + 1,
+      logger: this.#deps.logger,
+      onDurable: (_epoch, parts) => this.#durable(parts),
+      onFailure: (error) => this.#failure.failRun(error),
+    });
+  }
+
+  /** A checkpoint is durable: sources acknowledge their positions, sinks commit. */
+  #durable(parts: ReadonlyMap<string, readonly CheckpointPart[]>): void {
+    for (const [id, operator] of this.#operators) {
+      const own = parts.get(id);
+      if (!own || !operator.durable) continue;
+      try {
+        operator.durable(own);
+      } catch (error) {
+        this.#failure.fail(error, this.#nodes.config(id));
+      }
+    }
+  }
+
+  #restoredNode(id: string): { parts: CheckpointPart[]; state: Array<readonly [Uint8Array, Uint8Array]> } {
+    let node = this.#restored.get(id) as { parts: CheckpointPart[]; state: Array<readonly [Uint8Array, Uint8Array]> } | undefined;
+    if (!node) this.#restored.set(id, (node = { parts: [], state: [] }));
+    return node;
+  }
+
   /** The current state. */
   get state(): RunState {
     return this.#state;
@@ -139,6 +192,7 @@ export class PipelineRun {
     this.#stopRequested = true;
     this.#deps.logger.info({ pipeline: this.#running.name, ...(drainTimeoutMs !== undefined ? { drainTimeoutMs } : {}) }, 'stopping: sources stop, in-flight records drain');
     this.#state = 'draining';
+    this.#checkpoints?.pause();
     this.#interrupt.raise();
     // When the drain runs out of time, what is queued is dropped and counted per node.
     const stillDraining = () => this.#state === 'draining' && !this.#failure.error;
@@ -201,6 +255,9 @@ export class PipelineRun {
       this.#wiring = wiring;
       this.#interrupt = new OneShot();
       if (this.#state === 'draining') this.#interrupt.raise();
+      this.#checkpoints?.beginWiring(this.#running.nodes.filter((n) => n.kind !== 'service').map((n) => n.id));
+      if (this.#state === 'running') this.#checkpoints?.resume();
+      this.#checkpoints?.start();
       const tasks = Promise.all(this.#running.nodes.map((node) => this.#operators.get(node.id)!.run(node, wiring)));
       if ((await this.#drain.over.race(tasks)) === RAISED && (await within(tasks, STUCK_GRACE_MS)) === TIMED_OUT) {
         // The drain timed out and a node is still stuck (a write that does not return): leave it behind.
@@ -229,10 +286,29 @@ export class PipelineRun {
     this.#finishing = true;
     this.#drain.clear();
     this.#failure.settle();
+    await this.#finalCheckpoint();
     await this.#closeAll((error, node) => this.#failure.fail(error, node));
     const status: RunStatus = this.#failure.error ? 'failed' : this.#state === 'draining' ? 'stopped' : 'completed';
     this.#state = status;
-    return runSummary({ pipeline: this.#running.name, status, nodes: this.stats(), wallMs: performance.now() - this.#started, drainTimedOut: this.#drain.timedOut, failure: this.#failure.error, logger: this.#deps.logger });
+    const checkpoints = this.#deps.checkpoints && this.#checkpoints ? { ...this.#checkpoints.stats, ...(this.#deps.checkpoints.restored ? { restoredFrom: this.#deps.checkpoints.restored.epoch } : {}) } : undefined;
+    return runSummary({ pipeline: this.#running.name, status, nodes: this.stats(), wallMs: performance.now() - this.#started, drainTimedOut: this.#drain.timedOut, failure: this.#failure.error, logger: this.#deps.logger, checkpoints });
+  }
+
+  /**
+   * After the last wiring drained: writes what every node holds now (a stop
+   * or the end of the input), so the next run goes on from here. A run that
+   * failed or whose drain timed out writes nothing (its last completed
+   * checkpoint stays).
+   */
+  async #finalCheckpoint(): Promise<void> {
+    const checkpoints = this.#checkpoints;
+    if (!checkpoints) return;
+    if (this.#failure.error || this.#drain.timedOut) return checkpoints.close();
+    try {
+      await checkpoints.final();
+    } catch (error) {
+      this.#failure.failRun(error instanceof WeirError ? error : new WeirError('WEIR_CHECKPOINT_STORE', `writing the final checkpoint failed: ${messageOf(error)}`, {}, { cause: error }));
+    }
   }
 
   /** Whether source `id` still produces (it is not finished, stopped or removed). */
@@ -312,7 +388,7 @@ export class PipelineRun {
       node: (id) => this.#nodes.config(id),
       module: (id) => this.#nodes.module(id)!,
       version: (id) => this.#nodes.version(id),
-      connectorContext: (node) => ({ node: node.id, baseDir: this.#running.baseDir, logger: deps.logger, stdin: deps.stdin, stdout: deps.stdout }),
+      connectorContext: (node) => ({ node: node.id, baseDir: this.#running.baseDir, logger: deps.logger, stdin: deps.stdin, stdout: deps.stdout, ...(deps.checkpoints ? { delivery: deps.checkpoints.delivery } : {}) }),
       emit: (outputs, batch, stats) => this.#emit(outputs, batch, stats),
       fail: (error, node) => this.#failure.fail(error, node),
       sourceFailed: (error, node) => this.#failure.sourceFailed(error, node),
@@ -321,6 +397,9 @@ export class PipelineRun {
       polling: () => this.#state === 'running' && !this.#failure.error && !this.#editor.pending,
       interrupt: () => this.#interrupt,
       servicesReady: () => this.#services.ready(),
+      checkpoints: () => this.#checkpoints,
+      restored: (id) => this.#restored.get(id) ?? NOTHING_RESTORED,
+      savepointing: () => this.#stopRequested && this.#deps.checkpoints !== undefined,
     };
   }
 
@@ -344,7 +423,11 @@ export class PipelineRun {
         this.#nodes.forget(id);
       },
       createLane: (node, module) => createLane(node, module, this.#context),
-      interruptSources: () => this.#interrupt.raise(),
+      interruptSources: () => {
+        // A barrier and a rewire never interleave: the epoch in flight is dropped, the next starts after the rewire.
+        this.#checkpoints?.pause();
+        this.#interrupt.raise();
+      },
       removeNode: (id) => this.#removeNode(id),
       runAs: (edited) => void (this.#running = edited),
       adopt: (edited, built, modules) => {
@@ -359,6 +442,11 @@ export class PipelineRun {
 
 /** Sinks close first (flushing what the run wrote), services last (others may call them while closing). */
 const CLOSE_ORDER: Record<NodeOperator['kind'], number> = { sink: 0, processor: 1, source: 2, service: 3 };
+
+/** How often a run without stored checkpoints passes barriers, so its plugin sources are acknowledged (ms). */
+const IN_MEMORY_INTERVAL_MS = 1000;
+
+const NOTHING_RESTORED: RestoredNode = { parts: [], state: [] };
 
 /** How long nodes still busy when a drain timed out may take to finish their call, and each node to close (ms). */
 const STUCK_GRACE_MS = 2000;

@@ -28,6 +28,8 @@ export interface PluginInstancesOptions {
   instantiate?: Instantiate;
   /** How a node's plugin reaches the pipeline's services. */
   serviceCaller: (node: NodeConfig) => ServiceCaller;
+  /** Record which keys each node's keyed state changes, for incremental checkpoints. */
+  trackStateChanges?: boolean;
 }
 
 /** The plugin instances of one run, and what each node's instances share. */
@@ -87,7 +89,7 @@ export class PluginInstances {
   /** The node's keyed state (one per node, shared by its instances). */
   state(node: NodeConfig): MemoryKeyedState {
     let state = this.#states.get(node.id);
-    if (!state) this.#states.set(node.id, (state = new MemoryKeyedState(stateLimits(node.limits), node.id)));
+    if (!state) this.#states.set(node.id, (state = new MemoryKeyedState(stateLimits(node.limits), node.id, { trackChanges: this.#options.trackStateChanges === true })));
     return state;
   }
 

@@ -1,7 +1,8 @@
 /** What a `PipelineRun` needs besides its config. */
 import type { Logger } from 'pino';
 import type { Readable, Writable } from 'node:stream';
-import type { NodeConfig } from '../config/pipeline-config.js';
+import type { CheckpointStore, StoredCheckpoint } from '../checkpoint/checkpoint-store.js';
+import type { Delivery, NodeConfig } from '../config/pipeline-config.js';
 import type { ConnectorRegistry } from '../connectors/connector.js';
 import type { PluginModule } from '../engine/engine.js';
 import type { Instantiate } from '../instance/instantiate.js';
@@ -19,6 +20,17 @@ export interface RunDependencies {
   checkBeforeSwitch?: BeforeSwitchCheck;
   /** Creates every plugin instance of the run (default: instance/instantiate.ts); tests pass one that observes or stands in. */
   instantiate?: Instantiate;
+  /** Checkpoints to take, and the one to resume from (none: nothing is stored; see docs/pipeline.md, "Checkpoints"). */
+  checkpoints?: RunCheckpoints;
+}
+
+/** How a run takes checkpoints. */
+export interface RunCheckpoints {
+  store: CheckpointStore;
+  intervalMs: number;
+  delivery: Delivery;
+  /** The last completed checkpoint, to resume from (none: a fresh start). */
+  restored?: StoredCheckpoint;
 }
 
 /**

@@ -53,6 +53,14 @@ export class RunFailure {
     this.#reactions.failed();
   }
 
+  /** The run itself failed, not one node (writing a checkpoint failed): as {@link fail}, with `error` as the run's error. */
+  failRun(error: WeirError): void {
+    if (this.#failure) return;
+    this.#logger.error({ err: error.toJSON() }, 'pipeline failed');
+    this.#failure = this.#sourceFailure ?? error;
+    this.#reactions.failed();
+  }
+
   /** A source failed: the run stops and drains, then fails with this error. A second source failure is only logged. */
   sourceFailed(error: unknown, node: NodeConfig): void {
     const failure = pipelineFailure(error, node);

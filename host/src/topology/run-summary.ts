@@ -60,6 +60,18 @@ export interface RunSummary {
   /** Present when a stop's drain ran out of time (`host run --drain-timeout`): records still queued then, by the node they were queued for. */
   drain?: { timedOut: true; timeoutMs: number; notWritten: Record<string, number> };
   error?: { code: string; message: string; details?: unknown };
+  /** Present when the run takes checkpoints: how many completed (the final one included), the last, and the one it resumed from. */
+  checkpoints?: RunCheckpointStats;
+}
+
+/** The checkpoints of a run, in its summary. */
+export interface RunCheckpointStats {
+  completed: number;
+  lastEpoch?: number;
+  lastDurationMs?: number;
+  lastChangedKeys?: number;
+  /** The epoch of the checkpoint the run resumed from. */
+  restoredFrom?: number;
 }
 
 /** Adds up the per-node counters. */
@@ -88,10 +100,11 @@ export interface RunEnding {
   drainTimedOut: { timeoutMs: number; notWritten: Record<string, number> } | undefined;
   failure: WeirError | undefined;
   logger: Logger;
+  checkpoints?: RunCheckpointStats | undefined;
 }
 
 /** Logs each node's counters and returns the run's summary. */
-export function runSummary({ pipeline, status, wallMs, nodes, drainTimedOut, failure, logger }: RunEnding): RunSummary {
+export function runSummary({ pipeline, status, wallMs, nodes, drainTimedOut, failure, logger, checkpoints }: RunEnding): RunSummary {
   if (drainTimedOut) {
     // A sink's batch in a write that never returned was received and not written.
     const notWritten = drainTimedOut.notWritten;
@@ -112,6 +125,7 @@ export function runSummary({ pipeline, status, wallMs, nodes, drainTimedOut, fai
     nodes,
     ...(drainTimedOut ? { drain: { timedOut: true, ...drainTimedOut } } : {}),
     ...(failure ? { error: failure.toJSON() } : {}),
+    ...(checkpoints ? { checkpoints } : {}),
   };
 }
 
@@ -136,9 +150,16 @@ export function formatSummary(summary: RunSummary): string {
   return [
     `pipeline "${summary.pipeline}" ${summary.status} in ${(summary.wallMs / 1000).toFixed(2)} s: ${t.read} read, ${t.written} written, ${t.errors} errors${extra ? `, ${extra}` : ''}`,
     ...(drain ? [`drain timed out after ${drain.timeoutMs} ms; not written: ${notWritten || 'nothing was queued (a write in progress finished)'}`] : []),
+    ...(summary.checkpoints ? [checkpointLine(summary.checkpoints)] : []),
     line(header),
     ...rows.map(line),
   ].join('\n');
+}
+
+/** "checkpoints: 12 completed, last epoch 14 (35 ms); resumed from epoch 2". */
+function checkpointLine(c: RunCheckpointStats): string {
+  const last = c.lastEpoch === undefined ? '' : `, last epoch ${c.lastEpoch}${c.lastDurationMs === undefined ? '' : ` (${Math.round(c.lastDurationMs)} ms)`}`;
+  return `checkpoints: ${c.completed} completed${last}${c.restoredFrom === undefined ? '' : `; resumed from epoch ${c.restoredFrom}`}`;
 }
 
 /** 1234567 -> "1.2M". */

@@ -8,9 +8,13 @@ import type { NodeConfig } from '../../config/pipeline-config.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { AggregatorInstance } from '../../contract/plugin.js';
 import type { BatchChannel } from '../batch-channel.js';
+import { isBarrier } from '../barrier.js';
 import { BatchFormer } from '../batch-former.js';
 import { WindowOperator } from '../window-operator.js';
+import { encodeWindowSnapshot } from '../window-snapshot.js';
+import type { WindowSnapshot } from '../window-snapshot.js';
 import type { Wiring } from '../wiring.js';
+import type { LaneBarrier } from './lane-barrier.js';
 import type { OperatorContext } from './operator-context.js';
 
 /** One instance of a windowed processor and its open windows. */
@@ -33,16 +37,34 @@ export class AggregatorLane {
     return new AggregatorLane(await configuredAggregator(node, module, ctx), node.window!, version, ctx);
   }
 
-  // Checkpoints: snapshot() / restore() of the open windows (WindowOperator) go here.
+  /** Opens the windows of a checkpoint (before the lane runs). */
+  restore(snapshot: WindowSnapshot): void {
+    this.#operator.restore(snapshot);
+  }
 
-  /** Runs the lane, fed by `input`, until the input ends; a failure fails the run. */
-  async run(node: NodeConfig, input: BatchChannel, wiring: Wiring): Promise<void> {
+  /** Combines two accumulators of one key with the lane's plugin (windows of one key from two lanes, on restore). */
+  merge(a: Uint8Array, b: Uint8Array): Uint8Array {
+    return this.#instance.merge(a, b);
+  }
+
+  /**
+   * Runs the lane, fed by `input`, until the input ends; a failure fails the
+   * run. At a checkpoint barrier the lane hands its open windows to the
+   * node's snapshot (`barrier`) and forwards the barrier. A stop that keeps
+   * windows for the next run (`savepointing`) leaves them open.
+   */
+  async run(node: NodeConfig, input: BatchChannel, wiring: Wiring, barrier?: LaneBarrier): Promise<void> {
     const ctx = this.#ctx;
     const outputs = wiring.outputs(node.id);
     const stats = ctx.stats(node.id);
     const batches = new BatchFormer(input, node.batch);
     try {
-      for (let batch = await batches.next(); batch; batch = await batches.next()) {
+      for (let batch = await batches.nextItem(); batch; batch = await batches.nextItem()) {
+        if (isBarrier(batch)) {
+          await barrier?.arrive(batch.epoch, encodeWindowSnapshot(this.#operator.snapshot()));
+          await outputs.emitBarrier(batch.epoch);
+          continue;
+        }
         if (this.#version !== ctx.version(node.id)) {
           // A reloaded plugin: the open windows and their accumulators go to the new instance.
           this.#version = ctx.version(node.id);
@@ -55,12 +77,13 @@ export class AggregatorLane {
         const { emitted, late } = this.#operator.add(batch);
         await ctx.emit(outputs, [...emitted, ...late], stats);
       }
-      // A node that goes on after a rewire keeps its windows open.
-      if (!ctx.keeps(node.id) && !ctx.failed()) await ctx.emit(outputs, this.#operator.flush(), stats);
+      // A node that goes on after a rewire keeps its windows open, and so does a stop that keeps them for the next run.
+      if (!ctx.keeps(node.id) && !ctx.failed() && !ctx.savepointing()) await ctx.emit(outputs, this.#operator.flush(), stats);
     } catch (error) {
       ctx.instances.resources(node.id)?.recordFailure(error);
       ctx.fail(error, node);
     } finally {
+      barrier?.leave(ctx.failed() ? undefined : encodeWindowSnapshot(this.#operator.snapshot()));
       outputs.close();
     }
   }

@@ -12,6 +12,8 @@ import type { NodeConfig } from '../../config/pipeline-config.js';
 import type { ConnectorContext, ConnectorRegistry } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { StreamRecord } from '../../records/record.js';
+import type { CheckpointPart } from '../../checkpoint/checkpoint-store.js';
+import type { CheckpointCoordinator } from '../checkpoint-coordinator.js';
 import type { NodeOutputs } from '../node-outputs.js';
 import type { OneShot } from '../one-shot.js';
 import type { PluginInstances } from '../plugin-instances.js';
@@ -48,18 +50,40 @@ export interface OperatorContext {
   polling(): boolean;
   /** Raised when sources must stop waiting for input (a stop, a failure or a rewire) in the current wiring. */
   interrupt(): OneShot;
+  /** The run's checkpoints (barriers to inject and forward, snapshots to report), or undefined when it takes none. */
+  checkpoints(): CheckpointCoordinator | undefined;
+  /** What the checkpoint the run was restored from holds for node `id` (empty on a fresh start). */
+  restored(id: string): RestoredNode;
+  /**
+   * Whether a stop keeps what nodes hold for the next run (checkpoints are
+   * stored): open windows stay open in the final checkpoint instead of being
+   * flushed.
+   */
+  savepointing(): boolean;
   /** While a service is being restarted, resolves once none is (processors wait before each batch); undefined otherwise. */
   servicesReady(): Promise<unknown> | undefined;
 }
 
+/** What a restored checkpoint holds for one node. */
+export interface RestoredNode {
+  /** Its parts: a source position, a sink token, window snapshots (one per lane). */
+  readonly parts: readonly CheckpointPart[];
+  /** Its keyed state, whole. */
+  readonly state: ReadonlyArray<readonly [Uint8Array, Uint8Array]>;
+}
+
 /**
- * A node's operator: what the node holds, and its task.
- * Checkpoints add `snapshot()` / `restore()` here, beside `run`.
+ * A node's operator: what the node holds, and its task. Each operator
+ * snapshots what it holds when a checkpoint barrier passes it (reported to
+ * the run's {@link CheckpointCoordinator}) and restores it when created
+ * from {@link OperatorContext.restored}.
  */
 export interface NodeOperator {
   readonly kind: 'source' | 'processor' | 'sink' | 'service';
   /** The node's task in one wiring (`node`: its config as that wiring runs it): it ends when its input ends (or, for a source, when it stops). */
   run(node: NodeConfig, wiring: Wiring): Promise<void>;
+  /** A checkpoint holding `parts` (this node's) is durable: a source acknowledges its position, a sink commits. */
+  durable?(parts: readonly CheckpointPart[]): void;
   /** Closes what the node holds (for good: the node is removed or the run ends). */
   close(): Promise<void>;
 }

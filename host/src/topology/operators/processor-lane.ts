@@ -12,9 +12,11 @@ import { messageOf } from '../../errors/errors.js';
 import type { StreamRecord } from '../../records/record.js';
 import { StagedKeyedState } from '../../state/keyed-state.js';
 import type { BatchChannel } from '../batch-channel.js';
+import { isBarrier } from '../barrier.js';
 import { BatchFormer } from '../batch-former.js';
 import { decideOnError } from '../on-error.js';
 import type { Wiring } from '../wiring.js';
+import type { LaneBarrier } from './lane-barrier.js';
 import type { OperatorContext } from './operator-context.js';
 import { setAside } from './set-aside.js';
 
@@ -39,10 +41,13 @@ export class ProcessorLane {
     return new ProcessorLane(await configuredProcessor(node, module, state, ctx), state, version, ctx);
   }
 
-  // Checkpoints: the node's keyed state is the node's (shared by its lanes); a lane holds nothing else.
-
-  /** Runs the lane, fed by `input`, until the input ends; a failure under `onError: fail` fails the run. */
-  async run(node: NodeConfig, input: BatchChannel, wiring: Wiring): Promise<void> {
+  /**
+   * Runs the lane, fed by `input`, until the input ends; a failure under
+   * `onError: fail` fails the run. At a checkpoint barrier the lane meets
+   * the node's other lanes (`barrier`; the keyed state is the node's, a lane
+   * holds nothing else) and forwards it, also to its dead-letter sink.
+   */
+  async run(node: NodeConfig, input: BatchChannel, wiring: Wiring, barrier?: LaneBarrier): Promise<void> {
     const ctx = this.#ctx;
     const outputs = wiring.outputs(node.id);
     const deadLetter = wiring.deadLetterOf(node);
@@ -97,7 +102,12 @@ export class ProcessorLane {
 
     const batches = new BatchFormer(input, node.batch);
     try {
-      for (let batch = await batches.next(); batch; batch = await batches.next()) {
+      for (let batch = await batches.nextItem(); batch; batch = await batches.nextItem()) {
+        if (isBarrier(batch)) {
+          await barrier?.arrive(batch.epoch);
+          await Promise.all([outputs.emitBarrier(batch.epoch), deadLetter?.pushBarrier(batch.epoch)]);
+          continue;
+        }
         stats.in += batch.length;
         const output = await runBatch(batch);
         await ctx.emit(outputs, output, stats);
@@ -105,6 +115,7 @@ export class ProcessorLane {
     } catch (error) {
       ctx.fail(error, node);
     } finally {
+      barrier?.leave();
       outputs.close();
       deadLetter?.closeProducer();
     }

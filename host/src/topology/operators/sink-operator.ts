@@ -5,15 +5,23 @@
  * is retried or set aside whole (no record-by-record isolation: it would
  * write those records twice). A plugin sink that trapped or failed fatally
  * is opened again first. Sinks are closed (flushed) first when the run ends.
+ *
+ * Checkpoints: at a barrier, and when its input ends, the sink pre-commits
+ * (makes what it wrote durable; the file sink says how long the file is
+ * then) and reports that token; once the checkpoint is durable the sink is
+ * told to commit. A sink restored from a checkpoint is opened with its token
+ * (the file sink cuts the file back to it under exactly-once).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeConfig } from '../../config/pipeline-config.js';
+import type { CheckpointPart } from '../../checkpoint/checkpoint-store.js';
 import type { Sink } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { SinkInstance } from '../../contract/plugin.js';
 import { messageOf } from '../../errors/errors.js';
 import type { StreamRecord } from '../../records/record.js';
 import type { BatchChannel } from '../batch-channel.js';
+import { isBarrier } from '../barrier.js';
 import { decideOnError } from '../on-error.js';
 import { pluginSink } from '../plugin-adapters.js';
 import type { Wiring } from '../wiring.js';
@@ -37,11 +45,22 @@ export class SinkOperator implements NodeOperator {
   /** Opens the node's sink: its plugin (`module`) or its built-in connector. */
   static async create(node: NodeConfig, module: PluginModule | undefined, ctx: OperatorContext): Promise<SinkOperator> {
     const connectorName = node.implementation.type === 'connector' ? node.implementation.name : '';
-    const sink = module ? await openPluginSink(node, module, ctx) : ctx.connectors.sink(connectorName)!.create({ ...node.config }, ctx.connectorContext(node));
+    const resumeFrom = ctx.restored(node.id).parts.find((p) => p.part === 'sink')?.data;
+    const sink = module ? await openPluginSink(node, module, ctx) : ctx.connectors.sink(connectorName)!.create({ ...node.config }, { ...ctx.connectorContext(node), ...(resumeFrom ? { resumeFrom } : {}) });
     return new SinkOperator(node.id, sink, ctx);
   }
 
-  // Checkpoints: snapshot() (pre-commit: what is written so far) and restore() go here.
+  /** What a checkpoint stores of this sink: what it has made durable (pre-commit). */
+  async #snapshot(id: string): Promise<CheckpointPart[]> {
+    const token = await this.#sink.preCommit?.();
+    return token ? [{ node: id, lane: 0, part: 'sink', data: token }] : [];
+  }
+
+  /** A checkpoint holding this sink's pre-commit is durable: commit it. */
+  durable(parts: readonly CheckpointPart[]): void {
+    const token = parts.find((p) => p.part === 'sink')?.data;
+    if (token) this.#sink.commit?.(token);
+  }
 
   /** Writes every batch of the node's input until it ends; a failure under `onError: fail` fails the run. */
   async run(node: NodeConfig, wiring: Wiring): Promise<void> {
@@ -49,8 +68,14 @@ export class SinkOperator implements NodeOperator {
     const input = wiring.input(node.id);
     const deadLetter = wiring.deadLetterOf(node);
     const stats = ctx.stats(node.id);
+    const checkpoints = ctx.checkpoints();
     try {
-      for (let batch = await input.pull(); batch; batch = await input.pull()) {
+      for (let batch = await input.pullItem(); batch; batch = await input.pullItem()) {
+        if (isBarrier(batch)) {
+          checkpoints?.report(node.id, batch.epoch, { parts: await this.#snapshot(node.id) });
+          await deadLetter?.pushBarrier(batch.epoch);
+          continue;
+        }
         if (node.implementation.type === 'plugin' && this.#version !== ctx.version(node.id)) {
           // A reloaded sink: the old instance flushes and closes, the new one takes the next batch.
           this.#version = ctx.version(node.id);
@@ -60,6 +85,7 @@ export class SinkOperator implements NodeOperator {
         stats.in += batch.length;
         if (await this.#write(node, batch, deadLetter)) stats.out += batch.length;
       }
+      if (checkpoints && !ctx.failed()) checkpoints.ended(node.id, { parts: await this.#snapshot(node.id) });
     } catch (error) {
       ctx.fail(error, node);
     } finally {

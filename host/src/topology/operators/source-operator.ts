@@ -8,13 +8,23 @@
  * source's error. A rewire while the source waits for input pauses it and
  * keeps the waiting poll for the next wiring; a stop gives the waiting poll
  * a bounded time to return what it read (see {@link SourceOperator}).
+ *
+ * Checkpoints: between polls, and while a poll waits for input, a source
+ * that sees a new epoch requested reports its position (after every record
+ * it has emitted; a waiting poll has returned nothing yet) and pushes the
+ * barrier into its outputs. Its position is acknowledged (plugin sources:
+ * `ack`) only once a checkpoint holding it is durable; a plugin source that
+ * finished stays open until then, so the last acknowledgement reaches it.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { NodeConfig } from '../../config/pipeline-config.js';
+import type { CheckpointPart } from '../../checkpoint/checkpoint-store.js';
 import type { Source } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { PollResult, SourceInstance } from '../../contract/plugin.js';
 import { messageOf } from '../../errors/errors.js';
+import type { CheckpointCoordinator } from '../checkpoint-coordinator.js';
+import type { NodeOutputs } from '../node-outputs.js';
 import { RAISED, TIMED_OUT, within } from '../one-shot.js';
 import { pluginSource } from '../plugin-adapters.js';
 import type { Wiring } from '../wiring.js';
@@ -35,8 +45,12 @@ export class SourceOperator implements NodeOperator {
   #version: number;
   /** The last position a plugin source reported (a reloaded one resumes after it). */
   #position: Uint8Array | undefined = undefined;
-  /** Closed: finished, stopped or removed; it feeds nothing any more. */
+  /** Finished, stopped or removed: it feeds nothing any more. */
+  #finished = false;
+  /** Closed (for good). */
   #closed = false;
+  /** The last checkpoint epoch whose barrier this source injected. */
+  #epoch = 0;
   /** A poll still waiting (stdin, say) when the source paused for a rewire; the next wiring takes its records first. */
   #pending: Promise<PollResult> | undefined;
 
@@ -46,24 +60,52 @@ export class SourceOperator implements NodeOperator {
     this.#version = ctx.version(id);
   }
 
-  /** Opens the node's source: its plugin (`module`) or its built-in connector. */
+  /** Opens the node's source: its plugin (`module`) or its built-in connector, resuming at its restored position if any. */
   static async create(node: NodeConfig, module: PluginModule | undefined, ctx: OperatorContext): Promise<SourceOperator> {
     const connectorName = node.implementation.type === 'connector' ? node.implementation.name : '';
-    const source = module ? await openPluginSource(node, module, undefined, ctx) : ctx.connectors.source(connectorName)!.create({ ...node.config }, ctx.connectorContext(node));
-    return new SourceOperator(node.id, source, ctx);
+    const resumeFrom = ctx.restored(node.id).parts.find((p) => p.part === 'source')?.data;
+    const source = module
+      ? await openPluginSource(node, module, resumeFrom, ctx)
+      : ctx.connectors.source(connectorName)!.create({ ...node.config }, { ...ctx.connectorContext(node), ...(resumeFrom ? { resumeFrom } : {}) });
+    const operator = new SourceOperator(node.id, source, ctx);
+    operator.#position = resumeFrom;
+    return operator;
   }
 
   /** Whether the source still produces (it is not finished, stopped or removed). */
   get producing(): boolean {
-    return !this.#closed;
+    return !this.#finished;
   }
 
-  // Checkpoints: snapshot() (the position) and restore() go here.
+  /** What a checkpoint stores of this source: its position after every record it emitted. */
+  #snapshot(id: string): CheckpointPart[] {
+    const position = this.#source.position?.() ?? this.#position;
+    return position ? [{ node: id, lane: 0, part: 'source', data: position }] : [];
+  }
+
+  /** A checkpoint holding this source's position is durable: the source may let go of what came before it. */
+  durable(parts: readonly CheckpointPart[]): void {
+    const position = parts.find((p) => p.part === 'source')?.data;
+    if (position && !this.#closed) this.#source.ack?.(position);
+  }
+
+  /** Injects the barrier of a requested epoch it has not injected yet: reports its position, then pushes the barrier downstream. */
+  async #injectBarrier(id: string, outputs: NodeOutputs, checkpoints: CheckpointCoordinator): Promise<void> {
+    const epoch = checkpoints.requestedEpoch;
+    if (epoch === undefined || epoch <= this.#epoch) return;
+    this.#epoch = epoch;
+    checkpoints.report(id, epoch, { parts: this.#snapshot(id) });
+    await outputs.emitBarrier(epoch);
+  }
 
   /** Polls until the source is done, the run stops or fails, or a rewire pauses it. */
   async run(node: NodeConfig, wiring: Wiring): Promise<void> {
-    if (this.#closed) return;
     const ctx = this.#ctx;
+    const checkpoints = ctx.checkpoints();
+    if (this.#finished) {
+      checkpoints?.ended(node.id, { parts: this.#snapshot(node.id) });
+      return;
+    }
     const outputs = wiring.outputs(node.id);
     const stats = ctx.stats(node.id);
     let finished = false;
@@ -76,10 +118,17 @@ export class SourceOperator implements NodeOperator {
           await this.#source.close();
           this.#source = await openPluginSource(ctx.node(node.id), ctx.module(node.id), this.#position, ctx);
         }
+        if (checkpoints) await this.#injectBarrier(node.id, outputs, checkpoints);
         const poll = this.#pending ?? this.#source.poll(node.batch.maxRecords);
         this.#pending = undefined;
         // Raced per poll and detached when the poll settles: a pending signal must not retain every batch polled.
-        const polled = await ctx.interrupt().race(poll);
+        const polled = await ctx.interrupt().race(checkpoints ? untilBarrier(checkpoints, poll) : poll);
+        if (polled === BARRIER_DUE) {
+          // A checkpoint while the poll waits for input: inject the barrier (at the top), then wait on.
+          this.#pending = poll;
+          poll.catch(() => {});
+          continue;
+        }
         if (polled === RAISED && ctx.keeps(node.id)) {
           // A rewire while the source waits for input: pause now, keep the poll for the next wiring.
           this.#pending = poll;
@@ -108,14 +157,20 @@ export class SourceOperator implements NodeOperator {
       finished = true;
     } finally {
       if (finished || !ctx.keeps(node.id)) {
-        await this.close().catch((error: unknown) => ctx.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+        this.#finished = true;
+        // A plugin source waits for the acknowledgement of the run's last checkpoint; the run closes it.
+        if (!checkpoints || node.implementation.type !== 'plugin') {
+          await this.close().catch((error: unknown) => ctx.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+        }
       }
+      checkpoints?.ended(node.id, { parts: this.#snapshot(node.id) });
       outputs.close();
     }
   }
 
   /** Closes the source (once). */
   async close(): Promise<void> {
+    this.#finished = true;
     if (this.#closed) return;
     this.#closed = true;
     await this.#source.close();
@@ -149,9 +204,18 @@ export class SourceOperator implements NodeOperator {
   }
 }
 
+/** What a poll raced against a checkpoint request resolves with when the request came first. */
+const BARRIER_DUE = Symbol('barrier due');
+
+/** `poll`'s outcome, or {@link BARRIER_DUE} when the next checkpoint epoch starts first. */
+async function untilBarrier(checkpoints: CheckpointCoordinator, poll: Promise<PollResult>): Promise<PollResult | typeof BARRIER_DUE> {
+  const outcome = await checkpoints.request.race(poll);
+  return outcome === RAISED ? BARRIER_DUE : outcome;
+}
+
 /** Opens a plugin source that resumes after `position` (none: from its start). */
 async function openPluginSource(node: NodeConfig, module: PluginModule, position: Uint8Array | undefined, ctx: OperatorContext): Promise<Source> {
   const instance = (await ctx.instances.create(node, module)) as SourceInstance;
   instance.open(JSON.stringify(node.config), position);
-  return pluginSource(instance);
+  return pluginSource(instance, position);
 }
