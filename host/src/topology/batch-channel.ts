@@ -96,16 +96,16 @@ export class BatchChannel {
   }
 
   /** The next batch or barrier, or `undefined` once every producer closed and the queue is empty (or on cancel). */
-  async pullItem(): Promise<ChannelItem | undefined> {
+  async pull(): Promise<ChannelItem | undefined> {
     for (;;) {
-      const item = this.tryPullItem();
+      const item = this.tryPull();
       if (item || this.#cancelled || this.#openProducers === 0) return item;
       await new Promise<void>((resolve) => (this.#wakeConsumer = resolve));
     }
   }
 
   /** The next batch or barrier if one is queued now, without waiting; `undefined` otherwise. */
-  tryPullItem(): ChannelItem | undefined {
+  tryPull(): ChannelItem | undefined {
     if (this.#cancelled) return undefined;
     const item = this.#queue.shift();
     if (item && !isBarrier(item)) {
@@ -119,8 +119,8 @@ export class BatchChannel {
    * The next batch or barrier, waiting at most `ms`: `'timeout'` when none
    * came in time, `undefined` when the channel has ended.
    */
-  async pullItemWithin(ms: number): Promise<ChannelItem | 'timeout' | undefined> {
-    const queued = this.tryPullItem();
+  async pullWithin(ms: number): Promise<ChannelItem | 'timeout' | undefined> {
+    const queued = this.tryPull();
     if (queued || this.#cancelled || this.#openProducers === 0) return queued;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -134,35 +134,7 @@ export class BatchChannel {
     const outcome = await Promise.race([woken, timeout]);
     clearTimeout(timer);
     if (outcome === 'timeout') return 'timeout';
-    return this.tryPullItem() ?? (this.#openProducers === 0 || this.#cancelled ? undefined : 'timeout');
-  }
-
-  /** The next batch, or `undefined` once every producer closed and the queue is empty (or on cancel). Skips barriers. */
-  async pull(): Promise<StreamRecord[] | undefined> {
-    for (;;) {
-      const item = await this.pullItem();
-      if (!isBarrier(item)) return item;
-    }
-  }
-
-  /** The next batch if one is queued now, without waiting; `undefined` otherwise. Skips barriers. */
-  tryPull(): StreamRecord[] | undefined {
-    for (;;) {
-      const item = this.tryPullItem();
-      if (!isBarrier(item)) return item;
-    }
-  }
-
-  /**
-   * The next batch, waiting at most `ms`: `'timeout'` when none came in time,
-   * `undefined` when the channel has ended. Skips barriers.
-   */
-  async pullWithin(ms: number): Promise<StreamRecord[] | 'timeout' | undefined> {
-    const deadline = performance.now() + ms;
-    for (let left = ms; ; left = deadline - performance.now()) {
-      const item = await this.pullItemWithin(Math.max(0, left));
-      if (item === 'timeout' || !isBarrier(item)) return item;
-    }
+    return this.tryPull() ?? (this.#openProducers === 0 || this.#cancelled ? undefined : 'timeout');
   }
 
   /** One producer is done; it counts as arrived at any barrier being aligned. */

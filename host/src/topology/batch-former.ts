@@ -6,7 +6,7 @@
  * plugins get full batches and under light traffic a record waits at most
  * `lingerMs`. Arriving batches larger than the limits are split.
  *
- * {@link BatchFormer.nextItem} also hands out checkpoint barriers and never
+ * {@link BatchFormer.next} also hands out checkpoint barriers and never
  * coalesces across one: the records before a barrier come out first (as one
  * or more batches, without waiting out `lingerMs`), then the barrier.
  */
@@ -31,41 +31,11 @@ export class BatchFormer {
     this.#config = config;
   }
 
-  /** The next batch for the plugin, or `undefined` once the input has ended and everything was handed out. */
-  async next(): Promise<StreamRecord[] | undefined> {
-    const { maxRecords, maxBytes, lingerMs } = this.#config;
-    if (this.#pending.length === 0 && !this.#ended) {
-      const first = await this.#channel.pull();
-      if (first) this.#pending = first;
-      else this.#ended = true;
-    }
-    if (this.#pending.length === 0) return undefined;
-    const deadline = performance.now() + lingerMs;
-    let bytes = this.#pending.length < maxRecords ? batchBytes(this.#pending) : 0;
-    while (!this.#ended && this.#pending.length < maxRecords && bytes < maxBytes) {
-      let more: StreamRecord[] | 'timeout' | undefined = this.#channel.tryPull();
-      if (!more) {
-        const left = deadline - performance.now();
-        if (left <= 0) break;
-        more = await this.#channel.pullWithin(left);
-      }
-      if (more === 'timeout') break;
-      if (!more) {
-        this.#ended = true;
-        break;
-      }
-      this.#pending = this.#pending.concat(more);
-      bytes += batchBytes(more);
-    }
-    return this.#take(maxRecords, maxBytes);
-  }
-
   /**
    * The next batch or barrier for the node, or `undefined` once the input has
-   * ended and everything was handed out. Use either this or {@link next} on
-   * one former, not both.
+   * ended and everything was handed out.
    */
-  async nextItem(): Promise<ChannelItem | undefined> {
+  async next(): Promise<ChannelItem | undefined> {
     const { maxRecords, maxBytes, lingerMs } = this.#config;
     if (this.#pending.length === 0) {
       if (this.#barrier) {
@@ -74,7 +44,7 @@ export class BatchFormer {
         return barrier;
       }
       if (this.#ended) return undefined;
-      const first = await this.#channel.pullItem();
+      const first = await this.#channel.pull();
       if (isBarrier(first)) return first;
       if (!first) {
         this.#ended = true;
@@ -85,11 +55,11 @@ export class BatchFormer {
     const deadline = performance.now() + lingerMs;
     let bytes = this.#pending.length < maxRecords ? batchBytes(this.#pending) : 0;
     while (!this.#ended && !this.#barrier && this.#pending.length < maxRecords && bytes < maxBytes) {
-      let more: ChannelItem | 'timeout' | undefined = this.#channel.tryPullItem();
+      let more: ChannelItem | 'timeout' | undefined = this.#channel.tryPull();
       if (!more) {
         const left = deadline - performance.now();
         if (left <= 0) break;
-        more = await this.#channel.pullItemWithin(left);
+        more = await this.#channel.pullWithin(left);
       }
       if (more === 'timeout') break;
       if (!more) {

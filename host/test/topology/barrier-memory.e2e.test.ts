@@ -30,7 +30,7 @@ const producer = async (skip) => {
 };
 let barriers = 0;
 const consumer = async () => {
-  for (let item = await channel.pullItem(); item; item = await channel.pullItem()) if (!Array.isArray(item)) barriers++;
+  for (let item = await channel.pull(); item; item = await channel.pull()) if (!Array.isArray(item)) barriers++;
 };
 const rendezvous = new LaneRendezvous(3);
 let snapshots = 0;

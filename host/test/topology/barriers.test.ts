@@ -25,7 +25,7 @@ async function settled<T>(promise: Promise<T>): Promise<T | 'pending'> {
 
 async function drain(channel: BatchChannel): Promise<string[]> {
   const out: string[] = [];
-  for (let item = await channel.pullItem(); item; item = await channel.pullItem()) out.push(show(item));
+  for (let item = await channel.pull(); item; item = await channel.pull()) out.push(show(item));
   return out;
 }
 
@@ -97,27 +97,11 @@ describe('BatchChannel barriers', () => {
     // The channel is still full: the next batch waits for the consumer.
     const blocked = channel.push(records('b'));
     expect(await settled(blocked)).toBe('pending');
-    expect(show(await channel.pullItem())).toBe('a');
+    expect(show(await channel.pull())).toBe('a');
     expect(await settled(blocked)).toBe(true);
     channel.closeProducer();
     expect(await drain(channel)).toEqual(['|1', 'b']);
     expect(channel.highWater).toBe(1);
-  });
-
-  it('keeps pull, tryPull and pullWithin record-only: they skip barriers', async () => {
-    const channel = new BatchChannel(8, 1);
-    await channel.pushBarrier(1);
-    await channel.push(records('a'));
-    await channel.pushBarrier(2);
-    await channel.push(records('b'));
-    await channel.pushBarrier(3);
-    await channel.pushBarrier(4);
-    await channel.push(records('c'));
-    expect(show(await channel.pull())).toBe('a');
-    expect(show(channel.tryPull())).toBe('b');
-    expect(show((await channel.pullWithin(3_600_000)) as ChannelItem)).toBe('c');
-    channel.closeProducer();
-    expect(await channel.pull()).toBeUndefined();
   });
 });
 
@@ -132,7 +116,7 @@ describe('BatchFormer barriers', () => {
     channel.closeProducer();
     const former = new BatchFormer(channel, config(2, 0));
     const out: string[] = [];
-    for (let item = await former.nextItem(); item; item = await former.nextItem()) out.push(show(item));
+    for (let item = await former.next(); item; item = await former.next()) out.push(show(item));
     expect(out).toEqual(['a,b', 'c', '|1', 'd']);
   });
 
@@ -141,29 +125,24 @@ describe('BatchFormer barriers', () => {
     await channel.push(records('a'));
     // A linger of an hour: if the former waited it out across the barrier the test would time out.
     const former = new BatchFormer(channel, config(10, 3_600_000));
-    const pending = former.nextItem();
+    const pending = former.next();
     await channel.push(records('b'));
     await channel.pushBarrier(7);
     await channel.push(records('c'));
     expect(show(await pending)).toBe('a,b');
-    expect(show(await former.nextItem())).toBe('|7');
+    expect(show(await former.next())).toBe('|7');
     channel.closeProducer();
-    expect(show(await former.nextItem())).toBe('c');
-    expect(await former.nextItem()).toBeUndefined();
+    expect(show(await former.next())).toBe('c');
+    expect(await former.next()).toBeUndefined();
   });
 
-  it('returns a barrier at the head of the input by itself, and next() still skips barriers', async () => {
+  it('returns a barrier at the head of the input by itself', async () => {
     const channel = new BatchChannel(16, 1);
     await channel.pushBarrier(1);
     await channel.push(records('a'));
-    expect(show(await new BatchFormer(channel, config(10, 0)).nextItem())).toBe('|1');
-
-    const legacy = new BatchChannel(16, 1);
-    await legacy.push(records('a'));
-    await legacy.pushBarrier(1);
-    await legacy.push(records('b'));
-    legacy.closeProducer();
-    expect(show(await new BatchFormer(legacy, config(10, 0)).next())).toBe('a,b');
+    const former = new BatchFormer(channel, config(10, 0));
+    expect(show(await former.next())).toBe('|1');
+    expect(show(await former.next())).toBe('a');
   });
 });
 
@@ -190,7 +169,7 @@ describe('NodeOutputs.emitBarrier', () => {
       const y = new NodeOutputs([{ output: '', channel: toZ }]);
       // y forwards what it reads, barriers included, as a node would.
       const forward = (async () => {
-        for (let item = await toY.pullItem(); item; item = await toY.pullItem()) {
+        for (let item = await toY.pull(); item; item = await toY.pull()) {
           if (isBarrier(item)) await y.emitBarrier(item.epoch);
           else await y.emit(item);
         }
@@ -215,7 +194,7 @@ describe('NodeOutputs.emitBarrier', () => {
     expect(await settled(emitted)).toBe('pending');
     shared.closeProducer();
     await emitted;
-    expect(own.tryPullItem()).toEqual({ kind: 'barrier', epoch: 3 });
+    expect(own.tryPull()).toEqual({ kind: 'barrier', epoch: 3 });
   });
 });
 

@@ -59,7 +59,7 @@ export class AggregatorLane {
     const stats = ctx.stats(node.id);
     const batches = new BatchFormer(input, node.batch);
     try {
-      for (let batch = await batches.nextItem(); batch; batch = await batches.nextItem()) {
+      for (let batch = await batches.next(); batch; batch = await batches.next()) {
         if (isBarrier(batch)) {
           await barrier?.arrive(batch.epoch, encodeWindowSnapshot(this.#operator.snapshot()));
           await outputs.emitBarrier(batch.epoch);

@@ -102,7 +102,7 @@ export class ProcessorLane {
 
     const batches = new BatchFormer(input, node.batch);
     try {
-      for (let batch = await batches.nextItem(); batch; batch = await batches.nextItem()) {
+      for (let batch = await batches.next(); batch; batch = await batches.next()) {
         if (isBarrier(batch)) {
           await barrier?.arrive(batch.epoch);
           await Promise.all([outputs.emitBarrier(batch.epoch), deadLetter?.pushBarrier(batch.epoch)]);

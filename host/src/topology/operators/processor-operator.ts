@@ -88,7 +88,7 @@ export class ProcessorOperator implements NodeOperator {
       const dispatch = async (): Promise<void> => {
         const partitioner = new Partitioner(node.partition, lanes.length);
         try {
-          for (let batch = await input.pullItem(); batch; batch = await input.pullItem()) {
+          for (let batch = await input.pull(); batch; batch = await input.pull()) {
             if (isBarrier(batch)) {
               for (const laneInput of laneInputs) await laneInput.pushBarrier(batch.epoch);
               continue;

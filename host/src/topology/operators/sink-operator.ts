@@ -70,7 +70,7 @@ export class SinkOperator implements NodeOperator {
     const stats = ctx.stats(node.id);
     const checkpoints = ctx.checkpoints();
     try {
-      for (let batch = await input.pullItem(); batch; batch = await input.pullItem()) {
+      for (let batch = await input.pull(); batch; batch = await input.pull()) {
         if (isBarrier(batch)) {
           checkpoints?.report(node.id, batch.epoch, { parts: await this.#snapshot(node.id) });
           await deadLetter?.pushBarrier(batch.epoch);
