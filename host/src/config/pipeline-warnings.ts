@@ -55,7 +55,7 @@ function unreachedWarnings(config: PipelineConfig, readers: ReadonlyMap<string, 
  */
 export function checkpointWarnings(config: PipelineConfig): Problem[] {
   const checkpoint = config.checkpoint;
-  if (!checkpoint) return [];
+  if (!checkpoint || checkpoint.delivery === 'none') return [];
   const exactlyOnce = checkpoint.delivery === 'exactly-once';
   return config.nodes.flatMap((node): Problem[] => {
     const at = `/nodes/${node.index}`;
@@ -91,6 +91,13 @@ export function checkpointWarnings(config: PipelineConfig): Problem[] {
         pointer: `${at}/window`,
         message: `windowed node "${node.id}" puts records without an event time in windows by the wall clock, which differs on replay: after a restore such records may land in other windows`,
         hint: 'give every record an event time ("eventTime" in JSONL input, or set by the source plugin)',
+      });
+    }
+    if (node.kind === 'service') {
+      warnings.push({
+        pointer: at,
+        message: `service "${node.id}" is not part of checkpoints: its keyed state and its instance's memory start empty after a restore, while the nodes that call it resume where they were`,
+        hint: 'keep what must survive a restart in the keyed state of the processor that calls the service, or make the service rebuild it from its config',
       });
     }
     if (node.kind === 'source' && connector === 'stdin') {

@@ -69,6 +69,7 @@ describe('checkpoint warnings', () => {
     { id: 'print', kind: 'sink', connector: 'stdout', inputs: ['count'] },
     { id: 'push', kind: 'sink', plugin: 'p.wasm', inputs: ['count'] },
     { id: 'file', kind: 'sink', connector: 'file', inputs: ['count'], config: { path: 'out.jsonl' } },
+    { id: 'lookup', kind: 'service', plugin: 'l.wasm' },
   ];
   const warnings = (checkpoint: object | undefined) => {
     const result = compilePipeline({ name: 'p', nodes: risky, ...(checkpoint ? { checkpoint } : {}) }, { file: join(dir, 'p.json'), connectors: builtinConnectors() });
@@ -76,8 +77,9 @@ describe('checkpoint warnings', () => {
     return { all: pipelineWarnings(result.config), checkpoint: checkpointWarnings(result.config) };
   };
 
-  it('none without a checkpoint block', () => {
+  it('none without a checkpoint block, or with delivery none (checkpoints off)', () => {
     expect(warnings(undefined).checkpoint).toEqual([]);
+    expect(warnings({ delivery: 'none' }).checkpoint).toEqual([]);
   });
 
   it('names each node a restore cannot make exactly-once, with what happens and how to avoid it', () => {
@@ -89,6 +91,7 @@ describe('checkpoint warnings', () => {
       '/nodes/5/window',
       '/nodes/6', // stdout
       '/nodes/7', // plugin sink
+      '/nodes/9', // service
     ]);
     expect(all).toEqual(expect.arrayContaining(checkpoint));
     const text = checkpoint.map((w) => `${w.message} / ${w.hint}`);
@@ -98,9 +101,10 @@ describe('checkpoint warnings', () => {
     expect(text[3]).toMatch(/"count" puts records without an event time.*wall clock.*differs on replay.*eventTime/);
     expect(text[4]).toMatch(/sink "print" writes to standard output.*again.*\/ write to the file sink/);
     expect(text[5]).toMatch(/sink "push" is a plugin.*cannot be cut back.*idempotent/);
+    expect(text[6]).toMatch(/service "lookup" is not part of checkpoints.*start empty after a restore/);
   });
 
   it('under at-least-once, repeats at the sinks are the promise: no sink warnings', () => {
-    expect(warnings({ delivery: 'at-least-once' }).checkpoint.map((w) => w.pointer)).toEqual(['/nodes/0', '/nodes/2/capabilities', '/nodes/3/capabilities', '/nodes/5/window']);
+    expect(warnings({ delivery: 'at-least-once' }).checkpoint.map((w) => w.pointer)).toEqual(['/nodes/0', '/nodes/2/capabilities', '/nodes/3/capabilities', '/nodes/5/window', '/nodes/9']);
   });
 });
