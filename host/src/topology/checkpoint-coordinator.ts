@@ -20,7 +20,12 @@
  * changed since the node's previous report, and they stay queued here until
  * a write takes them, so an aborted epoch (a rewire, a stop) loses none.
  * Parts (positions, sink tokens, windows) are replaced whole: the latest of
- * each node is written every time.
+ * each node is written every time. What a node hands over after it reported
+ * the epoch in flight (its input ended meanwhile) is after that epoch's cut:
+ * it is held back until the epoch's write has taken its snapshot, so a
+ * checkpoint never mixes a source's end with a sink's length at the barrier.
+ * Nodes no longer in the pipeline (removed by an edit) are dropped from what
+ * is written.
  *
  * Lifecycle: `start()` arms the timer; `pause()`/`resume()` bracket a rewire
  * (the in-flight epoch is dropped); `final()` writes the quiescent state after
@@ -85,11 +90,15 @@ export class CheckpointCoordinator {
   readonly #parts = new Map<string, readonly CheckpointPart[]>();
   /** Keyed-state changes not written yet, by node. */
   #state = new Map<string, Map<string, Uint8Array | null>>();
+  /** Contributions of nodes that had already reported the epoch in flight: applied once it is written or dropped. */
+  #heldBack: Array<{ node: string; contribution: NodeContribution; ended: boolean }> = [];
   /** Raised when the next epoch starts; replaced each time. */
   #request = new OneShot();
   #timer: NodeJS.Timeout | undefined;
   #paused = false;
   #closed = false;
+  /** Set when a write failed. */
+  #failed = false;
   #writing: Promise<void> | undefined;
   readonly #stats: CheckpointStats = { completed: 0 };
 
@@ -142,6 +151,7 @@ export class CheckpointCoordinator {
 
   /** Node `node` passed barrier `epoch` holding `contribution`. Reports for an epoch no longer in flight keep their state changes. */
   report(node: string, epoch: number, contribution: NodeContribution): void {
+    if (this.#holdBack(node, contribution, false)) return;
     this.#take(node, contribution);
     const flight = this.#inFlight;
     if (!flight || flight.epoch !== epoch) return;
@@ -151,10 +161,29 @@ export class CheckpointCoordinator {
 
   /** Node `node`'s tasks ended in this wiring; `contribution` is what it holds now. */
   ended(node: string, contribution: NodeContribution): void {
+    if (this.#holdBack(node, contribution, true)) return;
     this.#take(node, contribution);
     this.#ended.add(node);
     this.#inFlight?.waiting.delete(node);
     this.#completeIfReady();
+  }
+
+  /** Holds back what a node hands over after it reported the epoch in flight (see the module comment); true when held. */
+  #holdBack(node: string, contribution: NodeContribution, ended: boolean): boolean {
+    const flight = this.#inFlight;
+    if (!flight || flight.waiting.has(node) || !this.#participants.has(node)) return false;
+    this.#heldBack.push({ node, contribution, ended });
+    return true;
+  }
+
+  /** Applies what was held back for the epoch that was just written or dropped. */
+  #releaseHeldBack(): void {
+    const held = this.#heldBack;
+    this.#heldBack = [];
+    for (const { node, contribution, ended } of held) {
+      this.#take(node, contribution);
+      if (ended) this.#ended.add(node);
+    }
   }
 
   /**
@@ -166,6 +195,8 @@ export class CheckpointCoordinator {
     clearInterval(this.#timer);
     this.#abort();
     await this.#writing;
+    // A write that failed has failed the run: nothing more is written.
+    if (this.#failed) return;
     const epoch = this.#nextEpoch++;
     await this.#write(epoch, performance.now());
   }
@@ -190,6 +221,7 @@ export class CheckpointCoordinator {
 
   #abort(): void {
     this.#inFlight = undefined;
+    this.#releaseHeldBack();
   }
 
   #take(node: string, { parts, state }: NodeContribution): void {
@@ -205,13 +237,25 @@ export class CheckpointCoordinator {
     const flight = this.#inFlight;
     if (!flight || flight.waiting.size > 0) return;
     this.#inFlight = undefined;
+    // The write takes its snapshot of parts and state before its first await; what was held back comes after it.
     this.#writing = this.#write(flight.epoch, flight.startedAt)
-      .catch((error: unknown) => this.#options.onFailure(error instanceof WeirError ? error : new WeirError('WEIR_CHECKPOINT_STORE', `writing checkpoint ${flight.epoch} failed: ${messageOf(error)}`, { epoch: flight.epoch }, { cause: error })))
+      .catch((error: unknown) => {
+        this.#failed = true;
+        this.#options.onFailure(error instanceof WeirError ? error : new WeirError('WEIR_CHECKPOINT_STORE', `writing checkpoint ${flight.epoch} failed: ${messageOf(error)}`, { epoch: flight.epoch }, { cause: error }));
+      })
       .finally(() => (this.#writing = undefined));
+    this.#releaseHeldBack();
   }
 
   /** Writes the queued state changes and the latest parts as checkpoint `epoch`. */
   async #write(epoch: number, startedAt: number): Promise<void> {
+    const graph = this.#options.graph();
+    const present = new Set(graph.map((n) => n.id));
+    for (const id of [...this.#parts.keys(), ...this.#state.keys()]) {
+      if (present.has(id)) continue;
+      this.#parts.delete(id);
+      this.#state.delete(id);
+    }
     const state = this.#state;
     this.#state = new Map();
     const parts = new Map(this.#parts);
@@ -220,24 +264,14 @@ export class CheckpointCoordinator {
       const checkpoint: CheckpointWrite = {
         epoch,
         takenAt: new Date().toISOString(),
-        graph: this.#options.graph(),
+        graph,
         parts: [...parts.values()].flat(),
         state: [...state].map(([node, changes]) => {
           changedKeys += changes.size;
           return { node, changes: [...changes].map(([k, v]): [Uint8Array, Uint8Array | null] => [keyBytes(k), v]) };
         }),
       };
-      try {
-        await this.#options.store.write(checkpoint);
-      } catch (error) {
-        // Not written: the changes go back in front of any taken since, so a later write still holds them.
-        for (const [node, changes] of state) {
-          const later = this.#state.get(node);
-          if (later) for (const [k, v] of later) changes.set(k, v);
-          this.#state.set(node, changes);
-        }
-        throw error;
-      }
+      await this.#options.store.write(checkpoint);
     }
     this.#stats.completed++;
     this.#stats.lastEpoch = epoch;

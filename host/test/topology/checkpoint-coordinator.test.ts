@@ -27,7 +27,11 @@ function coordinator(store: CheckpointStore | undefined, overrides: Partial<Chec
   const c = new CheckpointCoordinator({
     intervalMs: 5,
     store,
-    graph: () => [{ id: 'src', kind: 'source', implementation: 'connector:file' }],
+    graph: () => [
+      { id: 'src', kind: 'source', implementation: 'connector:file' },
+      { id: 'count', kind: 'processor', implementation: 'plugin' },
+      { id: 'out', kind: 'sink', implementation: 'connector:file' },
+    ],
     firstEpoch: 1,
     logger,
     onDurable: (epoch, parts) => durable.push({ epoch, parts }),
@@ -99,9 +103,8 @@ describe('CheckpointCoordinator', () => {
     await c.close();
   });
 
-  it('fails the run when a write fails, and a later write still holds the changes', async () => {
-    let failing = true;
-    const { store, written } = recordingStore(() => failing);
+  it('fails the run when a write fails, and writes nothing after', async () => {
+    const { store, written } = recordingStore(() => true);
     const { c, failures } = coordinator(store);
     c.beginWiring(['count']);
     c.start();
@@ -109,10 +112,44 @@ describe('CheckpointCoordinator', () => {
     c.report('count', c.requestedEpoch!, { state: new Map([['a', bytes('1')]]) });
     await until(() => failures.length === 1);
     expect((failures[0] as { code?: string }).code).toBe('WEIR_CHECKPOINT_STORE');
-    failing = false;
     c.ended('count', { state: new Map([['b', bytes('2')]]) });
     await c.final();
-    expect(written[0]!.state[0]!.changes.map(([k]) => text(k)).sort()).toEqual(['a', 'b']);
+    expect(written).toEqual([]);
+  });
+
+  it('holds back what a node hands over after it reported the epoch in flight: a checkpoint is one cut', async () => {
+    const { store, written } = recordingStore();
+    const { c } = coordinator(store);
+    c.beginWiring(['src', 'count', 'out']);
+    c.start();
+    await until(() => c.requestedEpoch !== undefined);
+    const epoch = c.requestedEpoch!;
+    c.report('src', epoch, { parts: [position('src', 'at barrier')] });
+    c.report('count', epoch, { state: new Map([['a', bytes('1')]]) });
+    // The input ends before the barrier has reached the sink: what the source and count hold now is after the cut.
+    c.ended('src', { parts: [position('src', 'end of input')] });
+    c.ended('count', { state: new Map([['a', bytes('2')]]) });
+    c.report('out', epoch, { parts: [{ node: 'out', lane: 0, part: 'sink', data: bytes('len at barrier') }] });
+    await until(() => written.length === 1);
+    expect(written[0]!.parts.map((p) => text(p.data))).toEqual(['at barrier', 'len at barrier']);
+    expect(written[0]!.state[0]!.changes.map(([k, v]) => [text(k), text(v)])).toEqual([['a', '1']]);
+    c.ended('out', { parts: [{ node: 'out', lane: 0, part: 'sink', data: bytes('len at end') }] });
+    await c.final();
+    expect(written[1]!.parts.map((p) => text(p.data))).toEqual(['end of input', 'len at end']);
+    expect(written[1]!.state[0]!.changes.map(([k, v]) => [text(k), text(v)])).toEqual([['a', '2']]);
+  });
+
+  it('drops the parts and state of nodes no longer in the pipeline', async () => {
+    const { store, written } = recordingStore();
+    let graph = [{ id: 'src', kind: 'source' as const, implementation: 'connector:file' }, { id: 'old', kind: 'processor' as const, implementation: 'plugin' }];
+    const { c } = coordinator(store, { graph: () => graph });
+    c.beginWiring(['src', 'old']);
+    c.ended('src', { parts: [position('src', 'p')] });
+    c.ended('old', { parts: [{ node: 'old', lane: 0, part: 'windows', data: bytes('w') }], state: new Map([['k', bytes('v')]]) });
+    graph = graph.slice(0, 1);
+    await c.final();
+    expect(written[0]!.parts.map((p) => p.node)).toEqual(['src']);
+    expect(written[0]!.state).toEqual([]);
   });
 
   it('without a store, completes epochs in memory so sources are acknowledged', async () => {
