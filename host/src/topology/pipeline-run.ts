@@ -108,7 +108,8 @@ export class PipelineRun {
     this.#instances = new PluginInstances({ logger: deps.logger, instantiate: deps.instantiate, serviceCaller: (node) => this.#services.caller(node), trackStateChanges: deps.checkpoints !== undefined });
     this.#checkpoints = this.#checkpointCoordinator(config);
     for (const part of deps.checkpoints?.restored?.parts ?? []) this.#restoredNode(part.node).parts.push(part);
-    for (const [node, entries] of deps.checkpoints?.restored?.state ?? []) this.#restoredNode(node).state.push(...entries);
+    // One node may hold millions of keys: no spread into call arguments.
+    for (const [node, entries] of deps.checkpoints?.restored?.state ?? []) this.#restoredNode(node).state = entries;
     this.#context = this.#operatorContext();
     const isService = (id: string) => this.#operators.get(id)?.kind === 'service';
     this.#plugins = new PluginReplacement({ nodes: this.#nodes, instances: this.#instances, services: this.#services, isService, accepting: () => this.#accepting(), checkBeforeSwitch: deps.checkBeforeSwitch });
@@ -129,6 +130,9 @@ export class PipelineRun {
     } catch (error) {
       await run.#closeAll(() => {});
       throw error;
+    } finally {
+      // The checkpoint is for the nodes the run starts with (a node an edit adds later starts empty); its state is theirs now.
+      run.#restored.clear();
     }
     run.#state = 'running';
     run.#done = run.#runAll();
@@ -164,8 +168,8 @@ export class PipelineRun {
     }
   }
 
-  #restoredNode(id: string): { parts: CheckpointPart[]; state: Array<readonly [Uint8Array, Uint8Array]> } {
-    let node = this.#restored.get(id) as { parts: CheckpointPart[]; state: Array<readonly [Uint8Array, Uint8Array]> } | undefined;
+  #restoredNode(id: string): { parts: CheckpointPart[]; state: ReadonlyArray<readonly [Uint8Array, Uint8Array]> } {
+    let node = this.#restored.get(id) as { parts: CheckpointPart[]; state: ReadonlyArray<readonly [Uint8Array, Uint8Array]> } | undefined;
     if (!node) this.#restored.set(id, (node = { parts: [], state: [] }));
     return node;
   }
