@@ -28,7 +28,7 @@ export interface PluginInstancesOptions {
   instantiate?: Instantiate;
   /** How a node's plugin reaches the pipeline's services. */
   serviceCaller: (node: NodeConfig) => ServiceCaller;
-  /** Record which keys each node's keyed state changes, for incremental checkpoints. */
+  /** Record which keys each node's keyed state changes, for incremental checkpoints (services' state is not checkpointed). */
   trackStateChanges?: boolean;
 }
 
@@ -89,8 +89,13 @@ export class PluginInstances {
   /** The node's keyed state (one per node, shared by its instances). */
   state(node: NodeConfig): MemoryKeyedState {
     let state = this.#states.get(node.id);
-    if (!state) this.#states.set(node.id, (state = new MemoryKeyedState(stateLimits(node.limits), node.id, { trackChanges: this.#options.trackStateChanges === true })));
+    if (!state) this.#states.set(node.id, (state = new MemoryKeyedState(stateLimits(node.limits), node.id, { trackChanges: this.#options.trackStateChanges === true && node.kind !== 'service' })));
     return state;
+  }
+
+  /** The keys node `id`'s keyed state changed since the last call (empty when it has none, or is not tracked: services). */
+  takeStateChanges(id: string): Map<string, Uint8Array | null> {
+    return this.#states.get(id)?.takeChanges() ?? new Map();
   }
 
   /** Plugin-defined metrics of a node. */

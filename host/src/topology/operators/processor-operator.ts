@@ -120,7 +120,7 @@ export class ProcessorOperator implements NodeOperator {
     const count = this.#lanes.length;
     const rendezvous = new LaneRendezvous(count);
     const parts: Array<CheckpointPart | undefined> = new Array(count);
-    const snapshot = () => ({ parts: parts.filter((p) => p !== undefined), state: ctx.instances.state(node).takeChanges() });
+    const snapshot = () => ({ parts: parts.filter((p) => p !== undefined), state: ctx.instances.takeStateChanges(node.id) });
     let running = count;
     return Array.from({ length: count }, (_, lane): LaneBarrier => ({
       arrive: async (epoch, windows) => {

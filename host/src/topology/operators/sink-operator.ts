@@ -15,6 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeConfig } from '../../config/pipeline-config.js';
 import type { CheckpointPart } from '../../checkpoint/checkpoint-store.js';
+import type { NodeContribution } from '../checkpoint-coordinator.js';
 import type { Sink } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { SinkInstance } from '../../contract/plugin.js';
@@ -45,15 +46,17 @@ export class SinkOperator implements NodeOperator {
   /** Opens the node's sink: its plugin (`module`) or its built-in connector. */
   static async create(node: NodeConfig, module: PluginModule | undefined, ctx: OperatorContext): Promise<SinkOperator> {
     const connectorName = node.implementation.type === 'connector' ? node.implementation.name : '';
-    const resumeFrom = ctx.restored(node.id).parts.find((p) => p.part === 'sink')?.data;
+    const restored = ctx.restored(node.id);
+    const resumeFrom = restored.parts.find((p) => p.part === 'sink')?.data;
+    if (restored.state.length > 0) ctx.instances.state(node).restore(restored.state);
     const sink = module ? await openPluginSink(node, module, ctx) : ctx.connectors.sink(connectorName)!.create({ ...node.config }, { ...ctx.connectorContext(node), ...(resumeFrom ? { resumeFrom } : {}) });
     return new SinkOperator(node.id, sink, ctx);
   }
 
-  /** What a checkpoint stores of this sink: what it has made durable (pre-commit). */
-  async #snapshot(id: string): Promise<CheckpointPart[]> {
+  /** What a checkpoint stores of this sink: what it has made durable (pre-commit), and its plugin's keyed-state changes. */
+  async #snapshot(id: string): Promise<NodeContribution> {
     const token = await this.#sink.preCommit?.();
-    return token ? [{ node: id, lane: 0, part: 'sink', data: token }] : [];
+    return { parts: token ? [{ node: id, lane: 0, part: 'sink', data: token }] : [], state: this.#ctx.instances.takeStateChanges(id) };
   }
 
   /** A checkpoint holding this sink's pre-commit is durable: commit it. */
@@ -72,7 +75,7 @@ export class SinkOperator implements NodeOperator {
     try {
       for (let batch = await input.pull(); batch; batch = await input.pull()) {
         if (isBarrier(batch)) {
-          checkpoints?.report(node.id, batch.epoch, { parts: await this.#snapshot(node.id) });
+          checkpoints?.report(node.id, batch.epoch, await this.#snapshot(node.id));
           await deadLetter?.pushBarrier(batch.epoch);
           continue;
         }
@@ -85,7 +88,7 @@ export class SinkOperator implements NodeOperator {
         stats.in += batch.length;
         if (await this.#write(node, batch, deadLetter)) stats.out += batch.length;
       }
-      if (checkpoints && !ctx.failed()) checkpoints.ended(node.id, { parts: await this.#snapshot(node.id) });
+      if (checkpoints && !ctx.failed()) checkpoints.ended(node.id, await this.#snapshot(node.id));
     } catch (error) {
       ctx.fail(error, node);
     } finally {

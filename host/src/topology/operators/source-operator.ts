@@ -23,7 +23,7 @@ import type { Source } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { PollResult, SourceInstance } from '../../contract/plugin.js';
 import { messageOf } from '../../errors/errors.js';
-import type { CheckpointCoordinator } from '../checkpoint-coordinator.js';
+import type { CheckpointCoordinator, NodeContribution } from '../checkpoint-coordinator.js';
 import type { NodeOutputs } from '../node-outputs.js';
 import { RAISED, TIMED_OUT, within } from '../one-shot.js';
 import { pluginSource } from '../plugin-adapters.js';
@@ -63,7 +63,9 @@ export class SourceOperator implements NodeOperator {
   /** Opens the node's source: its plugin (`module`) or its built-in connector, resuming at its restored position if any. */
   static async create(node: NodeConfig, module: PluginModule | undefined, ctx: OperatorContext): Promise<SourceOperator> {
     const connectorName = node.implementation.type === 'connector' ? node.implementation.name : '';
-    const resumeFrom = ctx.restored(node.id).parts.find((p) => p.part === 'source')?.data;
+    const restored = ctx.restored(node.id);
+    const resumeFrom = restored.parts.find((p) => p.part === 'source')?.data;
+    if (restored.state.length > 0) ctx.instances.state(node).restore(restored.state);
     const source = module
       ? await openPluginSource(node, module, resumeFrom, ctx)
       : ctx.connectors.source(connectorName)!.create({ ...node.config }, { ...ctx.connectorContext(node), ...(resumeFrom ? { resumeFrom } : {}) });
@@ -77,10 +79,10 @@ export class SourceOperator implements NodeOperator {
     return !this.#finished;
   }
 
-  /** What a checkpoint stores of this source: its position after every record it emitted. */
-  #snapshot(id: string): CheckpointPart[] {
+  /** What a checkpoint stores of this source: its position after every record it emitted, and its plugin's keyed-state changes. */
+  #snapshot(id: string): NodeContribution {
     const position = this.#source.position?.() ?? this.#position;
-    return position ? [{ node: id, lane: 0, part: 'source', data: position }] : [];
+    return { parts: position ? [{ node: id, lane: 0, part: 'source', data: position }] : [], state: this.#ctx.instances.takeStateChanges(id) };
   }
 
   /** A checkpoint holding this source's position is durable: the source may let go of what came before it. */
@@ -94,7 +96,7 @@ export class SourceOperator implements NodeOperator {
     const epoch = checkpoints.requestedEpoch;
     if (epoch === undefined || epoch <= this.#epoch) return;
     this.#epoch = epoch;
-    checkpoints.report(id, epoch, { parts: this.#snapshot(id) });
+    checkpoints.report(id, epoch, this.#snapshot(id));
     await outputs.emitBarrier(epoch);
   }
 
@@ -103,7 +105,7 @@ export class SourceOperator implements NodeOperator {
     const ctx = this.#ctx;
     const checkpoints = ctx.checkpoints();
     if (this.#finished) {
-      checkpoints?.ended(node.id, { parts: this.#snapshot(node.id) });
+      checkpoints?.ended(node.id, this.#snapshot(node.id));
       return;
     }
     const outputs = wiring.outputs(node.id);
@@ -163,7 +165,7 @@ export class SourceOperator implements NodeOperator {
           await this.close().catch((error: unknown) => ctx.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
         }
       }
-      checkpoints?.ended(node.id, { parts: this.#snapshot(node.id) });
+      checkpoints?.ended(node.id, this.#snapshot(node.id));
       outputs.close();
     }
   }
