@@ -16,11 +16,12 @@
  *   rotation) or replaced, the sink opens the path again in append mode
  *   (creating it) and logs a warning with the records the old file received.
  * - Checkpoints: `preCommit()` syncs the file (fdatasync) and returns its
- *   length as the token, `{"v":1,"length":N}`. A sink created with that token
- *   (`resumeFrom`) keeps the file and appends to it; with delivery
- *   `exactly-once` it first cuts the file back to that length (dropping what
- *   was written after the checkpoint, which the run writes again), with
- *   `at-least-once` or `none` it keeps it. A file shorter than the token (cut
+ *   length and path as the token, `{"v":1,"length":N,"path":"..."}`. A sink
+ *   created with that token (`resumeFrom`) keeps the file and appends to it;
+ *   with delivery `exactly-once` it first cuts the file back to that length
+ *   (dropping what was written after the checkpoint, which the run writes
+ *   again), with `at-least-once` it keeps it. A token of another path is
+ *   refused (`WEIR_CHECKPOINT_MISMATCH`), so an unrelated file is never cut. A file shorter than the token (cut
  *   or replaced by someone else) is kept, with a warning.
  */
 import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, write as fsWrite } from 'node:fs';
@@ -141,7 +142,7 @@ export class FileSink implements Sink {
     } catch (error) {
       throw this.#error(`cannot read the length of ${this.#deps.path}`, error);
     }
-    return encodePosition({ length });
+    return encodePosition({ length, path: this.#deps.path });
   }
 
   async close(): Promise<void> {
@@ -202,18 +203,26 @@ export class FileSink implements Sink {
 
   /** Opens the file to append, after cutting it back to the checkpoint's length when delivery is exactly-once. */
   #openResuming(token: Uint8Array): OutputFile {
-    const decoded = decodeVersioned(token, { length: 'count' });
+    const decoded = decodeVersioned(token, { length: 'count', path: 'string' });
+    const node = this.#deps.node;
     if (!decoded) {
-      const node = this.#deps.node;
       throw new WeirError(
         'WEIR_CHECKPOINT_MISMATCH',
-        `${node ? `file sink "${node}": ` : ''}cannot resume ${this.#deps.path}: the checkpoint holds a token this sink cannot read (${describeBytes(token)}; expected {"v":1,"length":N}); start over with \`host run --fresh\``,
+        `${node ? `file sink "${node}": ` : ''}cannot resume ${this.#deps.path}: the checkpoint holds a token this sink cannot read (${describeBytes(token)}; expected {"v":1,"length":N,"path":"..."}); start over with \`host run --fresh\``,
         { ...(node ? { node } : {}), path: this.#deps.path },
+      );
+    }
+    if (decoded.path !== this.#deps.path) {
+      // Cutting another file back to this length would destroy what it holds.
+      throw new WeirError(
+        'WEIR_CHECKPOINT_MISMATCH',
+        `${node ? `file sink "${node}": ` : ''}the checkpoint was taken while this sink wrote ${decoded.path}; it is set to write ${this.#deps.path} now. Set "path" back to resume, or start over with \`host run --fresh\``,
+        { ...(node ? { node } : {}), path: this.#deps.path, checkpointed: decoded.path },
       );
     }
     const { length } = decoded;
     const delivery = this.#deps.delivery ?? 'exactly-once';
-    const { path, node, logger } = this.#deps;
+    const { path, logger } = this.#deps;
     let file: OutputFile;
     try {
       file = this.#files.open(path, 'append');

@@ -71,7 +71,7 @@ describe('file sink preCommit', () => {
     calls.length = 0;
     const token = await sink.preCommit();
     expect(calls).toEqual(['sync', 'stat']);
-    expect(json(token)).toEqual({ v: 1, length: Buffer.byteLength(lines(0, 3)) });
+    expect(json(token)).toEqual({ v: 1, length: Buffer.byteLength(lines(0, 3)), path: join(dir, 'out.jsonl') });
     await sink.close();
   });
 });
@@ -125,6 +125,21 @@ describe('file sink resumed from a checkpoint', () => {
     await sink.write(records(7, 1));
     await sink.close();
     expect(await readFile(join(dir, 'out.jsonl'), 'utf8')).toBe(lines(7, 1));
+  });
+
+  it('refuses the token of another path (the sink\'s "path" was edited): the file there is not cut', async () => {
+    const { dir, token } = await crashedRun();
+    const other = join(dir, 'precious.jsonl');
+    await writeFile(other, lines(0, 15));
+    let error: unknown;
+    try {
+      new FileSink({ path: other, format: 'jsonl', node: 'out', logger: pino({ level: 'silent' }), resumeFrom: token, delivery: 'exactly-once' });
+    } catch (e) {
+      error = e;
+    }
+    expect(hasCode(error, 'WEIR_CHECKPOINT_MISMATCH')).toBe(true);
+    expect((error as WeirError).message).toMatch(/was taken while this sink wrote .*out\.jsonl; it is set to write .*precious\.jsonl now.*--fresh/);
+    expect(await readFile(other, 'utf8')).toBe(lines(0, 15));
   });
 
   it('refuses a token it cannot read, pointing at --fresh', async () => {
