@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { ownerLockFile } from './checkpoint-store.js';
 import type { CheckpointPart, CheckpointWrite, NodeSignature, PartKind, StateEntry, StoredCheckpoint } from './checkpoint-store.js';
 
 /** Key groups a node's keys are spread over (stored with each key, so state can be redistributed later). */
@@ -47,13 +48,16 @@ export interface CheckpointCounts {
 /** One open checkpoint database. */
 export class CheckpointDatabase {
   readonly #db: DatabaseSync;
+  /** Held (exclusively locked) while this database is open: one process at a time writes checkpoints. */
+  readonly #owner: DatabaseSync;
   readonly #file: string;
   readonly #upsert: StatementSync;
   readonly #delete: StatementSync;
   readonly #insertPart: StatementSync;
 
-  private constructor(db: DatabaseSync, file: string) {
+  private constructor(db: DatabaseSync, owner: DatabaseSync, file: string) {
     this.#db = db;
+    this.#owner = owner;
     this.#file = file;
     this.#upsert = db.prepare('INSERT INTO state (node, key_group, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (node, key) DO UPDATE SET value = excluded.value');
     this.#delete = db.prepare('DELETE FROM state WHERE node = ? AND key = ?');
@@ -67,14 +71,28 @@ export class CheckpointDatabase {
    */
   static open(file: string): CheckpointDatabase {
     let db: DatabaseSync | undefined;
+    let owner: DatabaseSync | undefined;
     try {
       mkdirSync(dirname(file), { recursive: true });
+      // One process at a time: a small database beside it, locked exclusively for as long as this one is open (the
+      // OS drops the lock when the process dies, kill -9 included). The checkpoint database itself stays readable.
+      owner = new DatabaseSync(ownerLockFile(file));
+      owner.exec('PRAGMA busy_timeout = 1000; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;');
       db = new DatabaseSync(file);
       db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;');
       db.exec(SCHEMA);
-      return new CheckpointDatabase(db, file);
+      return new CheckpointDatabase(db, owner, file);
     } catch (error) {
       db?.close();
+      owner?.close();
+      if (/locked|busy/i.test(messageOf(error))) {
+        throw new WeirError(
+          'WEIR_CHECKPOINT_STORE',
+          `the checkpoint database ${file} is in use by another process: is this pipeline already running? A pipeline with checkpoints runs in one \`host run\` at a time, and \`host checkpoints\` can read or delete its checkpoint only while it is not running`,
+          { file },
+          { cause: error },
+        );
+      }
       throw storeError(file, 'open', error);
     }
   }
@@ -137,6 +155,7 @@ export class CheckpointDatabase {
 
   close(): void {
     if (this.#db.isOpen) this.#db.close();
+    if (this.#owner.isOpen) this.#owner.close();
   }
 
   #meta(): { epoch: number; takenAt: string; graph: NodeSignature[] } | undefined {

@@ -5,7 +5,7 @@
  * checkpoint and moves the epoch, as one transaction. Only the latest
  * checkpoint is kept.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { PluginKind } from '../contract/plugin.js';
 
 /** One node of the pipeline as it ran, to check on restore that the pipeline is still the same. */
@@ -95,4 +95,9 @@ export function checkpointFile(dir: string, pipelineName: string): string {
   let folder = pipelineName.replace(/[^A-Za-z0-9._-]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   if (/^\.*$/u.test(folder)) folder = folder.replace(/\./gu, '%2E');
   return join(dir, folder, 'checkpoint.db');
+}
+
+/** The file beside a checkpoint database whose exclusive lock says that one process owns the database. */
+export function ownerLockFile(databaseFile: string): string {
+  return join(dirname(databaseFile), 'owner.lock');
 }

@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { WeirError } from '../errors/errors.js';
 import { fromWireError } from '../errors/wire.js';
 import type { CheckpointCounts } from './checkpoint-db.js';
+import { ownerLockFile } from './checkpoint-store.js';
 import type { CheckpointStore, CheckpointSummary, CheckpointWrite, StoredCheckpoint } from './checkpoint-store.js';
 import { packEntries, unpackEntries } from './entry-codec.js';
 import type { StateEntry } from './checkpoint-store.js';
@@ -85,6 +86,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     await this.#disconnect();
     try {
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${this.file}${suffix}`, { force: true });
+      rmSync(ownerLockFile(this.file), { force: true });
       // The pipeline's folder goes too when nothing else is in it.
       if (existsSync(dirname(this.file))) rmdirSync(dirname(this.file));
     } catch (error) {

@@ -22,12 +22,13 @@ checkpoints on; docs/pipeline.md, "Checkpoints"): the epoch, when it was
 taken, its size on disk, and per node the keys of keyed state and the parts
 (source position, sink length, window lanes) it holds. \`host run\` resumes
 from it. The database is <checkpoint.dir>/<pipeline name>/checkpoint.db
-(default dir: .weir beside the pipeline file).
+(default dir: .weir beside the pipeline file). One process at a time owns it:
+while \`host run\` runs the pipeline, this command (and a second \`host run\`)
+is refused with WEIR_CHECKPOINT_STORE ("in use by another process").
 
 Options:
   --delete      delete the stored checkpoint: the next \`host run\` starts from
-                the beginning (as \`host run --fresh\` does). Not while the
-                pipeline runs
+                the beginning (as \`host run --fresh\` does)
   -h, --help    show this help
 
 Exit codes: 0 ok (also when nothing is stored), 1 the database cannot be read
