@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The `host` command. The TypeScript sources are compiled to dist/ by `npm run build`
 // (which `npm ci` runs through the `prepare` script).
-// 22.13 is the first release with node:sqlite (the checkpoint store) available without a flag.
+// 22.13 (and 23.4 on the 23 line) are the first releases with node:sqlite (the checkpoint store) available without a flag.
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 13)) {
-  process.stderr.write(`weir needs Node.js 22.13 or newer (this is ${process.version}); see the README\n`);
+if (major < 22 || (major === 22 && minor < 13) || (major === 23 && minor < 4)) {
+  process.stderr.write(`weir needs Node.js 22.13 or newer (23.4 or newer on the 23 line; this is ${process.version}); see the README\n`);
   process.exit(3);
 }
 let cli;

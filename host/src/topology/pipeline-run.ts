@@ -402,6 +402,7 @@ export class PipelineRun {
       interrupt: () => this.#interrupt,
       servicesReady: () => this.#services.ready(),
       checkpoints: () => this.#checkpoints,
+      storesCheckpoints: () => this.#deps.checkpoints !== undefined,
       restored: (id) => this.#restored.get(id) ?? NOTHING_RESTORED,
       savepointing: () => this.#stopRequested && this.#deps.checkpoints !== undefined,
     };

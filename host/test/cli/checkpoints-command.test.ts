@@ -131,13 +131,13 @@ describe('host run --fresh', () => {
 });
 
 describe('the Node.js version check', () => {
-  it('refuses Node.js older than 22.13 (node:sqlite) with a clear message and exit code 3', () => {
+  it.each(['22.12.0', '23.3.0'])('refuses Node.js %s (node:sqlite needs 22.13, or 23.4 on the 23 line) with a clear message and exit code 3', (version) => {
     const dir = pipelineDir();
     const preload = join(dir, 'old-node.mjs');
-    writeFileSync(preload, "Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '22.12.0' } });\nObject.defineProperty(process, 'version', { value: 'v22.12.0' });\n");
+    writeFileSync(preload, `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${version}' } });\nObject.defineProperty(process, 'version', { value: 'v${version}' });\n`);
     const { code, stdout, stderr } = host(['--version'], dir, ['--import', preload]);
     expect(code).toBe(3);
     expect(stdout).toBe('');
-    expect(stderr).toBe('weir needs Node.js 22.13 or newer (this is v22.12.0); see the README\n');
+    expect(stderr).toBe(`weir needs Node.js 22.13 or newer (23.4 or newer on the 23 line; this is v${version}); see the README\n`);
   });
 });

@@ -61,7 +61,7 @@ export class AggregatorLane {
     try {
       for (let batch = await batches.next(); batch; batch = await batches.next()) {
         if (isBarrier(batch)) {
-          await barrier?.arrive(batch.epoch, encodeWindowSnapshot(this.#operator.snapshot()));
+          await barrier?.arrive(batch.epoch, this.#windows());
           await outputs.emitBarrier(batch.epoch);
           continue;
         }
@@ -83,9 +83,14 @@ export class AggregatorLane {
       ctx.instances.resources(node.id)?.recordFailure(error);
       ctx.fail(error, node);
     } finally {
-      barrier?.leave(ctx.failed() ? undefined : encodeWindowSnapshot(this.#operator.snapshot()));
+      barrier?.leave(ctx.failed() ? undefined : this.#windows());
       outputs.close();
     }
+  }
+
+  /** The open windows, encoded for a checkpoint (none when checkpoints are not stored). */
+  #windows(): Uint8Array | undefined {
+    return this.#ctx.storesCheckpoints() ? encodeWindowSnapshot(this.#operator.snapshot()) : undefined;
   }
 
   /** Closes the lane's instance. */

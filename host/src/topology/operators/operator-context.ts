@@ -52,6 +52,12 @@ export interface OperatorContext {
   interrupt(): OneShot;
   /** The run's checkpoints (barriers to inject and forward, snapshots to report), or undefined when it takes none. */
   checkpoints(): CheckpointCoordinator | undefined;
+  /**
+   * Whether checkpoints are stored. Without (barriers run in memory only, so
+   * plugin sources are acknowledged), sinks are not synced and windows not
+   * encoded at barriers: nothing would keep them.
+   */
+  storesCheckpoints(): boolean;
   /** What the checkpoint the run was restored from holds for node `id` (empty on a fresh start). */
   restored(id: string): RestoredNode;
   /**

@@ -28,7 +28,7 @@ export class ServiceOperator implements NodeOperator {
     return new ServiceOperator(await configuredService(node, module, ctx));
   }
 
-  // Checkpoints: a service holds no records; its keyed state is the node's (snapshot() goes here if it needs one).
+  // Checkpoints: a service is not part of them (it holds no records, and its keyed state is not tracked; host validate warns).
 
   /** A service has no task of its own: it answers calls. */
   async run(): Promise<void> {}

@@ -55,7 +55,7 @@ export class SinkOperator implements NodeOperator {
 
   /** What a checkpoint stores of this sink: what it has made durable (pre-commit), and its plugin's keyed-state changes. */
   async #snapshot(id: string): Promise<NodeContribution> {
-    const token = await this.#sink.preCommit?.();
+    const token = this.#ctx.storesCheckpoints() ? await this.#sink.preCommit?.() : undefined;
     return { parts: token ? [{ node: id, lane: 0, part: 'sink', data: token }] : [], state: this.#ctx.instances.takeStateChanges(id) };
   }
 
