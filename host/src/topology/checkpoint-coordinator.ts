@@ -83,6 +83,12 @@ export class CheckpointCoordinator {
   /** Participants whose tasks ended in the current wiring (their last contribution is final). */
   #ended = new Set<string>();
   readonly #parts = new Map<string, readonly CheckpointPart[]>();
+  /**
+   * What nodes held at their end when they ended after passing the barrier
+   * in flight: it comes after that epoch's cut, so it is taken only once the
+   * epoch is written (or dropped).
+   */
+  #afterCut: Array<[node: string, contribution: NodeContribution]> = [];
   /** Keyed-state changes not written yet, by node. */
   #state = new Map<string, Map<string, Uint8Array | null>>();
   /** Raised when the next epoch starts; replaced each time. */
@@ -125,9 +131,9 @@ export class CheckpointCoordinator {
 
   /** A new wiring starts with these participants (nodes that snapshot; services do not). */
   beginWiring(participants: Iterable<string>): void {
+    this.#abort();
     this.#participants = new Set(participants);
     this.#ended = new Set();
-    this.#inFlight = undefined;
   }
 
   /** Stops starting epochs (a rewire is pending) and drops the one in flight. */
@@ -151,9 +157,15 @@ export class CheckpointCoordinator {
 
   /** Node `node`'s tasks ended in this wiring; `contribution` is what it holds now. */
   ended(node: string, contribution: NodeContribution): void {
-    this.#take(node, contribution);
     this.#ended.add(node);
-    this.#inFlight?.waiting.delete(node);
+    const flight = this.#inFlight;
+    if (flight && this.#participants.has(node) && !flight.waiting.has(node)) {
+      // It passed the barrier in flight before it ended: what it holds now is after the cut.
+      this.#afterCut.push([node, contribution]);
+      return;
+    }
+    this.#take(node, contribution);
+    flight?.waiting.delete(node);
     this.#completeIfReady();
   }
 
@@ -190,6 +202,12 @@ export class CheckpointCoordinator {
 
   #abort(): void {
     this.#inFlight = undefined;
+    this.#takeAfterCut();
+  }
+
+  /** Takes what nodes held at an end that came after the cut of the epoch that was in flight. */
+  #takeAfterCut(): void {
+    for (const [node, contribution] of this.#afterCut.splice(0)) this.#take(node, contribution);
   }
 
   #take(node: string, { parts, state }: NodeContribution): void {
@@ -208,6 +226,8 @@ export class CheckpointCoordinator {
     this.#writing = this.#write(flight.epoch, flight.startedAt)
       .catch((error: unknown) => this.#options.onFailure(error instanceof WeirError ? error : new WeirError('WEIR_CHECKPOINT_STORE', `writing checkpoint ${flight.epoch} failed: ${messageOf(error)}`, { epoch: flight.epoch }, { cause: error })))
       .finally(() => (this.#writing = undefined));
+    // The write has taken this epoch's parts and state (synchronously, before its first await).
+    this.#takeAfterCut();
   }
 
   /** Writes the queued state changes and the latest parts as checkpoint `epoch`. */
