@@ -179,7 +179,9 @@ export class CheckpointCoordinator {
     this.#abort();
     await this.#writing;
     const epoch = this.#nextEpoch++;
-    await this.#write(epoch, performance.now());
+    await this.#write(epoch, performance.now()).catch((error: unknown) => {
+      throw storeFailure(epoch, error);
+    });
   }
 
   /** Stops the timer and waits for a write in progress; nothing more is written. */
@@ -224,7 +226,7 @@ export class CheckpointCoordinator {
     if (!flight || flight.waiting.size > 0) return;
     this.#inFlight = undefined;
     this.#writing = this.#write(flight.epoch, flight.startedAt)
-      .catch((error: unknown) => this.#options.onFailure(error instanceof WeirError ? error : new WeirError('WEIR_CHECKPOINT_STORE', `writing checkpoint ${flight.epoch} failed: ${messageOf(error)}`, { epoch: flight.epoch }, { cause: error })))
+      .catch((error: unknown) => this.#options.onFailure(storeFailure(flight.epoch, error)))
       .finally(() => (this.#writing = undefined));
     // The write has taken this epoch's parts and state (synchronously, before its first await).
     this.#takeAfterCut();
@@ -266,4 +268,10 @@ export class CheckpointCoordinator {
     this.#options.logger.debug({ epoch, durationMs: this.#stats.lastDurationMs, changedKeys }, 'checkpoint complete');
     this.#options.onDurable(epoch, parts);
   }
+}
+
+/** The run's error when checkpoint `epoch` could not be written: `WEIR_CHECKPOINT_STORE`, its details naming the epoch (and what the store named: its file). */
+function storeFailure(epoch: number, error: unknown): WeirError {
+  const details = error instanceof WeirError ? error.details : {};
+  return new WeirError('WEIR_CHECKPOINT_STORE', `writing checkpoint ${epoch} failed: ${messageOf(error)}`, { ...details, epoch }, { cause: error });
 }

@@ -99,7 +99,12 @@ export class PipelineRun {
     this.#running = config;
     this.#nodes = new RunNodes(config.nodes, deps.modules);
     this.#failure = new RunFailure(deps.logger, {
-      failed: () => this.#wiring?.cancel(),
+      failed: () => {
+        this.#wiring?.cancel();
+        // No checkpoint completes any more; a source waiting for input stops waiting.
+        this.#checkpoints?.pause();
+        this.#interrupt.raise();
+      },
       sourceFailed: () => {
         if (this.#state === 'running') this.#state = 'draining';
         this.#interrupt.raise();
