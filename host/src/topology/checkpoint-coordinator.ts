@@ -146,6 +146,21 @@ export class CheckpointCoordinator {
     this.#paused = false;
   }
 
+  /**
+   * Node `node` left the pipeline (an edit removed it; its tasks are over):
+   * later checkpoints hold no part of it, and the next one deletes its keyed
+   * state (`keys`: the internal keys it holds now), so a node added later
+   * under its id starts empty.
+   */
+  removed(node: string, keys: Iterable<string>): void {
+    this.#parts.delete(node);
+    const deletions = new Map<string, Uint8Array | null>();
+    for (const k of this.#state.get(node)?.keys() ?? []) deletions.set(k, null);
+    for (const k of keys) deletions.set(k, null);
+    if (deletions.size > 0) this.#state.set(node, deletions);
+    else this.#state.delete(node);
+  }
+
   /** Node `node` passed barrier `epoch` holding `contribution`. Reports for an epoch no longer in flight keep their state changes. */
   report(node: string, epoch: number, contribution: NodeContribution): void {
     this.#take(node, contribution);
