@@ -129,6 +129,11 @@ export class MemoryKeyedState implements KeyedState {
     return this.#entries.size;
   }
 
+  /** The internal keys (see {@link keyBytes}) held now, committed writes only. */
+  internalKeys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
   /** Key and value bytes held (committed writes only). */
   get bytes(): number {
     return this.#bytes;

@@ -134,9 +134,9 @@ export class CheckpointCoordinator {
 
   /** A new wiring starts with these participants (nodes that snapshot; services do not). */
   beginWiring(participants: Iterable<string>): void {
+    this.#abort();
     this.#participants = new Set(participants);
     this.#ended = new Set();
-    this.#inFlight = undefined;
   }
 
   /** Stops starting epochs (a rewire is pending) and drops the one in flight. */
@@ -147,6 +147,21 @@ export class CheckpointCoordinator {
 
   resume(): void {
     this.#paused = false;
+  }
+
+  /**
+   * Node `node` left the pipeline (an edit removed it; its tasks are over):
+   * later checkpoints hold no part of it, and the next one deletes its keyed
+   * state (`keys`: the internal keys it holds now), so a node added later
+   * under its id starts empty.
+   */
+  removed(node: string, keys: Iterable<string>): void {
+    this.#parts.delete(node);
+    const deletions = new Map<string, Uint8Array | null>();
+    for (const k of this.#state.get(node)?.keys() ?? []) deletions.set(k, null);
+    for (const k of keys) deletions.set(k, null);
+    if (deletions.size > 0) this.#state.set(node, deletions);
+    else this.#state.delete(node);
   }
 
   /** Node `node` passed barrier `epoch` holding `contribution`. Reports for an epoch no longer in flight keep their state changes. */
@@ -167,6 +182,7 @@ export class CheckpointCoordinator {
     this.#inFlight?.waiting.delete(node);
     this.#completeIfReady();
   }
+
 
   /** Holds back what a node hands over after it reported the epoch in flight (see the module comment); true when held. */
   #holdBack(node: string, contribution: NodeContribution, ended: boolean): boolean {
@@ -198,7 +214,9 @@ export class CheckpointCoordinator {
     // A write that failed has failed the run: nothing more is written.
     if (this.#failed) return;
     const epoch = this.#nextEpoch++;
-    await this.#write(epoch, performance.now());
+    await this.#write(epoch, performance.now()).catch((error: unknown) => {
+      throw storeFailure(epoch, error);
+    });
   }
 
   /** Stops the timer and waits for a write in progress; nothing more is written. */
@@ -241,7 +259,7 @@ export class CheckpointCoordinator {
     this.#writing = this.#write(flight.epoch, flight.startedAt)
       .catch((error: unknown) => {
         this.#failed = true;
-        this.#options.onFailure(error instanceof WeirError ? error : new WeirError('WEIR_CHECKPOINT_STORE', `writing checkpoint ${flight.epoch} failed: ${messageOf(error)}`, { epoch: flight.epoch }, { cause: error }));
+        this.#options.onFailure(storeFailure(flight.epoch, error));
       })
       .finally(() => (this.#writing = undefined));
     this.#releaseHeldBack();
@@ -280,4 +298,10 @@ export class CheckpointCoordinator {
     this.#options.logger.debug({ epoch, durationMs: this.#stats.lastDurationMs, changedKeys }, 'checkpoint complete');
     this.#options.onDurable(epoch, parts);
   }
+}
+
+/** The run's error when checkpoint `epoch` could not be written: `WEIR_CHECKPOINT_STORE`, its details naming the epoch (and what the store named: its file). */
+function storeFailure(epoch: number, error: unknown): WeirError {
+  const details = error instanceof WeirError ? error.details : {};
+  return new WeirError('WEIR_CHECKPOINT_STORE', `writing checkpoint ${epoch} failed: ${messageOf(error)}`, { ...details, epoch }, { cause: error });
 }

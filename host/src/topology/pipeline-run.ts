@@ -99,7 +99,12 @@ export class PipelineRun {
     this.#running = config;
     this.#nodes = new RunNodes(config.nodes, deps.modules);
     this.#failure = new RunFailure(deps.logger, {
-      failed: () => this.#wiring?.cancel(),
+      failed: () => {
+        this.#wiring?.cancel();
+        // No checkpoint completes any more; a source waiting for input stops waiting.
+        this.#checkpoints?.pause();
+        this.#interrupt.raise();
+      },
       sourceFailed: () => {
         if (this.#state === 'running') this.#state = 'draining';
         this.#interrupt.raise();
@@ -349,6 +354,10 @@ export class PipelineRun {
     const operator = this.#operators.get(id)!;
     this.#operators.delete(id);
     this.#services.delete(id);
+    // Nothing of it stays in checkpoints, nor is restored if a later edit adds a node under its id.
+    const keys = operator.kind === 'processor' ? this.#instances.state(this.#nodes.config(id)).internalKeys() : [];
+    this.#checkpoints?.removed(id, keys);
+    this.#restored.delete(id);
     this.#nodes.stats(id).removed = true;
     await operator.close().catch((error: unknown) => this.#failure.fail(error, this.#nodes.config(id)));
   }

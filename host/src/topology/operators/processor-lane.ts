@@ -16,6 +16,7 @@ import { isBarrier } from '../barrier.js';
 import { BatchFormer } from '../batch-former.js';
 import { decideOnError } from '../on-error.js';
 import type { Wiring } from '../wiring.js';
+import type { CallTurns } from './call-turns.js';
 import type { LaneBarrier } from './lane-barrier.js';
 import type { OperatorContext } from './operator-context.js';
 import { setAside } from './set-aside.js';
@@ -46,8 +47,10 @@ export class ProcessorLane {
    * `onError: fail` fails the run. At a checkpoint barrier the lane meets
    * the node's other lanes (`barrier`; the keyed state is the node's, a lane
    * holds nothing else) and forwards it, also to its dead-letter sink.
+   * With `turns`, each call and its commit wait for the node's other lanes'
+   * (see call-turns.ts).
    */
-  async run(node: NodeConfig, input: BatchChannel, wiring: Wiring, barrier?: LaneBarrier): Promise<void> {
+  async run(node: NodeConfig, input: BatchChannel, wiring: Wiring, barrier?: LaneBarrier, turns?: CallTurns): Promise<void> {
     const ctx = this.#ctx;
     const outputs = wiring.outputs(node.id);
     const deadLetter = wiring.deadLetterOf(node);
@@ -66,12 +69,10 @@ export class ProcessorLane {
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          const output = await this.#instance.process(batch);
-          this.#state.commit();
+          const output = turns ? await turns.take(() => this.#call(batch)) : await this.#call(batch);
           stats.filtered += Math.max(0, batch.length - output.length);
           return output;
         } catch (error) {
-          this.#state.rollback();
           resources.recordFailure(error);
           const decision = decideOnError(node.onError, error, { attempt, size: batch.length, isolatable: true, recreatable: true });
           if (decision.recreate) {
@@ -118,6 +119,18 @@ export class ProcessorLane {
       barrier?.leave();
       outputs.close();
       deadLetter?.closeProducer();
+    }
+  }
+
+  /** One call of the plugin; its keyed state writes are committed when it succeeds, rolled back when it fails. */
+  async #call(batch: StreamRecord[]): Promise<StreamRecord[]> {
+    try {
+      const output = await this.#instance.process(batch);
+      this.#state.commit();
+      return output;
+    } catch (error) {
+      this.#state.rollback();
+      throw error;
     }
   }
 

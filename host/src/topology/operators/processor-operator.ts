@@ -23,6 +23,7 @@ import { decodeWindowSnapshot, redistributeWindows } from '../window-snapshot.js
 import { instancesOf } from '../wiring.js';
 import type { Wiring } from '../wiring.js';
 import { AggregatorLane } from './aggregator-lane.js';
+import { callTurnsFor } from './call-turns.js';
 import type { NodeOperator, OperatorContext } from './operator-context.js';
 import type { LaneBarrier } from './lane-barrier.js';
 import { ProcessorLane } from './processor-lane.js';
@@ -100,7 +101,8 @@ export class ProcessorOperator implements NodeOperator {
           for (const laneInput of laneInputs) laneInput.closeProducer();
         }
       };
-      await Promise.all([dispatch(), ...lanes.map((lane, i) => lane.run(node, laneInputs[i]!, wiring, barriers?.[i]))]);
+      const turns = callTurnsFor(node, lanes.length);
+      await Promise.all([dispatch(), ...lanes.map((lane, i) => (lane instanceof ProcessorLane ? lane.run(node, laneInputs[i]!, wiring, barriers?.[i], turns) : lane.run(node, laneInputs[i]!, wiring, barriers?.[i])))]);
     } finally {
       barriers?.at(0)?.close();
     }

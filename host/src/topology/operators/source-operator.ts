@@ -160,9 +160,14 @@ export class SourceOperator implements NodeOperator {
     } finally {
       if (finished || !ctx.keeps(node.id)) {
         this.#finished = true;
+        // A poll still waiting (the run failed while it waited for input) is not taken: closing ends its wait, within a bound.
+        const waiting = this.#pending;
+        this.#pending = undefined;
+        waiting?.catch(() => {});
         // A plugin source waits for the acknowledgement of the run's last checkpoint; the run closes it.
         if (!checkpoints || node.implementation.type !== 'plugin') {
-          await this.close().catch((error: unknown) => ctx.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+          const closing = this.close().catch((error: unknown) => ctx.logger.warn({ node: node.id, err: messageOf(error) }, 'closing source failed'));
+          await (waiting ? within(closing, LAST_POLL_MS) : closing);
         }
       }
       checkpoints?.ended(node.id, this.#snapshot(node.id));

@@ -1,0 +1,33 @@
+/**
+ * Turns for the plugin calls of a parallel node's lanes when they run on the
+ * main thread (cpu modes other than `worker`). The lanes share the node's
+ * keyed state, and a lane commits its staged writes only once its call's
+ * promise resolves: another lane's call starting in between reads the state
+ * without them and its commit then overwrites them (lost updates of a key two
+ * lanes count, as round-robin and broadcast do and keyless records under
+ * `partition: key` do). Lanes that meet at every checkpoint barrier resume
+ * together, which makes that interleaving the rule. Taking turns costs
+ * nothing there: calls on the main thread never overlap anyway.
+ *
+ * Worker lanes run their calls truly in parallel and do not take turns (a key
+ * counted by two of them is a race; `partition: key` avoids it).
+ */
+import type { NodeConfig } from '../../config/pipeline-config.js';
+import { cpuModeOf } from '../../sandbox/cpu-mode.js';
+
+/** Runs one call (and its commit) at a time. */
+export class CallTurns {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs `call` once every call queued before it has settled. */
+  take<T>(call: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(call);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+}
+
+/** Turns for `node`'s lanes, or undefined when it has one lane or its lanes run in workers. */
+export function callTurnsFor(node: NodeConfig, lanes: number): CallTurns | undefined {
+  return lanes > 1 && cpuModeOf(node.limits.cpu.mode).runner === 'in-thread' ? new CallTurns() : undefined;
+}
