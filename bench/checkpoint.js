@@ -124,12 +124,12 @@ log(`checkpoint store: write and latest() of ${fmt(keys)} keys`);
 const { SqliteCheckpointStore } = await import(storeModule);
 const storeDir = mkdtempSync(join(tmpdir(), 'weir-bench-store-'));
 folders.push(storeDir);
-const key = (i) => new TextEncoder().encode(`k${i}`);
+const key = (i) => `k${i}`; // keys as keyed state holds them: binary strings
 const value = (n) => new TextEncoder().encode(String(n));
 const graph = [{ id: 'in', kind: 'source', implementation: 'connector:file' }, { id: 'count', kind: 'processor', implementation: 'plugin' }, { id: 'counts', kind: 'sink', implementation: 'connector:file' }];
 const write = (epoch, changes) => ({ epoch, takenAt: new Date().toISOString(), graph, parts: [{ node: 'in', lane: 0, part: 'source', data: new Uint8Array(64) }, { node: 'counts', lane: 0, part: 'sink', data: new Uint8Array(16) }], state: [{ node: 'count', changes }] });
-const full = Array.from({ length: keys }, (_, i) => [key(i), value(i)]);
-const some = Array.from({ length: Math.ceil(keys / 100) }, (_, i) => [key(i * 100), value(i + 1)]);
+const full = new Map(Array.from({ length: keys }, (_, i) => [key(i), value(i)]));
+const some = new Map(Array.from({ length: Math.ceil(keys / 100) }, (_, i) => [key(i * 100), value(i + 1)]));
 const fullMs = [];
 const someMs = [];
 const restoreMs = [];

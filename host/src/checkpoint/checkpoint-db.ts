@@ -45,6 +45,9 @@ export interface CheckpointCounts {
   nodes: Array<{ node: string; keys: number; parts: number }>;
 }
 
+/** A {@link CheckpointWrite} as the writer thread has it: each node's changes unpacked, keys as bytes. */
+export type UnpackedCheckpointWrite = Omit<CheckpointWrite, 'state'> & { state: Array<{ node: string; changes: Iterable<readonly [Uint8Array, Uint8Array | null]> }> };
+
 /** One open checkpoint database. */
 export class CheckpointDatabase {
   readonly #db: DatabaseSync;
@@ -53,6 +56,7 @@ export class CheckpointDatabase {
   readonly #file: string;
   readonly #upsert: StatementSync;
   readonly #delete: StatementSync;
+  readonly #deleteAbsentNodes: StatementSync;
   readonly #insertPart: StatementSync;
 
   private constructor(db: DatabaseSync, owner: DatabaseSync, file: string) {
@@ -61,6 +65,7 @@ export class CheckpointDatabase {
     this.#file = file;
     this.#upsert = db.prepare('INSERT INTO state (node, key_group, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (node, key) DO UPDATE SET value = excluded.value');
     this.#delete = db.prepare('DELETE FROM state WHERE node = ? AND key = ?');
+    this.#deleteAbsentNodes = db.prepare('DELETE FROM state WHERE node NOT IN (SELECT value FROM json_each(?))');
     this.#insertPart = db.prepare('INSERT INTO parts (node, lane, part, data) VALUES (?, ?, ?, ?)');
   }
 
@@ -97,14 +102,19 @@ export class CheckpointDatabase {
     }
   }
 
-  /** Writes one checkpoint in one transaction (see {@link CheckpointWrite}). */
-  write(checkpoint: CheckpointWrite): void {
+  /**
+   * Writes one checkpoint in one transaction (see {@link CheckpointWrite};
+   * here each node's changes are the unpacked entries). The state of nodes
+   * no longer in the checkpoint's graph is deleted.
+   */
+  write(checkpoint: UnpackedCheckpointWrite): void {
     const db = this.#db;
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
         db.exec('DELETE FROM parts');
         for (const p of checkpoint.parts) this.#insertPart.run(p.node, p.lane, p.part, p.data);
+        this.#deleteAbsentNodes.run(JSON.stringify(checkpoint.graph.map((n) => n.id)));
         for (const { node, changes } of checkpoint.state) {
           for (const [key, value] of changes) {
             if (value === null) this.#delete.run(node, key);

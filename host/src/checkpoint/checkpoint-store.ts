@@ -7,6 +7,7 @@
  */
 import { dirname, join } from 'node:path';
 import type { PluginKind } from '../contract/plugin.js';
+import { mapKey } from '../state/keyed-state.js';
 
 /** One node of the pipeline as it ran, to check on restore that the pipeline is still the same. */
 export interface NodeSignature {
@@ -45,8 +46,21 @@ export interface CheckpointWrite {
    * (lane i). A node missing here keeps nothing.
    */
   parts: CheckpointPart[];
-  /** Keyed-state changes since the previous checkpoint (incremental); value null = deleted. */
-  state: Array<{ node: string; changes: Array<[key: Uint8Array, value: Uint8Array | null]> }>;
+  /** Keyed-state changes since the previous checkpoint (incremental), by binary key; value null = deleted. */
+  state: Array<{ node: string; changes: ReadonlyMap<BinaryKey, Uint8Array | null> }>;
+}
+
+/**
+ * A key as a binary string: one char (0-255) per byte, the form keyed state
+ * holds its keys in, so a checkpoint takes them without a copy per key.
+ */
+export type BinaryKey = string;
+
+/** State changes by binary key, from keys as bytes (`null`: deleted). */
+export function stateChanges(entries: Iterable<readonly [Uint8Array, Uint8Array | null]>): Map<BinaryKey, Uint8Array | null> {
+  const changes = new Map<BinaryKey, Uint8Array | null>();
+  for (const [key, value] of entries) changes.set(mapKey(key), value);
+  return changes;
 }
 
 /** The latest checkpoint as read back: parts as written, keyed state in full. */

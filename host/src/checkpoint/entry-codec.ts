@@ -6,27 +6,38 @@
  * (u32 LE), key, value length (u32 LE, 0xFFFFFFFF = null), value.
  */
 
+import type { BinaryKey } from './checkpoint-store.js';
+
 const NULL_VALUE = 0xffffffff;
 
-/** Packs `entries` (a null value = deleted) into one fresh buffer. */
-export function packEntries(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>): Uint8Array {
+/**
+ * Packs `entries` (a null value = deleted) into one fresh buffer. A key is
+ * bytes, or a binary string (one char per byte), written without a copy of
+ * its own.
+ */
+export function packEntries(entries: Iterable<readonly [Uint8Array | BinaryKey, Uint8Array | null]>): Uint8Array {
   let size = 0;
-  for (const [key, value] of entries) size += 8 + key.byteLength + (value?.byteLength ?? 0);
-  const bytes = new Uint8Array(size);
-  const view = new DataView(bytes.buffer);
+  for (const [key, value] of entries) size += 8 + (typeof key === 'string' ? key.length : key.byteLength) + (value?.byteLength ?? 0);
+  const bytes = Buffer.allocUnsafeSlow(size);
   let at = 0;
   for (const [key, value] of entries) {
-    view.setUint32(at, key.byteLength, true);
-    bytes.set(key, at + 4);
-    at += 4 + key.byteLength;
-    view.setUint32(at, value === null ? NULL_VALUE : value.byteLength, true);
+    if (typeof key === 'string') {
+      bytes.writeUInt32LE(key.length, at);
+      bytes.write(key, at + 4, 'latin1');
+      at += 4 + key.length;
+    } else {
+      bytes.writeUInt32LE(key.byteLength, at);
+      bytes.set(key, at + 4);
+      at += 4 + key.byteLength;
+    }
+    bytes.writeUInt32LE(value === null ? NULL_VALUE : value.byteLength, at);
     at += 4;
     if (value !== null) {
       bytes.set(value, at);
       at += value.byteLength;
     }
   }
-  return bytes;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, size);
 }
 
 /** The entries of a buffer {@link packEntries} made, as views into it. */

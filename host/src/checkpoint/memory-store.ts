@@ -48,12 +48,14 @@ export class MemoryCheckpointStore implements CheckpointStore {
     for (const { node, changes } of checkpoint.state) {
       let entries = state.get(node);
       if (!entries) state.set(node, (entries = new Map()));
-      for (const [key, value] of changes) {
-        const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+      for (const [id, value] of changes) {
         if (value === null) entries.delete(id);
-        else entries.set(id, [key.slice(), value.slice()]);
+        else entries.set(id, [Uint8Array.from(Buffer.from(id, 'latin1')), value.slice()]);
       }
     }
+    // The state of nodes no longer in the pipeline goes.
+    const present = new Set(checkpoint.graph.map((n) => n.id));
+    for (const node of state.keys()) if (!present.has(node)) state.delete(node);
     const seen = new Set<string>();
     for (const p of checkpoint.parts) {
       const id = `${p.node}\u0000${p.lane}\u0000${p.part}`;

@@ -34,15 +34,14 @@
 import type { Logger } from 'pino';
 import type { CheckpointPart, CheckpointStore, CheckpointWrite, NodeSignature } from '../checkpoint/checkpoint-store.js';
 import { WeirError, messageOf } from '../errors/errors.js';
-import { keyBytes } from '../state/keyed-state.js';
 import { OneShot } from './one-shot.js';
 
 /** What one node hands over at a barrier or at its end in a wiring. */
 export interface NodeContribution {
   /** Replaces the node's parts (source position, sink token, window snapshots). */
   parts?: readonly CheckpointPart[];
-  /** Keyed-state changes since the node's previous contribution (internal keys; `null` = deleted). */
-  state?: ReadonlyMap<string, Uint8Array | null>;
+  /** Keyed-state changes since the node's previous contribution (binary keys; `null` = deleted), handed over: the coordinator keeps (and may add to) this map. */
+  state?: Map<string, Uint8Array | null>;
 }
 
 /** What a coordinator needs. */
@@ -246,7 +245,8 @@ export class CheckpointCoordinator {
     if (parts) this.#parts.set(node, parts);
     if (state && state.size > 0) {
       const queued = this.#state.get(node);
-      if (!queued) this.#state.set(node, new Map(state));
+      // The node hands its change record over (takeChanges): kept as it is, not copied.
+      if (!queued) this.#state.set(node, state as Map<string, Uint8Array | null>);
       else for (const [k, v] of state) queued.set(k, v);
     }
   }
@@ -286,7 +286,7 @@ export class CheckpointCoordinator {
         parts: [...parts.values()].flat(),
         state: [...state].map(([node, changes]) => {
           changedKeys += changes.size;
-          return { node, changes: [...changes].map(([k, v]): [Uint8Array, Uint8Array | null] => [keyBytes(k), v]) };
+          return { node, changes };
         }),
       };
       await this.#options.store.write(checkpoint);

@@ -35,7 +35,7 @@ let changedKeys = 0;
 // Drops what it gets (after looking at it once, as a store would).
 const store = {
   latest: async () => undefined,
-  write: async (c) => { writes++; for (const s of c.state) changedKeys += s.changes.length; },
+  write: async (c) => { writes++; for (const s of c.state) changedKeys += s.changes.size; },
   summary: async () => undefined,
   clear: async () => {},
   close: async () => {},

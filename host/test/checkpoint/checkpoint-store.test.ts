@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SqliteCheckpointStore } from '../../src/checkpoint/sqlite-store.js';
 import { MemoryCheckpointStore } from '../../src/checkpoint/memory-store.js';
-import { checkpointFile } from '../../src/checkpoint/checkpoint-store.js';
+import { checkpointFile, stateChanges } from '../../src/checkpoint/checkpoint-store.js';
 import type { CheckpointStore, CheckpointWrite, NodeSignature } from '../../src/checkpoint/checkpoint-store.js';
 
 const b = (text: string) => new Uint8Array(Buffer.from(text));
@@ -15,6 +15,8 @@ const graph: NodeSignature[] = [
   { id: 'in', kind: 'source', implementation: 'connector:file' },
   { id: 'count', kind: 'processor', implementation: 'plugin', window: '{"type":"tumbling"}' },
   { id: 'out', kind: 'sink', implementation: 'connector:file' },
+  { id: 'other', kind: 'processor', implementation: 'plugin' },
+  { id: 'n', kind: 'processor', implementation: 'plugin' },
 ];
 
 function checkpoint(epoch: number, rest: Partial<CheckpointWrite>): CheckpointWrite {
@@ -62,8 +64,8 @@ describe.each(stores)('%s checkpoint store', (_name, open) => {
         { node: 'out', lane: 0, part: 'sink', data: b('len=5') },
       ],
       state: [
-        { node: 'count', changes: [[b('a'), b('1')], [b('b'), b('2')], [b('c'), b('3')]] },
-        { node: 'other', changes: [[b('x'), b('9')]] },
+        { node: 'count', changes: stateChanges([[b('a'), b('1')], [b('b'), b('2')], [b('c'), b('3')]]) },
+        { node: 'other', changes: stateChanges([[b('x'), b('9')]]) },
       ],
     }));
     await store.write(checkpoint(2, {
@@ -72,7 +74,7 @@ describe.each(stores)('%s checkpoint store', (_name, open) => {
         { node: 'count', lane: 0, part: 'windows', data: b('w0-2') },
       ],
       // a deleted, b changed, d added; c and other's x untouched, so still there.
-      state: [{ node: 'count', changes: [[b('a'), null], [b('b'), b('22')], [b('d'), b('4')]] }],
+      state: [{ node: 'count', changes: stateChanges([[b('a'), null], [b('b'), b('22')], [b('d'), b('4')]]) }],
     }));
 
     const latest = (await store.latest())!;
@@ -86,11 +88,18 @@ describe.each(stores)('%s checkpoint store', (_name, open) => {
     expect(stateText(latest.state)).toEqual({ count: { b: '22', c: '3', d: '4' }, other: { x: '9' } });
   });
 
+  it('deletes the keyed state of a node no longer in the graph', async () => {
+    const { store } = await open();
+    await store.write(checkpoint(1, { state: [{ node: 'count', changes: stateChanges([[b('a'), b('1')]]) }, { node: 'n', changes: stateChanges([[b('k'), b('v')]]) }] }));
+    await store.write({ ...checkpoint(2, {}), graph: graph.filter((n) => n.id !== 'n') });
+    expect(stateText((await store.latest())!.state)).toEqual({ count: { a: '1' } });
+  });
+
   it('keeps binary keys and values byte for byte', async () => {
     const { store } = await open();
     const key = new Uint8Array([0, 255, 128, 0]);
     const value = new Uint8Array(70_000).map((_, i) => i % 251);
-    await store.write(checkpoint(1, { state: [{ node: 'n', changes: [[key, value], [new Uint8Array(0), new Uint8Array(0)]] }] }));
+    await store.write(checkpoint(1, { state: [{ node: 'n', changes: stateChanges([[key, value], [new Uint8Array(0), new Uint8Array(0)]]) }] }));
     const entries = (await store.latest())!.state.get('n')!;
     expect(entries.map(([k, v]) => [[...k], v.byteLength])).toEqual([[[], 0], [[0, 255, 128, 0], 70_000]]);
     expect(entries[1]![1]).toEqual(value);
@@ -100,7 +109,7 @@ describe.each(stores)('%s checkpoint store', (_name, open) => {
     const { store, file } = await open();
     await store.write(checkpoint(3, {
       parts: [{ node: 'in', lane: 0, part: 'source', data: b('p') }, { node: 'count', lane: 0, part: 'windows', data: b('w') }, { node: 'count', lane: 1, part: 'windows', data: b('w') }],
-      state: [{ node: 'count', changes: [[b('a'), b('1')], [b('b'), b('2')]] }],
+      state: [{ node: 'count', changes: stateChanges([[b('a'), b('1')], [b('b'), b('2')]]) }],
     }));
     const summary = (await store.summary())!;
     expect(summary).toMatchObject({ epoch: 3, takenAt: '2026-12-01T00:00:03.000Z', nodes: [{ node: 'count', keys: 2, parts: 2 }, { node: 'in', keys: 0, parts: 1 }] });
@@ -111,15 +120,15 @@ describe.each(stores)('%s checkpoint store', (_name, open) => {
     expect(await store.latest()).toBeUndefined();
     expect(await store.summary()).toBeUndefined();
     // Still usable: the next checkpoint starts from nothing.
-    await store.write(checkpoint(4, { state: [{ node: 'count', changes: [[b('z'), b('26')]] }] }));
+    await store.write(checkpoint(4, { state: [{ node: 'count', changes: stateChanges([[b('z'), b('26')]]) }] }));
     expect(stateText((await store.latest())!.state)).toEqual({ count: { z: '26' } });
   });
 
   it('refuses a checkpoint that names a part twice, and keeps the previous one', async () => {
     const { store } = await open();
-    await store.write(checkpoint(1, { state: [{ node: 'n', changes: [[b('k'), b('v')]] }] }));
+    await store.write(checkpoint(1, { state: [{ node: 'n', changes: stateChanges([[b('k'), b('v')]]) }] }));
     const twice = { node: 'in', lane: 0, part: 'source' as const, data: b('p') };
-    await expect(store.write(checkpoint(2, { parts: [twice, twice], state: [{ node: 'n', changes: [[b('k'), null]] }] }))).rejects.toMatchObject({ code: 'WEIR_CHECKPOINT_STORE' });
+    await expect(store.write(checkpoint(2, { parts: [twice, twice], state: [{ node: 'n', changes: stateChanges([[b('k'), null]]) }] }))).rejects.toMatchObject({ code: 'WEIR_CHECKPOINT_STORE' });
     const latest = (await store.latest())!;
     expect(latest.epoch).toBe(1);
     expect(stateText(latest.state)).toEqual({ n: { k: 'v' } });

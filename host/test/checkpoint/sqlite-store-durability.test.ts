@@ -19,8 +19,8 @@ afterEach(async () => {
 
 /** `count` keys `k<i>` with 100-byte values filled with `fill`. */
 function bigState(count: number, fill: number): CheckpointWrite['state'] {
-  const changes: Array<[Uint8Array, Uint8Array]> = [];
-  for (let i = 0; i < count; i++) changes.push([b(`k${i}`), new Uint8Array(100).fill(fill)]);
+  const changes = new Map<string, Uint8Array>();
+  for (let i = 0; i < count; i++) changes.set(`k${i}`, new Uint8Array(100).fill(fill));
   return [{ node: 'count', changes }];
 }
 
@@ -41,13 +41,14 @@ describe('SqliteCheckpointStore durability', () => {
       import { SqliteCheckpointStore } from ${JSON.stringify(pathToFileURL(join(root, 'dist/checkpoint/sqlite-store.js')).href)};
       const store = await SqliteCheckpointStore.open(${JSON.stringify(file)});
       const b = (t) => new Uint8Array(Buffer.from(t));
-      const first = [];
-      for (let i = 0; i < 1000; i++) first.push([b('k' + i), b('first-' + i)]);
-      await store.write({ epoch: 1, takenAt: 'one', graph: [], parts: [{ node: 'in', lane: 0, part: 'source', data: b('pos-1') }], state: [{ node: 'count', changes: first }] });
+      const graph = [{ id: 'in', kind: 'source', implementation: 'connector:file' }, { id: 'count', kind: 'processor', implementation: 'plugin' }];
+      const first = new Map();
+      for (let i = 0; i < 1000; i++) first.set('k' + i, b('first-' + i));
+      await store.write({ epoch: 1, takenAt: 'one', graph, parts: [{ node: 'in', lane: 0, part: 'source', data: b('pos-1') }], state: [{ node: 'count', changes: first }] });
       process.stdout.write('written 1\\n');
-      const second = [];
-      for (let i = 0; i < 400000; i++) second.push([b('k' + i), new Uint8Array(100).fill(7)]);
-      await store.write({ epoch: 2, takenAt: 'two', graph: [], parts: [{ node: 'in', lane: 0, part: 'source', data: b('pos-2') }], state: [{ node: 'count', changes: second }] });
+      const second = new Map();
+      for (let i = 0; i < 400000; i++) second.set('k' + i, new Uint8Array(100).fill(7));
+      await store.write({ epoch: 2, takenAt: 'two', graph, parts: [{ node: 'in', lane: 0, part: 'source', data: b('pos-2') }], state: [{ node: 'count', changes: second }] });
       process.stdout.write('written 2\\n');
     `);
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -84,14 +85,14 @@ describe('SqliteCheckpointStore durability', () => {
     const values = new Map(entries.map(([k, v]) => [Buffer.from(k).toString(), Buffer.from(v).toString()]));
     for (let i = 0; i < 1000; i++) expect(values.get(`k${i}`)).toBe(`first-${i}`);
     // And it takes the next checkpoint on top of the one it kept.
-    await store.write({ epoch: 2, takenAt: 'two', graph: [], parts: [], state: [{ node: 'count', changes: [[b('k0'), null]] }] });
+    await store.write({ epoch: 2, takenAt: 'two', graph: latest.graph, parts: [], state: [{ node: 'count', changes: new Map([['k0', null]]) }] });
     expect((await store.latest())!.state.get('count')).toHaveLength(999);
   });
 
   it('writes 100k keys off the main thread: its event loop keeps turning during the write', async () => {
     const store = await SqliteCheckpointStore.open(join(mkdtempSync(join(tmpdir(), 'weir-ckpt-')), 'p', 'checkpoint.db'));
     stores.push(store);
-    const checkpoint: CheckpointWrite = { epoch: 1, takenAt: 'now', graph: [], parts: [], state: bigState(100_000, 1) };
+    const checkpoint: CheckpointWrite = { epoch: 1, takenAt: 'now', graph: [{ id: 'count', kind: 'processor', implementation: 'plugin' }], parts: [], state: bigState(100_000, 1) };
     let turns = 0;
     let writing = true;
     const turn = () => {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteCheckpointStore } from '../../src/checkpoint/sqlite-store.js';
-import { checkpointFile } from '../../src/checkpoint/checkpoint-store.js';
+import { checkpointFile, stateChanges } from '../../src/checkpoint/checkpoint-store.js';
 
 const root = join(import.meta.dirname, '../../..');
 const b = (text: string) => new Uint8Array(Buffer.from(text));
@@ -47,9 +47,9 @@ async function storeCheckpoint(dir: string): Promise<string> {
   await store.write({
     epoch: 7,
     takenAt: '2026-12-01T03:00:00.000Z',
-    graph: [{ id: 'gen', kind: 'source', implementation: 'connector:generator' }, { id: 'out', kind: 'sink', implementation: 'connector:file' }],
+    graph: [{ id: 'gen', kind: 'source', implementation: 'connector:generator' }, { id: 'count', kind: 'processor', implementation: 'plugin' }, { id: 'out', kind: 'sink', implementation: 'connector:file' }],
     parts: [{ node: 'gen', lane: 0, part: 'source', data: b('{"produced":2}') }, { node: 'out', lane: 0, part: 'sink', data: b('{"length":40}') }],
-    state: [{ node: 'count', changes: [[b('a'), b('1')], [b('b'), b('2')], [b('c'), b('3')]] }],
+    state: [{ node: 'count', changes: stateChanges([[b('a'), b('1')], [b('b'), b('2')], [b('c'), b('3')]]) }],
   });
   await store.close();
   return file;
