@@ -51,7 +51,10 @@ Options:
                         ${DEFAULT_DRAIN_TIMEOUT_MS}; 0 = no limit). When it runs out, what is
                         still queued is dropped, and the summary says how
                         many records were not written, per node (a write in
-                        progress finishes first); the exit code is then 4
+                        progress finishes first); the exit code is then 4.
+                        With checkpoints, a drain that ended in time is
+                        followed by the final checkpoint, which this limit
+                        does not cut short (one that ran out writes none)
   --fresh               with a "checkpoint" block: delete the stored
                         checkpoint and start from the beginning instead of
                         resuming from it (docs/pipeline.md, "Checkpoints";
