@@ -58,6 +58,8 @@ export class CheckpointDatabase {
   readonly #delete: StatementSync;
   readonly #deleteAbsentNodes: StatementSync;
   readonly #insertPart: StatementSync;
+  /** The node ids of the last graph this connection wrote (JSON), so unchanged graphs skip the scan for absent nodes. */
+  #writtenNodes: string | undefined;
 
   private constructor(db: DatabaseSync, owner: DatabaseSync, file: string) {
     this.#db = db;
@@ -114,7 +116,10 @@ export class CheckpointDatabase {
       try {
         db.exec('DELETE FROM parts');
         for (const p of checkpoint.parts) this.#insertPart.run(p.node, p.lane, p.part, p.data);
-        this.#deleteAbsentNodes.run(JSON.stringify(checkpoint.graph.map((n) => n.id)));
+        const nodes = JSON.stringify(checkpoint.graph.map((n) => n.id).sort());
+        // A scan of every key: only when the nodes changed since the last write (the first write of a run included).
+        if (nodes !== this.#writtenNodes) this.#deleteAbsentNodes.run(nodes);
+        this.#writtenNodes = undefined;
         for (const { node, changes } of checkpoint.state) {
           for (const [key, value] of changes) {
             if (value === null) this.#delete.run(node, key);
@@ -124,6 +129,7 @@ export class CheckpointDatabase {
         db.prepare('INSERT INTO meta (id, epoch, taken_at, graph) VALUES (0, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET epoch = excluded.epoch, taken_at = excluded.taken_at, graph = excluded.graph')
           .run(checkpoint.epoch, checkpoint.takenAt, JSON.stringify(checkpoint.graph));
         db.exec('COMMIT');
+        this.#writtenNodes = nodes;
       } catch (error) {
         if (db.isTransaction) db.exec('ROLLBACK');
         throw error;

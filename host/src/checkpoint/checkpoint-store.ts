@@ -7,7 +7,6 @@
  */
 import { dirname, join } from 'node:path';
 import type { PluginKind } from '../contract/plugin.js';
-import { mapKey } from '../state/keyed-state.js';
 
 /** One node of the pipeline as it ran, to check on restore that the pipeline is still the same. */
 export interface NodeSignature {
@@ -59,7 +58,7 @@ export type BinaryKey = string;
 /** State changes by binary key, from keys as bytes (`null`: deleted). */
 export function stateChanges(entries: Iterable<readonly [Uint8Array, Uint8Array | null]>): Map<BinaryKey, Uint8Array | null> {
   const changes = new Map<BinaryKey, Uint8Array | null>();
-  for (const [key, value] of entries) changes.set(mapKey(key), value);
+  for (const [key, value] of entries) changes.set(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'), value);
   return changes;
 }
 

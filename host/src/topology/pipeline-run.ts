@@ -355,8 +355,7 @@ export class PipelineRun {
     this.#operators.delete(id);
     this.#services.delete(id);
     // Nothing of it stays in checkpoints, nor is restored if a later edit adds a node under its id.
-    const keys = operator.kind === 'processor' ? this.#instances.state(this.#nodes.config(id)).internalKeys() : [];
-    this.#checkpoints?.removed(id, keys);
+    this.#checkpoints?.removed(id, this.#instances.dropState(id));
     this.#restored.delete(id);
     this.#nodes.stats(id).removed = true;
     await operator.close().catch((error: unknown) => this.#failure.fail(error, this.#nodes.config(id)));

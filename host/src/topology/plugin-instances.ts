@@ -98,6 +98,19 @@ export class PluginInstances {
     return this.#states.get(id)?.takeChanges() ?? new Map();
   }
 
+  /**
+   * Drops node `id`'s keyed state (an edit removed the node: one added later
+   * under its id starts empty) and returns every internal key a checkpoint
+   * may hold for it: the keys it held, and those it changed since its last
+   * contribution.
+   */
+  dropState(id: string): Set<string> {
+    const state = this.#states.get(id);
+    this.#states.delete(id);
+    if (!state) return new Set();
+    return new Set([...state.internalKeys(), ...state.takeChanges().keys()]);
+  }
+
   /** Plugin-defined metrics of a node. */
   metrics(id: string): PluginMetrics | undefined {
     return this.#metrics.get(id);

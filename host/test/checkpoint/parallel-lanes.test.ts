@@ -30,13 +30,17 @@ describe('checkpoints of a node with 3 lanes', () => {
     { partition: 'key', factor: 1, stop: true },
     { partition: 'round-robin', factor: 1, stop: true },
     { partition: 'broadcast', factor: 3, stop: true },
-  ])('partition $partition (stopped midway: $stop): every checkpoint a cut, the stored counts exact', async ({ partition, factor, stop }) => {
+    // Lanes in worker threads (their calls run at once under partition: key; they take turns otherwise).
+    { partition: 'key', factor: 1, stop: false, mode: 'worker' },
+    { partition: 'round-robin', factor: 1, stop: false, mode: 'worker' },
+    { partition: 'broadcast', factor: 3, stop: true, mode: 'worker' },
+  ])('partition $partition (stopped midway: $stop, cpu mode: $mode): every checkpoint a cut, the stored counts exact', async ({ partition, factor, stop, mode }) => {
     const run = await start({
       pipeline: {
-        name: `lanes-${partition}`,
+        name: `lanes-${partition}${mode ? `-${mode}` : ''}`,
         nodes: [
           { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 100 } },
-          { id: 'count', kind: 'processor', plugin: 'count-by-key-js.wasm', inputs: ['in'], parallelism: 3, partition },
+          { id: 'count', kind: 'processor', plugin: 'count-by-key-js.wasm', inputs: ['in'], parallelism: 3, partition, ...(mode ? { limits: { cpu: { mode } } } : {}) },
           { id: 'out', kind: 'sink', connector: 'file', inputs: ['count'], config: { path: 'out.jsonl' } },
         ],
       },

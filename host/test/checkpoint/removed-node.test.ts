@@ -42,4 +42,25 @@ describe('a node removed by an edit', () => {
     const last = (await store.latest())!;
     expect(countTotal(last, 'count'), 'the count added again counts only what it read').toBe(positionOf(last, 'in')!.seq! - from);
   });
+
+  it('leaves nothing to a node added back under its id by a later edit of the same run', async () => {
+    const store = new RecordingStore();
+    const run = await start({ pipeline: pipeline(true), plugins: examplePlugins, store, intervalMs: 20 });
+    await until(() => store.stored.some((c) => countTotal(c, 'count') > 300));
+    const removal = await run.prepared.prepare(pipeline(false));
+    expect(await run.run.apply(removal.config, removal.modules)).toMatchObject({ ok: true, removed: ['count'] });
+    let written = store.written.length;
+    await until(() => store.written.length >= written + 2);
+    const from = positionOf(store.stored.at(-1)!, 'in')!.seq!;
+    const addition = await run.prepared.prepare(pipeline(true));
+    expect(await run.run.apply(addition.config, addition.modules)).toMatchObject({ ok: true, added: ['count'] });
+    written = store.written.length;
+    await until(() => store.written.length >= written + 3);
+    expect((await run.close()).status).toBe('stopped');
+    // It counted only records read after it was added back: fewer than were read since the removal.
+    const last = (await store.latest())!;
+    const total = countTotal(last, 'count');
+    expect(total).toBeGreaterThan(0);
+    expect(total, 'the count added back starts empty').toBeLessThanOrEqual(positionOf(last, 'in')!.seq! - from);
+  });
 });

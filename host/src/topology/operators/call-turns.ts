@@ -9,8 +9,11 @@
  * together, which makes that interleaving the rule. Taking turns costs
  * nothing there: calls on the main thread never overlap anyway.
  *
- * Worker lanes run their calls truly in parallel and do not take turns (a key
- * counted by two of them is a race; `partition: key` avoids it).
+ * Worker lanes run their calls truly in parallel only under `partition: key`,
+ * where each key's records go to one lane (a plugin keeping state under keys
+ * other than its records' keys, or for keyless records, races there: the
+ * docs say so). Under round-robin and broadcast, where every lane counts the
+ * same keys, worker lanes take turns too.
  */
 import type { NodeConfig } from '../../config/pipeline-config.js';
 import { cpuModeOf } from '../../sandbox/cpu-mode.js';
@@ -27,7 +30,9 @@ export class CallTurns {
   }
 }
 
-/** Turns for `node`'s lanes, or undefined when it has one lane or its lanes run in workers. */
+/** Turns for `node`'s lanes, or undefined when it has one lane, or its lanes run in workers on disjoint keys (`partition: key`). */
 export function callTurnsFor(node: NodeConfig, lanes: number): CallTurns | undefined {
-  return lanes > 1 && cpuModeOf(node.limits.cpu.mode).runner === 'in-thread' ? new CallTurns() : undefined;
+  if (lanes <= 1) return undefined;
+  const inWorkers = cpuModeOf(node.limits.cpu.mode).runner !== 'in-thread';
+  return inWorkers && node.partition === 'key' ? undefined : new CallTurns();
 }
