@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // The `host` command. The TypeScript sources are compiled to dist/ by `npm run build`
 // (which `npm ci` runs through the `prepare` script).
-// 22.13 (and 23.4 on the 23 line) are the first releases with node:sqlite (the checkpoint store) available without a flag.
+// The Node.js versions the host and its dependencies support (package.json "engines"): 22.20+ on the 22 line
+// (node:sqlite, the checkpoint store, needs 22.13; the plugin build tools' dependencies 22.20), 24.12 or newer.
+// Node 23 is end-of-life.
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 13) || (major === 23 && minor < 4)) {
-  process.stderr.write(`weir needs Node.js 22.13 or newer (23.4 or newer on the 23 line; this is ${process.version}); see the README\n`);
+if (major < 22 || (major === 22 && minor < 20) || major === 23 || (major === 24 && minor < 12)) {
+  process.stderr.write(`weir needs Node.js 24.12 or newer, or 22.20 or newer on the 22 line (this is ${process.version}); see the README\n`);
   process.exit(3);
 }
 let cli;

@@ -32,7 +32,7 @@ export function graphMismatches(stored: readonly NodeSignature[], current: reado
     if (!holding.has(before.id)) continue;
     const after = now.get(before.id);
     if (!after) {
-      reasons.push(`node "${before.id}" holds checkpointed ${describe(before)} but is no longer in the pipeline`);
+      reasons.push(`the checkpoint holds ${describe(before)} of node "${before.id}", which is no longer in the pipeline`);
     } else if (after.kind !== before.kind) {
       reasons.push(`node "${before.id}" was a ${before.kind} when the checkpoint was taken and is a ${after.kind} now`);
     } else if (after.implementation !== before.implementation) {

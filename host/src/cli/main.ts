@@ -42,7 +42,7 @@ Options:
 
 Exit codes: 0 ok (host run: finished, or stopped by a signal and drained),
 1 the pipeline failed while running (host test: the output differs), 2 invalid
-pipeline or plugin, 3 usage error, 4 host run was stopped by a signal and its
+pipeline or plugin, or a checkpoint that does not fit it, 3 usage error, 4 host run was stopped by a signal and its
 drain ran out of time (--drain-timeout), 130 forced exit by a second signal.
 `;
 }

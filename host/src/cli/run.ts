@@ -39,7 +39,10 @@ export function runHelp(): string {
   return `Usage: host run PIPELINE.json [options]
 
 Validates the pipeline (as \`host validate\` does) and, if it is valid, runs it
-until every source is exhausted. SIGINT or SIGTERM (from the moment the command
+until every source is exhausted. With a "checkpoint" block it resumes where the
+last checkpoint of the pipeline left off (a run that reached the end of its
+input resumes there too: only input appended since is read; --fresh starts
+over). SIGINT or SIGTERM (from the moment the command
 starts) stops the sources and drains what is in flight, then prints the
 summary; a second signal exits at once. Logs (JSON lines) and the summary at
 the end go to standard error, so standard output stays free for the stdout
@@ -79,8 +82,8 @@ Built-in connectors (use as "connector": NAME):
 ${connectors.join('\n')}
 
 Exit codes: 0 finished (or stopped by a signal and drained), 1 the pipeline
-failed while running, 2 the pipeline or a plugin is invalid (nothing ran),
-3 usage error, 4 stopped by a signal but the drain ran out of time (records
+failed while running, 2 the pipeline or a plugin is invalid, or a stored
+checkpoint does not fit the pipeline or its input (nothing ran), 3 usage error, 4 stopped by a signal but the drain ran out of time (records
 were not all written; see the summary), 130 a second signal forced the exit.
 `;
 }

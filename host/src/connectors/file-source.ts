@@ -137,7 +137,8 @@ function openChecked(path: string, position: FilePosition, what: string, node: s
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     throw new WeirError(
-      'WEIR_CONNECTOR_IO',
+      // A file that is gone is not the file the checkpoint read (refused, as a changed one is); other errors are I/O.
+      errno === 'ENOENT' ? 'WEIR_CHECKPOINT_SOURCE_CHANGED' : 'WEIR_CONNECTOR_IO',
       `${what}: cannot open ${path} to resume at byte ${offset}, where the checkpoint stopped: ${messageOf(error)}; put the file back, or start over with \`host run --fresh\``,
       { ...(node ? { node } : {}), path, ...(errno ? { errno } : {}) },
       { cause: error },

@@ -18,7 +18,7 @@ describe('graphMismatches', () => {
     const reasons = graphMismatches([src, count, win, out], [{ ...src, implementation: 'connector:stdin' }, { ...win, window: '{"type":"tumbling","sizeMs":5000}' }, { ...out, kind: 'processor' }], holding);
     expect(reasons).toEqual([
       'node "in" ran connector:file when the checkpoint was taken and runs connector:stdin now',
-      'node "count" holds checkpointed keyed state but is no longer in the pipeline',
+      'the checkpoint holds keyed state of node "count", which is no longer in the pipeline',
       expect.stringContaining('node "win" has a different window'),
       'node "out" was a sink when the checkpoint was taken and is a processor now',
     ]);

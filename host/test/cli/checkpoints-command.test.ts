@@ -131,13 +131,13 @@ describe('host run --fresh', () => {
 });
 
 describe('the Node.js version check', () => {
-  it.each(['22.12.0', '23.3.0'])('refuses Node.js %s (node:sqlite needs 22.13, or 23.4 on the 23 line) with a clear message and exit code 3', (version) => {
+  it.each(['20.19.0', '22.19.0', '23.11.0', '24.11.1'])('refuses Node.js %s (the host and its dependencies need 22.20+ or 24.12+) with a clear message and exit code 3', (version) => {
     const dir = pipelineDir();
     const preload = join(dir, 'old-node.mjs');
     writeFileSync(preload, `Object.defineProperty(process, 'versions', { value: { ...process.versions, node: '${version}' } });\nObject.defineProperty(process, 'version', { value: 'v${version}' });\n`);
     const { code, stdout, stderr } = host(['--version'], dir, ['--import', preload]);
     expect(code).toBe(3);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`weir needs Node.js 22.13 or newer (23.4 or newer on the 23 line; this is v${version}); see the README\n`);
+    expect(stderr).toBe(`weir needs Node.js 24.12 or newer, or 22.20 or newer on the 22 line (this is v${version}); see the README\n`);
   });
 });

@@ -3,7 +3,7 @@
 // yields exactly the remaining records, and a changed file is refused.
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -239,6 +239,16 @@ describe('file source identity on resume', () => {
     expect(error.message).toContain('--fresh');
     expect(error.message).toContain(`the file is ${offset - 1} bytes long now`);
     expect(error.details).toMatchObject({ node: 'in', path, offset });
+  });
+
+  it('refuses a file that is gone (as a changed one), naming the file and --fresh', async () => {
+    const { path, position } = await positioned();
+    await rm(path);
+    const error = await refusal(path, position);
+    expect(hasCode(error, 'WEIR_CHECKPOINT_SOURCE_CHANGED')).toBe(true);
+    expect(error.message).toContain(path);
+    expect(error.message).toContain('--fresh');
+    expect(error.details).toMatchObject({ node: 'in', path, errno: 'ENOENT' });
   });
 
   it('refuses a file whose first bytes changed', async () => {
