@@ -9,6 +9,8 @@ export interface CliIo {
   stdin: Readable;
   stdout: Writable;
   stderr: Writable;
+  /** Where the log lines go (default: file descriptor 2, written synchronously so none is lost at exit). */
+  logs?: Writable;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Registers a handler for SIGINT/SIGTERM; returns a function that removes it. */

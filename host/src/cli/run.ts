@@ -116,7 +116,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const options: RunOptions = { fresh: values.fresh === true };
   const file = resolve(io.cwd, positionals[0]!);
-  const logger = createLogger(level);
+  const logger = createLogger(level, io.logs);
   const connectors = builtinConnectors();
   const engine = new Engine({ cacheDir: values['cache-dir'] ? resolve(io.cwd, values['cache-dir']) : defaultCacheDir(io.env), warn: (details, message) => logger.warn(details, message) });
 
@@ -161,9 +161,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     return run.done;
   };
 
+  let forced = false;
   try {
     const outcome = await Promise.race([runPipeline(), signals.forced]);
-    if (typeof outcome === 'number') return outcome;
+    if (typeof outcome === 'number') {
+      forced = true;
+      return outcome;
+    }
     // The run is over: a signal from now on (once the summary shows, say) changes nothing.
     signals.finish();
     println(io.stderr, formatSummary(outcome));
@@ -181,7 +185,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   } finally {
     signals.finish();
     await hotReload?.close();
-    await checkpoints?.store.close();
+    // A forced exit leaves the run as it is, its checkpoint store too (closing it under the run would fail the
+    // checkpoint in flight, loudly): the process exits, and a write it cut short is rolled back, as after kill -9.
+    if (!forced) await checkpoints?.store.close();
     removeSignalHandler();
   }
 }
