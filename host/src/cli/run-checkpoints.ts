@@ -5,6 +5,8 @@
  * completed checkpoint and checks that the pipeline still fits it (see
  * checkpoint/graph-signature.ts) before the run resumes from it.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import { checkpointFile } from '../checkpoint/checkpoint-store.js';
@@ -37,7 +39,12 @@ export async function openRunCheckpoints(config: PipelineConfig, { fresh }: { fr
       return { store, intervalMs: settings.intervalMs, delivery: settings.delivery };
     }
     const restored = await store.latest();
-    if (!restored) return { store, intervalMs: settings.intervalMs, delivery: settings.delivery };
+    if (!restored) {
+      const others = otherCheckpoints(settings.dir, file);
+      // A renamed pipeline starts over (its checkpoints are kept by name): say so, it replaces its file sinks' output.
+      if (others.length > 0) logger.warn({ pipeline: config.name, dir: settings.dir, others }, `no checkpoint stored for pipeline "${config.name}", so it starts from the beginning; ${settings.dir} holds checkpoints of other pipelines (${others.join(', ')}): if this pipeline was renamed, give it its old name back to resume`);
+      return { store, intervalMs: settings.intervalMs, delivery: settings.delivery };
+    }
     const holding = new Set([...restored.parts.map((p) => p.node), ...[...restored.state].filter(([, entries]) => entries.length > 0).map(([node]) => node)]);
     const reasons = graphMismatches(restored.graph, graphSignature(config.nodes), holding);
     if (reasons.length > 0) {
@@ -53,5 +60,18 @@ export async function openRunCheckpoints(config: PipelineConfig, { fresh }: { fr
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/** The folders in `dir` beside `file`'s that hold a checkpoint database (other pipelines' checkpoints). */
+function otherCheckpoints(dir: string, file: string): string[] {
+  const own = basename(dirname(file));
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && entry.name !== own && existsSync(join(dir, entry.name, 'checkpoint.db')))
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
   }
 }

@@ -2,7 +2,7 @@
 // `host` command on dist/ (the checkpoints are written with the store API).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteCheckpointStore } from '../../src/checkpoint/sqlite-store.js';
@@ -127,6 +127,22 @@ describe('host run --fresh', () => {
       expect(latest?.epoch).not.toBe(7);
       expect(latest?.state.get('count')).toBeUndefined();
     }
+  });
+});
+
+describe('host run of a renamed pipeline', () => {
+  it('warns that it starts over while the checkpoint folder holds checkpoints of other pipelines', () => {
+    const dir = pipelineDir({ intervalMs: 500 });
+    expect(host(['run', 'pipeline.json', '--no-watch'], dir).code).toBe(0);
+    expect(existsSync(checkpointFile(join(dir, '.weir'), 'clicks'))).toBe(true);
+    const renamed = join(dir, 'renamed.json');
+    writeFileSync(renamed, readFileSync(join(dir, 'pipeline.json'), 'utf8').replace('"name":"clicks"', '"name":"clicks-v2"'));
+    const { code, stderr } = host(['run', 'renamed.json', '--no-watch'], dir);
+    expect(code).toBe(0);
+    expect(stderr).toContain('no checkpoint stored for pipeline \\"clicks-v2\\", so it starts from the beginning');
+    expect(stderr).toContain('holds checkpoints of other pipelines (clicks)');
+    // Its own checkpoint now exists: a third run resumes without the warning.
+    expect(host(['run', 'renamed.json', '--no-watch'], dir).stderr).not.toContain('no checkpoint stored');
   });
 });
 
