@@ -194,6 +194,24 @@ export class CheckpointDatabase {
   }
 }
 
+/**
+ * The graph of the checkpoint stored in `file`, read without taking the
+ * database over (another process may own it); undefined when it holds none
+ * or cannot be read.
+ */
+export function storedGraph(file: string): NodeSignature[] | undefined {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file, { readOnly: true });
+    const row = db.prepare('SELECT graph FROM meta WHERE id = 0').get() as { graph: string } | undefined;
+    return row ? (JSON.parse(row.graph) as NodeSignature[]) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}
+
 /** `WEIR_CHECKPOINT_STORE` for a failed `action` on `file`. */
 export function storeError(file: string, action: string, cause: unknown): WeirError {
   if (cause instanceof WeirError) return cause;

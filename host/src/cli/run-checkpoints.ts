@@ -5,13 +5,16 @@
  * completed checkpoint and checks that the pipeline still fits it (see
  * checkpoint/graph-signature.ts) before the run resumes from it.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import { checkpointFile } from '../checkpoint/checkpoint-store.js';
 import { graphMismatches, graphSignature } from '../checkpoint/graph-signature.js';
 import { SqliteCheckpointStore } from '../checkpoint/sqlite-store.js';
+import { storedGraph } from '../checkpoint/checkpoint-db.js';
+import type { NodeSignature } from '../checkpoint/checkpoint-store.js';
 import { WeirError } from '../errors/errors.js';
 import type { RunCheckpoints } from '../topology/run-dependencies.js';
 
@@ -40,9 +43,9 @@ export async function openRunCheckpoints(config: PipelineConfig, { fresh }: { fr
     }
     const restored = await store.latest();
     if (!restored) {
-      const others = otherCheckpoints(settings.dir, file);
-      // A renamed pipeline starts over (its checkpoints are kept by name): say so, it replaces its file sinks' output.
-      if (others.length > 0) logger.warn({ pipeline: config.name, dir: settings.dir, others }, `no checkpoint stored for pipeline "${config.name}", so it starts from the beginning; ${settings.dir} holds checkpoints of other pipelines (${others.join(', ')}): if this pipeline was renamed, give it its old name back to resume`);
+      const renamed = checkpointsThatFit(settings.dir, file, graphSignature(config.nodes));
+      // A renamed pipeline starts over (checkpoints are kept by name) and replaces its file sinks' output: say so.
+      if (renamed.length > 0) logger.warn({ pipeline: config.name, dir: settings.dir, fits: renamed }, `no checkpoint stored for pipeline "${config.name}", so it starts from the beginning; ${settings.dir} holds a checkpoint of the same nodes under another pipeline name (${renamed.join(', ')}): if this pipeline was renamed, give it its old name back to resume from it`);
       return { store, intervalMs: settings.intervalMs, delivery: settings.delivery };
     }
     const holding = new Set([...restored.parts.map((p) => p.node), ...[...restored.state].filter(([, entries]) => entries.length > 0).map(([node]) => node)]);
@@ -63,15 +66,19 @@ export async function openRunCheckpoints(config: PipelineConfig, { fresh }: { fr
   }
 }
 
-/** The folders in `dir` beside `file`'s that hold a checkpoint database (other pipelines' checkpoints). */
-function otherCheckpoints(dir: string, file: string): string[] {
+/** The folders in `dir` beside `file`'s whose stored checkpoint has the nodes of `graph` (same ids, kinds, implementations, windows): a renamed pipeline's. */
+function checkpointsThatFit(dir: string, file: string, graph: NodeSignature[]): string[] {
   const own = basename(dirname(file));
+  let entries: Dirent[];
   try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && entry.name !== own && existsSync(join(dir, entry.name, 'checkpoint.db')))
-      .map((entry) => entry.name)
-      .sort();
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch {
     return [];
   }
+  const fits = (stored: NodeSignature[] | undefined): boolean =>
+    stored !== undefined && stored.length === graph.length && graphMismatches(stored, graph, new Set(stored.map((n) => n.id))).length === 0;
+  return entries
+    .filter((entry) => entry.isDirectory() && entry.name !== own && fits(storedGraph(join(dir, entry.name, 'checkpoint.db'))))
+    .map((entry) => entry.name)
+    .sort();
 }

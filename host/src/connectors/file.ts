@@ -38,7 +38,7 @@ export const fileSource: SourceSpec = {
 export const fileSink: SinkSpec = {
   kind: 'sink',
   name: 'file',
-  description: 'writes records to a file, one per line (replaced at the start; with checkpoints, resuming keeps it: cut to its committed length, then appended)',
+  description: 'writes records to a file, one per line (replaced at the start; a run resuming from a checkpoint keeps it and appends, after cutting it to its committed length under exactly-once)',
   configSchema: fileConfigSchema('file to write, relative to the pipeline file'),
   create(config, ctx) {
     const path = resolve(ctx.baseDir, config.path as string);

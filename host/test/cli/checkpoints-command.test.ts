@@ -131,7 +131,7 @@ describe('host run --fresh', () => {
 });
 
 describe('host run of a renamed pipeline', () => {
-  it('warns that it starts over while the checkpoint folder holds checkpoints of other pipelines', () => {
+  it('warns that it starts over while the checkpoint folder holds a checkpoint of the same nodes under another name', () => {
     const dir = pipelineDir({ intervalMs: 500 });
     expect(host(['run', 'pipeline.json', '--no-watch'], dir).code).toBe(0);
     expect(existsSync(checkpointFile(join(dir, '.weir'), 'clicks'))).toBe(true);
@@ -140,9 +140,15 @@ describe('host run of a renamed pipeline', () => {
     const { code, stderr } = host(['run', 'renamed.json', '--no-watch'], dir);
     expect(code).toBe(0);
     expect(stderr).toContain('no checkpoint stored for pipeline \\"clicks-v2\\", so it starts from the beginning');
-    expect(stderr).toContain('holds checkpoints of other pipelines (clicks)');
+    expect(stderr).toContain('holds a checkpoint of the same nodes under another pipeline name (clicks)');
     // Its own checkpoint now exists: a third run resumes without the warning.
     expect(host(['run', 'renamed.json', '--no-watch'], dir).stderr).not.toContain('no checkpoint stored');
+    // Another pipeline (other nodes) in the same folder is not taken for a renamed one.
+    const other = join(dir, 'other.json');
+    writeFileSync(other, readFileSync(join(dir, 'pipeline.json'), 'utf8').replace('"name":"clicks"', '"name":"other"').replaceAll('"gen"', '"numbers"'));
+    const first = host(['run', 'other.json', '--no-watch'], dir);
+    expect(first.code).toBe(0);
+    expect(first.stderr).not.toContain('no checkpoint stored');
   });
 });
 

@@ -13,7 +13,8 @@
  * where each key's records go to one lane (a plugin keeping state under keys
  * other than its records' keys, or for keyless records, races there: the
  * docs say so). Under round-robin and broadcast, where every lane counts the
- * same keys, worker lanes take turns too.
+ * same keys, worker lanes take turns too. Turns are taken only by plugins
+ * that import keyed state (linker/state-imports.ts): the others run at once.
  */
 import type { NodeConfig } from '../../config/pipeline-config.js';
 import { cpuModeOf } from '../../sandbox/cpu-mode.js';

@@ -16,6 +16,7 @@ import { isBarrier } from '../barrier.js';
 import { BatchFormer } from '../batch-former.js';
 import { decideOnError } from '../on-error.js';
 import type { Wiring } from '../wiring.js';
+import { importsKeyedState } from '../../linker/state-imports.js';
 import type { CallTurns } from './call-turns.js';
 import type { LaneBarrier } from './lane-barrier.js';
 import type { OperatorContext } from './operator-context.js';
@@ -24,12 +25,17 @@ import { setAside } from './set-aside.js';
 /** One instance of a processor node; its keyed state writes are staged per call. */
 export class ProcessorLane {
   #instance: ProcessorInstance;
+  /** Whether the instance's plugin imports keyed state (only then do its calls take turns). */
+  #usesState: boolean;
   readonly #state: StagedKeyedState;
   #version: number;
   readonly #ctx: OperatorContext;
+  /** The node's turns for the current wiring's run (see call-turns.ts). */
+  #turns: CallTurns | undefined;
 
-  private constructor(instance: ProcessorInstance, state: StagedKeyedState, version: number, ctx: OperatorContext) {
+  private constructor(instance: ProcessorInstance, usesState: boolean, state: StagedKeyedState, version: number, ctx: OperatorContext) {
     this.#instance = instance;
+    this.#usesState = usesState;
     this.#state = state;
     this.#version = version;
     this.#ctx = ctx;
@@ -39,7 +45,7 @@ export class ProcessorLane {
   static async create(node: NodeConfig, module: PluginModule, ctx: OperatorContext): Promise<ProcessorLane> {
     const version = ctx.version(node.id);
     const state = new StagedKeyedState(ctx.instances.state(node));
-    return new ProcessorLane(await configuredProcessor(node, module, state, ctx), state, version, ctx);
+    return new ProcessorLane(await configuredProcessor(node, module, state, ctx), importsKeyedState(module.imports), state, version, ctx);
   }
 
   /**
@@ -47,10 +53,12 @@ export class ProcessorLane {
    * `onError: fail` fails the run. At a checkpoint barrier the lane meets
    * the node's other lanes (`barrier`; the keyed state is the node's, a lane
    * holds nothing else) and forwards it, also to its dead-letter sink.
-   * With `turns`, each call and its commit wait for the node's other lanes'
+   * With `turns`, each call and its commit (and a new instance's configure)
+   * wait for the node's other lanes' when the plugin can use keyed state
    * (see call-turns.ts).
    */
   async run(node: NodeConfig, input: BatchChannel, wiring: Wiring, barrier?: LaneBarrier, turns?: CallTurns): Promise<void> {
+    this.#turns = turns;
     const ctx = this.#ctx;
     const outputs = wiring.outputs(node.id);
     const deadLetter = wiring.deadLetterOf(node);
@@ -69,7 +77,7 @@ export class ProcessorLane {
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          const output = turns ? await turns.take(() => this.#call(batch)) : await this.#call(batch);
+          const output = await this.#inTurn(() => this.#call(batch));
           stats.filtered += Math.max(0, batch.length - output.length);
           return output;
         } catch (error) {
@@ -139,10 +147,18 @@ export class ProcessorLane {
     this.#instance.close();
   }
 
+  /** Runs `step` (a call, or a configure, and its commit) in the node's turn when its plugin can use keyed state. */
+  #inTurn<T>(step: () => Promise<T>): Promise<T> {
+    return this.#turns && this.#usesState ? this.#turns.take(step) : step();
+  }
+
   /** A new instance of the node's plugin as it is now (a reload or an edit may have changed plugin, config or limits). */
   async #recreate(id: string): Promise<void> {
     this.#instance.close();
-    this.#instance = await configuredProcessor(this.#ctx.node(id), this.#ctx.module(id), this.#state, this.#ctx);
+    const module = this.#ctx.module(id);
+    this.#usesState = importsKeyedState(module.imports);
+    // Its configure may write keyed state: committed in the turn, like a call.
+    this.#instance = await this.#inTurn(() => configuredProcessor(this.#ctx.node(id), module, this.#state, this.#ctx));
   }
 }
 
