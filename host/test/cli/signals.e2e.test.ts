@@ -5,7 +5,8 @@
 // (--drain-timeout) says what was not written and exits 4. The real `host` as a
 // subprocess, except the second signal (both must arrive in one turn) and the
 // drain deadline (a stdout that never takes a byte), run in-process. Every wait is on a condition (output lines), never a fixed time.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -148,6 +149,39 @@ describe('signals during host run', () => {
     while (!stderr.includes('node summary')) await nextTurn();
     expect(stderr).not.toContain('WEIR_CHECKPOINT_STORE');
     expect(stderr).not.toContain('pipeline failed');
+  }, 60_000);
+});
+
+describe('a second signal to the host process', () => {
+  it('exits 130 while the drain is stuck (a stdout nobody reads, no drain deadline)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-second-signal-process-'));
+    writeFileSync(join(dir, 'pipeline.json'), JSON.stringify({
+      name: 'stuck-stdout',
+      nodes: [
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0 }, batch: { maxRecords: 100 } },
+        { id: 'out', kind: 'sink', connector: 'stdout', inputs: ['gen'] },
+        { id: 'file', kind: 'sink', connector: 'file', inputs: ['gen'], config: { path: 'out.jsonl' } },
+      ],
+    }));
+    // Its standard output is a pipe this test never reads: once the pipe (64 KiB) and the stream's buffer are full,
+    // the stdout sink waits for ever, and the fan-out stops at its pace. Every record the file sink took must
+    // also be written to standard output before a drain can end.
+    const child = spawn(process.execPath, [join(root, 'host/bin/host.js'), 'run', join(dir, 'pipeline.json'), '--no-watch', '--drain-timeout', '0'], {
+      env: { ...process.env, WEIR_CACHE_DIR: mkdtempSync(join(tmpdir(), 'weir-cache-')) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const run: BackgroundRun = { child, exited, stderr: () => stderr };
+    // 1,000 records (about 190 KB) are more than the pipe and the stream's buffer hold: the drain cannot end.
+    await until(run, () => lineCount(join(dir, 'out.jsonl')) >= 1000, 'the generator produced more than standard output can take');
+    child.kill('SIGINT');
+    await until(run, () => stderr.includes('signal received: draining'), 'the drain started');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('second signal: exiting without draining');
   }, 60_000);
 });
 
