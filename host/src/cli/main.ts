@@ -130,4 +130,18 @@ export async function runProcess(): Promise<void> {
   process.exitCode = code;
   // Forced, or the drain gave up on a node that may still hold the process open (a write that never returns).
   if (code === EXIT.interrupted || code === EXIT.incomplete) process.exit(code);
+  // Otherwise end once standard output and error are flushed, rather than when the event loop runs dry: while
+  // Node tears an environment down it stops its signal handlers, and a signal arriving then would take the
+  // default action (exit 143) although the output is complete.
+  await Promise.all([process.stdout, process.stderr].map(flushed));
+  process.exit(code);
+}
+
+/** Resolves once what was written to `stream` before has gone out (at once when it cannot take more: closed, or its reader gone). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (!stream.writable || stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
 }

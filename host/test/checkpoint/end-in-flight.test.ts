@@ -18,13 +18,13 @@ const start = checkpointedRunsClosedAfterEach();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A source the test feeds; its position is the records it returned; it counts how often its position was taken. */
+/** A source the test feeds; its position is the records it returned; it remembers the last position taken. */
 class FedSource implements Source {
   readonly #queued: StreamRecord[][] = [];
   #ended = false;
   #wake = () => {};
   #returned = 0;
-  positionsTaken = 0;
+  lastPositionTaken: number | undefined;
 
   give(values: string[]): void {
     this.#queued.push(values.map((v) => ({ key: encoder.encode('k'), value: encoder.encode(v), headers: [], eventTime: undefined })));
@@ -44,7 +44,7 @@ class FedSource implements Source {
   }
 
   position(): Uint8Array {
-    this.positionsTaken++;
+    this.lastPositionTaken = this.#returned;
     return encoder.encode(String(this.#returned));
   }
 
@@ -97,10 +97,10 @@ describe('a node that ends while a checkpoint is in flight', () => {
       plugins: examplePlugins, connectors, intervalMs: 20,
     });
     source.give(['a1', 'a2', 'a3']);
-    // The sink holds the first records; then a barrier passes the source (it takes its position while it waits).
-    await until(() => sink.waiting);
-    const taken = source.positionsTaken;
-    await until(() => source.positionsTaken > taken);
+    // The sink holds the first records; a barrier passes the source after them (it takes its position while it
+    // waits): that checkpoint waits for the sink. (A barrier that passed the source before them reaches the sink
+    // before them, so its checkpoint completes and the next one's barrier comes after them.)
+    await until(() => sink.waiting && source.lastPositionTaken === 3);
     // After that barrier, more records and the end of the input: the source and the count end while the
     // checkpoint waits for the sink.
     source.give(['b1', 'b2']);
