@@ -3,8 +3,10 @@
 // (exit 0, with a summary); a signal after the output is complete changes
 // nothing; a second signal forces the exit (130); a drain that runs out of time
 // (--drain-timeout) says what was not written and exits 4. The real `host` as a
-// subprocess, except the second signal (both must arrive in one turn) and the
-// drain deadline (a stdout that never takes a byte), run in-process. Every wait is on a condition (output lines), never a fixed time.
+// subprocess (a second signal: while its drain is stuck behind a standard output
+// nobody reads), and in-process where both signals must arrive in one turn (with
+// checkpoints) or a stdout must never take a byte (the drain deadline). Every
+// wait is on a condition (output lines), never a fixed time.
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
