@@ -58,7 +58,9 @@ export async function checkpointsCommand(args: string[], io: CliIo): Promise<num
   // Without a block, still look where the default would put it: a block removed since leaves its checkpoint behind.
   const file = checkpointFile(config.checkpoint?.dir ?? resolve(config.baseDir, DEFAULT_CHECKPOINT.dir), config.name);
   const shown = relative(io.cwd, file) || file;
-  const off = config.checkpoint ? '' : ' (checkpoints are off: the pipeline has no "checkpoint" block)';
+  // Why host run does not use what is stored, if it does not.
+  const offReason = !config.checkpoint ? 'the pipeline has no "checkpoint" block' : config.checkpoint.delivery === 'none' ? 'the pipeline\'s checkpoint block says "delivery": "none"' : undefined;
+  const off = offReason ? ` (checkpoints are off: ${offReason})` : '';
   // Opening creates the database: look first, so listing an empty folder leaves it empty.
   if (!existsSync(file)) {
     println(io.stdout, `pipeline "${config.name}": no checkpoint stored (${shown})${off}`);
@@ -79,7 +81,7 @@ export async function checkpointsCommand(args: string[], io: CliIo): Promise<num
       return EXIT.ok;
     }
     io.stdout.write(formatCheckpointSummary(config.name, shown, summary));
-    if (!config.checkpoint) println(io.stdout, 'checkpoints are off: the pipeline has no "checkpoint" block, so host run does not use it');
+    if (offReason) println(io.stdout, `checkpoints are off: ${offReason}, so host run does not use it`);
     return EXIT.ok;
   } finally {
     await store.close();

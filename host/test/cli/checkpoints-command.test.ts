@@ -91,6 +91,15 @@ describe('host checkpoints', () => {
     expect(stdout).toContain('checkpoints are off');
   });
 
+  it('says checkpoints are off when the block says "delivery": "none"', async () => {
+    const dir = pipelineDir({ delivery: 'none' });
+    await storeCheckpoint(dir);
+    const { code, stdout } = host(['checkpoints', 'pipeline.json'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain('checkpoint 7');
+    expect(stdout).toContain('checkpoints are off: the pipeline\'s checkpoint block says "delivery": "none", so host run does not use it');
+  });
+
   it('is in host --help, has its own --help, and wants one pipeline file', () => {
     const dir = pipelineDir();
     expect(host(['--help'], dir).stdout).toMatch(/checkpoints PIPELINE\.json +list the checkpoint stored/);
