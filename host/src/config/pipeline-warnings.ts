@@ -90,7 +90,7 @@ export function checkpointWarnings(config: PipelineConfig): Problem[] {
       warnings.push({
         pointer: `${at}/window`,
         message: `windowed node "${node.id}" puts records without an event time in windows by the wall clock, which differs on replay: after a restore such records may land in other windows`,
-        hint: 'give every record an event time ("eventTime" in JSONL input, or set by the source plugin)',
+        hint: 'give every record an event time ("eventTime" in JSONL input, or set by the source plugin); when every record has one, this does not apply (host validate cannot see the records)',
       });
     }
     if (node.kind === 'service') {
