@@ -6,19 +6,17 @@
 // first). Anything kept per epoch or per record by the coordinator, the
 // barriers, the lanes or the change records ends in "heap out of memory".
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { distModule, runWithSmallHeap } from '../sandbox/small-heap-child.js';
 
 const root = join(import.meta.dirname, '../../..');
-const dist = join(root, 'dist');
 const HEAP_MB = 48;
 const RECORDS = 400_000;
 const EPOCHS = 300;
 
-const url = (file: string) => JSON.stringify(pathToFileURL(join(dist, file)).href);
+const url = (file: string) => JSON.stringify(distModule(file));
 
 const script = (pipelineFile: string, cacheDir: string) => `
 import { PassThrough, Readable } from 'node:stream';
@@ -65,12 +63,7 @@ describe(`checkpoints every 20 ms over an endless stream run in a ${HEAP_MB} MiB
         { id: 'out', kind: 'sink', connector: 'null', inputs: ['count'] },
       ],
     }));
-    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--input-type=module', '-e', script(pipelineFile, mkdtempSync(join(tmpdir(), 'weir-cache-')))], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runWithSmallHeap(script(pipelineFile, mkdtempSync(join(tmpdir(), 'weir-cache-'))), HEAP_MB);
     expect(stderr, 'the run must not run out of heap').not.toContain('heap out of memory');
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout.trim()).toMatch(/^ok \d+ \d+ \d+$/);

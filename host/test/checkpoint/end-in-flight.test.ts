@@ -8,9 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
-import type { Sink, Source } from '../../src/connectors/connector.js';
-import type { PollResult } from '../../src/contract/plugin.js';
+import type { Sink } from '../../src/connectors/connector.js';
 import type { StreamRecord } from '../../src/records/record.js';
+import { GateSource } from '../fixtures/gate-source.js';
 import { until } from '../fixtures/until.js';
 import { checkpointedRunsClosedAfterEach, countTotal, examplePlugins } from './checkpointed-run.js';
 
@@ -18,37 +18,14 @@ const start = checkpointedRunsClosedAfterEach();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A source the test feeds; its position is the records it returned; it remembers the last position taken. */
-class FedSource implements Source {
-  readonly #queued: StreamRecord[][] = [];
-  #ended = false;
-  #wake = () => {};
-  #returned = 0;
+/** A source the test feeds (GateSource), whose position is the records it returned; it remembers the last position taken. */
+class FedSource extends GateSource {
   lastPositionTaken: number | undefined;
 
-  give(values: string[]): void {
-    this.#queued.push(values.map((v) => ({ key: encoder.encode('k'), value: encoder.encode(v), headers: [], eventTime: undefined })));
-    this.#wake();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#wake();
-  }
-
-  async poll(): Promise<PollResult> {
-    while (this.#queued.length === 0 && !this.#ended) await new Promise<void>((resolve) => (this.#wake = resolve));
-    const records = this.#queued.shift() ?? [];
-    this.#returned += records.length;
-    return { records, position: undefined, done: this.#ended && this.#queued.length === 0 };
-  }
-
   position(): Uint8Array {
-    this.lastPositionTaken = this.#returned;
-    return encoder.encode(String(this.#returned));
+    this.lastPositionTaken = this.returned;
+    return encoder.encode(String(this.returned));
   }
-
-  async close(): Promise<void> {}
 }
 
 /** A sink whose writes wait while its gate is shut; its token is the records written. */
@@ -96,14 +73,14 @@ describe('a node that ends while a checkpoint is in flight', () => {
       },
       plugins: examplePlugins, connectors, intervalMs: 20,
     });
-    source.give(['a1', 'a2', 'a3']);
+    source.give(['a1', 'a2', 'a3'], 'k');
     // The sink holds the first records; a barrier passes the source after them (it takes its position while it
     // waits): that checkpoint waits for the sink. (A barrier that passed the source before them reaches the sink
     // before them, so its checkpoint completes and the next one's barrier comes after them.)
     await until(() => sink.waiting && source.lastPositionTaken === 3);
     // After that barrier, more records and the end of the input: the source and the count end while the
     // checkpoint waits for the sink.
-    source.give(['b1', 'b2']);
+    source.give(['b1', 'b2'], 'k');
     source.end();
     await until(() => run.run.stats().find((s) => s.id === 'count')!.out === 5);
     sink.openGate();

@@ -11,6 +11,7 @@ import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { Source } from '../../src/connectors/connector.js';
 import { hasCode } from '../../src/errors/errors.js';
 import type { WeirError } from '../../src/errors/errors.js';
+import { seededRandom } from '../../../scripts/checkpoint-workload.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 
@@ -38,17 +39,6 @@ async function take(source: Source, want: number, max: () => number): Promise<st
 
 async function readAll(source: Source): Promise<string[]> {
   return take(source, Number.POSITIVE_INFINITY, () => 7);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -109,7 +99,7 @@ describe('file source position', () => {
   });
 
   it('resuming at a random split point yields exactly the remaining records (UTF-8, CRLF, long lines)', async () => {
-    const random = mulberry32(16);
+    const random = seededRandom(16);
     const dir = await mkdtemp(join(tmpdir(), 'weir-fpos-'));
     const path = join(dir, 'in.txt');
     const { bytes, values, ends } = mixedFile(random, 160);
@@ -129,7 +119,7 @@ describe('file source position', () => {
   });
 
   it('resumes repeatedly, one position after another, through the whole file', async () => {
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const dir = await mkdtemp(join(tmpdir(), 'weir-fpos-'));
     const path = join(dir, 'in.txt');
     const { bytes, values } = mixedFile(random, 90);

@@ -9,21 +9,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorContext } from '../../src/connectors/connector.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../scripts/checkpoint-workload.js';
 
 describe('file source to file sink across crashes', () => {
   it('exactly-once: the output is the input, each line once, after several crashes', async () => {
-    const random = mulberry32(3);
+    const random = seededRandom(3);
     const dir = await mkdtemp(join(tmpdir(), 'weir-f2f-'));
     const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'ü€😀'.repeat(Math.floor(random() * 20))}`);
     await writeFile(join(dir, 'in.txt'), lines.map((l, i) => l + (i % 4 === 0 ? '\r\n' : '\n')).join(''));

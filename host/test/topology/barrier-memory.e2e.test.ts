@@ -5,18 +5,15 @@
 // seen-epoch set, a change record never handed over) ends in "heap out of
 // memory" long before the last epoch.
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { distModule, runWithSmallHeap } from '../sandbox/small-heap-child.js';
 
-const dist = join(import.meta.dirname, '../../../dist');
 const HEAP_MB = 16;
 const EPOCHS = 300_000;
 
 const script = `
-import { BatchChannel } from ${JSON.stringify(pathToFileURL(join(dist, 'topology/batch-channel.js')).href)};
-import { LaneRendezvous } from ${JSON.stringify(pathToFileURL(join(dist, 'topology/lane-rendezvous.js')).href)};
-import { MemoryKeyedState } from ${JSON.stringify(pathToFileURL(join(dist, 'state/keyed-state.js')).href)};
+import { BatchChannel } from ${JSON.stringify(distModule('topology/batch-channel.js'))};
+import { LaneRendezvous } from ${JSON.stringify(distModule('topology/lane-rendezvous.js'))};
+import { MemoryKeyedState } from ${JSON.stringify(distModule('state/keyed-state.js'))};
 const EPOCHS = ${EPOCHS};
 const batch = [];
 // Two producers; the second skips every 7th epoch (an aborted checkpoint), which the next epoch supersedes.
@@ -53,12 +50,7 @@ console.log('ok');
 
 describe(`barriers over ${EPOCHS} epochs run in a ${HEAP_MB} MiB heap`, () => {
   it('channel alignment (with aborted epochs), lane meetings and change records keep nothing per epoch', async () => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runWithSmallHeap(script, HEAP_MB);
     expect(stderr, 'the run must not run out of heap').not.toContain('heap out of memory');
     expect({ code, stdout: stdout.trim() }).toEqual({ code: 0, stdout: 'ok' });
   }, 120_000);

@@ -3,24 +3,14 @@ import { WindowOperator } from '../../src/topology/window-operator.js';
 import { decodeWindowSnapshot, encodeWindowSnapshot, redistributeWindows } from '../../src/topology/window-snapshot.js';
 import type { WindowSnapshot } from '../../src/topology/window-snapshot.js';
 import { keyLane } from '../../src/topology/partitioner.js';
-import type { AggregatorInstance } from '../../src/contract/plugin.js';
 import type { WindowConfig } from '../../src/config/pipeline-config.js';
 import { textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';
+import { listing } from '../fixtures/listing-aggregator.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-/** An aggregator that lists the values it saw: "a,b,c"; emit gives "key@start-end:values". */
-const listing: AggregatorInstance = {
-  kind: 'aggregator',
-  configure: () => {},
-  accumulate: (acc, record) => bytes(acc ? `${text(acc)},${text(record.value)}` : text(record.value)),
-  merge: (a, b) => bytes(`${text(a)},${text(b)}`),
-  emit: (key, window, acc) => [textRecord(`${key ? text(key) : '-'}@${window.start}-${window.end}:${text(acc)}`)],
-  close: () => {},
-  usage: () => ({ calls: 0, fuelUsed: 0n, callMs: 0, memoryPagesHighWater: 0 }),
-};
 
 const at = (key: string | undefined, value: string, time: number) => textRecord(value, { ...(key === undefined ? {} : { key }), eventTime: BigInt(time) });
 const config = (c: Partial<WindowConfig>): WindowConfig => ({ type: 'tumbling', sizeMs: 10, slideMs: 10, gapMs: 0, allowedLatenessMs: 0, lateOutput: 'late', ...c });
