@@ -16,7 +16,7 @@
 // its output order (end, start, first-seen key) cannot depend on where batches
 // happen to be cut: two uninterrupted runs write the same bytes.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, openSync, closeSync, fstatSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -128,6 +128,31 @@ export function checkpointDb(dir, name) {
 }
 
 /** Size of a file in bytes, 0 when it does not exist. */
+/**
+ * The bytes of `file` up to the end of its last whole line: a run killed in the middle of a write
+ * may leave a partial line, which the next run cuts off (at-least-once) or cuts back past (exactly-once).
+ */
+export function wholeLinesSize(file) {
+  let fd;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let end = fstatSync(fd).size; end > 0; end -= chunk.length) {
+      const start = Math.max(0, end - chunk.length);
+      const n = readSync(fd, chunk, 0, end - start, start);
+      const newline = chunk.subarray(0, n).lastIndexOf(0x0a);
+      if (newline >= 0) return start + newline + 1;
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function fileSize(file) {
   try {
     return statSync(file).size;
@@ -242,7 +267,7 @@ export async function killLoop(options) {
   let previous = 0;
   const summaries = mkdtempSync(join(tmpdir(), 'weir-summaries-'));
   for (let k = 0; ; k++) {
-    const startBytes = fileSize(watch);
+    const startBytes = wholeLinesSize(watch);
     const own = typeof runOptions === 'function' ? runOptions(k) : runOptions;
     const summary = join(summaries, `run-${k}.json`);
     const run = startHost(pipelineFile, { ...own, args: [...(own.args ?? []), '--summary-json', summary] });
@@ -255,12 +280,12 @@ export async function killLoop(options) {
         run.child.kill(signal);
         const exit = await run.exited;
         previous = Math.max(killedAt, fileSize(watch));
-        runs.push({ killed: true, startBytes, killedAt, endBytes: fileSize(watch), exit, info, output: run.output(), read: readCount(summary) });
+        runs.push({ killed: true, startBytes, killedAt, endBytes: wholeLinesSize(watch), exit, info, output: run.output(), read: readCount(summary) });
         continue;
       }
     }
     const exit = await run.exited;
-    runs.push({ killed: false, startBytes, endBytes: fileSize(watch), exit, output: run.output(), read: readCount(summary) });
+    runs.push({ killed: false, startBytes, endBytes: wholeLinesSize(watch), exit, output: run.output(), read: readCount(summary) });
     return runs;
   }
 }

@@ -20,11 +20,12 @@
  *   created with that token (`resumeFrom`) keeps the file and appends to it;
  *   with delivery `exactly-once` it first cuts the file back to that length
  *   (dropping what was written after the checkpoint, which the run writes
- *   again), with `at-least-once` it keeps it. A token of another path is
+ *   again), with `at-least-once` it keeps it but cuts off a partial last line
+ *   (the process was killed in the middle of a write). A token of another path is
  *   refused (`WEIR_CHECKPOINT_MISMATCH`), so an unrelated file is never cut. A file shorter than the token (cut
  *   or replaced by someone else) is kept, with a warning.
  */
-import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, write as fsWrite } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, write as fsWrite } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { StreamRecord } from '../records/record.js';
@@ -47,6 +48,8 @@ export interface OutputFile {
   write(bytes: Uint8Array): Promise<number>;
   /** Cuts the file to `length` bytes. */
   truncate(length: number): void;
+  /** Up to `length` bytes of the file from `position`. */
+  read(position: number, length: number): Uint8Array;
   /** Makes what was written durable (fdatasync). */
   sync(): void;
   /** The file's current size and identity. */
@@ -234,6 +237,12 @@ export class FileSink implements Sink {
       if (size > length && delivery === 'exactly-once') {
         file.truncate(length);
         logger.info({ node, path, length, cut: size - length }, `resuming ${path} at the checkpoint: cut the ${size - length} bytes written after it (they are written again)`);
+      } else if (size > length) {
+        const wholeLines = endOfLastLine(file, length, size);
+        if (wholeLines < size) {
+          file.truncate(wholeLines);
+          logger.info({ node, path, length: wholeLines, cut: size - wholeLines }, `resuming ${path}: cut the partial last line (${size - wholeLines} bytes) a stopped write left; its record is written again`);
+        }
       } else if (size < length) {
         logger.warn(
           { node, path, length, size },
@@ -334,14 +343,34 @@ function fileOnTheWay(folder: string): string | undefined {
   return undefined;
 }
 
-/** The real filesystem, through synchronous open/stat and asynchronous writes. */
+/**
+ * Where the last whole line of `file` ends: just after its last newline at or
+ * past `from` (a line boundary: the checkpoint's length), else `from`.
+ * Reads backwards from `size` in chunks, so a long tail is not read at once.
+ */
+function endOfLastLine(file: OutputFile, from: number, size: number): number {
+  const CHUNK = 64 * 1024;
+  for (let end = size; end > from; end -= CHUNK) {
+    const start = Math.max(from, end - CHUNK);
+    const bytes = file.read(start, end - start);
+    const newline = bytes.lastIndexOf(0x0a);
+    if (newline >= 0) return start + newline + 1;
+  }
+  return from;
+}
+
+/** The real filesystem, through synchronous open/stat/read and asynchronous writes. */
 export const realOutputFiles: OutputFiles = {
   open(path, mode) {
     // Append mode in both cases: every write lands at the end even after someone else cut the file.
-    const fd = openSync(path, mode === 'replace' ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND : 'a');
+    const fd = openSync(path, mode === 'replace' ? constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND : 'a+');
     return {
       write: (bytes) => new Promise((resolve, reject) => fsWrite(fd, bytes, 0, bytes.length, null, (error, n) => (error ? reject(error) : resolve(n)))),
       truncate: (length) => ftruncateSync(fd, length),
+      read: (position, length) => {
+        const bytes = Buffer.alloc(length);
+        return bytes.subarray(0, readSync(fd, bytes, 0, length, position));
+      },
       sync: () => fdatasyncSync(fd),
       stat: () => {
         const { size, dev, ino } = fstatSync(fd);

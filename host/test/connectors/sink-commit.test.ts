@@ -105,6 +105,27 @@ describe('file sink resumed from a checkpoint', () => {
     expect(await readFile(path, 'utf8')).toBe(lines(0, 15) + lines(10, 10));
   });
 
+  it.each([
+    ['after whole lines', 5, '{"value":"rec'],
+    ['right after the checkpoint', 0, '{"value":"rec'],
+    ['longer than a read chunk', 5, `{"value":"${'x'.repeat(200_000)}`],
+  ])('at-least-once: cuts off a partial last line a kill left (%s), keeps the whole ones', async (_, wholeAfter, partial) => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-sink-ckpt-'));
+    const sink = fileSink(dir);
+    await sink.write(records(0, 10));
+    const token = await sink.preCommit!();
+    await sink.write(records(10, wholeAfter));
+    const path = join(dir, 'out.jsonl');
+    await writeFile(path, partial, { flag: 'a' });
+    const { logger, entries } = recordingLogger();
+    const resumed = fileSink(dir, { resumeFrom: token, delivery: 'at-least-once', logger });
+    await resumed.write(records(20, 2));
+    await resumed.close();
+    expect(await readFile(path, 'utf8')).toBe(lines(0, 10 + wholeAfter) + lines(20, 2));
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ level: 30, node: 'out', path, cut: Buffer.byteLength(partial) });
+  });
+
   it('a file shorter than the token: warns and appends', async () => {
     const { dir, path, token } = await crashedRun();
     await truncate(path, Buffer.byteLength(lines(0, 4)));
