@@ -45,6 +45,14 @@ export interface ProcessorInstance extends MeteredInstance {
   readonly kind: 'processor';
   configure(config: string): void | Promise<void>;
   process(batch: StreamRecord[]): StreamRecord[] | Promise<StreamRecord[]>;
+  /**
+   * Present when the plugin takes whole batches in the packed format
+   * (records/batch-codec.ts): `batch` is one packed batch, the result is the
+   * packed output, a buffer the caller owns (never a view of guest memory).
+   * The engine prefers it to `process` when the batch it holds is packed;
+   * it runs under the same fuel, memory cap, output cap and CallGuard.
+   */
+  processPacked?(batch: Uint8Array): Uint8Array | Promise<Uint8Array>;
   close(): void;
 }
 
@@ -52,6 +60,7 @@ export interface ProcessorInstance extends MeteredInstance {
 export interface InThreadProcessorInstance extends ProcessorInstance {
   configure(config: string): void;
   process(batch: StreamRecord[]): StreamRecord[];
+  processPacked?(batch: Uint8Array): Uint8Array;
 }
 
 /** What a source returns from one poll. */
