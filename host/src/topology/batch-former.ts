@@ -1,10 +1,13 @@
 /**
  * Forms the batches a node's plugin is called with, from the batches that
  * arrive on its input channel (`batch` in pipeline.json): whatever is already
- * queued is coalesced up to `maxRecords` and `maxBytes` at no cost; a batch
- * still short of them waits up to `lingerMs` for more, so under heavy traffic
- * plugins get full batches and under light traffic a record waits at most
- * `lingerMs`. Arriving batches larger than the limits are split.
+ * queued is coalesced up to `maxRecords` and `maxBytes` at no cost. Linger
+ * adapts to the consumer: a batch that finds the node idle (it was waiting
+ * for input) goes at once, with whatever else is queued; a batch that arrived
+ * while the node was busy (it was queued when the node asked) waits up to
+ * `lingerMs` for more while still short of the limits. So a lone record is
+ * not delayed, and under steady traffic plugins get full batches. Arriving
+ * batches larger than the limits are split.
  *
  * {@link BatchFormer.next} also hands out checkpoint barriers and never
  * coalesces across one: the records before a barrier come out first (as one
@@ -37,6 +40,7 @@ export class BatchFormer {
    */
   async next(): Promise<ChannelItem | undefined> {
     const { maxRecords, maxBytes, lingerMs } = this.#config;
+    let idle = false;
     if (this.#pending.length === 0) {
       if (this.#barrier) {
         const barrier = this.#barrier;
@@ -44,7 +48,10 @@ export class BatchFormer {
         return barrier;
       }
       if (this.#ended) return undefined;
-      const first = await this.#channel.pull();
+      const queued = this.#channel.tryPull();
+      // Nothing was queued: the node is idle, so what arrives first goes without lingering.
+      idle = queued === undefined;
+      const first = queued ?? (await this.#channel.pull());
       if (isBarrier(first)) return first;
       if (!first) {
         this.#ended = true;
@@ -52,7 +59,7 @@ export class BatchFormer {
       }
       this.#pending = first;
     }
-    const deadline = performance.now() + lingerMs;
+    const deadline = idle ? 0 : performance.now() + lingerMs;
     let bytes = this.#pending.length < maxRecords ? batchBytes(this.#pending) : 0;
     while (!this.#ended && !this.#barrier && this.#pending.length < maxRecords && bytes < maxBytes) {
       let more: ChannelItem | 'timeout' | undefined = this.#channel.tryPull();

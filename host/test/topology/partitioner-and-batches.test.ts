@@ -80,4 +80,20 @@ describe('BatchFormer', () => {
     const lone = await new BatchFormer(idle, config(10, 20)).next();
     expect(texts(lone)).toEqual(['b-1']);
   });
+
+  it('does not linger with a batch that finds the node idle: it goes at once, with what is queued behind it', async () => {
+    const channel = new BatchChannel(16, 1);
+    // A linger of an hour: a former that waited it out would time the test out.
+    const former = new BatchFormer(channel, config(10, 3_600_000));
+    const first = former.next();
+    await channel.push(records('a-1'));
+    await channel.push(records('a-2'));
+    expect(texts(await first)).toEqual(['a-1', 'a-2']);
+    // The node was busy while these arrived: they wait for more, and the end of input releases them.
+    await channel.push(records('a-3'));
+    const second = former.next();
+    await channel.push(records('a-4'));
+    channel.closeProducer();
+    expect(texts(await second)).toEqual(['a-3', 'a-4']);
+  });
 });
