@@ -143,6 +143,19 @@ describe('processPacked of a packed-processor component (Rust SDK)', () => {
   });
 });
 
+describe('the transpile cache', () => {
+  it('keeps process-packed in its entry: a cache hit gives an instance with processPacked', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'weir-cache-'));
+    const first = await new Engine({ cacheDir }).load(packedRust.file);
+    const hit = await new Engine({ cacheDir }).load(packedRust.file);
+    expect([first.cacheHit, hit.cacheHit]).toEqual([false, true]);
+    expect(hit.exports).toEqual(first.exports);
+    const instance = await processor(hit, 'upper');
+    expect(decodeBatch(instance.processPacked!(encodeBatch(batch)))).toEqual(instance.process(batch));
+    instance.close();
+  });
+});
+
 describe('components without process-packed', () => {
   it('load, fit a processor node and run through process; the instance has no processPacked', async () => {
     expect(probeJs.exports).not.toContain('processPacked');
