@@ -3,9 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Engine } from '../dist/engine/engine.js';
-import { TranspileCache } from '../dist/engine/transpile-cache.js';
 import { buildPlugin } from '../dist/build/plugin-build.js';
 import { createHostContext } from '../dist/linker/host-context.js';
 import { MemoryKeyedState } from '../dist/state/keyed-state.js';
@@ -55,10 +53,15 @@ export function upperRecords(batch) {
  * `instantiate` goes (PipelineRun's `instantiate`).
  */
 export function benchInstantiate(module, ...args) {
-  return module.standIn ? module.standIn() : instantiate(module, ...args);
+  return module.standIn ? module.standIn(...args) : instantiate(module, ...args);
 }
 
-/** A stand-in PluginModule whose instances come from a factory (for implementations the engine does not load); {@link benchInstantiate} creates them. */
+/**
+ * A stand-in PluginModule whose instances come from a factory, called with
+ * what `instantiate` takes after the module (kind, host, limits); for
+ * implementations the engine does not load, or calls differently;
+ * {@link benchInstantiate} creates them.
+ */
 function moduleFromFactory(name, factory) {
   return {
     file: name,
@@ -70,7 +73,7 @@ function moduleFromFactory(name, factory) {
     cacheHit: false,
     transpileMs: 0,
     check: () => [],
-    standIn: async () => ({ usage: () => NO_USAGE, ...(await factory()) }),
+    standIn: async (...args) => ({ usage: () => NO_USAGE, ...(await factory(...args)) }),
   };
 }
 
@@ -87,14 +90,6 @@ export function benchHost(name) {
       throw new Error('no services in benchmarks');
     },
   });
-}
-
-async function rawComponentExports(file, cacheDir) {
-  const bytes = await readFile(file);
-  const sha = createHash('sha256').update(bytes).digest('hex');
-  const transpiled = await new TranspileCache(join(cacheDir, 'components')).get(bytes, sha, file);
-  const { instantiate } = await import(pathToFileURL(transpiled.jsFile).href);
-  return instantiate(async (name) => WebAssembly.compile(await readFile(join(transpiled.dir, name))), {});
 }
 
 /**
@@ -135,18 +130,18 @@ export async function prepareImplementations(workDir, log) {
       log(`cannot build the Rust plugin (${String(error.message).split('\n')[0]}): using the committed bench/plugins/upper-rust/upper-rust.wasm`);
       await writeFile(rustFile, await readFile(committed));
     }
-    add({ id: 'rust', label: 'Rust component (list<record>)', module: await engine.load(rustFile) });
-    const exports = await rawComponentExports(rustFile, cacheDir);
-    exports.configure('{}');
+    const rust = await engine.load(rustFile);
+    add({ id: 'rust', label: 'Rust component (list<record>)', module: rust });
+    // The engine's own instance of the same component (its loader, limits, fuel and memory cap),
+    // called through processPacked: the batch is packed before each call and unpacked after it.
     add({
       id: 'rust-packed',
       label: 'Rust component (packed list<u8>)',
-      module: moduleFromFactory('rust-packed', () => ({
-        kind: 'processor',
-        configure() {},
-        process: (batch) => decodeBatch(exports.processPacked(encodeBatch(batch))),
-        close() {},
-      })),
+      module: moduleFromFactory('rust-packed', async (kind, host, limits) => {
+        const instance = await instantiate(rust, kind, host, limits);
+        if (!instance.processPacked) throw new Error(`${rustFile} does not export process-packed`);
+        return { ...instance, process: async (batch) => decodeBatch(await instance.processPacked(encodeBatch(batch)), limits.maxOutputBytes) };
+      }),
     });
   } catch (error) {
     unavailable('rust', 'Rust component', error);

@@ -1,5 +1,5 @@
 // Builds bench/plugins/upper-rust into a component: rustc -> core module ->
-// wit-component (jco's componentEmbed + componentNew) for world weir:bench/processor.
+// wit-component (jco's componentEmbed + componentNew) for world weir:plugin/packed-processor.
 // Usage: node bench/plugins/upper-rust/build.js OUT.wasm
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,8 +21,8 @@ export async function buildRustComponent({ outFile, rustc = '/usr/bin/rustc' }) 
     join(here, 'src/lib.rs'), '-o', core,
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   // witSource, not witPath: jco's wasm-tools runs with no file system access.
-  const witSource = await readFile(join(here, '../../wit/bench.wit'), 'utf8');
-  const embedded = await componentEmbed({ binary: await readFile(core), witSource, world: 'processor' });
+  const witSource = await readFile(join(here, '../../../wit/plugin.wit'), 'utf8');
+  const embedded = await componentEmbed({ binary: await readFile(core), witSource, world: 'packed-processor' });
   const component = await componentNew(embedded);
   await writeFile(outFile, component);
   return outFile;

@@ -114,7 +114,7 @@ async function buildWithSpiderMonkey(entry: string, manifest: PluginManifest, wi
 /** Weir's WIT folder, or a temporary one whose plugin.wit has the world for the manifest's `imports`. */
 async function stagedWeirWit(manifest: PluginManifest): Promise<{ witPath: string; world: string }> {
   if (!manifest.imports?.length) return { witPath: join(REPO_ROOT, 'wit'), world: manifest.kind };
-  const { source, world } = await buildWorld(REPO_ROOT, manifest.kind, manifest.imports);
+  const { source, world } = await buildWorld(REPO_ROOT, manifest.kind, { imports: manifest.imports });
   const staged = await mkdtemp(join(tmpdir(), 'weir-wit-'));
   await writeFile(join(staged, 'plugin.wit'), source);
   return { witPath: staged, world };

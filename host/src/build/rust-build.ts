@@ -3,7 +3,8 @@
  * (`sdk/rust/weir`, dependency-free) and the plugin crate for
  * `wasm32-unknown-unknown`, then jco's wasm-tools (`componentEmbed`,
  * `componentNew`) wrap the core module into a component of the world named
- * by the plugin's kind (with the optional interfaces it calls). No cargo, no crates.io.
+ * by the plugin's kind, extended (a processor is a `packed-processor`), with
+ * the optional interfaces it calls. No cargo, no crates.io.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -62,8 +63,9 @@ export async function buildRust(entry: string, kind: PluginKind, repoRoot: strin
     const core = join(work, 'plugin.wasm');
     await compile(rustc, [...FLAGS, ...remap, '-C', 'lto', '-C', 'strip=symbols', '--crate-type', 'cdylib', '--extern', `weir=${join(work, 'libweir.rlib')}`, '-L', work, entry, '-o', core]);
     // witSource, not witPath: jco's wasm-tools runs without file-system access. The world
-    // offers every optional interface: a component imports only those the code calls.
-    const { source: witSource, world } = await buildWorld(repoRoot, kind, OPTIONAL_IMPORTS);
+    // offers every optional interface: a component imports only those the code calls. It is
+    // the kind's extended world: the SDK's processors export `process-packed` too.
+    const { source: witSource, world } = await buildWorld(repoRoot, kind, { imports: OPTIONAL_IMPORTS, extended: true });
     const embedded = await componentEmbed({ binary: await readFile(core), witSource, world });
     return await componentNew(embedded);
   } finally {

@@ -5,7 +5,11 @@
  * `instantiation: 'async'` so that the host compiles every core module itself.
  *
  * Each entry is a folder `<dir>/<sha256>/` holding the generated JS, the core
- * modules and `entry.json`. Entries are written to a temporary folder and
+ * modules and `entry.json` (what the component imports and exports, and the
+ * WIT types of the exports checked beyond their names, engine/export-types.ts).
+ * `entry.json` carries its format: an entry of another format (written by
+ * an older host, without those types) is no entry, and is transpiled again
+ * and replaced. Entries are written to a temporary folder and
  * renamed into place, so a crash or a concurrent run never leaves half an entry.
  * When the rename finds the entry already there (another process won the
  * race), that entry is used once it proves complete; any other failure to
@@ -28,6 +32,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { WeirError, messageOf } from '../errors/errors.js';
+import { readExportTypes } from './export-types.js';
 
 /** Where a transpiled component's files are: its entry folder, or memory when the cache could not be written. */
 type Location = { dir: string } | { files: ReadonlyMap<string, Uint8Array> };
@@ -53,6 +58,8 @@ export class TranspiledComponent {
   readonly imports: string[];
   /** Names of the component's top-level exports. */
   readonly exports: string[];
+  /** WIT function types of the exports the host checks beyond their names (engine/export-types.ts), by WIT name. */
+  readonly exportTypes: Readonly<Record<string, string>>;
   /** True when the entry was already on disk. */
   readonly cacheHit: boolean;
   /** Milliseconds spent transpiling (0 on a hit). */
@@ -70,6 +77,7 @@ export class TranspiledComponent {
   constructor(entryDir: string, obtained: Obtained, recreate: () => Promise<Location>) {
     this.imports = obtained.entry.imports;
     this.exports = obtained.entry.exports;
+    this.exportTypes = obtained.entry.exportTypes;
     this.cacheHit = obtained.cacheHit;
     this.transpileMs = obtained.transpileMs;
     this.coreModules = obtained.coreModules;
@@ -127,12 +135,17 @@ export interface TranspileCacheOptions {
 }
 
 interface EntryFile {
+  /** {@link ENTRY_FORMAT} when written. */
+  format: number;
   jsFile: string;
   imports: string[];
   exports: string[];
+  exportTypes: Record<string, string>;
 }
 
 const ENTRY_FILE = 'entry.json';
+/** The format of `entry.json`; 2 added `exportTypes`. An entry of another format is transpiled again. */
+const ENTRY_FORMAT = 2;
 const MODULE_NAME = 'plugin';
 const STAGING_PREFIX = '.tmp-';
 /** A staging folder older than this was left by a crashed process and may be removed. */
@@ -189,12 +202,15 @@ export class TranspileCache {
     } catch (error) {
       throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `jco could not transpile ${file}: ${messageOf(error)}`, { file }, { cause: error });
     }
+    const exports = result.exports.map(([name]) => name);
+    let exportTypes: Record<string, string>;
+    try {
+      exportTypes = await readExportTypes(bytes, exports);
+    } catch (error) {
+      throw new WeirError('WEIR_PLUGIN_LOAD_FAILED', `cannot read the WIT of ${file}: ${messageOf(error)}`, { file }, { cause: error });
+    }
     const transpileMs = performance.now() - started;
-    const entry: EntryFile = {
-      jsFile: `${MODULE_NAME}.js`,
-      imports: result.imports,
-      exports: result.exports.map(([name]) => name),
-    };
+    const entry: EntryFile = { format: ENTRY_FORMAT, jsFile: `${MODULE_NAME}.js`, imports: result.imports, exports, exportTypes };
     const files = Object.entries(result.files).filter(([name]) => !name.endsWith('.d.ts'));
     const stored = await this.#store(dir, sha256, files, entry);
     if (stored) await this.evict(dir);
@@ -291,6 +307,8 @@ async function readEntry(dir: string): Promise<EntryFile | undefined> {
   }
   try {
     const entry = JSON.parse(text) as EntryFile;
+    // An entry of another format (an older host's, without exportTypes) is no entry either.
+    if (entry.format !== ENTRY_FORMAT) return undefined;
     // An entry whose JS went missing is no entry: it is transpiled again and replaced.
     await stat(join(dir, entry.jsFile));
     return entry;

@@ -7,8 +7,13 @@
  * them instrumented for the node's limits and its {@link InstanceMeter} sees
  * every core instance's counters and memories. Calls are synchronous: a
  * component export runs to completion on the calling thread.
+ *
+ * A processor of the `packed-processor` world also gets `processPacked`: the
+ * packed batch goes in as one `list<u8>` and comes back as one, checked
+ * (packed-output.ts) under the same guard, fuel, memory cap and output cap
+ * as `process`.
  */
-import type { PluginInstance, PluginKind, PollResult } from '../contract/plugin.js';
+import type { InThreadProcessorInstance, PluginInstance, PluginKind, PollResult } from '../contract/plugin.js';
 import type { StreamRecord } from '../records/record.js';
 import type { HostContext } from '../linker/host-context.js';
 import { componentImports } from '../linker/component-imports.js';
@@ -18,6 +23,7 @@ import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../contract/limits.js';
 import { encodedBatchSize } from '../records/batch-codec.js';
+import { checkedPackedOutput } from './packed-output.js';
 import { WeirError } from '../errors/errors.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';
 import { instantiationError } from '../errors/instantiation-error.js';
@@ -84,14 +90,21 @@ export async function instantiateComponent(
   };
 
   switch (kind) {
-    case 'processor':
-      return {
+    case 'processor': {
+      const processor: InThreadProcessorInstance = {
         kind,
         configure: (config) => call<void>('configure', config),
         process: (batch) => guard.run('process', () => limitOutput((exports.process as (b: StreamRecord[]) => StreamRecord[])(batch), 'process')),
         usage: () => meter.usage(),
         close,
       };
+      // World `packed-processor`: the batch crosses as one list<u8> (one copy each way, no per-record lifting).
+      if (typeof exports.processPacked === 'function') {
+        processor.processPacked = (batch) =>
+          guard.run('process-packed', () => checkedPackedOutput((exports.processPacked as (b: Uint8Array) => unknown)(batch), limits.maxOutputBytes, (buffer) => meter.holdsBuffer(buffer)));
+      }
+      return processor;
+    }
     case 'source':
       return {
         kind,

@@ -148,6 +148,12 @@ export class InstanceMeter {
     return undefined;
   }
 
+  /** Whether `buffer` is the buffer of one of the instance's linear memories: a view of it must be copied before it leaves a call. */
+  holdsBuffer(buffer: ArrayBufferLike): boolean {
+    for (const memory of this.#memories) if (memory.buffer === buffer) return true;
+    return false;
+  }
+
   /** Pages of linear memory held now, over all memories of the instance. */
   memoryPages(): number {
     let pages = 0;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TranspileCache, defaultCacheMaxBytes } from '../../src/engine/transpile-cache.js';
 import type { CacheWarning } from '../../src/engine/transpile-cache.js';
+import { PACKED_EXPORT_TYPE } from '../../src/engine/export-types.js';
 
 const plugins = join(import.meta.dirname, '../../../plugins');
 let component: Uint8Array;
@@ -160,3 +161,24 @@ async function inIsolatedTmpdir<T>(get: () => Promise<T>): Promise<{ got: T; tmp
     else process.env.TMPDIR = saved;
   }
 }
+
+describe('transpile cache entries of packed processors', () => {
+  it('keep the type of process-packed; an entry of an older format, without it, is transpiled again and replaced', async () => {
+    const bytes = await readFile(join(plugins, 'uppercase-rust.wasm'));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const dir = await mkdtemp(join(tmpdir(), 'weir-cache-types-'));
+    const first = await new TranspileCache(dir).get(bytes, sha256, 'uppercase-rust.wasm');
+    expect(first.exports).toContain('processPacked');
+    expect(first.exportTypes).toEqual({ 'process-packed': PACKED_EXPORT_TYPE });
+    expect((await new TranspileCache(dir).get(bytes, sha256, 'uppercase-rust.wasm')).cacheHit).toBe(true);
+
+    // What a host before exportTypes wrote: the same entry without `format` and `exportTypes`.
+    const entryFile = join(dir, sha256, 'entry.json');
+    const { format: _format, exportTypes: _types, ...older } = JSON.parse(await readFile(entryFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(entryFile, JSON.stringify(older));
+    const again = await new TranspileCache(dir).get(bytes, sha256, 'uppercase-rust.wasm');
+    expect(again.cacheHit).toBe(false);
+    expect(again.exportTypes).toEqual({ 'process-packed': PACKED_EXPORT_TYPE });
+    expect(JSON.parse(await readFile(entryFile, 'utf8'))).toMatchObject({ format: 2, exportTypes: { 'process-packed': PACKED_EXPORT_TYPE } });
+  });
+});

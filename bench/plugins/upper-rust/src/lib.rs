@@ -1,7 +1,7 @@
 //! Benchmark transform as a Rust component, with the canonical ABI written by
 //! hand (no crates are available to these builds, so no wit-bindgen).
 //!
-//! World `weir:bench/processor` (bench/wit/bench.wit): `configure`, `process`
+//! World `weir:plugin/packed-processor` (wit/plugin.wit): `configure`, `process`
 //! (`list<record>`) and `process-packed` (`list<u8>` holding a packed batch).
 //! Both transforms upper-case the ASCII letters of every value **in place** in
 //! the memory the host lowered the arguments into, and return that same memory

@@ -29,6 +29,7 @@ pub mod files;
 pub mod host;
 pub mod http;
 pub mod json;
+pub mod packed;
 
 pub use json::{json_string_field, json_string_map};
 
@@ -81,6 +82,18 @@ pub trait Processor {
     }
     /// Returns the records to pass downstream: zero, one or many per input record.
     fn process(&mut self, batch: Vec<Record>) -> Result<Vec<Record>, Error>;
+    /// The same over one packed batch ([`packed`]), what the host calls when
+    /// it holds its batch packed (export `process-packed`). The default
+    /// unpacks the records, calls [`Processor::process`] and packs its
+    /// output. Override it to work on the bytes (with [`packed::Reader`] and
+    /// [`packed::Writer`], or in place) when allocating per record costs too
+    /// much; it must give the same records as `process`.
+    fn process_packed(&mut self, batch: Vec<u8>) -> Result<Vec<u8>, Error> {
+        let records = packed::decode(&batch)?;
+        drop(batch);
+        let output = self.process(records)?;
+        Ok(packed::encode(&output))
+    }
 }
 
 /// An event-time window, [start, end) in milliseconds since the epoch.
@@ -115,7 +128,8 @@ pub trait Service {
     fn call(&mut self, method: &str, payload: Vec<u8>) -> Result<Vec<u8>, Error>;
 }
 
-/// Makes a type implementing [`Processor`] (and `Default`) the plugin's processor.
+/// Makes a type implementing [`Processor`] (and `Default`) the plugin's
+/// processor: exports `process` and `process-packed` (world `packed-processor`).
 #[macro_export]
 macro_rules! export_processor {
     ($t:ty) => {
@@ -130,6 +144,17 @@ macro_rules! export_processor {
         #[export_name = "cabi_post_process"]
         pub unsafe extern "C" fn weir_post_process(area: *mut u8) {
             $crate::abi::free_records_result(area)
+        }
+
+        #[export_name = "process-packed"]
+        pub unsafe extern "C" fn weir_export_process_packed(ptr: *mut u8, len: usize) -> *mut u8 {
+            let batch = $crate::abi::take_bytes(ptr, len);
+            $crate::abi::return_bytes(<$t as $crate::Processor>::process_packed(weir_plugin(), batch))
+        }
+
+        #[export_name = "cabi_post_process-packed"]
+        pub unsafe extern "C" fn weir_post_process_packed(area: *mut u8) {
+            $crate::abi::free_bytes_result(area)
         }
     };
 }

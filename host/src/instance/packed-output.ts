@@ -1,0 +1,42 @@
+/**
+ * Checks the packed batch a plugin returned from a packed export
+ * (`process-packed`) before the host hands it on: it must be bytes, within
+ * `limits.maxOutputBytes` both as bytes and as what it would decode into
+ * ({@link decodedShape}: the record and header counts from its length fields,
+ * read without allocating), and well-formed. The caller gets a buffer of its
+ * own, never a view of guest memory.
+ */
+import { decodedShape } from '../records/batch-codec.js';
+import { WeirError } from '../errors/errors.js';
+
+/**
+ * Returns `output` checked, copied out of guest memory when `isGuestMemory`
+ * says its buffer is one (jco already copies a lifted `list<u8>` out, so
+ * usually no second copy is made).
+ *
+ * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` when `output` is not bytes or not a well-formed packed batch.
+ * @throws WeirError `WEIR_LIMIT_OUTPUT` when it is larger than `maxOutputBytes`, or would decode into more.
+ */
+export function checkedPackedOutput(output: unknown, maxOutputBytes: number, isGuestMemory: (buffer: ArrayBufferLike) => boolean): Uint8Array {
+  if (!(output instanceof Uint8Array)) {
+    throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `returned ${describe(output)} where a packed batch (list<u8>) was expected`);
+  }
+  if (output.byteLength > maxOutputBytes) {
+    throw new WeirError('WEIR_LIMIT_OUTPUT', `returned ${output.byteLength} bytes, above limits.maxOutputBytes (${maxOutputBytes})`, { limit: 'output', bytes: output.byteLength });
+  }
+  const shape = decodedShape(output);
+  if (shape.decodedBytes > maxOutputBytes) {
+    throw new WeirError(
+      'WEIR_LIMIT_OUTPUT',
+      `output of ${output.byteLength} bytes holds ${shape.records} records and ${shape.headers} headers, which would take about ${shape.decodedBytes} bytes of host memory decoded, above limits.maxOutputBytes (${maxOutputBytes}); emit fewer records or headers per call`,
+      { limit: 'output', bytes: output.byteLength, records: shape.records, headers: shape.headers, decodedBytes: shape.decodedBytes },
+    );
+  }
+  return isGuestMemory(output.buffer) ? output.slice() : output;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return `a ${(value as object).constructor?.name ?? 'object'}`;
+}
