@@ -74,7 +74,7 @@ describe('fuel on a worker thread', () => {
       // A healthy batch goes through and spends fuel, counted on this side.
       expect((await instance.process([record('k', 'ok')])).map((r) => text(r.value))).toEqual(['ok']);
       expect(instance.usage().fuelUsed).toBeGreaterThan(0n);
-      const error = await failure(instance.process([record('k', 'x-loop')]));
+      const error = await failure(Promise.resolve().then(() => instance.process([record('k', 'x-loop')])));
       expect(hasCode(error, 'WEIR_LIMIT_CPU'), String(error)).toBe(true);
       expect(error!.details).toMatchObject({ limit: 'fuel', fuel: String(SETTINGS.fuel) });
       // The very error the same loop gets on the main thread.
@@ -96,7 +96,7 @@ describe('fuel on a worker thread', () => {
   it('holds the memory cap in the worker: a memory bomb fails with WEIR_LIMIT_MEMORY', async () => {
     const instance = await misbehaving('bomb');
     try {
-      const error = await failure(instance.process([record('k', 'x-bomb')]));
+      const error = await failure(Promise.resolve().then(() => instance.process([record('k', 'x-bomb')])));
       expect(hasCode(error, 'WEIR_LIMIT_MEMORY'), String(error)).toBe(true);
     } finally {
       instance.close();
