@@ -6,6 +6,10 @@
 // the rounds, and the ratios compare parallelism 2 with 1 on the same thread
 // choice. Instance start-up (a worker thread, the plugin compiled there) is
 // left out: timed from the start of the flow, as bench/limits.js does.
+// Beside records/s, each configuration reports how busy the main thread was
+// (event-loop utilization: near 100% with workers means the main thread is
+// the bottleneck) and the CPU time of all threads per record (what the
+// worker path costs in total), figures a loaded machine distorts less.
 //
 // node bench/parallel.js [--rounds 5] [--seconds 1.5] [--plugins hash-as,upper-as]
 import { PassThrough, Readable } from 'node:stream';
@@ -43,10 +47,14 @@ async function throughput(module, { thread, parallelism }, count) {
     modules: new Map([['transform', module]]), connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
   });
   const started = performance.now();
+  const elu = performance.eventLoopUtilization();
+  const cpu = process.cpuUsage();
   const summary = await run.done;
   const seconds = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
   if (summary.status !== 'completed' || summary.totals.written !== count) throw new Error(`pipeline ${summary.status}: ${JSON.stringify(summary.error ?? summary.totals)}`);
-  return count / seconds;
+  // How busy the main thread was, and the CPU time of every thread of the process per record.
+  return { recordsPerSec: count / seconds, mainBusy: performance.eventLoopUtilization(elu).utilization, cpuNsPerRecord: ((user + system) * 1000) / count };
 }
 
 const stats = (values) => {
@@ -66,19 +74,28 @@ export async function runParallel({ workDir, engine, plugins, rounds, seconds, l
     const module = await engine.load(built.outFile);
     // Size the runs so that one takes about `seconds` at parallelism 1.
     await throughput(module, CONFIGS[0], 4096);
-    const probe = await throughput(module, CONFIGS[0], 20_480);
+    const probe = (await throughput(module, CONFIGS[0], 20_480)).recordsPerSec;
     const count = Math.max(20_480, Math.round((probe * seconds) / 1024) * 1024);
     for (const config of CONFIGS) await throughput(module, config, 4096);
     const loadBefore = loadavg();
     const results = Object.fromEntries(CONFIGS.map((c) => [c.id, []]));
+    const mainBusy = Object.fromEntries(CONFIGS.map((c) => [c.id, []]));
+    const cpuNs = Object.fromEntries(CONFIGS.map((c) => [c.id, []]));
     for (let round = 0; round < rounds; round++) {
-      for (const config of CONFIGS) results[config.id].push(await throughput(module, config, count));
+      for (const config of CONFIGS) {
+        const r = await throughput(module, config, count);
+        results[config.id].push(r.recordsPerSec);
+        mainBusy[config.id].push(r.mainBusy);
+        cpuNs[config.id].push(r.cpuNsPerRecord);
+      }
     }
     const ratio = (a, b) => stats(results[a].map((x, i) => x / results[b][i]));
     const row = {
       plugin: name,
       records: count,
       recordsPerSec: Object.fromEntries(CONFIGS.map((c) => [c.id, stats(results[c.id])])),
+      mainThreadBusy: Object.fromEntries(CONFIGS.map((c) => [c.id, stats(mainBusy[c.id])])),
+      cpuNsPerRecord: Object.fromEntries(CONFIGS.map((c) => [c.id, stats(cpuNs[c.id])])),
       ratios: {
         'main p2/p1': ratio('main-p2', 'main-p1'),
         'worker p2/p1': ratio('worker-p2', 'worker-p1'),
@@ -90,7 +107,7 @@ export async function runParallel({ workDir, engine, plugins, rounds, seconds, l
     rows.push(row);
     for (const c of CONFIGS) {
       const s = row.recordsPerSec[c.id];
-      log(`parallel ${name.padEnd(9)} ${c.id.padEnd(10)}: ${Math.round(s.median).toLocaleString('en')} records/s (min ${Math.round(s.min).toLocaleString('en')}, max ${Math.round(s.max).toLocaleString('en')})`);
+      log(`parallel ${name.padEnd(9)} ${c.id.padEnd(10)}: ${Math.round(s.median).toLocaleString('en')} records/s (min ${Math.round(s.min).toLocaleString('en')}, max ${Math.round(s.max).toLocaleString('en')}); main thread busy ${Math.round(row.mainThreadBusy[c.id].median * 100)}%, CPU ${Math.round(row.cpuNsPerRecord[c.id].median)} ns/record (all threads)`);
     }
     for (const [label, s] of Object.entries(row.ratios)) log(`parallel ${name.padEnd(9)} ${label.padEnd(18)}: ${s.median.toFixed(2)}x (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`);
     log(`parallel ${name.padEnd(9)} load average ${row.loadavg.before.join(' ')} before, ${row.loadavg.after.join(' ')} after; ${availableParallelism()} cores`);
