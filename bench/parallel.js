@@ -8,8 +8,11 @@
 // left out: timed from the start of the flow, as bench/limits.js does.
 // Beside records/s, each configuration reports how busy the main thread was
 // (event-loop utilization: near 100% with workers means the main thread is
-// the bottleneck) and the CPU time of all threads per record (what the
-// worker path costs in total), figures a loaded machine distorts less.
+// the bottleneck) and the CPU time per record of all threads (what the
+// worker path costs in total) and of the main thread alone: CPU times are
+// figures a loaded machine distorts less. On an idle machine with C cores,
+// parallelism P on worker threads can reach about
+// min(P, C, total / main) / total records per nanosecond.
 //
 // node bench/parallel.js [--rounds 5] [--seconds 1.5] [--plugins hash-as,upper-as]
 import { PassThrough, Readable } from 'node:stream';
@@ -49,12 +52,19 @@ async function throughput(module, { thread, parallelism }, count) {
   const started = performance.now();
   const elu = performance.eventLoopUtilization();
   const cpu = process.cpuUsage();
+  const mainCpu = process.threadCpuUsage();
   const summary = await run.done;
   const seconds = (performance.now() - started) / 1000;
   const { user, system } = process.cpuUsage(cpu);
+  const main = process.threadCpuUsage(mainCpu);
   if (summary.status !== 'completed' || summary.totals.written !== count) throw new Error(`pipeline ${summary.status}: ${JSON.stringify(summary.error ?? summary.totals)}`);
   // How busy the main thread was, and the CPU time of every thread of the process per record.
-  return { recordsPerSec: count / seconds, mainBusy: performance.eventLoopUtilization(elu).utilization, cpuNsPerRecord: ((user + system) * 1000) / count };
+  return {
+    recordsPerSec: count / seconds,
+    mainBusy: performance.eventLoopUtilization(elu).utilization,
+    cpuNsPerRecord: ((user + system) * 1000) / count,
+    mainCpuNsPerRecord: ((main.user + main.system) * 1000) / count,
+  };
 }
 
 const stats = (values) => {
@@ -81,12 +91,14 @@ export async function runParallel({ workDir, engine, plugins, rounds, seconds, l
     const results = Object.fromEntries(CONFIGS.map((c) => [c.id, []]));
     const mainBusy = Object.fromEntries(CONFIGS.map((c) => [c.id, []]));
     const cpuNs = Object.fromEntries(CONFIGS.map((c) => [c.id, []]));
+    const mainCpuNs = Object.fromEntries(CONFIGS.map((c) => [c.id, []]));
     for (let round = 0; round < rounds; round++) {
       for (const config of CONFIGS) {
         const r = await throughput(module, config, count);
         results[config.id].push(r.recordsPerSec);
         mainBusy[config.id].push(r.mainBusy);
         cpuNs[config.id].push(r.cpuNsPerRecord);
+        mainCpuNs[config.id].push(r.mainCpuNsPerRecord);
       }
     }
     const ratio = (a, b) => stats(results[a].map((x, i) => x / results[b][i]));
@@ -96,6 +108,7 @@ export async function runParallel({ workDir, engine, plugins, rounds, seconds, l
       recordsPerSec: Object.fromEntries(CONFIGS.map((c) => [c.id, stats(results[c.id])])),
       mainThreadBusy: Object.fromEntries(CONFIGS.map((c) => [c.id, stats(mainBusy[c.id])])),
       cpuNsPerRecord: Object.fromEntries(CONFIGS.map((c) => [c.id, stats(cpuNs[c.id])])),
+      mainCpuNsPerRecord: Object.fromEntries(CONFIGS.map((c) => [c.id, stats(mainCpuNs[c.id])])),
       ratios: {
         'main p2/p1': ratio('main-p2', 'main-p1'),
         'worker p2/p1': ratio('worker-p2', 'worker-p1'),
@@ -107,7 +120,7 @@ export async function runParallel({ workDir, engine, plugins, rounds, seconds, l
     rows.push(row);
     for (const c of CONFIGS) {
       const s = row.recordsPerSec[c.id];
-      log(`parallel ${name.padEnd(9)} ${c.id.padEnd(10)}: ${Math.round(s.median).toLocaleString('en')} records/s (min ${Math.round(s.min).toLocaleString('en')}, max ${Math.round(s.max).toLocaleString('en')}); main thread busy ${Math.round(row.mainThreadBusy[c.id].median * 100)}%, CPU ${Math.round(row.cpuNsPerRecord[c.id].median)} ns/record (all threads)`);
+      log(`parallel ${name.padEnd(9)} ${c.id.padEnd(10)}: ${Math.round(s.median).toLocaleString('en')} records/s (min ${Math.round(s.min).toLocaleString('en')}, max ${Math.round(s.max).toLocaleString('en')}); main thread busy ${Math.round(row.mainThreadBusy[c.id].median * 100)}%, CPU ${Math.round(row.cpuNsPerRecord[c.id].median)} ns/record (all threads), ${Math.round(row.mainCpuNsPerRecord[c.id].median)} on the main thread`);
     }
     for (const [label, s] of Object.entries(row.ratios)) log(`parallel ${name.padEnd(9)} ${label.padEnd(18)}: ${s.median.toFixed(2)}x (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`);
     log(`parallel ${name.padEnd(9)} load average ${row.loadavg.before.join(' ')} before, ${row.loadavg.after.join(' ')} after; ${availableParallelism()} cores`);
