@@ -22,7 +22,8 @@ and plugins whose world does not fit their node kind. A valid pipeline may
 still get warnings (nodes whose records reach no sink; with a "checkpoint"
 block, nodes a restore cannot make exactly-once: stdout and plugin sinks,
 plugins with HTTP or writable directories, windows over records without
-event time, stdin); they do not change the exit code.
+event time, stdin; parallel processors whose instances share the main
+thread); they do not change the exit code.
 
 Options:
   --json             print {"ok": bool, "problems": [{pointer, message, hint}], "warnings": [...]}

@@ -268,7 +268,7 @@ function settingProblems(raw: unknown, baseDir: string): Problem[] {
   const pipeline = (typeof raw === 'object' && raw !== null ? raw : {}) as { defaults?: { limits?: RawLimits }; nodes?: unknown };
   const problems: Problem[] = [];
   (Array.isArray(pipeline.nodes) ? pipeline.nodes : []).forEach((n: unknown, index) => {
-    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; limits?: RawLimits; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown }; capabilities?: unknown };
+    const node = (typeof n === 'object' && n !== null ? n : {}) as { kind?: unknown; plugin?: unknown; limits?: RawLimits; parallelism?: unknown; partition?: unknown; window?: Partial<RawWindow>; onError?: { policy?: unknown }; capabilities?: unknown };
     problems.push(...windowProblems(node, `/nodes/${index}`));
     problems.push(...filesystemProblems(node.capabilities, `/nodes/${index}/capabilities/filesystem`, baseDir));
     problems.push(...httpProblems(node.capabilities, `/nodes/${index}/capabilities/http/hosts`));
@@ -289,10 +289,12 @@ function settingProblems(raw: unknown, baseDir: string): Problem[] {
  */
 const NODE_KINDS: ReadonlySet<unknown> = new Set<NodeConfig['kind']>(['source', 'processor', 'sink', 'service']);
 
-function cpuModeProblems(node: { kind?: unknown; window?: unknown; limits?: RawLimits }, defaults: RawLimits | undefined, at: string): Problem[] {
+function cpuModeProblems(node: { kind?: unknown; window?: unknown; plugin?: unknown; limits?: RawLimits }, defaults: RawLimits | undefined, at: string): Problem[] {
   const own = typeof node.limits === 'object' && node.limits !== null ? node.limits : {};
   const inherited = typeof defaults === 'object' && defaults !== null ? defaults : {};
   const mode = own.cpu?.mode ?? inherited.cpu?.mode ?? DEFAULT_LIMITS.cpu.mode;
+  // A connector node has no plugin instance to place on a thread.
+  const thread = node.plugin === undefined ? undefined : own.cpu?.thread ?? inherited.cpu?.thread;
   const strategy = CPU_MODES[mode];
   if (!strategy) return [];
   // A kind that is no node kind is the schema's problem to report, not the mode's.
@@ -300,8 +302,8 @@ function cpuModeProblems(node: { kind?: unknown; window?: unknown; limits?: RawL
   const kind: PluginKind = node.window ? 'aggregator' : (node.kind as PluginKind);
   // Settings from defaults are for the nodes whose mode reads them; only the node's own must fit its mode.
   const written = new Set(Object.keys(own));
-  return strategy.problems(kind, written).map((p) => {
-    const fromNode = p.field === 'cpu/mode' ? own.cpu?.mode !== undefined : p.field in own;
+  return strategy.problems(kind, written, thread).map((p) => {
+    const fromNode = p.field === 'cpu/mode' ? own.cpu?.mode !== undefined : p.field === 'cpu/thread' ? own.cpu?.thread !== undefined : p.field in own;
     const pointer = fromNode ? `${at}/limits/${p.field}` : `/defaults/limits/${p.field}`;
     const message = fromNode ? p.message : `${p.message} (node ${at} inherits it from defaults)`;
     return { pointer, message, ...(p.hint ? { hint: p.hint } : {}) };

@@ -3,11 +3,14 @@
  * the author meant. Nodes whose records reach no sink (a processor nothing
  * reads from, a source whose every path ends at one), so their records would
  * be dropped; and, with checkpoints on, the nodes whose output or effects a
- * restore cannot make exactly-once (see {@link checkpointWarnings}).
+ * restore cannot make exactly-once (see {@link checkpointWarnings}); and
+ * parallel processors whose instances share the main thread, where
+ * `parallelism` adds no core (see {@link mainThreadParallelismWarnings}).
  * `host validate` prints them; `host run` logs them at start. They never
  * fail validation.
  */
 import { parseInput } from '../graph/dag.js';
+import { cpuThreadOf } from '../sandbox/cpu-mode.js';
 import type { PipelineConfig, Problem } from './pipeline-config.js';
 
 /** Warnings about `config`, each at its node's JSON pointer, in file order. */
@@ -24,7 +27,7 @@ export function pipelineWarnings(config: PipelineConfig): Problem[] {
     delivers.add(id);
     for (const input of byId.get(id)?.inputs ?? []) pending.push(parseInput(input).node);
   }
-  return [...unreachedWarnings(config, readers, delivers), ...checkpointWarnings(config)];
+  return [...unreachedWarnings(config, readers, delivers), ...checkpointWarnings(config), ...mainThreadParallelismWarnings(config)];
 }
 
 function unreachedWarnings(config: PipelineConfig, readers: ReadonlyMap<string, readonly string[]>, delivers: ReadonlySet<string>): Problem[] {
@@ -108,6 +111,24 @@ export function checkpointWarnings(config: PipelineConfig): Problem[] {
       });
     }
     return warnings;
+  });
+}
+
+/**
+ * Plugin processors (without a window) with `parallelism` > 1 whose
+ * instances run on the main thread (cpu modes `fuel` and `none` without
+ * `"thread": "worker"`): the thread runs one call at a time, so the instances
+ * take turns on one core.
+ */
+function mainThreadParallelismWarnings(config: PipelineConfig): Problem[] {
+  return config.nodes.flatMap((node): Problem[] => {
+    if (node.kind !== 'processor' || node.implementation.type !== 'plugin' || node.window || node.parallelism <= 1) return [];
+    if (cpuThreadOf({ cpuMode: node.limits.cpu.mode, cpuThread: node.limits.cpu.thread }) !== 'main') return [];
+    return [{
+      pointer: `/nodes/${node.index}/parallelism`,
+      message: `processor "${node.id}" runs its ${node.parallelism} instances on the main thread, which runs one call at a time: parallelism adds no core there`,
+      hint: `add "limits": {"cpu": {"mode": "${node.limits.cpu.mode}", "thread": "worker"}} to run each instance on a worker thread of its own (${node.limits.cpu.mode === 'fuel' ? 'fuel metered there as here; ' : ''}each costs a thread and about 20 MiB)`,
+    }];
   });
 }
 

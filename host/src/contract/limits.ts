@@ -8,7 +8,8 @@
 /**
  * How a runaway call is stopped:
  * - `fuel`: the wasm is instrumented to count instructions and traps when the
- *   per-call budget is spent; runs on the calling thread.
+ *   per-call budget is spent; runs on the calling thread, or (a processor
+ *   with `cpu.thread` `worker`) on a worker thread of its own.
  * - `worker`: the instance runs in a worker thread; a watchdog terminates it
  *   when a call (or instantiation) takes longer than `timeoutMs`, and a fresh
  *   worker takes over.
@@ -18,11 +19,23 @@
  */
 export type CpuMode = 'fuel' | 'worker' | 'none';
 
+/**
+ * Which thread an instance runs on (`limits.cpu.thread`): `main`, the
+ * calling thread, or `worker`, a worker thread of its own. Mode `worker`
+ * always runs on a worker thread; modes `fuel` and `none` run on the main
+ * thread unless a processor node asks for `worker`, which is how the
+ * instances of a node with `parallelism` > 1 use more than one core (fuel
+ * is metered in the worker exactly as on the main thread).
+ */
+export type CpuThread = 'main' | 'worker';
+
 /** Limits of one instance. */
 export interface InstanceLimits {
   /** Cap of each linear memory, in 64 KiB pages. */
   readonly memoryPages: number;
   readonly cpuMode: CpuMode;
+  /** The thread the instance runs on; when absent, its mode's own (sandbox/cpu-mode.ts: `worker` for mode `worker`, else `main`). */
+  readonly cpuThread?: CpuThread;
   /** Fuel per call (mode `fuel`): roughly, wasm instructions executed. */
   readonly fuel: bigint;
   /** Wall-clock budget per call (mode `worker`). */
@@ -37,7 +50,8 @@ export interface LimitsSettings {
   readonly fuel: number;
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
-  readonly cpu: { readonly mode: CpuMode };
+  /** `thread` absent: the mode's own thread (see {@link CpuThread}). */
+  readonly cpu: { readonly mode: CpuMode; readonly thread?: CpuThread };
   /** Host-side: key and value bytes of the node's keyed state (see {@link StateLimits}). */
   readonly maxStateBytes: number;
   /** Host-side: keys of the node's keyed state. */
@@ -118,6 +132,7 @@ export function instanceLimits(settings: LimitsSettings): InstanceLimits {
   return {
     memoryPages: settings.memoryMb * 16,
     cpuMode: settings.cpu.mode,
+    ...(settings.cpu.thread === undefined ? {} : { cpuThread: settings.cpu.thread }),
     fuel: BigInt(settings.fuel),
     timeoutMs: settings.timeoutMs,
     maxOutputBytes: settings.maxOutputBytes,

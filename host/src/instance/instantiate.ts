@@ -1,9 +1,11 @@
 /**
  * Links a compiled {@link PluginModule} into a running {@link PluginInstance}:
  * checks that the plugin fits its node (capabilities first, then its world),
- * lets the node's cpu mode admit the kind, and runs the instance where the
- * mode says (sandbox/cpu-mode.ts): on this thread, linked to the node's host
- * functions, or in a worker thread of its own (./worker/).
+ * lets the node's cpu mode admit the kind (and its thread), and runs the
+ * instance where the mode and `cpu.thread` say (sandbox/cpu-mode.ts): on this
+ * thread, linked to the node's host functions, or in a worker thread of its
+ * own (./worker/), which instantiates it on its own thread with the same
+ * limits (fuel included).
  *
  * As in wasmtime, the engine compiles and caches (engine/engine.ts); this
  * layer links and limits.
@@ -12,7 +14,7 @@ import type { PluginModule } from '../engine/engine.js';
 import type { HostContext } from '../linker/host-context.js';
 import type { PluginInstance, PluginKind } from '../contract/plugin.js';
 import type { InstanceLimits } from '../contract/limits.js';
-import { cpuModeOf } from '../sandbox/cpu-mode.js';
+import { cpuModeOf, cpuRunnerOf, cpuThreadOf } from '../sandbox/cpu-mode.js';
 import type { CpuRunner } from '../sandbox/cpu-mode.js';
 import { WeirError } from '../errors/errors.js';
 import { instantiationError } from '../errors/instantiation-error.js';
@@ -36,8 +38,8 @@ export async function instantiate(module: PluginModule, kind: PluginKind, host: 
   try {
     refuseUnfit(module, kind, host);
     const mode = cpuModeOf(limits.cpuMode);
-    mode.admit(kind, host);
-    return await RUNNERS[mode.runner]({ module, kind, host, limits });
+    mode.admit(kind, host, cpuThreadOf(limits));
+    return await RUNNERS[cpuRunnerOf(limits)]({ module, kind, host, limits });
   } catch (error) {
     throw instantiationError(error, host);
   }

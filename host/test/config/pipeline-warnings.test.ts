@@ -48,6 +48,24 @@ describe('pipelineWarnings', () => {
     ]))).toEqual([]);
   });
 
+  it('names a parallel processor whose instances share the main thread, and no processor on worker threads', () => {
+    const warnings = pipelineWarnings(compile([
+      { id: 'in', kind: 'source', connector: 'generator' },
+      { id: 'shared', kind: 'processor', plugin: 'a.wasm', inputs: ['in'], parallelism: 2 },
+      { id: 'trusted', kind: 'processor', plugin: 'a.wasm', inputs: ['in'], parallelism: 3, limits: { cpu: { mode: 'none' } } },
+      { id: 'threaded', kind: 'processor', plugin: 'a.wasm', inputs: ['in'], parallelism: 2, limits: { cpu: { mode: 'fuel', thread: 'worker' } } },
+      { id: 'watched', kind: 'processor', plugin: 'a.wasm', inputs: ['in'], parallelism: 2, limits: { cpu: { mode: 'worker' } } },
+      { id: 'single', kind: 'processor', plugin: 'a.wasm', inputs: ['in'] },
+      { id: 'out', kind: 'sink', connector: 'null', inputs: ['shared', 'trusted', 'threaded', 'watched', 'single'] },
+    ]));
+    expect(warnings.map((w) => `${w.pointer}: ${w.message}`)).toEqual([
+      '/nodes/1/parallelism: processor "shared" runs its 2 instances on the main thread, which runs one call at a time: parallelism adds no core there',
+      '/nodes/2/parallelism: processor "trusted" runs its 3 instances on the main thread, which runs one call at a time: parallelism adds no core there',
+    ]);
+    expect(warnings[0]!.hint).toContain('"limits": {"cpu": {"mode": "fuel", "thread": "worker"}}');
+    expect(warnings[1]!.hint).toContain('"limits": {"cpu": {"mode": "none", "thread": "worker"}}');
+  });
+
   it('host validate prints the warning and still exits 0; host run logs it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-warn-'));
     const file = join(dir, 'pipeline.json');

@@ -57,17 +57,19 @@ const lines = async (file: string) => (await readFile(file, 'utf8')).trim().spli
 
 describe('parallel instances', () => {
   it.each([
-    { plugin: 'probe-js.wasm', cpu: 'fuel', seed: 7 },
-    { plugin: 'probe-as.wasm', cpu: 'fuel', seed: 11 },
-    { plugin: 'probe-js.wasm', cpu: 'worker', seed: 13 },
-  ])('keep per-key order with parallelism 4 and key partitioning ($plugin, cpu $cpu, seed $seed)', async ({ plugin, cpu, seed }) => {
+    { plugin: 'probe-js.wasm', cpu: 'fuel', thread: 'main', seed: 7 },
+    { plugin: 'probe-as.wasm', cpu: 'fuel', thread: 'main', seed: 11 },
+    { plugin: 'probe-js.wasm', cpu: 'worker', thread: 'worker', seed: 13 },
+    // Fuel on worker threads: the lanes' instances in workers of their own, keyed state answered on the main thread.
+    { plugin: 'probe-as.wasm', cpu: 'fuel', thread: 'worker', seed: 17 },
+  ])('keep per-key order with parallelism 4 and key partitioning ($plugin, cpu $cpu, thread $thread, seed $seed)', async ({ plugin, cpu, thread, seed }) => {
     const count = 3000;
     const { run, dir, batches } = await start(
       {
         name: 'keyed',
         nodes: [
           { id: 'in', kind: 'source', connector: 'file', config: { path: 'in.jsonl' }, batch: { maxRecords: 37 } },
-          { id: 'count', kind: 'processor', plugin, inputs: ['in'], parallelism: 4, partition: 'key', batch: { maxRecords: 64, lingerMs: 1 }, limits: { cpu: { mode: cpu } } },
+          { id: 'count', kind: 'processor', plugin, inputs: ['in'], parallelism: 4, partition: 'key', batch: { maxRecords: 64, lingerMs: 1 }, limits: { cpu: { mode: cpu, thread } } },
           { id: 'out', kind: 'sink', connector: 'file', inputs: ['count'], config: { path: 'out.jsonl' } },
         ],
       },

@@ -1,13 +1,18 @@
 /**
- * Starts the worker thread of one plugin instance (cpu mode `worker`) and
- * waits until the instance is ready. The worker loads and compiles the
- * plugin first (host work, not the guest's: unbounded here), then says
- * `instantiating`: from that moment the instance has `limits.timeoutMs` to
- * become ready, since instantiation runs the guest's start functions. A
- * start function that loops is terminated with `WEIR_LIMIT_CPU`, as a call
- * that loops would be. A start function may call the host (state, services,
- * http): those calls are answered here, as during a call, until the instance
- * is ready; its HTTP requests get what is left of the instantiation budget.
+ * Starts the worker thread of one plugin instance (cpu mode `worker`, or a
+ * processor with `cpu.thread` `worker`) and waits until the instance is
+ * ready. The worker loads and compiles the plugin first (host work, not the
+ * guest's: unbounded here), then says `instantiating`. In cpu mode `worker`
+ * the instance then has `limits.timeoutMs` to become ready, since
+ * instantiation runs the guest's start functions: a start function that
+ * loops is terminated with `WEIR_LIMIT_CPU`, as a call that loops would be.
+ * In modes `fuel` and `none` there is no watchdog: the worker instantiates
+ * the module compiled for the same limits as on the main thread, so its fuel
+ * stops a start function that loops (`WEIR_LIMIT_CPU`, as in-thread). A
+ * start function may call the host (state, services, http): those calls are
+ * answered here, as during a call, until the instance is ready; its HTTP
+ * requests get what is left of the instantiation budget (mode `worker`) or
+ * the grant's own timeout.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
@@ -61,13 +66,14 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     capabilities: host.capabilities,
     maxMetricNames: host.maxMetricNames,
     kind: options.kind,
-    limits: { ...limits, cpuMode: 'none' },
+    limits: workerLimits(limits),
     hostPort: port2,
     signal,
   };
   const worker = new Worker(options.entry ?? workerEntry(), { workerData: setup, transferList: [port2] });
   const where = { node: host.node, plugin: host.plugin };
   const signals = new Int32Array(signal);
+  const watchdogMs = watchdogOf(limits);
   return new Promise<PluginWorker>((resolve, reject) => {
     let deadline: NodeJS.Timeout | undefined;
     let instantiating = 0;
@@ -96,7 +102,7 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     // The guest's start functions run from 'instantiating' on: a host call they make waits for this answer.
     const onHostCall = (call: HostCall) => {
       if (call.op !== 'http-send') return reply(answerHostCall(host, call));
-      const left = limits.timeoutMs - (performance.now() - instantiating) - START_HTTP_MARGIN_MS;
+      const left = watchdogMs === undefined ? undefined : watchdogMs - (performance.now() - instantiating) - START_HTTP_MARGIN_MS;
       sendRequest(host.capabilities.http, call.request, where, {
         timeoutMs: left,
         timeoutReason: `what was left of limits.timeoutMs (${limits.timeoutMs} ms) for instantiating`,
@@ -109,6 +115,7 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     const onMessage = (message: FromWorker) => {
       if (message.type === 'instantiating') {
         instantiating = performance.now();
+        if (watchdogMs === undefined) return;
         deadline = setTimeout(() => finish(new WeirError(
           'WEIR_LIMIT_CPU',
           `${host.plugin} used up its CPU budget while instantiating (its start function ran longer than ${limits.timeoutMs} ms) and its worker was terminated (raise limits.timeoutMs if the work is legitimate)`,
@@ -137,6 +144,25 @@ export function startPluginWorker(options: PluginWorkerOptions): Promise<PluginW
     worker.on('exit', onExit);
     port1.on('message', onHostCall);
   });
+}
+
+/**
+ * The wall-clock budget a watchdog on the main thread enforces per call and
+ * for instantiation: `timeoutMs` in cpu mode `worker`; none in the other
+ * modes, whose worker meters fuel itself (or runs unlimited, mode `none`).
+ */
+export function watchdogOf(limits: InstanceLimits): number | undefined {
+  return limits.cpuMode === 'worker' ? limits.timeoutMs : undefined;
+}
+
+/**
+ * The limits the worker instantiates the plugin with, on its own thread:
+ * the same memory and output caps; fuel when the mode meters it (the same
+ * instrumented module as on the main thread); no CPU limit of its own in
+ * mode `worker`, where the watchdog is the limit.
+ */
+export function workerLimits(limits: InstanceLimits): InstanceLimits {
+  return { ...limits, cpuMode: limits.cpuMode === 'worker' ? 'none' : limits.cpuMode, cpuThread: 'main' };
 }
 
 /** Time a start function keeps, after an HTTP request timed out, to handle the error before the deadline. */

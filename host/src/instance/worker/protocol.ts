@@ -1,6 +1,6 @@
 /**
  * Messages between the main thread and the worker that runs one plugin
- * instance (cpu mode `worker`). Errors cross as `{code, message, details}`
+ * instance (cpu mode `worker`, or `cpu.thread` `worker`). Errors cross as `{code, message, details}`
  * (errors/wire.ts) and are rebuilt as `WeirError` on the other side.
  *
  * Setup goes over the worker's own port: the worker loads and compiles the
@@ -46,7 +46,7 @@ export interface WorkerSetup {
   maxMetricNames: number;
   /** The world the instance fills. */
   kind: PluginKind;
-  /** Limits the instance enforces itself (memory, output); CPU is the watchdog's job. */
+  /** Limits the instance enforces itself (memory, output, fuel in mode `fuel`); in mode `worker` CPU is the watchdog's job. */
   limits: InstanceLimits;
   /** Port for synchronous host calls (and, for kinds other than processor, the calls themselves). */
   hostPort: MessagePort;
@@ -75,6 +75,7 @@ export const SIGNAL_WORDS = 4;
 /** Main thread -> worker. */
 export type ToWorker =
   | { type: 'configure'; id: number; config: string }
+  /** `batch` is packed (records/batch-codec.ts); its buffer is transferred unless it is shared. */
   | { type: 'process'; id: number; batch: Uint8Array };
 
 /** Worker -> main thread. */

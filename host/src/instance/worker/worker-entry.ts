@@ -4,8 +4,10 @@
  * `instantiating` (the main thread's deadline starts), instantiates it with a
  * host context whose functions reach the main thread, and serves its calls:
  * a processor's configure and process over the worker port, any other kind's
- * calls over the host port (see ./protocol.ts). If a call runs away, the main
- * thread terminates this thread.
+ * calls over the host port (see ./protocol.ts). The instance runs here under
+ * the limits ./plugin-worker.ts gives it (`workerLimits`): memory and output
+ * caps always, fuel in mode `fuel`. In mode `worker`, if a call runs away,
+ * the main thread terminates this thread.
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { Engine } from '../../engine/engine.js';
@@ -113,6 +115,18 @@ try {
   process.exit(0);
 }
 
+/**
+ * Runs a packed batch through the instance: its own packed path when it has
+ * one, else decoded records through `process`. The output comes back in a
+ * buffer of its own, to be transferred (the main thread checks it again).
+ */
+async function processPacked(processor: ProcessorInstance, batch: Uint8Array): Promise<Uint8Array> {
+  if (!processor.processPacked) return encodeBatch(await processor.process(decodeBatch(batch)));
+  const output = await processor.processPacked(batch);
+  const whole = output.byteOffset === 0 && output.byteLength === output.buffer.byteLength && !(output.buffer instanceof SharedArrayBuffer);
+  return whole ? output : output.slice();
+}
+
 if (instance.kind === 'processor') {
   const processor: ProcessorInstance = instance;
   port.on('message', async (message: ToWorker) => {
@@ -123,7 +137,7 @@ if (instance.kind === 'processor') {
         Atomics.store(signal, SIGNAL_FINISHED, message.id);
         send({ type: 'done', id: message.id, usage: processor.usage() });
       } else {
-        const output = encodeBatch(await processor.process(decodeBatch(message.batch)));
+        const output = await processPacked(processor, message.batch);
         reportPending();
         Atomics.store(signal, SIGNAL_FINISHED, message.id);
         send({ type: 'done', id: message.id, output, usage: processor.usage() }, [output.buffer as ArrayBuffer]);

@@ -1,24 +1,43 @@
 /**
- * A processor instance that runs in a worker thread under a watchdog: the
- * CPU limit of cpu mode `worker`. Each call gets `limits.timeoutMs` of wall
- * time; when it runs over, the worker is terminated (V8 stops the guest
- * wherever it is, even in a loop with no calls out) and the call fails with
- * `WEIR_LIMIT_CPU`. The instance is then poisoned; the topology closes it and
+ * A processor instance that runs in a worker thread of its own: in cpu mode
+ * `worker` under a watchdog, in modes `fuel` and `none` (with `cpu.thread`
+ * `worker`) metered by its own fuel. Calls are asynchronous, so the main
+ * thread goes on (other lanes, the source, the sinks) while the worker runs
+ * the guest: the instances of a parallel node run on as many cores.
+ *
+ * Mode `worker`: each call gets `limits.timeoutMs` of wall time; when it
+ * runs over, the worker is terminated (V8 stops the guest wherever it is,
+ * even in a loop with no calls out) and the call fails with
+ * `WEIR_LIMIT_CPU`. Modes `fuel` and `none`: the worker instantiates the
+ * module compiled for the same limits as on the main thread (./plugin-worker.ts),
+ * so fuel runs out in the worker exactly as it would in-thread, with the
+ * same `WEIR_LIMIT_CPU`; there is no watchdog. Either way a failure that
+ * poisons the instance poisons it here too; the topology closes it and
  * creates a fresh one, as after a trap.
+ *
+ * Batches cross as packed buffers (records/batch-codec.ts).
+ * {@link WorkerProcessor.processPacked} copies its input once into a buffer
+ * it transfers (the caller keeps its batch; a batch in a SharedArrayBuffer is
+ * shared instead, not copied); `process` encodes its records into a buffer it
+ * transfers. The worker calls the instance's own packed path when it has one
+ * and transfers the packed output back. This thread never trusts that output:
+ * before it is handed on, its length fields are walked (`WEIR_PLUGIN_BAD_OUTPUT`,
+ * which poisons the instance) and its decoded size is checked against
+ * `limits.maxOutputBytes` (`WEIR_LIMIT_OUTPUT`), as on the main thread.
  *
  * The guest's synchronous host calls (state, call-service, http) are answered
  * here while the main thread awaits the call; see ./protocol.ts. HTTP requests
  * are sent from here asynchronously, so a slow server holds up only this
- * worker (its wait counts against `limits.timeoutMs`).
+ * worker (in mode `worker` its wait counts against `limits.timeoutMs`; in the
+ * other modes the grant's own `timeoutMs` bounds it, as in-thread).
  *
  * Lifecycle: `start()` resolves once the worker has loaded the plugin and
- * instantiated it (within `limits.timeoutMs`, see ./plugin-worker.ts);
- * `close()` terminates the worker.
+ * instantiated it (see ./plugin-worker.ts); `close()` terminates the worker.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { WeirError, messageOf } from '../../errors/errors.js';
 import { fromWireError, toWireError } from '../../errors/wire.js';
-import { decodeBatch, encodeBatch } from '../../records/batch-codec.js';
+import { decodeBatch, decodedShape, encodeBatch } from '../../records/batch-codec.js';
 import type { StreamRecord } from '../../records/record.js';
 import type { HostContext } from '../../linker/host-context.js';
 import type { InstanceState, ProcessorInstance } from '../../contract/plugin.js';
@@ -29,7 +48,7 @@ import { sendRequest } from '../../linker/http/send-request.js';
 import { SIGNAL_FINISHED, SIGNAL_REPLY } from './protocol.js';
 import type { FromWorker, HostCall, HostReply, ToWorker } from './protocol.js';
 import { answerHostCall, hostErrorToWire } from './host-calls.js';
-import { forwardTelemetry, startPluginWorker } from './plugin-worker.js';
+import { forwardTelemetry, startPluginWorker, watchdogOf } from './plugin-worker.js';
 import type { PluginWorker, PluginWorkerOptions } from './plugin-worker.js';
 
 /** What {@link WorkerProcessor.start} needs. */
@@ -48,6 +67,8 @@ export class WorkerProcessor implements ProcessorInstance {
   readonly #worker: Worker;
   readonly #host: HostContext;
   readonly #limits: InstanceLimits;
+  /** Wall-clock budget per call (cpu mode `worker`), or undefined: the worker meters fuel itself. */
+  readonly #watchdogMs: number | undefined;
   readonly #hostPort: MessagePort;
   readonly #signal: Int32Array;
   readonly #pending = new Map<number, Pending>();
@@ -65,10 +86,11 @@ export class WorkerProcessor implements ProcessorInstance {
     this.#signal = signal;
     this.#host = options.host;
     this.#limits = options.limits;
+    this.#watchdogMs = watchdogOf(options.limits);
     this.#listen();
   }
 
-  /** Starts a worker and loads the plugin in it (instantiation within `limits.timeoutMs`). */
+  /** Starts a worker and loads the plugin in it (in mode `worker`, instantiation within `limits.timeoutMs`). */
   static async start(options: WorkerProcessorOptions): Promise<WorkerProcessor> {
     return new WorkerProcessor(await startPluginWorker({ ...options, kind: 'processor' }), options);
   }
@@ -82,8 +104,54 @@ export class WorkerProcessor implements ProcessorInstance {
   }
 
   async process(batch: StreamRecord[]): Promise<StreamRecord[]> {
-    const output = await this.#call({ type: 'process', id: 0, batch: encodeBatch(batch) }, 'process');
-    return decodeBatch(output!, this.#limits.maxOutputBytes);
+    // The output is checked by processPacked; decoding it again cannot fail on size.
+    return decodeBatch(await this.#processPacked(encodeBatch(batch)));
+  }
+
+  /**
+   * Runs one packed batch in the worker and returns its packed output, once
+   * checked (see the module comment). `batch` is copied once, into a buffer
+   * handed over to the worker (a `SharedArrayBuffer` is shared, not copied):
+   * the caller may keep and reuse it.
+   *
+   * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` (poisons) when the output is malformed;
+   *   `WEIR_LIMIT_OUTPUT` when it is over `limits.maxOutputBytes` decoded; what the call threw.
+   */
+  processPacked(batch: Uint8Array): Promise<Uint8Array> {
+    return this.#processPacked(batch.buffer instanceof SharedArrayBuffer ? batch : batch.slice());
+  }
+
+  /** Sends `batch` (owned by this call: transferred unless shared) and checks what comes back. */
+  async #processPacked(batch: Uint8Array): Promise<Uint8Array> {
+    const output = await this.#call({ type: 'process', id: 0, batch }, 'process');
+    return this.#checked(output);
+  }
+
+  /** The worker's output, once its format and decoded size are checked here. */
+  #checked(output: Uint8Array | undefined): Uint8Array {
+    const where = this.#where('process');
+    if (!(output instanceof Uint8Array)) return this.#badOutput(new WeirError('WEIR_PLUGIN_BAD_OUTPUT', 'malformed packed batch: the worker returned no buffer'));
+    let decodedBytes: number;
+    try {
+      ({ decodedBytes } = decodedShape(output));
+    } catch (error) {
+      return this.#badOutput(error);
+    }
+    const max = this.#limits.maxOutputBytes;
+    if (decodedBytes > max) {
+      throw new WeirError(
+        'WEIR_LIMIT_OUTPUT',
+        `${this.#host.plugin} process: output of ${output.byteLength} bytes would take about ${decodedBytes} bytes of host memory decoded, above limits.maxOutputBytes (${max}); emit fewer records or headers per call`,
+        { ...where, limit: 'output', bytes: output.byteLength, decodedBytes },
+      );
+    }
+    return output;
+  }
+
+  /** Poisons the instance for output this thread cannot read, and throws it named. */
+  #badOutput(error: unknown): never {
+    if (this.#state === 'ready') this.#state = 'poisoned';
+    throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `${this.#host.plugin} process: ${messageOf(error)}`, this.#where('process'), { cause: error });
   }
 
   usage(): ResourceUsage {
@@ -139,10 +207,12 @@ export class WorkerProcessor implements ProcessorInstance {
       const { node, plugin, capabilities } = this.#host;
       // The request must end before the watchdog does, so the plugin gets a transient error
       // (and onError its retry) rather than being killed as a runaway.
-      const left = this.#limits.timeoutMs - (performance.now() - this.#callStarted) - HTTP_MARGIN_MS;
+      // In the other modes the grant's own timeout bounds it, as in-thread.
+      const watchdogMs = this.#watchdogMs;
+      const left = watchdogMs === undefined ? undefined : watchdogMs - (performance.now() - this.#callStarted) - HTTP_MARGIN_MS;
       sendRequest(capabilities.http, call.request, { node, plugin }, {
         timeoutMs: left,
-        timeoutReason: `what was left of the call's limits.timeoutMs (${this.#limits.timeoutMs} ms)`,
+        timeoutReason: `what was left of the call's limits.timeoutMs (${watchdogMs} ms)`,
         signal: this.#requests.signal,
       }).then(
         (response) => this.#reply({ ok: true, response }),
@@ -170,8 +240,8 @@ export class WorkerProcessor implements ProcessorInstance {
     const started = performance.now();
     this.#callStarted = started;
     return new Promise<Uint8Array | undefined>((resolve, reject) => {
-      const timeoutMs = this.#limits.timeoutMs;
-      const watchdog = setTimeout(() => {
+      const timeoutMs = this.#watchdogMs;
+      const watchdog = timeoutMs === undefined ? undefined : setTimeout(() => {
         // On a loaded machine the timer can be served before the result the worker posted in time
         // (a memory breach, say): that result is on its way and says what happened.
         if (Atomics.load(this.#signal, SIGNAL_FINISHED) === id) return;
@@ -204,7 +274,7 @@ export class WorkerProcessor implements ProcessorInstance {
           reject(error);
         },
       });
-      const transfer = message.type === 'process' ? [message.batch.buffer as ArrayBuffer] : [];
+      const transfer = message.type === 'process' && !(message.batch.buffer instanceof SharedArrayBuffer) ? [message.batch.buffer] : [];
       this.#worker.postMessage({ ...message, id }, transfer);
     });
   }
