@@ -1,6 +1,6 @@
 /**
  * Turns for the plugin calls of a parallel node's lanes when they run on the
- * main thread (cpu modes other than `worker`). The lanes share the node's
+ * main thread (cpu modes `fuel` and `none` without `cpu.thread: "worker"`). The lanes share the node's
  * keyed state, and a lane commits its staged writes only once its call's
  * promise resolves: another lane's call starting in between reads the state
  * without them and its commit then overwrites them (lost updates of a key two
@@ -17,7 +17,7 @@
  * that import keyed state (linker/state-imports.ts): the others run at once.
  */
 import type { NodeConfig } from '../../config/pipeline-config.js';
-import { cpuModeOf } from '../../sandbox/cpu-mode.js';
+import { cpuRunnerOf } from '../../sandbox/cpu-mode.js';
 
 /** Runs one call (and its commit) at a time. */
 export class CallTurns {
@@ -34,6 +34,6 @@ export class CallTurns {
 /** Turns for `node`'s lanes, or undefined when it has one lane, or its lanes run in workers on disjoint keys (`partition: key`). */
 export function callTurnsFor(node: NodeConfig, lanes: number): CallTurns | undefined {
   if (lanes <= 1) return undefined;
-  const inWorkers = cpuModeOf(node.limits.cpu.mode).runner !== 'in-thread';
+  const inWorkers = cpuRunnerOf({ cpuMode: node.limits.cpu.mode, cpuThread: node.limits.cpu.thread }) !== 'in-thread';
   return inWorkers && node.partition === 'key' ? undefined : new CallTurns();
 }
