@@ -42,7 +42,7 @@ describe('nexmark source', () => {
     const whole = lines(await drain(create({ count: 1500 })));
     const first = create({ count: 1500 });
     const head = lines((await first.poll(620)).records);
-    const position = first.position!();
+    const position = first.position!()!;
     expect(JSON.parse(text(position))).toEqual({ v: 1, events: 620 });
     const tail = lines(await drain(create({ count: 1500 }, position)));
     expect([...head, ...tail]).toEqual(whole);
