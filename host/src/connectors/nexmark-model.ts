@@ -241,17 +241,19 @@ function nextPrice(r: Draws): number {
 
 /** 3 to maxLength - 1 characters, letters with a space about one in 13, trimmed. */
 function nextString(r: Draws, maxLength: number, special = ' '): string {
-  const length = 3 + nextInt(r, maxLength - 3);
-  let text = '';
-  for (let i = 0; i < length; i++) text += nextInt(r, 13) === 0 ? special : String.fromCharCode(97 + nextInt(r, 26));
-  return text.trim();
+  return randomText(r, 3 + nextInt(r, maxLength - 3), special.charCodeAt(0)).trim();
 }
 
 /** Exactly `length` characters, letters with a space about one in 13. */
 function nextExactString(r: Draws, length: number): string {
-  let text = '';
-  for (let i = 0; i < length; i++) text += nextInt(r, 13) === 0 ? ' ' : String.fromCharCode(97 + nextInt(r, 26));
-  return text;
+  return randomText(r, length, 0x20);
+}
+
+/** `length` characters: `special` one time in 13, else a letter a-z. */
+function randomText(r: Draws, length: number, special: number): string {
+  const codes = new Array<number>(length);
+  for (let i = 0; i < length; i++) codes[i] = nextInt(r, 13) === 0 ? special : 97 + nextInt(r, 26);
+  return String.fromCharCode(...codes);
 }
 
 /** Filler that brings an event to about `average` bytes (within 20%). */
