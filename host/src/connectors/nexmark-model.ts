@@ -249,10 +249,17 @@ function nextExactString(r: Draws, length: number): string {
   return randomText(r, length, 0x20);
 }
 
-/** `length` characters: `special` one time in 13, else a letter a-z. */
+/**
+ * `length` characters: `special` one time in 13, else a letter a-z, each
+ * equally likely. One draw per character: its first 13th picks `special`,
+ * the rest is spread evenly over the letters.
+ */
 function randomText(r: Draws, length: number, special: number): string {
   const codes = new Array<number>(length);
-  for (let i = 0; i < length; i++) codes[i] = nextInt(r, 13) === 0 ? special : 97 + nextInt(r, 26);
+  for (let i = 0; i < length; i++) {
+    const u = r.next() * 13;
+    codes[i] = u < 1 ? special : 97 + Math.floor(((u - 1) / 12) * 26);
+  }
   return String.fromCharCode(...codes);
 }
 
