@@ -217,7 +217,7 @@ function nextBid(n: number, r: Draws, timestamp: number, config: NexmarkConfig):
   if (nextInt(r, HOT_CHANNELS_RATIO) > 0) {
     const i = nextInt(r, HOT_CHANNELS.length);
     channel = HOT_CHANNELS[i]!;
-    url = hotUrl(i);
+    url = HOT_URLS[i]!;
   } else {
     const number = nextInt(r, CHANNELS_NUMBER);
     channel = `channel-${number}`;
@@ -273,11 +273,7 @@ function nextExtra(r: Draws, size: number, average: number): string {
 
 // The urls of hot channels and of numbered channels are fixed per run in
 // Beam (drawn once); here they are a pure function of the channel, the same
-// for every run.
-function hotUrl(i: number): string {
-  return baseUrl(eventDraws(0x5eed, -1 - i));
-}
-
+// for every run (HOT_URLS, at the end of the module, once its functions exist).
 function channelUrl(number: number): string {
   const r = eventDraws(0xc4a2, number);
   const url = baseUrl(r);
@@ -316,3 +312,6 @@ function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
 }
+
+/** The url of each hot channel. */
+const HOT_URLS: readonly string[] = HOT_CHANNELS.map((_, i) => baseUrl(eventDraws(0x5eed, -1 - i)));
