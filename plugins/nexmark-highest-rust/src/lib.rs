@@ -52,7 +52,7 @@ fn values_of(accumulator: &[u8]) -> Vec<&[u8]> {
     values
 }
 
-/// Folds `candidate` (its highest value and values) into `accumulator`.
+/// Folds `candidates`, records whose field is `value`, into `accumulator`.
 fn fold(accumulator: Vec<u8>, value: i64, candidates: &[&[u8]]) -> Vec<u8> {
     match highest_of(&accumulator) {
         Some(highest) if highest > value => accumulator,
