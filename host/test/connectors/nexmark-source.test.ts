@@ -3,10 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { Source } from '../../src/connectors/connector.js';
 import { hasCode } from '../../src/errors/errors.js';
+import { compilePipeline } from '../../src/config/compile.js';
 import type { StreamRecord } from '../../src/records/record.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
@@ -117,6 +119,20 @@ describe('nexmark source', () => {
       expect(a.reserve as number).toBeGreaterThan(a.initialBid as number);
       expect(a.expires as number).toBeGreaterThan(a.dateTime as number);
     }
+  });
+
+  it('its config is checked by its schema: every problem with its pointer', () => {
+    const nodes = [
+      { id: 'events', kind: 'source', connector: 'nexmark', config: { count: -1, rate: 5, eventsPerSecond: 0 } },
+      { id: 'out', kind: 'sink', connector: 'null', inputs: ['events'] },
+    ];
+    const compiled = compilePipeline({ name: 'x', nodes }, { file: join(tmpdir(), 'pipeline.json'), connectors: builtinConnectors() });
+    expect(compiled.ok).toBe(false);
+    expect(compiled.ok ? [] : compiled.problems.map((p) => `${p.pointer} ${p.message}`)).toEqual([
+      '/nodes/0/config unknown property "rate"',
+      '/nodes/0/config/count must be >= 0',
+      '/nodes/0/config/eventsPerSecond must be > 0',
+    ]);
   });
 
   it('is unbounded with count 0', async () => {
