@@ -1,11 +1,12 @@
 // Turns benchmark rows into bench/RESULTS.md and an SVG chart.
 import { renderFuelWallTime } from './fuel-wall-time.js';
+import { renderNexmark } from './nexmark.js';
 
 const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rate = (n) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 1)}k` : fmt(n));
 
 /** Markdown for one run of the benchmarks. */
-export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], fuelWallTime = [], chartFile }) {
+export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], fuelWallTime = [], nexmark = [], chartFile }) {
   const out = [];
   const line = (s = '') => out.push(s);
   line('# Benchmark results');
@@ -131,6 +132,11 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
 
   if (fuelWallTime.length) {
     for (const l of renderFuelWallTime(fuelWallTime)) line(l);
+    line();
+  }
+
+  if (nexmark.length) {
+    for (const l of renderNexmark(nexmark)) line(l);
     line();
   }
 

@@ -14,6 +14,7 @@ import { runLimits } from './limits.js';
 import { runReload, runRewire } from './reload.js';
 import { runHttp } from './http.js';
 import { runFuelWallTime } from './fuel-wall-time.js';
+import { runNexmark } from './nexmark.js';
 import { Engine } from '../dist/engine/engine.js';
 import { renderChart, renderResults } from './report.js';
 
@@ -53,8 +54,9 @@ const reload = await runReload(impls, { workDir, engine: new Engine({ cacheDir: 
 const rewire = await runRewire(impls, { workDir, engine: new Engine({ cacheDir: join(workDir, 'cache') }), edits: settings.edits, log });
 const http = await runHttp({ requests: quick ? 50 : 2_000, log });
 const fuelWallTime = await runFuelWallTime({ log, budget: quick ? 100_000_000 : 1_000_000_000, runs: quick ? 1 : 3, components: !quick });
+const nexmark = await runNexmark({ quick, runs: 3, workDir, log });
 
-const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown, limits, reload, rewire, http, fuelWallTime };
+const results = { machine: describeMachine(), quick, impls: impls.map(({ id, label, available, note }) => ({ id, label, available, note })), micro, macro, startup, memory, breakdown, limits, reload, rewire, http, fuelWallTime, nexmark };
 const json = join(dirname(out), basename(out, '.md') + '.json');
 await mkdir(dirname(out), { recursive: true });
 await writeFile(json, JSON.stringify(results, null, 2) + '\n');

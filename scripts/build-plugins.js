@@ -21,6 +21,8 @@ const rustc = await findRustc().catch((error) => error);
 for (const name of (await readdir(pluginsDir)).sort()) {
   const dir = join(pluginsDir, name);
   if (!(await stat(dir)).isDirectory()) continue;
+  // A folder of shared source (plugins/nexmark-common) is no plugin.
+  if (!existsSync(join(dir, 'plugin.json'))) continue;
   if (only.length > 0 && !only.some((o) => dir.endsWith(o))) continue;
   const manifest = await readPluginManifest(dir);
   const prebuilt = join(dir, `${manifest.name}.wasm`);

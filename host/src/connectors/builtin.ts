@@ -4,6 +4,7 @@ import { fileSink, fileSource } from './file.js';
 import { stdinSource, stdoutSink } from './stdio.js';
 import { generatorSource } from './generator.js';
 import { nullSink } from './null-sink.js';
+import { nexmarkSource } from './nexmark.js';
 
 /** A new registry holding every built-in connector. */
 export function builtinConnectors(): ConnectorRegistry {
@@ -11,6 +12,7 @@ export function builtinConnectors(): ConnectorRegistry {
     .register(fileSource)
     .register(stdinSource)
     .register(generatorSource)
+    .register(nexmarkSource)
     .register(fileSink)
     .register(stdoutSink)
     .register(nullSink);

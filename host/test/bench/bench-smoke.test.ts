@@ -23,7 +23,7 @@ describe('npm run bench -- --quick', () => {
     expect(report).not.toContain('Not measured in this run');
     for (const section of [
       '## Call cost by batch size', '## Canonical ABI', '## Pipeline throughput', '## Where the time goes', '## Start-up', '## Memory per plugin instance',
-      '## Limits overhead', '## CPU budget against wall time', '## Hot reload', '## Outgoing HTTP', '## Targets',
+      '## Limits overhead', '## CPU budget against wall time', '## Nexmark', '## Hot reload', '## Outgoing HTTP', '## Targets',
     ]) {
       expect(report).toContain(section);
     }

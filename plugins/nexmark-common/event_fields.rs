@@ -1,0 +1,135 @@
+//! Reads the top-level fields of a flat JSON object, such as a Nexmark event
+//! of the `nexmark` source, without a JSON crate. The Nexmark query plugins
+//! include this file (`#[path = "../../nexmark-common/event_fields.rs"]`).
+//!
+//! It walks the object's members, skipping over strings (with escapes),
+//! nested objects and arrays, so a field name inside a string value never
+//! matches. Input it cannot walk gives `None`: the caller treats the record
+//! as not having the field.
+
+/// The raw JSON text of the top-level member `name` of the object `json`
+/// (a string keeps its quotes), or `None` when there is none or `json` is no
+/// object.
+pub fn field<'a>(json: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let mut i = skip_space(json, 0);
+    if json.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_space(json, i + 1);
+    if json.get(i) == Some(&b'}') {
+        return None;
+    }
+    loop {
+        if json.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(json, i)?;
+        let key = &json[i + 1..key_end - 1];
+        i = skip_space(json, key_end);
+        if json.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_space(json, i + 1);
+        let end = value_end(json, i)?;
+        if key == name {
+            return Some(&json[i..end]);
+        }
+        i = skip_space(json, end);
+        if json.get(i) != Some(&b',') {
+            return None;
+        }
+        i = skip_space(json, i + 1);
+    }
+}
+
+/// The member `name` as an integer (`-?[0-9]+` that fits an i64).
+pub fn int_field(json: &[u8], name: &[u8]) -> Option<i64> {
+    parse_int(field(json, name)?)
+}
+
+/// Whether the member `type` is the string `kind` (`"bid"`, `"auction"`, `"person"`).
+pub fn is_type(json: &[u8], kind: &[u8]) -> bool {
+    match field(json, b"type") {
+        Some(text) => text.len() == kind.len() + 2 && &text[1..text.len() - 1] == kind,
+        None => false,
+    }
+}
+
+/// `-?[0-9]+` as an i64; `None` for anything else or on overflow.
+pub fn parse_int(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add((d - b'0') as i64)?;
+    }
+    Some(if negative { -value } else { value })
+}
+
+fn skip_space(json: &[u8], mut i: usize) -> usize {
+    while i < json.len() && matches!(json[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// Index just past the string starting at `start` (a `"`).
+fn string_end(json: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    while i < json.len() {
+        match json[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Index just past the value starting at `start`.
+fn value_end(json: &[u8], start: usize) -> Option<usize> {
+    match *json.get(start)? {
+        b'"' => string_end(json, start),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while i < json.len() {
+                match json[i] {
+                    b'"' => {
+                        i = string_end(json, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => {
+            let mut i = start;
+            while i < json.len() && !matches!(json[i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                i += 1;
+            }
+            if i == start {
+                None
+            } else {
+                Some(i)
+            }
+        }
+    }
+}
