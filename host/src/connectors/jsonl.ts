@@ -233,7 +233,9 @@ export class LineFormatter {
     if (escapes) {
       // JSON.stringify's escapes: short forms for \b \t \n \f \r " \, \u00xx for the other controls.
       this.#reserve((to - from) * 6 + 2);
+      // Growing copied only what was committed: the opening quote is written again.
       const escaped = this.#out;
+      escaped[start] = 0x22;
       at = start + 1;
       for (let i = from; i < to; i++) {
         const c = src[i]!;

@@ -241,6 +241,7 @@ export class PackedBatchWriter {
   #recordStart = -1;
   #headerCountAt = -1;
   #recordHeaders = 0;
+  #recordOutputHeader = false;
   #hasKey = false;
 
   constructor(initialBytes = 64 * 1024) {
@@ -260,6 +261,7 @@ export class PackedBatchWriter {
     this.#at += 12;
     this.#hasKey = false;
     this.#recordHeaders = 0;
+    this.#recordOutputHeader = false;
     this.#headerCountAt = -1;
   }
 
@@ -299,7 +301,7 @@ export class PackedBatchWriter {
 
   /** One header, name and value as UTF-8. */
   header(name: string, value: string): void {
-    if (name === 'weir-output') this.#outputHeader = true;
+    if (name === 'weir-output') this.#recordOutputHeader = true;
     this.#text(name);
     this.#text(value);
     this.#recordHeaders++;
@@ -313,6 +315,7 @@ export class PackedBatchWriter {
     this.#view.setUint32(start, (this.#hasKey ? FLAG_KEY : 0) | (eventTime === undefined ? 0 : FLAG_EVENT_TIME), true);
     this.#view.setBigInt64(start + 4, eventTime === undefined ? 0n : BigInt(eventTime), true);
     this.#headers += this.#recordHeaders;
+    if (this.#recordOutputHeader) this.#outputHeader = true;
     this.#count++;
     this.#recordStart = -1;
   }
