@@ -137,7 +137,8 @@ describe('writeLine', () => {
     expect(hasCode(caught, 'WEIR_CONNECTOR_IO')).toBe(true);
     expect((caught as Error).message).toContain('input.jsonl:7');
     expect((caught as Error).message).toContain(message);
-    expect(writer.take().records()).toEqual([textRecord('before', { key: 'good' })]);
+    writeLine(writer, utf8('{"value":"after"}'), 'jsonl', 'input.jsonl:8');
+    expect(writer.take().records()).toEqual([textRecord('before', { key: 'good' }), textRecord('after')]);
   });
 
   it('rejects a line that is not UTF-8, naming the offset of the first bad byte', () => {

@@ -129,6 +129,13 @@ describe('PackedBatchWriter', () => {
     expect(batch.records()).toEqual([textRecord('kept', { eventTime: 1n })]);
     expect(batch.hasOutputHeader).toBe(false);
     expect(writer.take().length).toBe(0);
+    writer.begin();
+    writer.noKey();
+    writer.valueText('routed');
+    writer.headers();
+    writer.header('weir-output', 'late');
+    writer.end(undefined);
+    expect(writer.take().hasOutputHeader).toBe(true);
   });
 
   it('encodes lone surrogates as U+FFFD, as TextEncoder does', () => {
