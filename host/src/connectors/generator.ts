@@ -100,7 +100,11 @@ export class GeneratorSource implements Source {
     const level = LEVEL_BYTES[Math.floor(this.#random() * LEVEL_BYTES.length)]!;
     const key = keyCardinality > 0 ? this.#keys[Math.floor(this.#random() * keyCardinality)] : undefined;
     view.setUint32(offset, key ? 3 : 2, true);
-    view.setBigInt64(offset + 4, BigInt(startTime + seq * eventIntervalMs), true);
+    // The i64 event time as two words (no BigInt per record); floor keeps two's complement for negative times.
+    const time = startTime + seq * eventIntervalMs;
+    const high = Math.floor(time / 0x100000000);
+    view.setUint32(offset + 4, time - high * 0x100000000, true);
+    view.setInt32(offset + 8, high, true);
     let at = offset + 12;
     view.setUint32(at, key?.byteLength ?? 0, true);
     if (key) block.set(key, at + 4);
@@ -109,9 +113,9 @@ export class GeneratorSource implements Source {
     at += 4;
     block.set(this.#template, at);
     let v = at;
-    for (const b of SEQ_PREFIX) block[v++] = b;
+    for (let i = 0; i < SEQ_PREFIX.length; i++) block[v++] = SEQ_PREFIX[i]!;
     v = writeDigits(block, v, seq);
-    for (const b of level) block[v++] = b;
+    for (let i = 0; i < level.length; i++) block[v++] = level[i]!;
     at += size;
     view.setUint32(at, 0, true);
     return at + 4;

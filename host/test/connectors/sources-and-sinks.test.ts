@@ -63,6 +63,14 @@ describe('GeneratorSource', () => {
     const keys = new Set(recordsOf(records).map((r) => new TextDecoder().decode(r.key)));
     for (const k of keys) expect(['k0', 'k1', 'k2']).toContain(k);
   });
+
+  it('writes event times before the epoch and beyond 32 bits exactly, and records without keys', async () => {
+    for (const startTime of [-5_000_000_000_123, -1, 4_294_967_290, 8_000_000_000_000_000]) {
+      const { records } = await new GeneratorSource({ ...options, startTime, eventIntervalMs: 3, keyCardinality: 0 }).poll(4);
+      expect(recordsOf(records).map((r) => r.eventTime), `from ${startTime}`).toEqual(Array.from({ length: 4 }, (_, i) => BigInt(startTime + i * 3)));
+      expect(recordsOf(records).every((r) => r.key === undefined)).toBe(true);
+    }
+  });
 });
 
 describe('file connector', () => {
