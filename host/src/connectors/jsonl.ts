@@ -44,31 +44,46 @@ export type LineFormat = 'jsonl' | 'lines';
 const contentDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * Appends the record of one line's bytes to `writer`: in `lines` format the
- * bytes themselves, in `jsonl` the line checked as strict UTF-8 (a byte
- * order mark at its start is not JSON and is dropped) and parsed. A line
- * that fails leaves nothing in the writer.
- *
- * @param where - `file:line` for error messages.
- * @throws WeirError `WEIR_CONNECTOR_IO` for a line that breaks the format or is not UTF-8 (jsonl).
+ * Appends the records of lines to packed batches: in `lines` format each
+ * line's bytes themselves, in `jsonl` the line checked as strict UTF-8 (a
+ * byte order mark at its start is not JSON and is dropped) and read, plain
+ * lines straight from their bytes (see {@link writePlainLine}), the others
+ * with `JSON.parse`. A line that fails leaves nothing in the writer. A
+ * parser keeps scratch space for one line at a time: one per source.
  */
-export function writeLine(writer: PackedBatchWriter, line: Uint8Array, format: LineFormat, where: string): void {
-  if (format === 'lines') {
-    writer.begin();
-    writer.noKey();
-    writer.valueBytes(line);
-    writer.end(undefined);
-    return;
+export class LineParser {
+  readonly #format: LineFormat;
+  readonly #plain: PlainLine = { key: [0, 0], value: [0, 0], headers: new Int32Array(PLAIN_MAX_HEADERS * 4), headerCount: 0, eventTime: 0 };
+
+  constructor(format: LineFormat) {
+    this.#format = format;
   }
-  if (!isUtf8(line)) {
-    throw bad(where, `is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(line)}); JSON text must be UTF-8: carry binary values in "valueBase64", or read the file with "format": "lines"`);
+
+  /**
+   * Appends the record of one line's bytes to `writer`.
+   *
+   * @param where - `file:line` for error messages.
+   * @throws WeirError `WEIR_CONNECTOR_IO` for a line that breaks the format or is not UTF-8 (jsonl).
+   */
+  write(writer: PackedBatchWriter, line: Uint8Array, where: string): void {
+    if (this.#format === 'lines') {
+      writer.begin();
+      writer.noKey();
+      writer.valueBytes(line);
+      writer.end(undefined);
+      return;
+    }
+    if (!isUtf8(line)) {
+      throw bad(where, `is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(line)}); JSON text must be UTF-8: carry binary values in "valueBase64", or read the file with "format": "lines"`);
+    }
+    const bom = line.length >= 3 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf ? 3 : 0;
+    if (writePlainLine(writer, line, bom, this.#plain)) return;
+    writeJson(writer, Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8', bom), where);
   }
-  const bom = line.length >= 3 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf ? 3 : 0;
-  writeJson(writer, Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8', bom), where);
 }
 
 /**
- * Makes a record of one line's bytes (see {@link writeLine}); its fields do
+ * Makes a record of one line's bytes (see {@link LineParser}); its fields do
  * not hold the chunk the line came from.
  *
  * @param where - `file:line` for error messages.
@@ -76,12 +91,12 @@ export function writeLine(writer: PackedBatchWriter, line: Uint8Array, format: L
  */
 export function recordOfLine(line: Uint8Array, format: LineFormat, where: string): StreamRecord {
   const writer = new PackedBatchWriter(256);
-  writeLine(writer, line, format, where);
+  new LineParser(format).write(writer, line, where);
   return writer.take().records()[0]!;
 }
 
 /**
- * Parses one line (as text) into a record.
+ * Parses one line (as text) into a record, with `JSON.parse` (jsonl).
  *
  * @param where - `file:line` for error messages.
  * @throws WeirError `WEIR_CONNECTOR_IO` for a line that breaks the format.
@@ -105,6 +120,163 @@ export function parseLine(line: string, format: LineFormat, where: string): Stre
  */
 export function formatBatch(records: readonly StreamRecord[], format: LineFormat): Buffer {
   return Buffer.from(new LineFormatter(format).format(PackedBatch.fromRecords(records)));
+}
+
+/** Most headers a line may have to take the plain path. */
+const PLAIN_MAX_HEADERS = 32;
+const FIELD_KEY = 1;
+const FIELD_VALUE = 2;
+const FIELD_HEADERS = 4;
+const FIELD_EVENT_TIME = 8;
+
+/** Where the fields of a plain line lie (a {@link LineParser}'s scratch space, reused line after line). */
+interface PlainLine {
+  key: [number, number];
+  value: [number, number];
+  /** Name from, name to, value from, value to, per header. */
+  headers: Int32Array;
+  headerCount: number;
+  eventTime: number;
+}
+
+/**
+ * Writes the record of a jsonl line straight from its bytes when the line is
+ * plain: the compact shape `JSON.stringify` writes, with string fields free
+ * of escapes and control characters, `headers` an object whose names are
+ * distinct and do not start with a digit (JSON orders those first), and an
+ * integer `eventTime` of at most 15 digits. The record is then exactly what
+ * `JSON.parse` would give, without decoding the line. Anything else
+ * (whitespace, escapes, null, a non-string value, `valueBase64`, a repeated
+ * field, an error to report) returns false, writing nothing, and the line
+ * goes the `JSON.parse` way. `line` is valid UTF-8.
+ */
+function writePlainLine(writer: PackedBatchWriter, line: Uint8Array, from: number, plain: PlainLine): boolean {
+  const end = line.length;
+  if (end - from < 2 || line[from] !== 0x7b || line[end - 1] !== 0x7d) return false;
+  let at = from + 1;
+  let seen = 0;
+  plain.headerCount = 0;
+  for (;;) {
+    // A field name, then its value.
+    if (line[at] !== 0x22) return false;
+    const nameFrom = at + 1;
+    const nameTo = plainStringEnd(line, nameFrom, end);
+    if (nameTo < 0 || line[nameTo + 1] !== 0x3a) return false;
+    const field = fieldOf(line, nameFrom, nameTo);
+    if (field === 0 || seen & field) return false;
+    seen |= field;
+    at = nameTo + 2;
+    if (field === FIELD_EVENT_TIME) {
+      at = plainInteger(line, at, end, plain);
+      if (at < 0) return false;
+    } else if (field === FIELD_HEADERS) {
+      at = plainHeaders(line, at, end, plain);
+      if (at < 0) return false;
+    } else {
+      if (line[at] !== 0x22) return false;
+      const to = plainStringEnd(line, at + 1, end);
+      if (to < 0) return false;
+      const range = field === FIELD_KEY ? plain.key : plain.value;
+      range[0] = at + 1;
+      range[1] = to;
+      at = to + 1;
+    }
+    if (line[at] === 0x2c) at++;
+    else if (at === end - 1) break;
+    else return false;
+  }
+  if (!(seen & FIELD_VALUE)) return false;
+  writer.begin();
+  if (seen & FIELD_KEY) writer.keyRange(line, plain.key[0]!, plain.key[1]!);
+  else writer.noKey();
+  writer.valueRange(line, plain.value[0]!, plain.value[1]!);
+  if (seen & FIELD_HEADERS) {
+    writer.headers();
+    const h = plain.headers;
+    for (let i = 0; i < plain.headerCount * 4; i += 4) writer.headerRange(line, h[i]!, h[i + 1]!, h[i + 2]!, h[i + 3]!);
+  }
+  writer.end(seen & FIELD_EVENT_TIME ? plain.eventTime : undefined);
+  return true;
+}
+
+/** Where a string starting at `at` (after its quote) ends (its closing quote), or -1 when it holds a backslash or a control character. */
+function plainStringEnd(line: Uint8Array, at: number, end: number): number {
+  for (; at < end; at++) {
+    const c = line[at]!;
+    if (c === 0x22) return at;
+    if (c === 0x5c || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+/** The field a name is (key, value, headers, eventTime), 0 for any other (valueBase64 included: the JSON.parse way). */
+function fieldOf(line: Uint8Array, from: number, to: number): number {
+  const length = to - from;
+  const c = line[from];
+  if (length === 3 && c === 0x6b && line[from + 1] === 0x65 && line[from + 2] === 0x79) return FIELD_KEY;
+  if (length === 5 && c === 0x76 && equalsAscii(line, from, 'value')) return FIELD_VALUE;
+  if (length === 7 && c === 0x68 && equalsAscii(line, from, 'headers')) return FIELD_HEADERS;
+  if (length === 9 && c === 0x65 && equalsAscii(line, from, 'eventTime')) return FIELD_EVENT_TIME;
+  return 0;
+}
+
+function equalsAscii(line: Uint8Array, from: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (line[from + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Reads an integer of 1 to 15 digits (JSON: no leading zero) at `at` into `plain.eventTime`; where it ends, or -1. */
+function plainInteger(line: Uint8Array, at: number, end: number, plain: PlainLine): number {
+  const negative = line[at] === 0x2d;
+  if (negative) at++;
+  const first = at;
+  let value = 0;
+  for (; at < end; at++) {
+    const d = line[at]! - 0x30;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+  }
+  const digits = at - first;
+  if (digits === 0 || digits > 15 || (line[first] === 0x30 && digits > 1)) return -1;
+  const c = line[at];
+  if (c === 0x2e || c === 0x65 || c === 0x45) return -1;
+  plain.eventTime = negative ? -value : value;
+  return at;
+}
+
+/** Reads a headers object of plain strings at `at` into `plain.headers`; where it ends, or -1. */
+function plainHeaders(line: Uint8Array, at: number, end: number, plain: PlainLine): number {
+  if (line[at] !== 0x7b) return -1;
+  at++;
+  if (line[at] === 0x7d) return at + 1;
+  const h = plain.headers;
+  for (let n = 0; ; n++) {
+    if (n === PLAIN_MAX_HEADERS || line[at] !== 0x22) return -1;
+    const nameFrom = at + 1;
+    const nameTo = plainStringEnd(line, nameFrom, end);
+    if (nameTo < 0 || line[nameTo + 1] !== 0x3a || line[nameTo + 2] !== 0x22) return -1;
+    const first = line[nameFrom]!;
+    if (nameTo > nameFrom && first >= 0x30 && first <= 0x39) return -1;
+    const valueFrom = nameTo + 3;
+    const valueTo = plainStringEnd(line, valueFrom, end);
+    if (valueTo < 0) return -1;
+    for (let i = 0; i < n * 4; i += 4) if (sameBytes(line, h[i]!, h[i + 1]!, nameFrom, nameTo)) return -1;
+    h[n * 4] = nameFrom;
+    h[n * 4 + 1] = nameTo;
+    h[n * 4 + 2] = valueFrom;
+    h[n * 4 + 3] = valueTo;
+    plain.headerCount = n + 1;
+    at = valueTo + 1;
+    if (line[at] === 0x7d) return at + 1;
+    if (line[at] !== 0x2c) return -1;
+    at++;
+  }
+}
+
+function sameBytes(line: Uint8Array, aFrom: number, aTo: number, bFrom: number, bTo: number): boolean {
+  if (aTo - aFrom !== bTo - bFrom) return false;
+  for (let i = 0; i < aTo - aFrom; i++) if (line[aFrom + i] !== line[bFrom + i]) return false;
+  return true;
 }
 
 /**

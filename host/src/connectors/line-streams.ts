@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { StreamRecord } from '../records/record.js';
 import type { Sink, Source, SourcePoll, SourcePosition } from './connector.js';
 import { encodePosition } from './positions.js';
-import { LineFormatter, writeLine } from './jsonl.js';
+import { LineFormatter, LineParser } from './jsonl.js';
 import { PackedBatch, PackedBatchWriter } from '../records/packed-batch.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import type { LineFormat } from './jsonl.js';
@@ -78,11 +78,13 @@ export class LineSource implements Source {
   #failure: unknown;
   /** Builds each poll's batch; its buffer is reused from poll to poll. */
   readonly #writer = new PackedBatchWriter();
+  readonly #parser: LineParser;
 
   constructor(stream: Readable, options: LineSourceOptions) {
     this.#stream = stream;
     this.#chunks = stream[Symbol.asyncIterator]();
     this.#format = options.format;
+    this.#parser = new LineParser(options.format);
     this.#name = options.name;
     this.#options = options;
     this.#lineNo = options.linesBefore ?? 0;
@@ -125,7 +127,7 @@ export class LineSource implements Source {
         continue;
       }
       try {
-        writeLine(writer, line, this.#format, `${this.#name}:${lineNo}`);
+        this.#parser.write(writer, line, `${this.#name}:${lineNo}`);
       } catch (error) {
         this.#failure = error;
         break;
@@ -194,7 +196,6 @@ export class LineSource implements Source {
 /** Writes one line per record to a stream. */
 export class LineSink implements Sink {
   readonly #stream: Writable;
-  readonly #format: LineFormat;
   readonly #name: string;
   readonly #ownsStream: boolean;
   readonly #formatter: LineFormatter;
@@ -202,7 +203,6 @@ export class LineSink implements Sink {
 
   constructor(stream: Writable, format: LineFormat, name: string, ownsStream: boolean) {
     this.#stream = stream;
-    this.#format = format;
     this.#name = name;
     this.#ownsStream = ownsStream;
     this.#formatter = new LineFormatter(format);

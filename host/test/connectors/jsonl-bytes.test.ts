@@ -5,7 +5,7 @@
  * every edge the object path handled, and on seeded random records.
  */
 import { describe, expect, it } from 'vitest';
-import { LineFormatter, formatLine, writeLine } from '../../src/connectors/jsonl.js';
+import { LineFormatter, LineParser, formatLine, parseLine } from '../../src/connectors/jsonl.js';
 import { PackedBatch, PackedBatchWriter } from '../../src/records/packed-batch.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { textRecord } from '../../src/records/record.js';
@@ -79,11 +79,12 @@ describe('LineFormatter', () => {
 /** The records writeLine makes of these lines (each must be good). */
 const parsed = (lines: Array<string | Uint8Array>, format: 'jsonl' | 'lines' = 'jsonl') => {
   const writer = new PackedBatchWriter(16);
-  lines.forEach((line, i) => writeLine(writer, typeof line === 'string' ? utf8(line) : line, format, `f:${i + 1}`));
+  const parser = new LineParser(format);
+  lines.forEach((line, i) => parser.write(writer, typeof line === 'string' ? utf8(line) : line, `f:${i + 1}`));
   return writer.take().records();
 };
 
-describe('writeLine', () => {
+describe('LineParser', () => {
   it('writes the envelope fields straight into the batch', () => {
     const [r] = parsed(['{"key":"k","value":"v ✓","headers":{"a":"1","b":"2"},"eventTime":"1970-01-01T00:00:01Z"}']);
     expect(r).toEqual(textRecord('v ✓', { key: 'k', headers: [['a', '1'], ['b', '2']], eventTime: 1000n }));
@@ -127,18 +128,60 @@ describe('writeLine', () => {
     ['{"value":"v","headers":[["a"]]}', '"headers" values must be strings'],
   ])('rejects %s naming the line, and leaves the records before it whole', (line, message) => {
     const writer = new PackedBatchWriter(16);
-    writeLine(writer, utf8('{"key":"good","value":"before"}'), 'jsonl', 'input.jsonl:6');
+    const parser = new LineParser('jsonl');
+    parser.write(writer, utf8('{"key":"good","value":"before"}'), 'input.jsonl:6');
     let caught: unknown;
     try {
-      writeLine(writer, utf8(line), 'jsonl', 'input.jsonl:7');
+      parser.write(writer, utf8(line), 'input.jsonl:7');
     } catch (error) {
       caught = error;
     }
     expect(hasCode(caught, 'WEIR_CONNECTOR_IO')).toBe(true);
     expect((caught as Error).message).toContain('input.jsonl:7');
     expect((caught as Error).message).toContain(message);
-    writeLine(writer, utf8('{"value":"after"}'), 'jsonl', 'input.jsonl:8');
+    parser.write(writer, utf8('{"value":"after"}'), 'input.jsonl:8');
     expect(writer.take().records()).toEqual([textRecord('before', { key: 'good' }), textRecord('after')]);
+  });
+
+  it('reads plain lines from their bytes exactly as JSON.parse reads them, and leaves every other line to it (seeded random lines)', () => {
+    let seed = 5;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+    const strings = ['""', '"a"', '"é✓😀"', '"\\u00e9"', '"a\\"b"', '"\uFEFFx"', '"weir-output"', '"0"', '"10"', '"__proto__"', '"}"', '","', '"x y"'];
+    const values = [...strings, '1', '-0', '17', '01', '1.5', '1e3', '123456789012345', '1234567890123456', 'null', '{}', '[1]', 'true', '"2024-01-02T03:04:05Z"'];
+    const headers = () => pick([
+      () => '{}',
+      () => `{${Array.from({ length: 1 + Math.floor(random() * 3) }, () => `${pick(strings)}:${pick(values)}`).join(',')}}`,
+      () => `[[${pick(strings)},${pick(strings)}]]`,
+      () => 'null',
+    ])();
+    const fields = ['key', 'value', 'valueBase64', 'headers', 'eventTime', 'extra'];
+    const parser = new LineParser('jsonl');
+    let plainLines = 0;
+    for (let i = 0; i < 3000; i++) {
+      const chosen = Array.from({ length: Math.floor(random() * 5) }, () => pick(fields));
+      const body = chosen.map((f) => `"${f}":${f === 'headers' ? headers() : f === 'valueBase64' ? pick(['"AAH/"', '"!"', '1']) : pick(values)}`);
+      let line = `{${body.join(pick([',', ',', ',', ', ']))}}`;
+      if (random() < 0.05) line = ` ${line}`;
+      if (random() < 0.05) line = line.slice(0, -1);
+      const outcome = (run: () => StreamRecord[]) => {
+        try {
+          return run();
+        } catch (error) {
+          return (error as Error).message;
+        }
+      };
+      const viaBytes = outcome(() => {
+        const writer = new PackedBatchWriter(16);
+        parser.write(writer, utf8(line), 'f:1');
+        return writer.take().records();
+      });
+      const viaParse = outcome(() => [parseLine(line, 'jsonl', 'f:1')]);
+      expect(viaBytes, line).toEqual(viaParse);
+      if (typeof viaBytes !== 'string' && /^\{("(key|value|headers|eventTime)":("[^"\\]*"|-?\d+|\{[^{}\\]*\}),?)+\}$/.test(line)) plainLines++;
+    }
+    // The plain path was taken often enough to matter.
+    expect(plainLines).toBeGreaterThan(100);
   });
 
   it('rejects a line that is not UTF-8, naming the offset of the first bad byte', () => {
