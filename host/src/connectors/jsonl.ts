@@ -237,9 +237,8 @@ function plainInteger(line: Uint8Array, at: number, end: number, plain: PlainLin
     value = value * 10 + d;
   }
   const digits = at - first;
+  // At most 15 digits: exact in a double however they are summed (a fraction or exponent after them fails the caller's check for `,` or `}`).
   if (digits === 0 || digits > 15 || (line[first] === 0x30 && digits > 1)) return -1;
-  const c = line[at];
-  if (c === 0x2e || c === 0x65 || c === 0x45) return -1;
   plain.eventTime = negative ? -value : value;
   return at;
 }
