@@ -23,9 +23,10 @@
  * `eventTime` only when present.
  *
  * Both directions work on bytes, a batch at a time: a line is checked as
- * UTF-8 and parsed with `JSON.parse`, and its fields are written straight
- * into the batch's packed buffer ({@link writeLine}, no per-field encode, no
- * record objects); a packed batch is formatted into one output buffer in
+ * UTF-8 and its fields are written straight into the batch's packed buffer
+ * ({@link LineParser}, no per-field encode, no record objects): a line in
+ * the compact shape `JSON.stringify` writes, without escapes, is read from
+ * its bytes; any other line is decoded and parsed with `JSON.parse`; a packed batch is formatted into one output buffer in
  * one pass over its bytes ({@link LineFormatter}: text fields are copied,
  * escaped only where JSON needs it). {@link formatLine} builds the line from
  * a record object with `JSON.stringify`: the definition the byte formatter
