@@ -22,7 +22,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { WeirError } from '../errors/errors.js';
-import { checkedShape, encodeBatch, viewBatch } from './batch-codec.js';
+import { DECODED_HEADER_OVERHEAD, DECODED_RECORD_OVERHEAD, checkedShape, encodeBatch, viewBatch } from './batch-codec.js';
 import type { StreamRecord } from './record.js';
 
 /** Bytes of a record's fixed fields: flags, event time, key, value and header-count lengths. */
@@ -86,9 +86,13 @@ export class PackedBatch {
    * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` for a malformed batch, `WEIR_LIMIT_OUTPUT` above the cap.
    */
   static fromPluginOutput(bytes: Uint8Array, maxDecodedBytes: number): PackedBatch {
-    const shape = checkedShape(bytes, maxDecodedBytes);
-    const index = indexOf(bytes, shape.records, true);
-    return new PackedBatch(bytes, shape.records, shape.headers, index.outputHeader, index);
+    // One walk that checks as it indexes; on any doubt the codec's own check says what is wrong.
+    const walked = checkedIndexOf(bytes);
+    if (!walked || bytes.byteLength + walked.count * DECODED_RECORD_OVERHEAD + walked.headers * DECODED_HEADER_OVERHEAD > maxDecodedBytes) {
+      checkedShape(bytes, maxDecodedBytes);
+      throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', 'malformed packed batch: a header name is not valid UTF-8');
+    }
+    return new PackedBatch(bytes, walked.count, walked.headers, walked.index.outputHeader, walked.index);
   }
 
   /** A batch written by a trusted writer (see {@link PackedBatchWriter}). */
@@ -215,7 +219,7 @@ export class PackedBatch {
   }
 
   #indexed(): RecordIndex {
-    this.#index ??= indexOf(this.bytes, this.length, false);
+    this.#index ??= indexOf(this.bytes, this.length);
     return this.#index;
   }
 }
@@ -419,11 +423,53 @@ function headerCountAt(view: DataView, at: number): number {
 }
 
 /**
- * Finds where each record starts, and whether any header is `weir-output`.
- * With `checkNames`, header names must be valid UTF-8 (plugin output; the
- * lengths were checked by `decodedShape` before).
+ * Indexes a batch nothing vouches for, checking as it goes that every length
+ * stays inside the buffer, nothing trails the last record and header names
+ * are UTF-8. Undefined when anything is off (the codec's check then names it).
  */
-function indexOf(bytes: Uint8Array, count: number, checkNames: boolean): RecordIndex {
+function checkedIndexOf(bytes: Uint8Array): { index: RecordIndex; count: number; headers: number } | undefined {
+  const size = bytes.byteLength;
+  if (size < 4) return undefined;
+  const view = viewOf(bytes);
+  const count = view.getUint32(0, true);
+  if (count > (size - 4) / RECORD_FIXED) return undefined;
+  const offsets = new Uint32Array(count + 1);
+  let outputHeader = false;
+  let headers = 0;
+  let at = 4;
+  for (let i = 0; i < count; i++) {
+    offsets[i] = at;
+    if (at + 16 > size) return undefined;
+    at += 16 + view.getUint32(at + 12, true);
+    if (at + 4 > size) return undefined;
+    at += 4 + view.getUint32(at, true);
+    if (at + 4 > size) return undefined;
+    const headerCount = view.getUint32(at, true);
+    at += 4;
+    if (headerCount > (size - at) / HEADER_FIXED) return undefined;
+    headers += headerCount;
+    for (let h = 0; h < headerCount; h++) {
+      if (at + 4 > size) return undefined;
+      const nameLen = view.getUint32(at, true);
+      if (at + 4 + nameLen + 4 > size) return undefined;
+      const name = bytes.subarray(at + 4, at + 4 + nameLen);
+      if (!isUtf8(name)) return undefined;
+      if (nameLen === OUTPUT_HEADER_BYTES.byteLength && OUTPUT_HEADER_BYTES.equals(name)) outputHeader = true;
+      at += 4 + nameLen;
+      at += 4 + view.getUint32(at, true);
+    }
+    if (at > size) return undefined;
+  }
+  if (at !== size) return undefined;
+  offsets[count] = at;
+  return { index: { offsets, outputHeader }, count, headers };
+}
+
+/**
+ * Finds where each record starts, and whether any header is `weir-output`,
+ * in a batch the host built or checked.
+ */
+function indexOf(bytes: Uint8Array, count: number): RecordIndex {
   const view = viewOf(bytes);
   const offsets = new Uint32Array(count + 1);
   let outputHeader = false;
@@ -438,7 +484,6 @@ function indexOf(bytes: Uint8Array, count: number, checkNames: boolean): RecordI
     for (let h = 0; h < headers; h++) {
       const nameLen = view.getUint32(at, true);
       const name = bytes.subarray(at + 4, at + 4 + nameLen);
-      if (checkNames && !isUtf8(name)) throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', `malformed packed batch: header name of record ${i} is not valid UTF-8`);
       if (nameLen === OUTPUT_HEADER_BYTES.byteLength && OUTPUT_HEADER_BYTES.equals(name)) outputHeader = true;
       at += 4 + nameLen;
       at += 4 + view.getUint32(at, true);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PackedBatch, PackedBatchWriter } from '../../src/records/packed-batch.js';
 import { concatBatches, countFitting, packedOf, recordsOf, sliceBatch } from '../../src/records/batch.js';
-import { encodeBatch } from '../../src/records/batch-codec.js';
+import { decodeBatch, encodeBatch } from '../../src/records/batch-codec.js';
 import { batchBytes, textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { hasCode } from '../../src/errors/errors.js';
@@ -17,6 +17,7 @@ const records: StreamRecord[] = [
 ];
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const values = (batch: PackedBatch | StreamRecord[]) => recordsOf(batch).map((r) => text(r.value));
+const pick = <T>(random: () => number, items: readonly T[]) => items[Math.floor(random() * items.length)]!;
 const many = (n: number) => Array.from({ length: n }, (_, i) => textRecord(`v${i}`, { key: `k${i % 7}`, headers: i % 3 === 0 ? [['h', `${i}`]] : [] }));
 
 describe('PackedBatch', () => {
@@ -84,6 +85,32 @@ describe('PackedBatch', () => {
       }
       expect(hasCode(caught, code), String(caught)).toBe(true);
     }
+  });
+});
+
+describe('PackedBatch.fromPluginOutput against the codec', () => {
+  it('accepts exactly what decodeBatch accepts, with the same records, and refuses with the same code (seeded corruptions)', () => {
+    let seed = 3;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const good = encodeBatch([...records, ...many(6)]);
+    const outcome = (run: () => StreamRecord[]) => {
+      try {
+        return run();
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    let refused = 0;
+    for (let i = 0; i < 2000; i++) {
+      const bytes = good.slice(0, random() < 0.2 ? Math.floor(random() * good.length) : good.length);
+      for (let k = 0; k < 1 + Math.floor(random() * 3); k++) bytes[Math.floor(random() * bytes.length)] = pick(random, [0, 1, 0xff, 0x18, Math.floor(random() * 256)]);
+      const cap = random() < 0.1 ? 2000 : 1 << 20;
+      const codec = outcome(() => decodeBatch(bytes, cap));
+      const packed = outcome(() => PackedBatch.fromPluginOutput(bytes, cap).records());
+      expect(packed, `case ${i}`).toEqual(codec);
+      if (typeof codec === 'string') refused++;
+    }
+    expect(refused).toBeGreaterThan(500);
   });
 });
 
