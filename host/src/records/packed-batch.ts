@@ -446,6 +446,7 @@ function checkedIndexOf(bytes: Uint8Array): { index: RecordIndex; count: number;
     if (at + 4 > size) return undefined;
     const headerCount = view.getUint32(at, true);
     at += 4;
+    // An early exit only: each header's own checks would stop the loop too.
     if (headerCount > (size - at) / HEADER_FIXED) return undefined;
     headers += headerCount;
     for (let h = 0; h < headerCount; h++) {
@@ -458,8 +459,8 @@ function checkedIndexOf(bytes: Uint8Array): { index: RecordIndex; count: number;
       at += 4 + nameLen;
       at += 4 + view.getUint32(at, true);
     }
-    if (at > size) return undefined;
   }
+  // Past the end mid-way, the next record's check stops the walk; at the end, this one.
   if (at !== size) return undefined;
   offsets[count] = at;
   return { index: { offsets, outputHeader }, count, headers };
