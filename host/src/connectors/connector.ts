@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import type { StreamRecord } from '../records/record.js';
-import type { PollResult } from '../contract/plugin.js';
+import type { Batch } from '../records/batch.js';
+import type { PackedBatch } from '../records/packed-batch.js';
 import type { Delivery } from '../config/pipeline-config.js';
 
 /**
@@ -16,6 +17,16 @@ import type { Delivery } from '../config/pipeline-config.js';
  * plugin source's position is whatever its `poll` reported.
  */
 export type SourcePosition = Uint8Array;
+
+/** What one poll of a {@link Source} returned. */
+export interface SourcePoll {
+  /** The records, as objects or packed (the built-in sources pack theirs). */
+  records: Batch;
+  /** Opaque resume position after these records. */
+  position: Uint8Array | undefined;
+  /** True when the source has nothing more, ever. */
+  done: boolean;
+}
 
 /** A running source, as the topology drives it. */
 export interface Source {
@@ -27,7 +38,7 @@ export interface Source {
    * returned before the throw is good input. The run lets it reach the sinks
    * before failing (docs/pipeline.md, "When a node fails").
    */
-  poll(max: number): Promise<PollResult>;
+  poll(max: number): Promise<SourcePoll>;
   /**
    * Where the source stands after every record its polls have returned so
    * far (not what it has read ahead): handed back as
@@ -43,6 +54,12 @@ export interface Source {
 /** A running sink, as the topology drives it. */
 export interface Sink {
   write(batch: StreamRecord[]): Promise<void>;
+  /**
+   * Writes a packed batch without record objects; when present, the run
+   * prefers it for packed batches (and calls {@link write} for the others).
+   * Must write what {@link write} would for the same records.
+   */
+  writePacked?(batch: PackedBatch): Promise<void>;
   /** Resolves once everything written so far is durable. */
   flush(): Promise<void>;
   /**

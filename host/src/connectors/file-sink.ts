@@ -33,7 +33,8 @@ import { WeirError, messageOf } from '../errors/errors.js';
 import type { Sink } from './connector.js';
 import type { Delivery } from '../config/pipeline-config.js';
 import { decodeVersioned, describeBytes, encodePosition } from './positions.js';
-import { formatBatch } from './jsonl.js';
+import { LineFormatter } from './jsonl.js';
+import { PackedBatch } from '../records/packed-batch.js';
 import type { LineFormat } from './jsonl.js';
 
 /** Which file a path or descriptor names. */
@@ -92,11 +93,14 @@ export class FileSink implements Sink {
   #recordsInFile = 0;
   #state: 'open' | 'failed' | 'closed' = 'open';
   #failure: WeirError | undefined;
+  /** Formats each batch into a buffer it reuses: a write ends before the next begins. */
+  readonly #formatter: LineFormatter;
 
   /** Opens (replacing, or resuming) the file; parent folders must exist. @throws WeirError `WEIR_CONNECTOR_IO` */
   constructor(deps: FileSinkDeps) {
     this.#deps = deps;
     this.#files = deps.files ?? realOutputFiles;
+    this.#formatter = new LineFormatter(deps.format);
     this.#file = deps.resumeFrom ? this.#openResuming(deps.resumeFrom) : this.#openReplacing();
     const { dev, ino } = this.#file.stat();
     this.#identity = { dev, ino };
@@ -108,9 +112,14 @@ export class FileSink implements Sink {
   }
 
   async write(batch: StreamRecord[]): Promise<void> {
+    await this.writePacked(PackedBatch.fromRecords(batch));
+  }
+
+  /** Formats the batch in one pass over its bytes and writes it (see {@link write}). */
+  async writePacked(batch: PackedBatch): Promise<void> {
     this.#check();
     if (batch.length === 0) return;
-    const bytes = formatBatch(batch, this.#deps.format);
+    const bytes = this.#formatter.format(batch);
     this.#reopenIfMoved();
     let done = 0;
     try {

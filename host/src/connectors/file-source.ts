@@ -21,9 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import type { PollResult } from '../contract/plugin.js';
 import { WeirError, messageOf } from '../errors/errors.js';
-import type { Source, SourcePosition } from './connector.js';
+import type { Source, SourcePoll, SourcePosition } from './connector.js';
 import type { LineFormat } from './jsonl.js';
 import { LineSource } from './line-streams.js';
 import { decodePosition, encodePosition } from './positions.js';
@@ -92,7 +91,7 @@ export class FileSource implements Source {
     return this.#start + this.#lines.bytes;
   }
 
-  async poll(max: number): Promise<PollResult> {
+  async poll(max: number): Promise<SourcePoll> {
     try {
       return await this.#lines.poll(max);
     } finally {

@@ -8,11 +8,13 @@
  * Its position is the number of records produced, `{"v":1,"seq":N}`; a
  * generator resumed from it produces exactly the records an uninterrupted one
  * would have produced after the first N (same values, keys and event times).
+ *
+ * Each poll writes its records straight into one packed batch
+ * (records/packed-batch.ts): no record objects.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StreamRecord } from '../records/record.js';
-import type { PollResult } from '../contract/plugin.js';
-import type { Source, SourcePosition, SourceSpec } from './connector.js';
+import { PackedBatch } from '../records/packed-batch.js';
+import type { Source, SourcePoll, SourcePosition, SourceSpec } from './connector.js';
 import { decodePosition, encodePosition } from './positions.js';
 
 /** Settings of a {@link GeneratorSource}. */
@@ -46,11 +48,13 @@ export class GeneratorSource implements Source {
   #random: () => number;
 
   readonly #template: Uint8Array;
+  readonly #maxKeyBytes: number;
 
   constructor(options: GeneratorOptions) {
     this.#options = options;
     this.#template = templateOf(Math.max(options.valueSize, MIN_VALUE_SIZE));
     this.#keys = Array.from({ length: options.keyCardinality }, (_, i) => encoder.encode(`k${i}`));
+    this.#maxKeyBytes = this.#keys.reduce((most, key) => Math.max(most, key.byteLength), 0);
     this.#startSeq = this.#seq = options.startSeq ?? 0;
     // Each record draws one number for its level and, with keys, one for its key.
     this.#random = mulberry32(options.seed, this.#seq * (options.keyCardinality > 0 ? 2 : 1));
@@ -61,7 +65,7 @@ export class GeneratorSource implements Source {
     return encodePosition({ seq: this.#seq });
   }
 
-  async poll(max: number): Promise<PollResult> {
+  async poll(max: number): Promise<SourcePoll> {
     const { count, ratePerSec } = this.#options;
     let n = count === 0 ? max : Math.max(0, Math.min(max, count - this.#seq));
     if (ratePerSec > 0) {
@@ -72,12 +76,14 @@ export class GeneratorSource implements Source {
       }
       n = Math.min(n, allowed);
     }
-    // One backing buffer per batch; each value is a view into it. Allocating a
-    // typed array per record costs several times more than filling it.
-    const size = this.#template.byteLength;
-    const block = new Uint8Array(n * size);
-    const records: StreamRecord[] = new Array(n);
-    for (let i = 0; i < n; i++) records[i] = this.#next(block, i * size);
+    // Room for the longest key; the batch is the part written.
+    const room = 4 + n * (24 + this.#maxKeyBytes + this.#template.byteLength);
+    const bytes = new Uint8Array(room);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, n, true);
+    let at = 4;
+    for (let i = 0; i < n; i++) at = this.#next(bytes, view, at);
+    const records = n === 0 ? PackedBatch.empty() : PackedBatch.trusted(bytes.subarray(0, at), n, 0, false);
     const position = new Uint8Array(8);
     new DataView(position.buffer).setBigUint64(0, BigInt(this.#seq), true);
     return { records, position, done: count !== 0 && this.#seq >= count };
@@ -85,22 +91,34 @@ export class GeneratorSource implements Source {
 
   async close(): Promise<void> {}
 
-  #next(block: Uint8Array, offset: number): StreamRecord {
+  /** Writes the next record into `block` at `offset` (packed: flags, event time, key, value, no headers); returns where it ends. */
+  #next(block: Uint8Array, view: DataView, offset: number): number {
     const seq = this.#seq++;
     const { keyCardinality, startTime, eventIntervalMs } = this.#options;
     const size = this.#template.byteLength;
-    block.set(this.#template, offset);
-    let at = offset;
-    for (const b of SEQ_PREFIX) block[at++] = b;
-    at = writeDigits(block, at, seq);
+    // The level is drawn before the key, as it always was: the same seed gives the same records.
     const level = LEVEL_BYTES[Math.floor(this.#random() * LEVEL_BYTES.length)]!;
-    for (const b of level) block[at++] = b;
-    return {
-      key: keyCardinality > 0 ? this.#keys[Math.floor(this.#random() * keyCardinality)] : undefined,
-      value: block.subarray(offset, offset + size),
-      headers: [],
-      eventTime: BigInt(startTime + seq * eventIntervalMs),
-    };
+    const key = keyCardinality > 0 ? this.#keys[Math.floor(this.#random() * keyCardinality)] : undefined;
+    view.setUint32(offset, key ? 3 : 2, true);
+    // The i64 event time as two words (no BigInt per record); floor keeps two's complement for negative times.
+    const time = startTime + seq * eventIntervalMs;
+    const high = Math.floor(time / 0x100000000);
+    view.setUint32(offset + 4, time - high * 0x100000000, true);
+    view.setInt32(offset + 8, high, true);
+    let at = offset + 12;
+    view.setUint32(at, key?.byteLength ?? 0, true);
+    if (key) block.set(key, at + 4);
+    at += 4 + (key?.byteLength ?? 0);
+    view.setUint32(at, size, true);
+    at += 4;
+    block.set(this.#template, at);
+    let v = at;
+    for (let i = 0; i < SEQ_PREFIX.length; i++) block[v++] = SEQ_PREFIX[i]!;
+    v = writeDigits(block, v, seq);
+    for (let i = 0; i < level.length; i++) block[v++] = level[i]!;
+    at += size;
+    view.setUint32(at, 0, true);
+    return at + 4;
   }
 }
 

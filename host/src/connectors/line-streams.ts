@@ -6,10 +6,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { StreamRecord } from '../records/record.js';
-import type { PollResult } from '../contract/plugin.js';
-import type { Sink, Source, SourcePosition } from './connector.js';
+import type { Sink, Source, SourcePoll, SourcePosition } from './connector.js';
 import { encodePosition } from './positions.js';
-import { formatBatch, recordOfLine } from './jsonl.js';
+import { LineFormatter, LineParser } from './jsonl.js';
+import { PackedBatch, PackedBatchWriter } from '../records/packed-batch.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from './line-splitter.js';
 import type { LineFormat } from './jsonl.js';
 import { WeirError, messageOf } from '../errors/errors.js';
@@ -58,7 +58,8 @@ export interface LineSourceOptions {
  * {@link LineSplitter}), so no character is cut at a chunk boundary. A
  * failure (a line that breaks the format or the length limit, a read error)
  * never discards the good records read before it: the poll that meets it
- * returns those records, and the next poll throws.
+ * returns those records, and the next poll throws. Each poll returns one
+ * packed batch, its records written straight into it (see jsonl.ts).
  */
 export class LineSource implements Source {
   readonly #chunks: AsyncIterator<Buffer | string>;
@@ -75,11 +76,15 @@ export class LineSource implements Source {
   #toSkip: number;
   /** Raised by the next poll, after the good records before it were returned. */
   #failure: unknown;
+  /** Builds each poll's batch; its buffer is reused from poll to poll. */
+  readonly #writer = new PackedBatchWriter();
+  readonly #parser: LineParser;
 
   constructor(stream: Readable, options: LineSourceOptions) {
     this.#stream = stream;
     this.#chunks = stream[Symbol.asyncIterator]();
     this.#format = options.format;
+    this.#parser = new LineParser(options.format);
     this.#name = options.name;
     this.#options = options;
     this.#lineNo = options.linesBefore ?? 0;
@@ -102,7 +107,7 @@ export class LineSource implements Source {
     return encodePosition({ lines: this.#lineNo + this.#toSkip });
   }
 
-  async poll(max: number): Promise<PollResult> {
+  async poll(max: number): Promise<SourcePoll> {
     if (this.#failure === undefined) {
       try {
         for (;;) {
@@ -114,15 +119,15 @@ export class LineSource implements Source {
         this.#failure = error;
       }
     }
-    const records: StreamRecord[] = [];
-    for (let line = this.#nextLine(max); line !== undefined; line = this.#nextLine(max - records.length)) {
+    const writer = this.#writer;
+    for (let line = this.#nextLine(max); line !== undefined; line = this.#nextLine(max - writer.count)) {
       const lineNo = this.#lineNo + 1;
       if (this.#format === 'jsonl' && isBlank(line)) {
         this.#take(lineNo);
         continue;
       }
       try {
-        records.push(recordOfLine(line, this.#format, `${this.#name}:${lineNo}`));
+        this.#parser.write(writer, line, `${this.#name}:${lineNo}`);
       } catch (error) {
         this.#failure = error;
         break;
@@ -130,6 +135,7 @@ export class LineSource implements Source {
       this.#take(lineNo);
     }
     if (this.#splitter.size === 0 && this.#splitter.failure) this.#failure ??= this.#splitter.failure;
+    const records = writer.take();
     if (this.#failure !== undefined && records.length === 0) throw this.#failure;
     const position = new Uint8Array(8);
     new DataView(position.buffer).setBigUint64(0, BigInt(this.#lineNo), true);
@@ -190,23 +196,28 @@ export class LineSource implements Source {
 /** Writes one line per record to a stream. */
 export class LineSink implements Sink {
   readonly #stream: Writable;
-  readonly #format: LineFormat;
   readonly #name: string;
   readonly #ownsStream: boolean;
+  readonly #formatter: LineFormatter;
   #failure: Error | undefined;
 
   constructor(stream: Writable, format: LineFormat, name: string, ownsStream: boolean) {
     this.#stream = stream;
-    this.#format = format;
     this.#name = name;
     this.#ownsStream = ownsStream;
+    this.#formatter = new LineFormatter(format);
     stream.on('error', (error) => (this.#failure = error));
   }
 
   async write(batch: StreamRecord[]): Promise<void> {
+    await this.writePacked(PackedBatch.fromRecords(batch));
+  }
+
+  async writePacked(batch: PackedBatch): Promise<void> {
     this.#throwIfFailed();
     if (batch.length === 0) return;
-    if (!this.#stream.write(formatBatch(batch, this.#format))) await waitForDrain(this.#stream);
+    // The stream keeps what it is given until it is flushed: a copy, the formatter reuses its buffer.
+    if (!this.#stream.write(Buffer.from(this.#formatter.format(batch)))) await waitForDrain(this.#stream);
     this.#throwIfFailed();
   }
 

@@ -7,5 +7,5 @@ export const nullSink: SinkSpec = {
   name: 'null',
   description: 'discards records (they still count in the summary)',
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  create: () => ({ write: async () => {}, flush: async () => {}, close: async () => {} }),
+  create: () => ({ write: async () => {}, writePacked: async () => {}, flush: async () => {}, close: async () => {} }),
 };

@@ -51,6 +51,10 @@ export interface ProcessorInstance extends MeteredInstance {
    * packed output, a buffer the caller owns (never a view of guest memory).
    * The engine prefers it to `process` when the batch it holds is packed;
    * it runs under the same fuel, memory cap, output cap and CallGuard.
+   * `batch` may be shared with other readers (a broadcast, a view into a
+   * larger buffer): read or copy it, never write to it or transfer its
+   * buffer. The engine checks the output (records/packed-batch.ts,
+   * `PackedBatch.fromPluginOutput`) before anything reads it.
    */
   processPacked?(batch: Uint8Array): Uint8Array | Promise<Uint8Array>;
   close(): void;

@@ -6,7 +6,9 @@
  *
  * A call copies the input batch once, straight into the guest's input buffer
  * (`weir_alloc`), and decodes the output once from the guest's output buffer:
- * one packed buffer in, one out.
+ * one packed buffer in, one out. `processPacked` skips the record objects on
+ * both sides: the packed batch is copied in as it is, and the output, once
+ * checked, is copied out as it is.
  */
 import { instantiate } from '@assemblyscript/loader';
 import { coreImports } from '../linker/core-imports.js';
@@ -17,7 +19,7 @@ import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../contract/limits.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
-import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
+import { checkedShape, decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
 import { WeirError } from '../errors/errors.js';
 import { boundedUtf8 } from '../errors/bounded-text.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';
@@ -128,6 +130,13 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     configure,
     process: (batch) =>
       guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)), limits.maxOutputBytes)),
+    // One copy in, the output checked where it lies (lengths in bounds, decoded size under maxOutputBytes), one copy out.
+    processPacked: (batch) =>
+      guard.run('weir_process', () => {
+        const output = call('weir_process', batch.byteLength, (target) => target.set(batch));
+        checkedShape(output, limits.maxOutputBytes);
+        return output.slice();
+      }),
     usage: () => meter.usage(),
     close,
   };

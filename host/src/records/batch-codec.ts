@@ -134,15 +134,39 @@ export function decodedShape(bytes: Uint8Array): DecodedShape {
  * @throws WeirError `WEIR_LIMIT_OUTPUT` when the decoded batch would exceed `maxDecodedBytes`.
  */
 export function decodeBatch(guestBytes: Uint8Array, maxDecodedBytes: number = Number.POSITIVE_INFINITY): StreamRecord[] {
-  const shape = decodedShape(guestBytes);
+  checkedShape(guestBytes, maxDecodedBytes);
+  return viewBatch(guestBytes.slice());
+}
+
+/**
+ * {@link decodedShape}, and the check that the batch's decoded size is at
+ * most `maxDecodedBytes` (a node's `maxOutputBytes`): what every packed
+ * output of a plugin passes before the host uses it.
+ *
+ * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` when the buffer is truncated or malformed.
+ * @throws WeirError `WEIR_LIMIT_OUTPUT` when the decoded batch would exceed `maxDecodedBytes`.
+ */
+export function checkedShape(bytes: Uint8Array, maxDecodedBytes: number): DecodedShape {
+  const shape = decodedShape(bytes);
   if (shape.decodedBytes > maxDecodedBytes) {
     throw new WeirError(
       'WEIR_LIMIT_OUTPUT',
-      `output of ${guestBytes.byteLength} bytes holds ${shape.records} records and ${shape.headers} headers, which would take about ${shape.decodedBytes} bytes of host memory decoded, above limits.maxOutputBytes (${maxDecodedBytes}); emit fewer records or headers per call`,
-      { limit: 'output', bytes: guestBytes.byteLength, records: shape.records, headers: shape.headers, decodedBytes: shape.decodedBytes },
+      `output of ${bytes.byteLength} bytes holds ${shape.records} records and ${shape.headers} headers, which would take about ${shape.decodedBytes} bytes of host memory decoded, above limits.maxOutputBytes (${maxDecodedBytes}); emit fewer records or headers per call`,
+      { limit: 'output', bytes: bytes.byteLength, records: shape.records, headers: shape.headers, decodedBytes: shape.decodedBytes },
     );
   }
-  const source = guestBytes.slice();
+  return shape;
+}
+
+/**
+ * Decodes a packed batch without copying it: the records' byte fields are
+ * views into `source`, which must not change while they are used (a
+ * {@link PackedBatch} the host built or checked, say). Lengths are still
+ * bounds-checked; the decoded-size cap is the caller's (see {@link decodeBatch}).
+ *
+ * @throws WeirError `WEIR_PLUGIN_BAD_OUTPUT` when the buffer is truncated or malformed.
+ */
+export function viewBatch(source: Uint8Array): StreamRecord[] {
   const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
   const reader = { at: 0 };
   const count = readU32(view, reader);

@@ -45,7 +45,7 @@ export function textRecord(
 /** Payload bytes of one record (key + value + headers). */
 export function recordBytes(record: StreamRecord): number {
   let total = record.value.byteLength + (record.key?.byteLength ?? 0);
-  for (const h of record.headers) total += h.name.length + h.value.byteLength;
+  for (const h of record.headers) total += Buffer.byteLength(h.name, 'utf8') + h.value.byteLength;
   return total;
 }
 

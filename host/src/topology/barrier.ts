@@ -3,7 +3,7 @@
  * polls. It travels in order with the record batches, so everything a node
  * saw before barrier n is the part of the stream that checkpoint n covers.
  */
-import type { StreamRecord } from '../records/record.js';
+import type { Batch } from '../records/batch.js';
 
 /** The marker of checkpoint `epoch` in a stream. */
 export interface Barrier {
@@ -12,7 +12,7 @@ export interface Barrier {
 }
 
 /** What a channel or batch former hands out: a batch of records, or a barrier. */
-export type ChannelItem = StreamRecord[] | Barrier;
+export type ChannelItem = Batch | Barrier;
 
 /** The barrier of checkpoint `epoch`. */
 export function barrier(epoch: number): Barrier {
@@ -21,5 +21,5 @@ export function barrier(epoch: number): Barrier {
 
 /** Whether `item` is a barrier (rather than a batch or the end of input). */
 export function isBarrier(item: ChannelItem | undefined): item is Barrier {
-  return item !== undefined && !Array.isArray(item);
+  return item !== undefined && (item as Partial<Barrier>).kind === 'barrier';
 }

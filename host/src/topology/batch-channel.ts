@@ -14,7 +14,7 @@
  * producer never waits for room to push one: room is made by the consumer,
  * which may itself be waiting for this barrier downstream).
  */
-import type { StreamRecord } from '../records/record.js';
+import type { Batch } from '../records/batch.js';
 import { barrier, isBarrier } from './barrier.js';
 import type { ChannelItem } from './barrier.js';
 
@@ -61,7 +61,7 @@ export class BatchChannel {
   }
 
   /** Queues a batch, waiting while the channel is full. Returns false once cancelled. */
-  async push(batch: StreamRecord[]): Promise<boolean> {
+  async push(batch: Batch): Promise<boolean> {
     while (this.#batches >= this.capacity && !this.#cancelled) {
       await new Promise<void>((resolve) => this.#wakeProducers.push(resolve));
     }

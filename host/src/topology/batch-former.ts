@@ -9,12 +9,17 @@
  * not delayed, and under steady traffic plugins get full batches. Arriving
  * batches larger than the limits are split.
  *
+ * Batches keep their form: packed batches are concatenated and cut as bytes
+ * (records/packed-batch.ts), arrays as arrays; a mix comes out packed. A
+ * batch that fits as it arrived goes on untouched, and a large one is cut
+ * from a cursor, so each of its records is copied once.
+ *
  * {@link BatchFormer.next} also hands out checkpoint barriers and never
  * coalesces across one: the records before a barrier come out first (as one
  * or more batches, without waiting out `lingerMs`), then the barrier.
  */
-import type { StreamRecord } from '../records/record.js';
-import { batchBytes, recordBytes } from '../records/record.js';
+import { concatBatches, countFitting, payloadBytesFrom, payloadBytesOf, sliceBatch } from '../records/batch.js';
+import type { Batch } from '../records/batch.js';
 import type { BatchConfig } from '../config/pipeline-config.js';
 import type { BatchChannel } from './batch-channel.js';
 import { isBarrier } from './barrier.js';
@@ -24,7 +29,9 @@ import type { Barrier, ChannelItem } from './barrier.js';
 export class BatchFormer {
   readonly #channel: BatchChannel;
   readonly #config: BatchConfig;
-  #pending: StreamRecord[] = [];
+  /** Records pulled and not handed out yet: those of `#pending` from `#start` on. */
+  #pending: Batch | undefined;
+  #start = 0;
   #ended = false;
   /** A barrier pulled while filling a batch: handed out once the records before it are. */
   #barrier: Barrier | undefined;
@@ -41,7 +48,7 @@ export class BatchFormer {
   async next(): Promise<ChannelItem | undefined> {
     const { maxRecords, maxBytes, lingerMs } = this.#config;
     let idle = false;
-    if (this.#pending.length === 0) {
+    if (this.#pending === undefined) {
       if (this.#barrier) {
         const barrier = this.#barrier;
         this.#barrier = undefined;
@@ -58,10 +65,16 @@ export class BatchFormer {
         return undefined;
       }
       this.#pending = first;
+      this.#start = 0;
     }
+    const pending = this.#pending;
+    const start = this.#start;
+    /** Batches pulled to join the pending records. */
+    const parts: Batch[] = [];
+    let count = pending.length - start;
     const deadline = idle ? 0 : performance.now() + lingerMs;
-    let bytes = this.#pending.length < maxRecords ? batchBytes(this.#pending) : 0;
-    while (!this.#ended && !this.#barrier && this.#pending.length < maxRecords && bytes < maxBytes) {
+    let bytes = count < maxRecords ? payloadBytesFrom(pending, start) : 0;
+    while (!this.#ended && !this.#barrier && count < maxRecords && bytes < maxBytes) {
       let more: ChannelItem | 'timeout' | undefined = this.#channel.tryPull();
       if (!more) {
         const left = deadline - performance.now();
@@ -77,30 +90,27 @@ export class BatchFormer {
         this.#barrier = more;
         break;
       }
-      this.#pending = this.#pending.concat(more);
-      bytes += batchBytes(more);
+      parts.push(more);
+      count += more.length;
+      bytes += payloadBytesOf(more);
+    }
+    if (parts.length > 0) {
+      // The pending records were short of the limits: joining them copies little.
+      this.#pending = concatBatches([sliceBatch(pending, start, pending.length), ...parts]);
+      this.#start = 0;
     }
     return this.#take(maxRecords, maxBytes);
   }
 
   /** Takes the head of the pending records within the limits (at least one record). */
-  #take(maxRecords: number, maxBytes: number): StreamRecord[] {
-    let count = Math.min(this.#pending.length, maxRecords);
-    let bytes = 0;
-    for (let i = 0; i < count; i++) {
-      bytes += recordBytes(this.#pending[i]!);
-      if (bytes > maxBytes && i > 0) {
-        count = i;
-        break;
-      }
-    }
-    if (count === this.#pending.length) {
-      const batch = this.#pending;
-      this.#pending = [];
-      return batch;
-    }
-    const batch = this.#pending.slice(0, count);
-    this.#pending = this.#pending.slice(count);
+  #take(maxRecords: number, maxBytes: number): Batch {
+    const pending = this.#pending!;
+    const start = this.#start;
+    const count = countFitting(pending, start, maxRecords, maxBytes);
+    const end = start + count;
+    const batch = sliceBatch(pending, start, end);
+    if (end >= pending.length) this.#pending = undefined;
+    else this.#start = end;
     return batch;
   }
 }

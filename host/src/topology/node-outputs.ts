@@ -5,6 +5,8 @@
  * records without the header. Records sent to an output nobody reads are
  * counted as dropped.
  */
+import { isPacked } from '../records/batch.js';
+import type { Batch } from '../records/batch.js';
 import type { StreamRecord } from '../records/record.js';
 import type { BatchChannel } from './batch-channel.js';
 
@@ -36,7 +38,7 @@ export class NodeOutputs {
   }
 
   /** Pushes each record to the readers of its output, waiting while they are full. */
-  async emit(batch: StreamRecord[]): Promise<EmitCount> {
+  async emit(batch: Batch): Promise<EmitCount> {
     if (batch.length === 0) return { delivered: 0, unrouted: 0, refused: 0 };
     let delivered = 0;
     let unrouted = 0;
@@ -72,9 +74,18 @@ export class NodeOutputs {
   }
 }
 
-/** Groups a batch by output, in order, removing the output header; the common case (no header) costs one scan. */
-export function splitByOutput(batch: StreamRecord[]): Map<string, StreamRecord[]> {
+/**
+ * Groups a batch by output, in order, removing the output header; the common
+ * case (no header) costs one scan, and a packed batch whose records carry no
+ * output header (known from how it was built or checked) none, and stays packed.
+ */
+export function splitByOutput(batch: Batch): Map<string, Batch> {
+  if (isPacked(batch)) return batch.hasOutputHeader ? splitRecords(batch.records()) : new Map([['', batch]]);
   if (!batch.some(hasOutputHeader)) return new Map([['', batch]]);
+  return splitRecords(batch);
+}
+
+function splitRecords(batch: StreamRecord[]): Map<string, Batch> {
   const groups = new Map<string, StreamRecord[]>();
   for (const record of batch) {
     const header = record.headers.find((h) => h.name === OUTPUT_HEADER);

@@ -32,7 +32,7 @@ import { graphSignature } from '../checkpoint/graph-signature.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { PluginModule } from '../engine/engine.js';
 import type { PluginMetrics } from '../linker/host-context.js';
-import type { StreamRecord } from '../records/record.js';
+import type { Batch } from '../records/batch.js';
 import { Wiring } from './wiring.js';
 import type { NodeOutputs } from './node-outputs.js';
 import type { RunDependencies } from './run-dependencies.js';
@@ -381,7 +381,7 @@ export class PipelineRun {
   }
 
   /** Emits `batch` and counts it: delivered records as `out`, records for an output nobody reads (they reach no sink) as `dropped`. */
-  async #emit(outputs: NodeOutputs, batch: StreamRecord[], stats: NodeStats): Promise<void> {
+  async #emit(outputs: NodeOutputs, batch: Batch, stats: NodeStats): Promise<void> {
     const { delivered, unrouted, refused } = await outputs.emit(batch);
     stats.out += delivered;
     stats.dropped += unrouted;

@@ -13,6 +13,7 @@ import type { OutputFiles } from '../../src/connectors/file-sink.js';
 import { hasCode } from '../../src/errors/errors.js';
 import type { WeirError } from '../../src/errors/errors.js';
 import { textRecord } from '../../src/records/record.js';
+import { recordsOf } from '../../src/records/batch.js';
 
 const records = (from: number, count: number) => Array.from({ length: count }, (_, i) => textRecord(`record ${from + i}`));
 const lines = (from: number, count: number) => records(from, count).map((_, i) => `{"value":"record ${from + i}"}\n`).join('');
@@ -156,7 +157,7 @@ describe('file sink', () => {
     const source = builtinConnectors().source('file')!.create({ path: 'in.txt', format: 'lines' }, ctx);
     const sink = builtinConnectors().sink('file')!.create({ path: 'out.txt', format: 'lines' }, ctx);
     const { records: read } = await source.poll(10);
-    await sink.write(read);
+    await sink.write(recordsOf(read));
     await sink.close();
     expect([...(await readFile(join(dir, 'out.txt')))]).toEqual([...bytes]);
   });
@@ -169,7 +170,7 @@ describe('file sink', () => {
     const sink = builtinConnectors().sink('file')!.create({ path: 'out.txt', format: 'lines' }, ctx);
     for (let done = false; !done; ) {
       const batch = await source.poll(10);
-      await sink.write(batch.records);
+      await sink.write(recordsOf(batch.records));
       done = batch.done;
     }
     await sink.close();

@@ -12,6 +12,7 @@ import type { Source } from '../../src/connectors/connector.js';
 import { hasCode } from '../../src/errors/errors.js';
 import type { WeirError } from '../../src/errors/errors.js';
 import { seededRandom } from '../../../scripts/checkpoint-workload.js';
+import { recordsOf } from '../../src/records/batch.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 
@@ -31,7 +32,7 @@ async function take(source: Source, want: number, max: () => number): Promise<st
   const values: string[] = [];
   while (values.length < want) {
     const { records, done } = await source.poll(Math.min(max(), want - values.length));
-    values.push(...records.map((r) => text(r.value)));
+    values.push(...recordsOf(records).map((r) => text(r.value)));
     if (done) break;
   }
   return values;
@@ -78,9 +79,9 @@ describe('file source position', () => {
     await writeFile(path, 'one\r\ntwo\nthree\n');
     const source = fileSource(path, { format: 'lines' });
     expect(decoded(source.position!()!).offset).toBe(0);
-    expect((await source.poll(1)).records.map((r) => text(r.value))).toEqual(['one']);
+    expect(recordsOf((await source.poll(1)).records).map((r) => text(r.value))).toEqual(['one']);
     expect(decoded(source.position!()!)).toMatchObject({ v: 1, offset: 5, line: 1 });
-    expect((await source.poll(1)).records.map((r) => text(r.value))).toEqual(['two']);
+    expect(recordsOf((await source.poll(1)).records).map((r) => text(r.value))).toEqual(['two']);
     expect(decoded(source.position!()!)).toMatchObject({ offset: 9, line: 2 });
     await source.close();
   });
@@ -91,7 +92,7 @@ describe('file source position', () => {
     const content = '\uFEFF{"value":"a"}\r\n\n  \n{"value":"b"}';
     await writeFile(path, content);
     const source = fileSource(path);
-    expect((await source.poll(1)).records.map((r) => text(r.value))).toEqual(['a']);
+    expect(recordsOf((await source.poll(1)).records).map((r) => text(r.value))).toEqual(['a']);
     expect(decoded(source.position!()!).offset).toBe(Buffer.byteLength('\uFEFF{"value":"a"}\r\n'));
     expect(await readAll(source)).toEqual(['b']);
     expect(decoded(source.position!()!)).toMatchObject({ offset: Buffer.byteLength(content), line: 4 });
@@ -129,7 +130,7 @@ describe('file source position', () => {
     for (;;) {
       const source = fileSource(path, { format: 'lines' }, position);
       const { records, done } = await source.poll(1 + Math.floor(random() * 12));
-      seen.push(...records.map((r) => text(r.value)));
+      seen.push(...recordsOf(records).map((r) => text(r.value)));
       position = source.position!()!;
       await source.close();
       if (done) break;
@@ -146,7 +147,7 @@ describe('file source position', () => {
     const taken: string[] = [];
     for (let done = false; !done; ) {
       const result = await source.poll(97);
-      taken.push(...result.records.map((r) => text(r.value)));
+      taken.push(...recordsOf(result.records).map((r) => text(r.value)));
       done = result.done;
       const resumed = fileSource(path, {}, source.position!()!);
       const next = await take(resumed, 1, () => 1);
@@ -167,7 +168,7 @@ describe('file source position', () => {
     await first.close();
     const resumed = fileSource(path, {}, position);
     expect(text(resumed.position!()!)).toBe(text(position)); // before its first poll it stands where it resumed
-    expect((await resumed.poll(10)).records.map((r) => text(r.value))).toEqual(['2']);
+    expect(recordsOf((await resumed.poll(10)).records).map((r) => text(r.value))).toEqual(['2']);
     await expect(resumed.poll(10)).rejects.toThrow(`${path}:3: the line is not valid JSON`);
     await resumed.close();
   });
@@ -181,7 +182,7 @@ describe('file source position', () => {
     const position = first.position!()!;
     await first.close();
     const resumed = fileSource(path, { format: 'lines' }, position);
-    expect((await resumed.poll(10)).records.map((r) => [...r.value])).toEqual([[0xef, 0xbb, 0xbf, 0x79]]);
+    expect(recordsOf((await resumed.poll(10)).records).map((r) => [...r.value])).toEqual([[0xef, 0xbb, 0xbf, 0x79]]);
     await resumed.close();
   });
 });

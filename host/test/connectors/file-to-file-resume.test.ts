@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { ConnectorContext } from '../../src/connectors/connector.js';
 import { seededRandom } from '../../../scripts/checkpoint-workload.js';
+import { recordsOf } from '../../src/records/batch.js';
 
 describe('file source to file sink across crashes', () => {
   it('exactly-once: the output is the input, each line once, after several crashes', async () => {
@@ -30,7 +31,7 @@ describe('file source to file sink across crashes', () => {
       const polls = crashes < 4 ? 5 + Math.floor(random() * 60) : Number.POSITIVE_INFINITY;
       for (let i = 0; i < polls; i++) {
         const { records, done } = await source.poll(1 + Math.floor(random() * 40));
-        await sink.write(records);
+        await sink.write(recordsOf(records));
         if (random() < 0.2) checkpoint = { position: source.position!()!, token: await sink.preCommit!() };
         if (done) {
           finished = true;

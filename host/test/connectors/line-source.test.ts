@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { Source } from '../../src/connectors/connector.js';
 import { hasCode } from '../../src/errors/errors.js';
+import { recordsOf } from '../../src/records/batch.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -18,7 +19,7 @@ async function drain(source: Source, max = 1000): Promise<{ values: Uint8Array[]
   try {
     for (;;) {
       const { records, done } = await source.poll(max);
-      values.push(...records.map((r) => r.value));
+      values.push(...recordsOf(records).map((r) => r.value));
       if (done) return { values, error: undefined };
     }
   } catch (error) {
@@ -96,7 +97,7 @@ describe('LineSource failures keep the good records before them', () => {
     const input = Buffer.from('{"value":"1"}\n{"value":"2"}\nnot json\n{"value":"4"}\n');
     const source = sourceOf([input], { format: 'jsonl' });
     const first = await source.poll(10);
-    expect(first.records.map((r) => text(r.value))).toEqual(['1', '2']);
+    expect(recordsOf(first.records).map((r) => text(r.value))).toEqual(['1', '2']);
     expect(first.done).toBe(false);
     expect(new DataView(first.position!.buffer).getBigUint64(0, true)).toBe(2n);
     await expect(source.poll(10)).rejects.toThrow('stdin:3: the line is not valid JSON');
@@ -108,7 +109,7 @@ describe('LineSource failures keep the good records before them', () => {
     const ctx = { baseDir: tmpdir(), logger: pino({ level: 'silent' }), stdin: stream, stdout: process.stdout };
     const source = builtinConnectors().source('stdin')!.create({}, ctx);
     const first = await source.poll(10);
-    expect(first.records.map((r) => text(r.value))).toEqual(['1', '2']);
+    expect(recordsOf(first.records).map((r) => text(r.value))).toEqual(['1', '2']);
     stream.destroy(new Error('EIO: i/o error'));
     const failed = await source.poll(10).catch((error: unknown) => error);
     expect(hasCode(failed, 'WEIR_CONNECTOR_IO')).toBe(true);

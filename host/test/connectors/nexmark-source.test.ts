@@ -1,5 +1,6 @@
 // The nexmark source: deterministic for a seed, resumable from its position,
 // and its stream has the proportions and skews of the Nexmark generator spec.
+import { recordsOf } from '../../src/records/batch.js';
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ async function drain(source: Source, max = 1000): Promise<StreamRecord[]> {
   const records: StreamRecord[] = [];
   for (;;) {
     const result = await source.poll(max);
-    records.push(...result.records);
+    records.push(...recordsOf(result.records));
     if (result.done) return records;
   }
 }
@@ -43,7 +44,7 @@ describe('nexmark source', () => {
   it('resumed from its position, goes on with the events an uninterrupted source produces', async () => {
     const whole = lines(await drain(create({ count: 1500 })));
     const first = create({ count: 1500 });
-    const head = lines((await first.poll(620)).records);
+    const head = lines(recordsOf((await first.poll(620)).records));
     const position = first.position!()!;
     expect(JSON.parse(text(position))).toEqual({ v: 1, events: 620 });
     const tail = lines(await drain(create({ count: 1500 }, position)));

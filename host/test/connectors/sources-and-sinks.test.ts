@@ -9,12 +9,13 @@ import { GeneratorSource } from '../../src/connectors/generator.js';
 import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { Source } from '../../src/connectors/connector.js';
 import { textRecord } from '../../src/records/record.js';
+import { recordsOf } from '../../src/records/batch.js';
 
 async function drain(source: Source, max: number): Promise<string[]> {
   const values: string[] = [];
   for (;;) {
     const { records, done } = await source.poll(max);
-    values.push(...records.map((r) => new TextDecoder().decode(r.value)));
+    values.push(...recordsOf(records).map((r) => new TextDecoder().decode(r.value)));
     if (done) return values;
   }
 }
@@ -58,9 +59,17 @@ describe('GeneratorSource', () => {
 
   it('assigns event times and keys within the cardinality', async () => {
     const { records } = await new GeneratorSource(options).poll(10);
-    expect(records.map((r) => r.eventTime)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(1000 + i * 10)));
-    const keys = new Set(records.map((r) => new TextDecoder().decode(r.key)));
+    expect(recordsOf(records).map((r) => r.eventTime)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(1000 + i * 10)));
+    const keys = new Set(recordsOf(records).map((r) => new TextDecoder().decode(r.key)));
     for (const k of keys) expect(['k0', 'k1', 'k2']).toContain(k);
+  });
+
+  it('writes event times before the epoch and beyond 32 bits exactly, and records without keys', async () => {
+    for (const startTime of [-5_000_000_000_123, -1, 4_294_967_290, 8_000_000_000_000_000]) {
+      const { records } = await new GeneratorSource({ ...options, startTime, eventIntervalMs: 3, keyCardinality: 0 }).poll(4);
+      expect(recordsOf(records).map((r) => r.eventTime), `from ${startTime}`).toEqual(Array.from({ length: 4 }, (_, i) => BigInt(startTime + i * 3)));
+      expect(recordsOf(records).every((r) => r.key === undefined)).toBe(true);
+    }
   });
 });
 
@@ -73,7 +82,7 @@ describe('file connector', () => {
     const source = registry.source('file')!.create({ path: 'in.jsonl' }, ctx);
     const sink = registry.sink('file')!.create({ path: 'nested/out.jsonl' }, ctx);
     const { records } = await source.poll(10);
-    await sink.write(records);
+    await sink.write(recordsOf(records));
     await sink.write([textRecord('3')]);
     await sink.close();
     expect(await readFile(join(dir, 'nested/out.jsonl'), 'utf8')).toBe('{"key":"a","value":"1"}\n{"value":"2","eventTime":3}\n{"value":"3"}\n');

@@ -9,6 +9,7 @@ import { builtinConnectors } from '../../src/connectors/builtin.js';
 import type { Source } from '../../src/connectors/connector.js';
 import { hasCode } from '../../src/errors/errors.js';
 import type { StreamRecord } from '../../src/records/record.js';
+import { recordsOf } from '../../src/records/batch.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 const json = (position: Uint8Array | undefined) => JSON.parse(text(position!)) as Record<string, unknown>;
@@ -37,7 +38,7 @@ async function pollUntil(source: Source, want: number, max: number): Promise<Str
   const records: StreamRecord[] = [];
   while (records.length < want) {
     const result = await source.poll(Math.min(max, want - records.length));
-    records.push(...result.records);
+    records.push(...recordsOf(result.records));
     if (result.done) break;
   }
   return records;
@@ -51,7 +52,7 @@ describe('stdin source position', () => {
   it('counts the lines taken (a blank line skipped counts), not the lines read ahead', async () => {
     const source = create('stdin', {}, { stdin: input(lines) });
     expect(json(source.position!())).toEqual({ v: 1, lines: 0 });
-    expect((await source.poll(1)).records.map((r) => text(r.value))).toEqual(['a']);
+    expect(recordsOf((await source.poll(1)).records).map((r) => text(r.value))).toEqual(['a']);
     expect(json(source.position!())).toEqual({ v: 1, lines: 1 });
     expect((await pollUntil(source, 1, 1)).map((r) => text(r.value))).toEqual(['b']);
     expect(json(source.position!())).toEqual({ v: 1, lines: 3 });
@@ -73,7 +74,7 @@ describe('stdin source position', () => {
   it('resumed, stands at the resume point before its first poll', async () => {
     const resumed = create('stdin', {}, { stdin: input(lines), resumeFrom: new TextEncoder().encode('{"v":1,"lines":3}') });
     expect(json(resumed.position!())).toEqual({ v: 1, lines: 3 });
-    expect((await resumed.poll(1)).records.map((r) => text(r.value))).toEqual(['c']);
+    expect(recordsOf((await resumed.poll(1)).records).map((r) => text(r.value))).toEqual(['c']);
     expect(json(resumed.position!())).toEqual({ v: 1, lines: 4 });
   });
 
@@ -84,7 +85,7 @@ describe('stdin source position', () => {
 
   it('numbers lines from the start of the input after resuming', async () => {
     const resumed = create('stdin', {}, { stdin: input(['{"value":"a"}\n', '{"value":"b"}\n', 'bad\n']), resumeFrom: new TextEncoder().encode('{"v":1,"lines":1}') });
-    expect((await resumed.poll(10)).records.map((r) => text(r.value))).toEqual(['b']);
+    expect(recordsOf((await resumed.poll(10)).records).map((r) => text(r.value))).toEqual(['b']);
     await expect(resumed.poll(10)).rejects.toThrow('stdin:3: the line is not valid JSON');
   });
 
@@ -92,7 +93,7 @@ describe('stdin source position', () => {
     const { logger, entries } = recordingLogger();
     const resumed = create('stdin', {}, { stdin: input(['{"value":"a"}\n']), resumeFrom: new TextEncoder().encode('{"v":1,"lines":5}'), logger });
     const result = await resumed.poll(10);
-    expect(result).toMatchObject({ records: [], done: true });
+    expect({ records: result.records.length, done: result.done }).toEqual({ records: 0, done: true });
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ node: 'in', linesExpected: 5, lines: 1 });
     expect(entries[0]!.msg).toContain('stdin ended after 1 lines, but the checkpoint had read 5');
@@ -133,7 +134,7 @@ describe('generator source position', () => {
     const resumed = create('generator', { count: 0, ratePerSec: 1000 }, { resumeFrom: new TextEncoder().encode('{"v":1,"seq":1000000}') });
     const records: StreamRecord[] = [];
     // Without counting from the resume point it would owe 1,000,000 records' worth of time (1000 s).
-    for (let polls = 0; records.length === 0 && polls < 10_000; polls++) records.push(...(await resumed.poll(10)).records);
+    for (let polls = 0; records.length === 0 && polls < 10_000; polls++) records.push(...recordsOf((await resumed.poll(10)).records));
     expect(records.length).toBeGreaterThan(0);
     expect(text(records[0]!.value)).toMatch(/^\{"seq":1000000,/);
   });

@@ -6,6 +6,7 @@
  * computes from the same events (q0-q2 byte for byte, so the Rust and JS
  * builds of q1 and q2 write the same bytes).
  */
+import { recordsOf } from '../../src/records/batch.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -43,7 +44,7 @@ async function events(): Promise<Event[]> {
   const out: Event[] = [];
   for (;;) {
     const { records, done } = await source.poll(1000);
-    for (const r of records) {
+    for (const r of recordsOf(records)) {
       const text = Buffer.from(r.value).toString('utf8');
       out.push({ key: Buffer.from(r.key!).toString('utf8'), text, eventTime: Number(r.eventTime), json: JSON.parse(text) as Event['json'] });
     }

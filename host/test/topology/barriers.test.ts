@@ -7,11 +7,12 @@ import { LaneRendezvous } from '../../src/topology/lane-rendezvous.js';
 import { isBarrier } from '../../src/topology/barrier.js';
 import type { ChannelItem } from '../../src/topology/barrier.js';
 import { textRecord } from '../../src/records/record.js';
+import { recordsOf } from '../../src/records/batch.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const records = (...values: string[]) => values.map((v) => textRecord(v));
 /** A readable trace of items: records by value, barriers as `|n`. */
-const show = (item: ChannelItem | undefined) => (item === undefined ? 'end' : isBarrier(item) ? `|${item.epoch}` : item.map((r) => text(r.value)).join(','));
+const show = (item: ChannelItem | undefined) => (item === undefined ? 'end' : isBarrier(item) ? `|${item.epoch}` : recordsOf(item).map((r) => text(r.value)).join(','));
 
 /** Lets `turns` event-loop turns pass (no clock): long enough for anything not blocked to settle. */
 async function turns(n = 50): Promise<void> {

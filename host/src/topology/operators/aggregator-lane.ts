@@ -10,6 +10,7 @@ import type { AggregatorInstance } from '../../contract/plugin.js';
 import type { BatchChannel } from '../batch-channel.js';
 import { isBarrier } from '../barrier.js';
 import { BatchFormer } from '../batch-former.js';
+import { recordsOf } from '../../records/batch.js';
 import { WindowOperator } from '../window-operator.js';
 import { encodeWindowSnapshot } from '../window-snapshot.js';
 import type { WindowSnapshot } from '../window-snapshot.js';
@@ -74,7 +75,7 @@ export class AggregatorLane {
           replaced.close();
         }
         stats.in += batch.length;
-        const { emitted, late } = this.#operator.add(batch);
+        const { emitted, late } = this.#operator.add(recordsOf(batch));
         await ctx.emit(outputs, [...emitted, ...late], stats);
       }
       // A node that goes on after a rewire keeps its windows open, and so does a stop that keeps them for the next run.

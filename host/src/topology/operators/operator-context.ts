@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { NodeConfig } from '../../config/pipeline-config.js';
 import type { ConnectorContext, ConnectorRegistry } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
-import type { StreamRecord } from '../../records/record.js';
+import type { Batch } from '../../records/batch.js';
 import type { CheckpointPart } from '../../checkpoint/checkpoint-store.js';
 import type { CheckpointCoordinator } from '../checkpoint-coordinator.js';
 import type { NodeOutputs } from '../node-outputs.js';
@@ -37,7 +37,7 @@ export interface OperatorContext {
   /** What a built-in connector of `node` gets (its node id names it in errors and logs). */
   connectorContext(node: NodeConfig): ConnectorContext;
   /** Emits `batch` and counts it: delivered records as `out`, records nobody reads as `dropped`. */
-  emit(outputs: NodeOutputs, batch: StreamRecord[], stats: NodeStats): Promise<void>;
+  emit(outputs: NodeOutputs, batch: Batch, stats: NodeStats): Promise<void>;
   /** A processor or sink failed: the run fails at once. */
   fail(error: unknown, node: NodeConfig): void;
   /** A source failed: the run stops as at a stop, drains, then fails. */

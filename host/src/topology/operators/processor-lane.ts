@@ -3,13 +3,20 @@
  * from its input, runs each through the plugin under the node's `onError`
  * policy (see on-error.ts) and emits what comes out. Keyed state writes are
  * staged per call: committed when the call succeeds, rolled back when it fails.
+ *
+ * An instance with a packed path (`processPacked`) is called with the batch
+ * packed (a packed batch as it is, records packed once) and its output is
+ * checked ({@link PackedBatch.fromPluginOutput}) before it goes on, still
+ * packed; other instances get record objects.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeConfig } from '../../config/pipeline-config.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { ProcessorInstance } from '../../contract/plugin.js';
 import { messageOf } from '../../errors/errors.js';
-import type { StreamRecord } from '../../records/record.js';
+import { concatBatches, packedOf, recordsOf, sliceBatch } from '../../records/batch.js';
+import type { Batch } from '../../records/batch.js';
+import { PackedBatch } from '../../records/packed-batch.js';
 import { StagedKeyedState } from '../../state/keyed-state.js';
 import type { BatchChannel } from '../batch-channel.js';
 import { isBarrier } from '../barrier.js';
@@ -67,7 +74,7 @@ export class ProcessorLane {
     const log = ctx.logger;
 
     /** Runs one batch under the node's `onError` policy and returns what to emit. */
-    const runBatch = async (batch: StreamRecord[]): Promise<StreamRecord[]> => {
+    const runBatch = async (batch: Batch): Promise<Batch> => {
       const servicesReady = ctx.servicesReady();
       if (servicesReady) await servicesReady;
       if (this.#version !== ctx.version(node.id)) {
@@ -77,7 +84,7 @@ export class ProcessorLane {
       }
       for (let attempt = 1; ; attempt++) {
         try {
-          const output = await this.#inTurn(() => this.#call(batch));
+          const output = await this.#inTurn(() => this.#call(batch, node.id));
           stats.filtered += Math.max(0, batch.length - output.length);
           return output;
         } catch (error) {
@@ -96,13 +103,15 @@ export class ProcessorLane {
               stats.errors += batch.length;
               throw error;
             case 'isolate': {
-              // One record may yield many: append in a loop (a spread would pass them all as call arguments).
-              const output: StreamRecord[] = [];
-              for (const record of batch) for (const out of await runBatch([record])) output.push(out);
-              return output;
+              const outputs: Batch[] = [];
+              for (let i = 0; i < batch.length; i++) {
+                const out = await runBatch(sliceBatch(batch, i, i + 1));
+                if (out.length > 0) outputs.push(out);
+              }
+              return outputs.length > 0 ? concatBatches(outputs) : [];
             }
             case 'set-aside':
-              await setAside(decision.as, node, batch, error, { stats, logger: log, deadLetter });
+              await setAside(decision.as, node, recordsOf(batch), error, { stats, logger: log, deadLetter });
               return [];
           }
         }
@@ -131,9 +140,16 @@ export class ProcessorLane {
   }
 
   /** One call of the plugin; its keyed state writes are committed when it succeeds, rolled back when it fails. */
-  async #call(batch: StreamRecord[]): Promise<StreamRecord[]> {
+  async #call(batch: Batch, id: string): Promise<Batch> {
+    const instance = this.#instance;
     try {
-      const output = await this.#instance.process(batch);
+      let output: Batch;
+      if (instance.processPacked) {
+        // Checked here whatever the instance did: nothing downstream reads a plugin's bytes unchecked.
+        output = PackedBatch.fromPluginOutput(await instance.processPacked(packedOf(batch).bytes), this.#ctx.node(id).limits.maxOutputBytes);
+      } else {
+        output = await instance.process(recordsOf(batch));
+      }
       this.#state.commit();
       return output;
     } catch (error) {

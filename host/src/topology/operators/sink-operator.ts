@@ -11,6 +11,9 @@
  * then) and reports that token; once the checkpoint is durable the sink is
  * told to commit. A sink restored from a checkpoint is opened with its token
  * (the file sink cuts the file back to it under exactly-once).
+ *
+ * A packed batch goes to the sink's `writePacked` when it has one (the file
+ * and stdout sinks format it without record objects), else as records.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeConfig } from '../../config/pipeline-config.js';
@@ -20,7 +23,8 @@ import type { Sink } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
 import type { SinkInstance } from '../../contract/plugin.js';
 import { messageOf } from '../../errors/errors.js';
-import type { StreamRecord } from '../../records/record.js';
+import { isPacked, recordsOf } from '../../records/batch.js';
+import type { Batch } from '../../records/batch.js';
 import type { BatchChannel } from '../batch-channel.js';
 import { isBarrier } from '../barrier.js';
 import { decideOnError } from '../on-error.js';
@@ -102,12 +106,14 @@ export class SinkOperator implements NodeOperator {
   }
 
   /** Writes one batch under the sink's `onError` policy; false when the batch failed and was skipped or dead-lettered. */
-  async #write(node: NodeConfig, batch: StreamRecord[], deadLetter: BatchChannel | undefined): Promise<boolean> {
+  async #write(node: NodeConfig, batch: Batch, deadLetter: BatchChannel | undefined): Promise<boolean> {
     const ctx = this.#ctx;
     const stats = ctx.stats(node.id);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#sink.write(batch);
+        const sink = this.#sink;
+        if (sink.writePacked && isPacked(batch)) await sink.writePacked(batch);
+        else await sink.write(recordsOf(batch));
         return true;
       } catch (error) {
         ctx.instances.resources(node.id)?.recordFailure(error);
@@ -123,7 +129,7 @@ export class SinkOperator implements NodeOperator {
             await sleep(decision.delayMs);
             continue;
           case 'set-aside':
-            await setAside(decision.as, node, batch, error, { stats, logger: ctx.logger, deadLetter });
+            await setAside(decision.as, node, recordsOf(batch), error, { stats, logger: ctx.logger, deadLetter });
             return false;
           default:
             stats.errors += batch.length;

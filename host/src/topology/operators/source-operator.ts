@@ -19,9 +19,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { NodeConfig } from '../../config/pipeline-config.js';
 import type { CheckpointPart } from '../../checkpoint/checkpoint-store.js';
-import type { Source } from '../../connectors/connector.js';
+import type { Source, SourcePoll } from '../../connectors/connector.js';
 import type { PluginModule } from '../../engine/engine.js';
-import type { PollResult, SourceInstance } from '../../contract/plugin.js';
+import type { SourceInstance } from '../../contract/plugin.js';
 import { messageOf } from '../../errors/errors.js';
 import type { CheckpointCoordinator, NodeContribution } from '../checkpoint-coordinator.js';
 import type { NodeOutputs } from '../node-outputs.js';
@@ -52,7 +52,7 @@ export class SourceOperator implements NodeOperator {
   /** The last checkpoint epoch whose barrier this source injected. */
   #epoch = 0;
   /** A poll still waiting (stdin, say) when the source paused for a rewire; the next wiring takes its records first. */
-  #pending: Promise<PollResult> | undefined;
+  #pending: Promise<SourcePoll> | undefined;
 
   private constructor(id: string, source: Source, ctx: OperatorContext) {
     this.#source = source;
@@ -191,7 +191,7 @@ export class SourceOperator implements NodeOperator {
    * poll gets {@link LAST_POLL_MS} (its calls are bounded by its limits);
    * it is closed after.
    */
-  async #lastPoll(node: NodeConfig, poll: Promise<PollResult>): Promise<PollResult | undefined> {
+  async #lastPoll(node: NodeConfig, poll: Promise<SourcePoll>): Promise<SourcePoll | undefined> {
     const log = this.#ctx.logger;
     const failed = (error: unknown): undefined => {
       log.warn({ node: node.id, err: messageOf(error) }, 'the last poll of a stopping source failed');
@@ -215,7 +215,7 @@ export class SourceOperator implements NodeOperator {
 const BARRIER_DUE = Symbol('barrier due');
 
 /** `poll`'s outcome, or {@link BARRIER_DUE} when the next checkpoint epoch starts first. */
-async function untilBarrier(checkpoints: CheckpointCoordinator, poll: Promise<PollResult>): Promise<PollResult | typeof BARRIER_DUE> {
+async function untilBarrier(checkpoints: CheckpointCoordinator, poll: Promise<SourcePoll>): Promise<SourcePoll | typeof BARRIER_DUE> {
   const outcome = await checkpoints.request.race(poll);
   return outcome === RAISED ? BARRIER_DUE : outcome;
 }
