@@ -19,11 +19,14 @@
  *   back-edge lands there) once the local holds more than
  *   {@link LOOP_FLUSH_THRESHOLD}, before every way out of the function
  *   (return, the last end, a branch to the function's label, tail calls,
- *   throws), and checked at the function entry. The guest traps when the
- *   global goes below zero. So no loop runs long and no call returns
- *   unchecked: the work a frame does past the budget's end is bounded by the
- *   threshold plus one acyclic path of its function, and a call's whole
- *   work is on the global when it returns. (A frame an exception unwinds
+ *   throws). The guest traps when the global goes below zero. So no loop
+ *   runs long and no call returns unchecked: the work a frame does past the
+ *   budget's end is bounded by the threshold plus one acyclic path of its
+ *   function, and a call's whole work is on the global when it returns. (No
+ *   check at function entry: unbounded work needs a loop or returns, and a
+ *   recursion that only descends ends at the stack limit; a check there cost
+ *   a load and a branch per call, which made call-heavy code such as QuickJS
+ *   slower than charging per region.) (A frame an exception unwinds
  *   loses what its local held: that work goes uncounted, as bounded.) The
  *   host makes one such global
  *   per plugin instance and hands it to every core module of the instance
@@ -92,7 +95,7 @@ export interface InstrumentedModule {
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 7;
+export const INSTRUMENT_VERSION = 8;
 
 /**
  * Fuel prices of the bulk instructions, per unit of their length operand,
@@ -791,13 +794,10 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
   }
 
   // Second pass: copy, inserting charges and replacing memory.grow and waits.
-  // A region's cost goes into the pending local; the global is charged (and
-  // checked) at the function's entry, at every loop header and before every
-  // way out of the function (see the module comment, "Fuel").
-  if (fuel !== undefined) {
-    emitFuelCheck(out, fuel, rewrite.outOfFuelFunction);
-    if (cost.has(-1)) emitPendingAdd(out, pending, BigInt(cost.get(-1)!));
-  }
+  // A region's cost goes into the pending local; the global is charged and
+  // checked at loop headers and before every way out of the function (see
+  // the module comment, "Fuel").
+  if (fuel !== undefined && cost.has(-1)) emitPendingAdd(out, pending, BigInt(cost.get(-1)!));
   let copyFrom = instructions[0]?.start ?? r.end;
   for (let i = 0; i < instructions.length; i++) {
     const ins = instructions[i]!;
