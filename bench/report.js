@@ -112,7 +112,7 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
 
   line('## Limits overhead');
   line();
-  line('The same plugins with no CPU limit (`none`), with fuel metering (`fuel`: every core module instrumented, charged per straight-line region, in-thread) and in a worker thread under a watchdog (`worker`: batches cross as packed buffers by postMessage, host calls by a synchronous channel). The memory cap is on in every mode. Throughput: generator -> processor -> null sink, batches of 1024, median of the runs [min – max]. Latency: median of one call carrying one record.');
+  line('The same plugins with no CPU limit (`none`), with fuel metering (`fuel`: every core module instrumented, instructions counted per straight-line region and charged at loop headers and function exits, in-thread) and in a worker thread under a watchdog (`worker`: batches cross as packed buffers by postMessage, host calls by a synchronous channel). The memory cap is on in every mode. Throughput: generator -> processor -> null sink, batches of 1024, median of the runs [min – max]. Latency: median of one call carrying one record.');
   line();
   line('| plugin | cpu mode | records/s | vs none | µs per 1-record call | vs none |');
   line('| --- | --- | --- | --- | --- | --- |');

@@ -3,7 +3,7 @@
 // (optional) adds a header `uppercased-by` with that text.
 // Twins: uppercase-as, uppercase-rust (same output, byte for byte).
 import { log } from 'weir:plugin/log@0.1.0';
-import { encodeUtf8 } from '../../sdk/js/src/utf8.js';
+import { bytesToLatin1, encodeUtf8, latin1ToBytes } from '../../sdk/js/src/utf8.js';
 
 let tagHeader = null;
 
@@ -16,7 +16,12 @@ export function configure(config) {
   log('info', `uppercase-js configured${tagHeader ? ` (tag "${parsed.tag}")` : ''}`);
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 function upperAscii(bytes) {
+  // ASCII (the common case) in native code: toUpperCase changes only a-z there.
+  const text = bytesToLatin1(bytes);
+  if (!NON_ASCII.test(text)) return latin1ToBytes(text.toUpperCase());
   const out = new Uint8Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];

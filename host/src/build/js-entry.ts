@@ -3,7 +3,8 @@
  * re-exports the plugin's exports for its world, each wrapped by the JS SDK's
  * `guardExport` (sdk/js/src/guest-errors.js), so that an uncaught exception
  * reaches the host with its type, message and place instead of as a bare
- * "unreachable" trap. It is written to a folder under the system's temporary
+ * "unreachable" trap, after importing the SDK modules that install the
+ * globals QuickJS lacks (`TextEncoder`, `TextDecoder`). It is written to a folder under the system's temporary
  * folder (the plugin's folder stays untouched) whose name depends only on the
  * entry's path and source, so that two builds of the same plugin see the same
  * module path (builds stay reproducible) and may run at once (the file is
@@ -39,6 +40,20 @@ export function guestErrorsSource(repoRoot: string): string {
   return join(repoRoot, 'sdk', 'js', 'src', 'guest-errors.js');
 }
 
+/**
+ * The JS SDK modules the entry imports before the plugin, for what they
+ * install: `TextEncoder` and `TextDecoder` (sdk/js/src/text-codec.js, on
+ * utf8.js), which QuickJS lacks. Part of a build's inputs (plugin-build.ts).
+ */
+export function guestGlobalsSources(repoRoot: string): string[] {
+  return [join(repoRoot, 'sdk', 'js', 'src', 'text-codec.js'), join(repoRoot, 'sdk', 'js', 'src', 'utf8.js')];
+}
+
+/** The import lines that install the SDK's globals (see {@link guestGlobalsSources}); they come first, so the plugin's top-level code sees the globals. */
+function guestGlobalsImports(repoRoot: string, from: (target: string) => string): string[] {
+  return [`import '${from(guestGlobalsSources(repoRoot)[0]!)}';`];
+}
+
 /** Writes the wrapping entry for the plugin module `entry` (an absolute path). */
 export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoRoot: string): Promise<GuardedJsEntry> {
   const sdk = guestErrorsSource(repoRoot);
@@ -49,6 +64,7 @@ export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoR
     return path.startsWith('.') ? path : `./${path}`;
   };
   const jsSource = [
+    ...guestGlobalsImports(repoRoot, from),
     `import * as plugin from '${from(entry)}';`,
     `import { guardExport } from '${from(sdk)}';`,
     ...WORLD_EXPORTS[kind].map((name) => `export const ${name} = guardExport('${name}', plugin.${name});`),

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readPluginManifest } from './plugin-manifest.js';
 import { buildWorld } from './build-world.js';
 import { jsBuildDigest, recordedDigest, withBuildDigest } from './build-inputs.js';
-import { guestErrorsSource, writeGuardedJsEntry } from './js-entry.js';
+import { guestErrorsSource, guestGlobalsSources, writeGuardedJsEntry } from './js-entry.js';
 import type { PluginManifest } from './plugin-manifest.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -62,7 +62,9 @@ async function buildJavaScript(entry: string, manifest: PluginManifest, dir: str
   // Without the toolchain's version, an upgrade could pass for unchanged inputs: build every time.
   // QuickJS builds wrap the exports with the SDK's guard (js-entry.ts): a change to it is a change of input.
   const guard = manifest.jsEngine === 'spidermonkey' ? '' : await readFile(guestErrorsSource(REPO_ROOT), 'utf8');
-  const digest = version && (await jsBuildDigest(entry, { settings: { manifest, world, guard }, toolchain: `${toolchain}@${version}`, witPath }));
+  // So do the SDK modules the entry imports for the globals they install.
+  const globals = manifest.jsEngine === 'spidermonkey' ? [] : await Promise.all(guestGlobalsSources(REPO_ROOT).map((file) => readFile(file, 'utf8')));
+  const digest = version && (await jsBuildDigest(entry, { settings: { manifest, world, guard, globals }, toolchain: `${toolchain}@${version}`, witPath }));
   if (digest) {
     const existing = await readFile(outFile).catch(() => undefined);
     if (existing && recordedDigest(existing) === digest) return existing;

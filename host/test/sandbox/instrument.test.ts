@@ -1,7 +1,7 @@
 /** The module rewriter, on small modules written inline as WAT. */
 import { describe, expect, it } from 'vitest';
 import { parse, print } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { BULK_FUEL, FUEL_EXPORT, fuelImports, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap } from '../../src/sandbox/instrument/instrument.js';
+import { BULK_FUEL, FUEL_EXPORT, fuelImports, GROW_DENIED_EXPORT, TABLE_GROW_DENIED_EXPORT, InitialMemoryOverCapError, InitialTableOverCapError, instrumentModule, isOutOfFuelTrap, LOOP_FLUSH_THRESHOLD } from '../../src/sandbox/instrument/instrument.js';
 import { MalformedModuleError } from '../../src/sandbox/instrument/wasm-bytes.js';
 
 const wat = async (text: string): Promise<Uint8Array> => parse(text);
@@ -63,6 +63,89 @@ describe('instrumentModule', () => {
     fuel.value = 1_000_000n;
     expect(() => spin(1_000_000_000)).toThrow(WebAssembly.RuntimeError);
     expect(fuel.value as bigint).toBeLessThan(0n);
+  });
+
+  describe('charges a function\'s work on the global at loop headers and on the way out', () => {
+    // The leaves have no loop: their 51 instructions reach the global only when it returns (or branches,
+    // tail-calls or throws out). $fib recurses without a loop.
+    /** 51 instructions, no loop. */
+    const CHAIN = `local.get $x\n${'i32.const 1\ni32.add\n'.repeat(25)}`;
+    const LEAF = `(module
+      (tag $oops)
+      (func $leaf (param $x i32) (result i32)
+        ${CHAIN})
+      (func $leafBranching (param $x i32) (result i32)
+        ${CHAIN}
+        br 0)
+      (func $leafTail (param $x i32) (result i32)
+        ${CHAIN}
+        return_call $id)
+      (func $id (param $x i32) (result i32) local.get $x)
+      (func $leafThrowing (param $x i32)
+        ${CHAIN}
+        i32.const 0
+        i32.ge_s
+        if
+          throw $oops
+        end)
+      (func $catching (param $x i32) (result i32)
+        try (result i32)
+          local.get $x
+          call $leafThrowing
+          i32.const 0
+        catch $oops
+          i32.const 1
+        end)
+      (func (export "calls") (param $n i32) (param $which i32) (result i32) (local $i i32) (local $sum i32)
+        (loop $again
+          (local.set $sum (i32.add (local.get $sum)
+            (if (result i32) (i32.eqz (local.get $which)) (then (call $leaf (local.get $i)))
+              (else (if (result i32) (i32.eq (local.get $which) (i32.const 1)) (then (call $leafBranching (local.get $i)))
+                (else (if (result i32) (i32.eq (local.get $which) (i32.const 2)) (then (call $leafTail (local.get $i)))
+                  (else (call $catching (local.get $i))))))))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $again (i32.lt_u (local.get $i) (local.get $n))))
+        local.get $sum)
+      (func $fib (export "fib") (param $n i32) (result i32)
+        (if (result i32) (i32.lt_u (local.get $n) (i32.const 2)) (then (local.get $n))
+          (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2))))))))`;
+
+    async function leafModule(fuel: bigint) {
+      const exports = await instantiate(instrumentModule(await wat(LEAF), { maxMemoryPages: 1, fuel: 1n }).bytes, fuel);
+      const global = exports[FUEL_EXPORT] as WebAssembly.Global;
+      return {
+        spent(run: () => unknown): bigint {
+          global.value = fuel;
+          run();
+          return fuel - (global.value as bigint);
+        },
+        exports,
+        global,
+      };
+    }
+
+    it('a loop-free function\'s work counts when it returns, branches out, tail-calls or throws', async () => {
+      const { spent, exports } = await leafModule(1n << 40n);
+      const calls = exports.calls as (n: number, which: number) => number;
+      for (const which of [0, 1, 2, 3]) {
+        const small = spent(() => calls(1000, which));
+        const large = spent(() => calls(11_000, which));
+        // 10,000 more calls each cost at least the callee's 51 instructions besides the loop's.
+        expect(large - small).toBeGreaterThanOrEqual(10_000n * 51n);
+        expect(large - small).toBeLessThan(10_000n * 120n);
+      }
+    });
+
+    it('a recursion without loops and a loop under the flush threshold still run out of fuel', async () => {
+      const { exports, global } = await leafModule(100_000n);
+      global.value = 100_000n;
+      expect(() => (exports.fib as (n: number) => number)(40)).toThrow(WebAssembly.RuntimeError);
+      expect(global.value as bigint).toBeLessThan(0n);
+      const spin = await instantiate(instrumentModule(await wat(COUNTER), { maxMemoryPages: 16, fuel: 1n }).bytes, 100n);
+      expect(() => (spin.spin as (n: number) => number)(1_000_000_000)).toThrow(WebAssembly.RuntimeError);
+      expect((spin[FUEL_EXPORT] as WebAssembly.Global).value as bigint).toBeLessThan(0n);
+      expect((spin[FUEL_EXPORT] as WebAssembly.Global).value as bigint).toBeGreaterThan(-2n * LOOP_FLUSH_THRESHOLD);
+    });
   });
 
   it('charges what follows a try-delegate: a branch out of the try lands after delegate, where a region starts', async () => {

@@ -32,6 +32,7 @@ export const OP = {
   i32Ne: 0x47,
   i64LtS: 0x53,
   i32Add: 0x6a,
+  i64Add: 0x7c,
   i64Sub: 0x7d,
   i64Mul: 0x7e,
   i64ShrU: 0x88,

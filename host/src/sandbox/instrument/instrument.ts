@@ -10,10 +10,25 @@
  *   asked for in the exported global `weir_grow_denied`. A trap after a
  *   denied grow is reported as a memory-limit breach, not a generic trap.
  * - **Fuel.** With metering on, the module imports a mutable i64 global
- *   ({@link FUEL_IMPORT}, re-exported as `weir_fuel`) and charges it at the
- *   start of every straight-line region (function entry, after each loop,
- *   if, else, end and br_if) with the number of instructions in the region;
- *   the guest traps when it goes below zero. The host makes one such global
+ *   ({@link FUEL_IMPORT}, re-exported as `weir_fuel`) and charges it with
+ *   the number of instructions in every straight-line region (from the
+ *   function entry, and after each loop, if, else, end and br_if). A region
+ *   adds its count to a local of the function (a register add, where a
+ *   global would be a load and a store through the instance); the global is
+ *   charged with what the local holds, and checked, at loop headers (every
+ *   back-edge lands there) once the local holds more than
+ *   {@link LOOP_FLUSH_THRESHOLD}, before every way out of the function
+ *   (return, the last end, a branch to the function's label, tail calls,
+ *   throws). The guest traps when the global goes below zero. So no loop
+ *   runs long and no call returns unchecked: the work a frame does past the
+ *   budget's end is bounded by the threshold plus one acyclic path of its
+ *   function, and a call's whole work is on the global when it returns. (No
+ *   check at function entry: unbounded work needs a loop or returns, and a
+ *   recursion that only descends ends at the stack limit; a check there cost
+ *   a load and a branch per call, which made call-heavy code such as QuickJS
+ *   slower than charging per region.) (A frame an exception unwinds
+ *   loses what its local held: that work goes uncounted, as bounded.) The
+ *   host makes one such global
  *   per plugin instance and hands it to every core module of the instance
  *   (a component has several), so they all spend one budget; it refills it
  *   before each call and reads what was used after. The import comes after
@@ -80,7 +95,7 @@ export interface InstrumentedModule {
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 6;
+export const INSTRUMENT_VERSION = 8;
 
 /**
  * Fuel prices of the bulk instructions, per unit of their length operand,
@@ -167,6 +182,17 @@ const FUNC_TYPE = 0x60;
 const EMPTY_BLOCK = 0x40;
 /** Instructions after which a new straight-line region starts: loop, if, else, end, catch, delegate, catch_all (a branch can land after each), and the conditional branches (br_if, br_on_null, br_on_non_null). */
 const REGION_STARTS: ReadonlySet<number> = new Set([OP.loop, OP.if, 0x05, OP.end, 0x07, 0x18, 0x19, 0x0d, 0xd5, 0xd6]);
+/**
+ * What a function's pending charge may reach at a loop header before the
+ * header charges the global: the work a frame does past the budget's end is
+ * at most this plus one acyclic path of the function.
+ */
+export const LOOP_FLUSH_THRESHOLD = 4096n;
+const I64_GT_S = 0x55;
+const [BR, OP_BR_IF, BR_TABLE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, RETURN_CALL_REF] = [0x0c, 0x0d, 0x0e, 0x0f, 0x12, 0x13, 0x15];
+const [THROW, RETHROW, THROW_REF, DELEGATE, BR_ON_NULL, BR_ON_NON_NULL] = [0x08, 0x09, 0x0a, 0x18, 0xd5, 0xd6];
+/** Instructions that open a block closed by `end` (or, for a legacy `try`, by `delegate`): block, loop, if, try, try_table. */
+const BLOCK_OPENERS: ReadonlySet<number> = new Set([OP.block, OP.loop, OP.if, 0x06, 0x1f]);
 /** Structural instructions, free at run time: nop, block, loop, else, end. */
 const FREE_OPS: ReadonlySet<number> = new Set([0x01, OP.block, OP.loop, 0x05, OP.end]);
 
@@ -716,20 +742,25 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
   const localsEnd = r.pos;
   const fuel = rewrite.fuelGlobal;
 
-  // First pass: instruction boundaries and charge points. A charge point
-  // starts each straight-line region: the function entry and the instruction
-  // after every loop, if, else, end (the places a branch can land) and br_if. It is
-  // charged the number of instructions up to the next charge point, not
+  // First pass: instruction boundaries, regions and exits. A region starts
+  // at the function entry and after every loop, if, else, end (the places a
+  // branch can land) and br_if. It is
+  // charged the number of instructions up to the next region start, not
   // counting the structural ones (block, loop, else, end, nop), which cost
   // nothing at run time: an interpreter's dispatch opens hundreds of blocks.
   const instructions: Located[] = [];
   const cost = new Map<number, number>([[-1, 0]]);
+  /** Instructions that leave the function (flush the pending charge before them): see {@link leavesFunction}. */
+  const exits = new Set<number>();
+  let depth = 0;
   let region = -1;
   let needsI32 = false;
   let needsI64 = false;
   let needsResult = false;
   forEachInstruction(r, (ins) => {
     instructions.push({ start: ins.start, end: ins.end, op: ins.op, sub: ins.sub });
+    if (fuel !== undefined && leavesFunction(r.bytes, ins, depth)) exits.add(instructions.length - 1);
+    depth += BLOCK_OPENERS.has(ins.op) ? 1 : ins.op === OP.end || ins.op === DELEGATE ? -1 : 0;
     if (!FREE_OPS.has(ins.op)) cost.set(region, cost.get(region)! + 1);
     if (REGION_STARTS.has(ins.op)) cost.set((region = instructions.length - 1), 0);
     if (ins.op === 0xfc && fuel !== undefined && BULK_OPS.has(ins.sub)) needsI32 = true;
@@ -744,26 +775,37 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
   for (const [at, units] of cost) if (units === 0) cost.delete(at);
 
   // Added locals go after the declared ones: an i32 (a bulk length, a
-  // wait32's expected value), an i32 for table.grow's result and an i64 (a
-  // wait64's expected value).
+  // wait32's expected value), an i32 for table.grow's result, an i64 (a
+  // wait64's expected value) and, when metering, the i64 pending charge.
   const out = new ByteWriter(r.end - bodyStart + 32);
   const i32Local = locals;
   const resultLocal = locals + (needsI32 ? 1 : 0);
   const i64Local = resultLocal + (needsResult ? 1 : 0);
-  if (needsI32 || needsI64) {
-    out.u32(localGroups + (needsI32 ? 1 : 0) + (needsResult ? 1 : 0) + (needsI64 ? 1 : 0)).bytes(r.bytes.subarray(groupsStart, localsEnd));
+  const pending = i64Local + (needsI64 ? 1 : 0);
+  const needsPending = fuel !== undefined;
+  if (needsI32 || needsI64 || needsPending) {
+    out.u32(localGroups + (needsI32 ? 1 : 0) + (needsResult ? 1 : 0) + (needsI64 ? 1 : 0) + (needsPending ? 1 : 0)).bytes(r.bytes.subarray(groupsStart, localsEnd));
     if (needsI32) out.u32(1).byte(I32);
     if (needsResult) out.u32(1).byte(I32);
     if (needsI64) out.u32(1).byte(I64);
+    if (needsPending) out.u32(1).byte(I64);
   } else {
     out.bytes(r.bytes.subarray(bodyStart, localsEnd));
   }
 
   // Second pass: copy, inserting charges and replacing memory.grow and waits.
-  if (fuel !== undefined && cost.has(-1)) emitCharge(out, fuel, BigInt(cost.get(-1)!), rewrite.outOfFuelFunction);
+  // A region's cost goes into the pending local; the global is charged and
+  // checked at loop headers and before every way out of the function (see
+  // the module comment, "Fuel").
+  if (fuel !== undefined && cost.has(-1)) emitPendingAdd(out, pending, BigInt(cost.get(-1)!));
   let copyFrom = instructions[0]?.start ?? r.end;
   for (let i = 0; i < instructions.length; i++) {
     const ins = instructions[i]!;
+    if (fuel !== undefined && exits.has(i)) {
+      out.bytes(r.bytes.subarray(copyFrom, ins.start));
+      emitFlush(out, fuel, pending, 0n, rewrite.outOfFuelFunction);
+      copyFrom = ins.start;
+    }
     if (ins.op === OP.memoryGrow && rewrite.growFunction !== undefined && growMemory(r.bytes, ins) === 0) {
       // The grow hook charges the pages it added.
       out.bytes(r.bytes.subarray(copyFrom, ins.start));
@@ -806,10 +848,15 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
       out.byte(OP.localGet).u32(local).byte(wait.eq).byte(OP.i32Const).byte(1).byte(OP.i32Add);
       copyFrom = ins.end;
     }
-    if (fuel !== undefined && cost.has(i)) {
+    if (fuel !== undefined && ins.op === OP.loop) {
+      // Every iteration passes here (a back-edge branches to just after `loop`), whatever the region costs.
       out.bytes(r.bytes.subarray(copyFrom, ins.end));
       copyFrom = ins.end;
-      emitCharge(out, fuel, BigInt(cost.get(i)!), rewrite.outOfFuelFunction);
+      emitLoopHeaderCharge(out, fuel, pending, BigInt(cost.get(i) ?? 0), rewrite.outOfFuelFunction);
+    } else if (fuel !== undefined && cost.has(i)) {
+      out.bytes(r.bytes.subarray(copyFrom, ins.end));
+      copyFrom = ins.end;
+      emitPendingAdd(out, pending, BigInt(cost.get(i)!));
     }
   }
   out.bytes(r.bytes.subarray(copyFrom, r.end));
@@ -830,10 +877,53 @@ function waitMemory(bytes: Uint8Array, start: number): number {
   return align & 0x40 ? r.u32() : 0;
 }
 
-/** `fuel -= cost; if (fuel < 0) call $outOfFuel` */
-function emitCharge(out: ByteWriter, fuelGlobal: number, cost: bigint, outOfFuel: number): void {
-  out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.i64Const).s64(cost).byte(OP.i64Sub).byte(OP.globalSet).u32(fuelGlobal);
+/** `pending += cost` */
+function emitPendingAdd(out: ByteWriter, pending: number, cost: bigint): void {
+  out.byte(OP.localGet).u32(pending).byte(OP.i64Const).s64(cost).byte(OP.i64Add).byte(OP.localSet).u32(pending);
+}
+
+/** `fuel -= pending + cost; pending = 0; if (fuel < 0) call $outOfFuel` */
+function emitFlush(out: ByteWriter, fuelGlobal: number, pending: number, cost: bigint, outOfFuel: number): void {
+  out.byte(OP.globalGet).u32(fuelGlobal).byte(OP.localGet).u32(pending).byte(OP.i64Sub);
+  if (cost !== 0n) out.byte(OP.i64Const).s64(cost).byte(OP.i64Sub);
+  out.byte(OP.globalSet).u32(fuelGlobal).byte(OP.i64Const).s64(0n).byte(OP.localSet).u32(pending);
   emitFuelCheck(out, fuelGlobal, outOfFuel);
+}
+
+/**
+ * At a loop header: `pending += cost; if (pending > LOOP_FLUSH_THRESHOLD) flush`.
+ * A tight loop so touches the global once every few hundred iterations.
+ */
+function emitLoopHeaderCharge(out: ByteWriter, fuelGlobal: number, pending: number, cost: bigint, outOfFuel: number): void {
+  out.byte(OP.localGet).u32(pending);
+  if (cost !== 0n) out.byte(OP.i64Const).s64(cost).byte(OP.i64Add).byte(OP.localTee).u32(pending);
+  out.byte(OP.i64Const).s64(LOOP_FLUSH_THRESHOLD).byte(I64_GT_S).byte(OP.if).byte(EMPTY_BLOCK);
+  emitFlush(out, fuelGlobal, pending, 0n, outOfFuel);
+  out.byte(OP.end);
+}
+
+/**
+ * Whether `ins`, met with `depth` blocks open, leaves the function: `return`,
+ * a tail call, a throw, the body's last `end`, or a branch that can target
+ * the function's own label (a branch to label `depth`).
+ */
+function leavesFunction(bytes: Uint8Array, ins: Located, depth: number): boolean {
+  switch (ins.op) {
+    case OP.end:
+      return depth === 0;
+    case RETURN: case RETURN_CALL: case RETURN_CALL_INDIRECT: case RETURN_CALL_REF: case THROW: case RETHROW: case THROW_REF:
+      return true;
+    case BR: case OP_BR_IF: case BR_ON_NULL: case BR_ON_NON_NULL:
+      return new ByteReader(bytes, ins.start + 1, ins.end).u32() === depth;
+    case BR_TABLE: {
+      const r = new ByteReader(bytes, ins.start + 1, ins.end);
+      const labels = r.u32() + 1;
+      for (let i = 0; i < labels; i++) if (r.u32() === depth) return true;
+      return false;
+    }
+    default:
+      return false;
+  }
 }
 
 /** With the length operand on top of the stack (left there): `fuel -= (length * multiply) >> shift; if (fuel < 0) call $outOfFuel` */

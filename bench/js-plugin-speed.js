@@ -1,0 +1,69 @@
+// JS (QuickJS) plugin throughput, A against B interleaved: generator ->
+// processor -> null sink, batches of 1024, in the CPU modes given, for each
+// .wasm given (default: plugins/uppercase-js.wasm). Prints records/s per run
+// and min / median / max per plugin and mode.
+//
+//   node bench/js-plugin-speed.js [--modes fuel,none] [--runs 5] [--count 65536] [a.wasm b.wasm ...]
+//
+// (needs dist/: npx tsc -p tsconfig.build.json)
+import { PassThrough, Readable } from 'node:stream';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { compilePipeline } from '../dist/config/compile.js';
+import { builtinConnectors } from '../dist/connectors/builtin.js';
+import { PipelineRun } from '../dist/topology/pipeline-run.js';
+import { Engine } from '../dist/engine/engine.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { modes: { type: 'string', default: 'fuel,none' }, runs: { type: 'string', default: '5' }, count: { type: 'string', default: '65536' } },
+});
+const files = positionals.length > 0 ? positionals : [join(import.meta.dirname, '../plugins/uppercase-js.wasm')];
+const modes = values.modes.split(',');
+const runs = Number(values.runs);
+const count = Number(values.count);
+
+async function throughput(module, mode, records) {
+  const connectors = builtinConnectors();
+  const compiled = compilePipeline({
+    name: 'js-speed',
+    nodes: [
+      { id: 'gen', kind: 'source', connector: 'generator', config: { count: records, valueSize: 100, keyCardinality: 16 }, batch: { maxRecords: 1024 } },
+      { id: 'transform', kind: 'processor', plugin: 'bench.wasm', inputs: ['gen'], limits: { cpu: { mode } } },
+      { id: 'out', kind: 'sink', connector: 'null', inputs: ['transform'] },
+    ],
+  }, { file: '/bench/pipeline.json', connectors });
+  if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
+  const run = await PipelineRun.start(compiled.config, {
+    modules: new Map([['transform', module]]), connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
+  });
+  const started = performance.now();
+  const summary = await run.done;
+  const seconds = (performance.now() - started) / 1000;
+  if (summary.status !== 'completed' || summary.totals.written !== records) throw new Error(`pipeline ${summary.status}: ${JSON.stringify(summary.error ?? summary.totals)}`);
+  return records / seconds;
+}
+
+const engine = new Engine({ cacheDir: join(await mkdtemp(join(tmpdir(), 'weir-js-speed-')), 'cache') });
+const subjects = [];
+for (const file of files) subjects.push({ name: basename(file), module: await engine.load(file) });
+const results = new Map();
+for (const subject of subjects) for (const mode of modes) await throughput(subject.module, mode, 8192);
+for (let run = 0; run < runs; run++) {
+  for (const subject of subjects) {
+    for (const mode of modes) {
+      const rate = await throughput(subject.module, mode, count);
+      const key = `${subject.name} ${mode}`;
+      results.set(key, [...(results.get(key) ?? []), rate]);
+      process.stderr.write(`${key}: ${Math.round(rate).toLocaleString('en')} records/s\n`);
+    }
+  }
+}
+for (const [key, rates] of results) {
+  rates.sort((a, b) => a - b);
+  const k = (x) => `${(x / 1000).toFixed(1)}k`;
+  console.log(`${key.padEnd(40)} median ${k(rates[Math.floor(rates.length / 2)])} [${k(rates[0])} - ${k(rates.at(-1))}]`);
+}
