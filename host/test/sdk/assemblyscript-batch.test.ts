@@ -84,6 +84,21 @@ describe('AssemblyScript SDK: Batch and Output', () => {
     p.close();
   });
 
+  it.each([
+    ['pass-before-next', 'no current record: call batch.next() first'],
+    ['header-first', 'addHeader before any record was written in this call'],
+  ])('traps with a message on misuse: %s', async (misuse, message) => {
+    const p = await plugin({ misuse });
+    let failure: unknown;
+    try {
+      await p.process([textRecord('pass')]);
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toMatchObject({ code: 'WEIR_PLUGIN_TRAP' });
+    expect(String((failure as Error).message)).toContain(message);
+  });
+
   it('frees what each call allocated when the next call begins (memory stays flat), and keeps what configure built', async () => {
     const p = await plugin({ table: { a: 'alpha', b: 'beta' } });
     // 100 calls of 8 MiB each: 800 MiB if nothing were freed, far above the 64 MiB cap.

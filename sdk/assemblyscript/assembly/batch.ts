@@ -18,8 +18,7 @@ function notInCall(what: string): void {
  * returns; see the SDK README, "Lifetimes").
  */
 export class Batch {
-  /** How many records the batch holds. */
-  length: i32 = 0;
+  private count: i32 = 0;
   private buffer: ArrayBuffer = changetype<ArrayBuffer>(0);
   private base: usize = 0;
   private end: usize = 0;
@@ -38,7 +37,7 @@ export class Batch {
     this.buffer = buffer;
     this.base = changetype<usize>(buffer);
     this.end = this.base + size;
-    this.length = load<u32>(this.base + offset);
+    this.count = load<u32>(this.base + offset);
     this.at = this.base + offset + 4;
     this.index = -1;
     this.open = true;
@@ -54,7 +53,7 @@ export class Batch {
   /** Moves to the next record; false when there is none. */
   next(): bool {
     if (!this.open) notInCall("Batch");
-    if (this.index + 1 >= this.length) return false;
+    if (this.index + 1 >= this.count) return false;
     this.index++;
     let at = this.at;
     this.start = at;
@@ -77,8 +76,14 @@ export class Batch {
   }
 
   @inline private current(): usize {
-    if (!this.open || this.stop == 0) notInCall("Batch record");
+    if (!this.open) notInCall("Batch");
+    if (this.stop == 0) abort("no current record: call batch.next() first");
     return this.start;
+  }
+
+  /** How many records the batch holds. */
+  get length(): i32 {
+    return this.count;
   }
 
   /** Index of the current record in the batch. */
