@@ -80,7 +80,7 @@ describe('AssemblyScript SDK: Batch and Output', () => {
     const out = await p.process(Array.from({ length: 40 }, (_, i) => textRecord(`text:${big}${i}`, { headers: [['h', 'v']] })));
     expect(out).toHaveLength(40);
     expect(out.map((r) => text(r.value))).toEqual(Array.from({ length: 40 }, (_, i) => `${big}${i}`));
-    expect(out.every((r) => r.headers.length === 1 && text(r.headers[0].value) === 'v')).toBe(true);
+    expect(out.every((r) => r.headers.length === 1 && text(r.headers[0]?.value) === 'v')).toBe(true);
     p.close();
   });
 
@@ -107,7 +107,7 @@ describe('AssemblyScript SDK: Batch and Output', () => {
       expect(out.map((r) => r.headers.map((h) => text(h.value)))).toEqual([[], ['alpha']]);
     }
     const out = await p.process([textRecord('lookup:b'), textRecord('lookup:c')]);
-    expect(out.map((r) => text(r.headers[0].value))).toEqual(['beta', 'missing']);
+    expect(out.map((r) => text(r.headers[0]?.value))).toEqual(['beta', 'missing']);
     expect(p.usage().memoryPagesHighWater * 65536).toBeLessThan(16 * 1024 * 1024);
     p.close();
   });
