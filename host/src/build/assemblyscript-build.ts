@@ -6,7 +6,7 @@ export async function buildAssemblyScript(entry: string): Promise<Uint8Array> {
   let wasm: Uint8Array | undefined;
   let diagnostics = '';
   const { error } = await asc.main(
-    [entry, '--outFile', 'plugin.wasm', '-O3', '--runtime', 'stub'],
+    [entry, '--outFile', 'plugin.wasm', '-O3', '--runtime', 'minimal'],
     {
       writeFile: (name: string, contents: Uint8Array | string) => {
         if (name.endsWith('.wasm')) wasm = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;

@@ -3,7 +3,7 @@
 import { Batch, Output } from "./batch";
 import { callStatus, registeredConfigure, registeredProcessor } from "./processor";
 import { currentInput, currentInputSize, inputBuffer, outputLength, outputPtr, setOutputAt } from "./buffers";
-import { endCall, seal, sealed } from "./arena";
+import { endCall } from "./collector";
 
 // Allocated by the start function: they live as long as the instance.
 const batch = new Batch();
@@ -14,23 +14,22 @@ export function weir_abi_version(): i32 {
   return 1;
 }
 
-/** A buffer of at least `size` bytes for the next call's input (every call begins here: the previous call's arena is freed). */
+/** A buffer of at least `size` bytes for the next call's input (every call begins here). */
 export function weir_alloc(size: i32): usize {
   return changetype<usize>(inputBuffer(size));
 }
 
 /** Configures the processor with the config JSON at `ptr`. Status 0 ok, 1-3 error (output: message). */
 export function weir_configure(ptr: usize, len: i32): i32 {
-  setOutputAt(0, 0);
+  setOutputAt(null, 0, 0);
   registeredConfigure(String.UTF8.decodeUnsafe(ptr, len));
-  // What configure allocated (the plugin's fields) lives as long as the instance; later calls use the arena.
-  seal();
-  return callStatus();
+  const kind = callStatus();
+  endCall();
+  return kind;
 }
 
 /** Processes the packed batch at `ptr`. Status 0 ok (output: packed batch), 1-3 error (output: message). */
 export function weir_process(ptr: usize, len: i32): i32 {
-  if (!sealed()) seal(); // never configured: the arena starts here
   batch.begin(currentInput(), 0, currentInputSize());
   // Most processors pass on about what they read: start with that much room.
   out.begin(len + (len >> 3) + 256);
@@ -38,7 +37,7 @@ export function weir_process(ptr: usize, len: i32): i32 {
   batch.close();
   const size = out.finish();
   const kind = callStatus();
-  if (kind == 0) setOutputAt(out.bufferStart(), size);
+  if (kind == 0) setOutputAt(out.bufferOwner(), out.bufferStart(), size);
   endCall();
   return kind;
 }

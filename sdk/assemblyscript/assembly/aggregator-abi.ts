@@ -5,7 +5,7 @@
 import { Record, decodeBatch, encodeBatch, encodedSize } from "./record";
 import { Window, callStatus, registeredAggregatorInstance } from "./processor";
 import { currentInput, outputBuffer, setOutput } from "./buffers";
-import { endCall, seal, sealed } from "./arena";
+import { endCall } from "./collector";
 
 const NONE: u32 = 0xffffffff;
 
@@ -23,7 +23,6 @@ function outputBytes(bytes: Uint8Array): void {
 
 /** Input: [u32 accumulator length or 0xFFFFFFFF][accumulator][packed batch of one record]. Output: the new accumulator. */
 export function weir_accumulate(ptr: usize, len: i32): i32 {
-  if (!sealed()) seal();
   const accLen = load<u32>(ptr);
   let accumulator: Uint8Array | null = null;
   if (accLen != NONE) accumulator = bytesAt(ptr + 4, accLen);
@@ -38,7 +37,6 @@ export function weir_accumulate(ptr: usize, len: i32): i32 {
 
 /** Input: [u32 a length][a][u32 b length][b]. Output: the merged accumulator. */
 export function weir_merge(ptr: usize, len: i32): i32 {
-  if (!sealed()) seal();
   const aLen = load<u32>(ptr);
   const a = bytesAt(ptr + 4, aLen);
   const bLen = load<u32>(ptr + 4 + aLen);
@@ -52,7 +50,6 @@ export function weir_merge(ptr: usize, len: i32): i32 {
 
 /** Input: [u32 key length or 0xFFFFFFFF][key][i64 start][i64 end][accumulator (the rest)]. Output: a packed batch. */
 export function weir_emit(ptr: usize, len: i32): i32 {
-  if (!sealed()) seal();
   const keyLen = load<u32>(ptr);
   let key: Uint8Array | null = null;
   if (keyLen != NONE) key = bytesAt(ptr + 4, keyLen);

@@ -2,7 +2,6 @@
 // input of the call (see ../ABI.md, "Packed batch"), `Output` writes packed
 // records straight into the call's output buffer.
 import { Header, Record } from "./record";
-import { ARENA } from "./arena";
 
 const FLAG_KEY: u32 = 1;
 const FLAG_EVENT_TIME: u32 = 2;
@@ -237,21 +236,27 @@ export class Output {
   private count: u32 = 0;
   private lastHeaderCountAt: usize = 0;
   private open: bool = false;
-  private keep: ArrayBuffer | null = null;
+  // The buffer the records are written into; reused by the next call while big enough.
+  private buffer: ArrayBuffer = new ArrayBuffer(0);
 
   /** Opens an empty output with room for about `hint` bytes. */
   begin(hint: i32): void {
     const size = <usize>max(hint, 64);
-    if (ARENA || this.cap < size) {
-      const buffer = changetype<ArrayBuffer>(__new(size, idof<ArrayBuffer>()));
-      if (!ARENA) this.keep = buffer;
-      this.start = changetype<usize>(buffer);
-      this.cap = size;
-    }
+    if (this.cap < size) this.use(new ArrayBuffer(<i32>size), 0);
     this.at = this.start + 4;
     this.count = 0;
     this.lastHeaderCountAt = 0;
     this.open = true;
+  }
+
+  private use(buffer: ArrayBuffer, used: usize): void {
+    const start = changetype<usize>(buffer);
+    if (used > 0) memory.copy(start, this.start, used);
+    if (this.lastHeaderCountAt != 0) this.lastHeaderCountAt = this.lastHeaderCountAt - this.start + start;
+    this.buffer = buffer;
+    this.start = start;
+    this.at = start + used;
+    this.cap = <usize>buffer.byteLength;
   }
 
   /** Closes the output; returns its packed length (the bytes start at `bufferStart()`). */
@@ -259,6 +264,11 @@ export class Output {
     store<u32>(this.start, this.count);
     this.open = false;
     return <i32>(this.at - this.start);
+  }
+
+  /** The buffer holding the output (its bytes start at `bufferStart()`). */
+  bufferOwner(): ArrayBuffer {
+    return this.buffer;
   }
 
   bufferStart(): usize {
@@ -276,13 +286,7 @@ export class Output {
     if (used + n <= this.cap) return;
     let size = this.cap << 1;
     while (size < used + n) size <<= 1;
-    const buffer = changetype<ArrayBuffer>(__new(size, idof<ArrayBuffer>()));
-    memory.copy(changetype<usize>(buffer), this.start, used);
-    if (!ARENA) this.keep = buffer;
-    if (this.lastHeaderCountAt != 0) this.lastHeaderCountAt = this.lastHeaderCountAt - this.start + changetype<usize>(buffer);
-    this.start = changetype<usize>(buffer);
-    this.at = this.start + used;
-    this.cap = size;
+    this.use(new ArrayBuffer(<i32>size), used);
   }
 
   private bytes(ptr: usize, len: i32): void {

@@ -8,8 +8,6 @@
 // return null / false and leave the WASI errno in `fsErrno()`:
 // 44 no such file, 76 outside every granted directory, 69 the grant is
 // read-only, 20 exists, 54 not a directory, 31 is a directory.
-import { arenaGeneration } from "./arena";
-
 @external("wasi_snapshot_preview1", "fd_prestat_get")
 declare function fd_prestat_get(fd: u32, out: usize): u16;
 @external("wasi_snapshot_preview1", "fd_prestat_dir_name")
@@ -39,9 +37,7 @@ const FD_APPEND: u16 = 1;
 const ERRNO_NOTCAPABLE: u16 = 76;
 
 let lastErrno: u16 = 0;
-// Cached for one call only: memory allocated in a call is freed when the next one begins (./arena.ts).
 let preopenNames: string[] | null = null;
-let preopenGeneration: u32 = 0;
 
 /** The WASI errno of the last failed call here (0 after a success). */
 export function fsErrno(): u16 {
@@ -155,7 +151,7 @@ function locate(path: string): Located | null {
 
 /** The guest paths of the granted directories, by descriptor (3, 4, ...). */
 function preopens(): string[] {
-  if (preopenNames !== null && preopenGeneration == arenaGeneration()) return preopenNames!;
+  if (preopenNames !== null) return preopenNames!;
   const names = new Array<string>(0);
   const prestat = new ArrayBuffer(8);
   for (let fd: u32 = 3; fd_prestat_get(fd, changetype<usize>(prestat)) == 0; fd++) {
@@ -165,7 +161,6 @@ function preopens(): string[] {
     names.push(String.UTF8.decode(name));
   }
   preopenNames = names;
-  preopenGeneration = arenaGeneration();
   return names;
 }
 

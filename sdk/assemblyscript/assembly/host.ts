@@ -2,8 +2,6 @@
 // Functions that return variable-size data return its length (or -1 for none)
 // and keep the bytes pending until the guest copies them with `take`.
 
-import { arenaGeneration } from "./arena";
-
 @external("weir", "log")
 declare function hostLog(level: i32, ptr: usize, len: i32): void;
 @external("weir", "now")
@@ -90,19 +88,15 @@ export function callService(service: string, method: string, payload: Uint8Array
   const len = hostCallService(changetype<usize>(s), s.byteLength, changetype<usize>(m), m.byteLength, payload.dataStart, payload.length);
   if (len >= 0) {
     serviceError = null;
-    serviceErrorGeneration = arenaGeneration();
     return takePending(len);
   }
   // -1 - len is the length of the pending UTF-8 error message.
   const message = takePending(-1 - len)!;
   serviceError = String.UTF8.decodeUnsafe(message.dataStart, message.length);
-  serviceErrorGeneration = arenaGeneration();
   return null;
 }
 
-// The message lives in the call's memory (./arena.ts): a later call sees null.
 let serviceError: string | null = null;
-let serviceErrorGeneration: u32 = 0;
 
 /**
  * The kind of the last failed `callService`, as the service (or the host)
@@ -116,5 +110,5 @@ export function lastServiceErrorKind(): i32 {
 
 /** The error message of the last failed `callService`, or null. */
 export function lastServiceError(): string | null {
-  return serviceErrorGeneration == arenaGeneration() ? serviceError : null;
+  return serviceError;
 }

@@ -3,7 +3,6 @@
 // pipeline.json). A plugin that calls `httpSend` imports it; the host refuses
 // such a plugin at load on a node without the grant.
 import { ErrorKind } from "./processor";
-import { arenaGeneration } from "./arena";
 
 @external("weir", "http_send")
 declare function hostHttpSend(ptr: usize, len: i32): i32;
@@ -42,9 +41,7 @@ export class HttpResponse {
 }
 
 let errorKind: ErrorKind = ErrorKind.Fatal;
-// The message lives in the call's memory (./arena.ts): a later call sees null.
 let errorMessage: string | null = null;
-let errorGeneration: u32 = 0;
 
 /**
  * Sends `request` and waits for the whole response. Returns null when it
@@ -57,14 +54,12 @@ export function httpSend(request: HttpRequest): HttpResponse | null {
   const len = hostHttpSend(packed.dataStart, packed.length);
   if (len >= 0) {
     errorMessage = null;
-    errorGeneration = arenaGeneration();
     return unpack(take(len));
   }
   // -1 - len bytes are pending: the error kind (1 byte), then the UTF-8 message.
   const failure = take(-1 - len);
   errorKind = <ErrorKind>failure[0];
   errorMessage = String.UTF8.decodeUnsafe(failure.dataStart + 1, failure.length - 1);
-  errorGeneration = arenaGeneration();
   return null;
 }
 
@@ -75,7 +70,7 @@ export function httpErrorKind(): ErrorKind {
 
 /** The message of the last failed `httpSend`, or null when it succeeded. */
 export function httpError(): string | null {
-  return errorGeneration == arenaGeneration() ? errorMessage : null;
+  return errorMessage;
 }
 
 function take(len: i32): Uint8Array {

@@ -86,7 +86,6 @@ export function registeredConfigure(config: string): void {
 export function callStatus(): i32 {
   const kind = takeFailure();
   if (kind != 0) setOutputText(failureText());
-  failureMessage = ""; // it lives in the call's memory (./arena.ts)
   return kind;
 }
 
