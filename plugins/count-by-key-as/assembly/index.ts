@@ -2,20 +2,20 @@
 // key in the node's keyed state and adds a header `count` with the running count
 // (records without a key count under the empty key).
 // Twins: count-by-key-js, count-by-key-rust (same output, byte for byte).
-import { Processor, Record, register, state, utf8 } from "../../../sdk/assemblyscript/assembly/index";
+import { Batch, Output, Processor, register, state, utf8 } from "../../../sdk/assemblyscript/assembly/index";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class CountByKey extends Processor {
-  process(batch: Record[], out: Record[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i];
-      const key = record.key === null ? new Uint8Array(0) : record.key!;
+  processBatch(batch: Batch, out: Output): void {
+    const noKey = new Uint8Array(0);
+    while (batch.next()) {
+      const key = batch.hasKey ? batch.key! : noKey;
       const previous = state.get(key);
       const count = previous === null ? 1 : I32.parseInt(String.UTF8.decodeUnsafe(previous.dataStart, previous.length)) + 1;
       const text = count.toString();
       state.set(key, utf8(text));
-      record.addHeader("count", text);
-      out.push(record);
+      out.pass(batch);
+      out.addHeaderText("count", text);
     }
   }
 }

@@ -2,7 +2,7 @@
 // JSON object with the string field config.field equal to config.equals, e.g.
 // {"field": "level", "equals": "error"}; every other record is dropped.
 // Twins: field-filter-js, field-filter-rust (same output, byte for byte).
-import { ErrorKind, Processor, Record, configGet, fail, jsonString, jsonStringField, register } from "../../../sdk/assemblyscript/assembly/index";
+import { Batch, ErrorKind, Output, Processor, configGet, fail, jsonString, jsonStringField, register } from "../../../sdk/assemblyscript/assembly/index";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class FieldFilter extends Processor {
@@ -21,10 +21,10 @@ class FieldFilter extends Processor {
     this.equals = e!;
   }
 
-  process(batch: Record[], out: Record[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const found = jsonStringField(batch[i].valueText(), this.field);
-      if (found !== null && found == this.equals) out.push(batch[i]);
+  processBatch(batch: Batch, out: Output): void {
+    while (batch.next()) {
+      const found = jsonStringField(batch.valueText(), this.field);
+      if (found !== null && found == this.equals) out.pass(batch);
     }
   }
 }

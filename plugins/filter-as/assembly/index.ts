@@ -1,7 +1,7 @@
 // A processor written in AssemblyScript (a core module; see sdk/assemblyscript/ABI.md).
 // Config: {"dropIfContains": "<text>"} drops every record whose value contains the text;
 // the others pass unchanged, with a header `filtered-by: filter-as` added.
-import { ErrorKind, LogLevel, Processor, Record, configGet, fail, jsonString, log, register } from "../../../sdk/assemblyscript/assembly/index";
+import { Batch, ErrorKind, LogLevel, Output, Processor, configGet, fail, jsonString, log, register } from "../../../sdk/assemblyscript/assembly/index";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class Filter extends Processor {
@@ -22,12 +22,11 @@ class Filter extends Processor {
     log(LogLevel.Info, `dropping records containing "${this.needle}"`);
   }
 
-  process(batch: Record[], out: Record[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i];
-      if (this.needle.length > 0 && record.valueText().includes(this.needle)) continue;
-      record.addHeader("filtered-by", "filter-as");
-      out.push(record);
+  processBatch(batch: Batch, out: Output): void {
+    while (batch.next()) {
+      if (this.needle.length > 0 && batch.valueText().includes(this.needle)) continue;
+      out.pass(batch);
+      out.addHeaderText("filtered-by", "filter-as");
     }
   }
 }

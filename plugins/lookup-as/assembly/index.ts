@@ -3,7 +3,7 @@
 // no entry or the record no key). Config: {"service": "<service node id>"}
 // (default "regions"); the service's method is "get".
 // Twins: lookup-js, lookup-rust (same output, byte for byte).
-import { Header, Processor, Record, callService, configGet, jsonString, register, utf8 } from "../../../sdk/assemblyscript/assembly/index";
+import { Batch, Output, Processor, callService, configGet, jsonString, register, utf8 } from "../../../sdk/assemblyscript/assembly/index";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class Lookup extends Processor {
@@ -17,13 +17,12 @@ class Lookup extends Processor {
     }
   }
 
-  process(batch: Record[], out: Record[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i];
+  processBatch(batch: Batch, out: Output): void {
+    while (batch.next()) {
       let region: Uint8Array | null = null;
-      if (record.key !== null) region = callService(this.service, "get", record.key!);
-      record.headers.push(new Header("region", region === null ? utf8("unknown") : region!));
-      out.push(record);
+      if (batch.hasKey) region = callService(this.service, "get", batch.key!);
+      out.pass(batch);
+      out.addHeader("region", region === null ? utf8("unknown") : region!);
     }
   }
 }

@@ -4,11 +4,12 @@
 // record no key). Config: {"table": "<path as the plugin sees it>"} (default
 // "/reference/regions.txt"). A missing table fails configure with its errno.
 // Twins: region-table-js, region-table-rust (same output, byte for byte).
-import { ErrorKind, Header, Processor, Record, configGet, fail, fsErrno, jsonString, readFile, register, utf8 } from "../../../sdk/assemblyscript/assembly/index";
+import { Batch, ErrorKind, Output, Processor, configGet, fail, fsErrno, jsonString, readFile, register, utf8 } from "../../../sdk/assemblyscript/assembly/index";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class RegionTable extends Processor {
   regions: Map<string, Uint8Array> = new Map();
+  unknown: Uint8Array = utf8("unknown");
 
   configure(config: string): void {
     let path = "/reference/regions.txt";
@@ -30,16 +31,13 @@ class RegionTable extends Processor {
     }
   }
 
-  process(batch: Record[], out: Record[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i];
-      let region = utf8("unknown");
-      if (record.key !== null) {
-        const name = String.UTF8.decodeUnsafe(record.key!.dataStart, record.key!.length);
-        if (this.regions.has(name)) region = this.regions.get(name);
-      }
-      record.headers.push(new Header("region", region));
-      out.push(record);
+  processBatch(batch: Batch, out: Output): void {
+    while (batch.next()) {
+      let region = this.unknown;
+      const name = batch.keyText();
+      if (name !== null && this.regions.has(name!)) region = this.regions.get(name!);
+      out.pass(batch);
+      out.addHeader("region", region);
     }
   }
 }

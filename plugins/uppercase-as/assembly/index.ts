@@ -1,7 +1,7 @@
 // Example (uppercase, AssemblyScript): upper-cases the ASCII letters a-z of each
 // record's value. Config: {"tag": "..."} (optional) adds a header `uppercased-by`.
 // Twins: uppercase-js, uppercase-rust (same output, byte for byte).
-import { ErrorKind, LogLevel, Processor, Record, configGet, fail, jsonString, log, register } from "../../../sdk/assemblyscript/assembly/index";
+import { Batch, ErrorKind, LogLevel, Output, Processor, configGet, fail, jsonString, log, register } from "../../../sdk/assemblyscript/assembly/index";
 export * from "../../../sdk/assemblyscript/assembly/abi";
 
 class Uppercase extends Processor {
@@ -16,16 +16,16 @@ class Uppercase extends Processor {
     log(LogLevel.Info, "uppercase-as configured");
   }
 
-  process(batch: Record[], out: Record[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const record = batch[i];
-      const value = record.value;
+  processBatch(batch: Batch, out: Output): void {
+    while (batch.next()) {
+      // The value is a view into the call's input: change it in place, then pass the record on.
+      const value = batch.value;
       for (let j = 0; j < value.length; j++) {
         const c = value[j];
         if (c >= 97 && c <= 122) value[j] = c - 32;
       }
-      if (this.tag !== null) record.addHeader("uppercased-by", this.tag!);
-      out.push(record);
+      out.pass(batch);
+      if (this.tag !== null) out.addHeaderText("uppercased-by", this.tag!);
     }
   }
 }

@@ -5,11 +5,9 @@
 import { Record, decodeBatch, encodeBatch, encodedSize } from "./record";
 import { Window, callStatus, registeredAggregatorInstance } from "./processor";
 import { currentInput, outputBuffer, setOutput } from "./buffers";
+import { endCall } from "./collector";
 
 const NONE: u32 = 0xffffffff;
-/** Collect garbage every this many accumulate calls (the minimal runtime never collects on its own). */
-const COLLECT_EVERY = 256;
-let calls = 0;
 
 function bytesAt(ptr: usize, len: i32): Uint8Array {
   const out = new Uint8Array(len);
@@ -32,10 +30,9 @@ export function weir_accumulate(ptr: usize, len: i32): i32 {
   const records = decodeBatch(currentInput(), recordAt);
   const result = registeredAggregatorInstance().accumulate(accumulator, records[0]);
   const kind = callStatus();
-  if (kind != 0) return kind;
-  outputBytes(result);
-  if (++calls % COLLECT_EVERY == 0) __collect();
-  return 0;
+  if (kind == 0) outputBytes(result);
+  endCall();
+  return kind;
 }
 
 /** Input: [u32 a length][a][u32 b length][b]. Output: the merged accumulator. */
@@ -46,9 +43,9 @@ export function weir_merge(ptr: usize, len: i32): i32 {
   const b = bytesAt(ptr + 8 + aLen, bLen);
   const result = registeredAggregatorInstance().merge(a, b);
   const kind = callStatus();
-  if (kind != 0) return kind;
-  outputBytes(result);
-  return 0;
+  if (kind == 0) outputBytes(result);
+  endCall();
+  return kind;
 }
 
 /** Input: [u32 key length or 0xFFFFFFFF][key][i64 start][i64 end][accumulator (the rest)]. Output: a packed batch. */
@@ -62,11 +59,12 @@ export function weir_emit(ptr: usize, len: i32): i32 {
   const out = new Array<Record>(0);
   registeredAggregatorInstance().emit(key, window, accumulator, out);
   const kind = callStatus();
-  if (kind != 0) return kind;
-  const size = encodedSize(out);
-  const buffer = outputBuffer(size);
-  encodeBatch(out, changetype<usize>(buffer));
-  setOutput(buffer, size);
-  __collect();
-  return 0;
+  if (kind == 0) {
+    const size = encodedSize(out);
+    const buffer = outputBuffer(size);
+    encodeBatch(out, changetype<usize>(buffer));
+    setOutput(buffer, size);
+  }
+  endCall();
+  return kind;
 }

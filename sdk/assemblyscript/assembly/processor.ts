@@ -1,16 +1,37 @@
 // The processor a plugin registers, and how it reports errors.
 import { Record } from "./record";
+import { Batch, Output } from "./batch";
 import { setOutputText } from "./buffers";
 
 /** Why a call failed, as in the WIT `error` variant. */
 export enum ErrorKind { Transient = 1, InvalidInput = 2, Fatal = 3 }
 
-/** A processor plugin: override `configure` (optional) and `process`. */
+/**
+ * A processor plugin: override `configure` (optional) and one of
+ * `processBatch` (records read in place and written straight to the output:
+ * no object per record) or `process` (records as `Record` objects).
+ */
 export abstract class Processor {
   /** Called once with the node's config as JSON text. */
   configure(config: string): void {}
-  /** Appends the records to pass downstream to `out`. */
-  abstract process(batch: Record[], out: Record[]): void;
+
+  /**
+   * Reads the call's records with `batch.next()` and passes on or writes the
+   * records to send downstream to `out`. The default hands `process` the
+   * records as objects.
+   */
+  processBatch(batch: Batch, out: Output): void {
+    const records = new Array<Record>(batch.length);
+    for (let i = 0; batch.next(); i++) records[i] = batch.record();
+    const kept = new Array<Record>(0);
+    this.process(records, kept);
+    for (let i = 0; i < kept.length; i++) out.writeRecord(kept[i]);
+  }
+
+  /** Appends the records to pass downstream to `out` (used when `processBatch` is not overridden). */
+  process(batch: Record[], out: Record[]): void {
+    abort("the processor overrides neither processBatch nor process");
+  }
 }
 
 let registered: Processor | null = null;

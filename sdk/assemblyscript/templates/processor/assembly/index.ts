@@ -1,7 +1,7 @@
 // {{name}}: a Weir processor in AssemblyScript, built into a core module with asc.
 // It upper-cases the ASCII letters of each record's value; replace `process`
 // with your own work. sdk/assemblyscript/README.md has the API.
-import { LogLevel, Processor, Record, log, register } from "{{sdk}}/index";
+import { Batch, LogLevel, Output, Processor, log, register } from "{{sdk}}/index";
 export * from "{{sdk}}/abi";
 
 class Plugin extends Processor {
@@ -9,14 +9,18 @@ class Plugin extends Processor {
     log(LogLevel.Info, "{{name}} configured");
   }
 
-  process(batch: Record[], out: Record[]): void {
-    for (let i = 0; i < batch.length; i++) {
-      const value = batch[i].value;
+  // `batch.next()` moves to the next record; `batch.value` is a view of its
+  // value in the call's input (change it in place, or `out.passWithText(batch, ...)`
+  // for a new one); `out.pass(batch)` sends the record on. Memory allocated
+  // here is freed when the call ends: see "Lifetimes" in the SDK README.
+  processBatch(batch: Batch, out: Output): void {
+    while (batch.next()) {
+      const value = batch.value;
       for (let j = 0; j < value.length; j++) {
         const c = value[j];
         if (c >= 97 && c <= 122) value[j] = c - 32;
       }
-      out.push(batch[i]);
+      out.pass(batch);
     }
   }
 }
