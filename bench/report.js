@@ -1,11 +1,12 @@
 // Turns benchmark rows into bench/RESULTS.md and an SVG chart.
 import { renderFuelWallTime } from './fuel-wall-time.js';
+import { endToEndTargets, renderEndToEnd } from './report-e2e.js';
 
 const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rate = (n) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 1)}k` : fmt(n));
 
 /** Markdown for one run of the benchmarks. */
-export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], fuelWallTime = [], chartFile }) {
+export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], fuelWallTime = [], fileToFile = [], flatMemory = [], latency = [], scaling = [], chartFile }) {
   const out = [];
   const line = (s = '') => out.push(s);
   line('# Benchmark results');
@@ -91,6 +92,8 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
     line();
   }
 
+  for (const l of renderEndToEnd({ machine, fileToFile, flatMemory, latency, scaling })) line(l);
+
   line('## Start-up: process start to first record');
   line();
   line(`\`host run\` of generator(1 record) -> plugin -> stdout, timed from spawning node to the first byte on stdout; median of ${startup[0]?.runs ?? 0} runs. Cold: empty transpile cache; warm: cache filled by an earlier run.`);
@@ -102,11 +105,11 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
 
   line('## Memory per plugin instance');
   line();
-  line(`Growth of the resident set per instance when ${memory[0]?.instances ?? 0} instances of one plugin are created and configured in a fresh process (after GC).`);
+  line(`Growth of the resident set per instance when ${memory[0]?.instances ?? 0} instances of one plugin are created and configured in a fresh process (after GC), cpu mode \`none\`. Created only, and created, configured and called once with a batch of 1,024 generator records (what an instance of a running pipeline holds: its memory grown to take a batch).`);
   line();
-  line('| plugin | KiB per instance |');
-  line('| --- | --- |');
-  for (const r of memory) line(`| ${r.label} | ${fmt(r.kibPerInstance)} |`);
+  line('| plugin | KiB per instance, created | KiB per instance, called |');
+  line('| --- | --- | --- |');
+  for (const r of memory) line(`| ${r.label} | ${fmt(r.kibPerInstance)} | ${r.kibPerCalledInstance === undefined ? '–' : fmt(r.kibPerCalledInstance)} |`);
   line();
 
   line('## Limits overhead');
@@ -175,6 +178,16 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
   line('| --- | --- | --- | --- |');
   for (const t of targets({ macro, startup, breakdown })) {
     line(`| ${t.target} | ${t.result} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} | ${t.met === false ? t.limit ?? '' : ''} |`);
+  }
+  line();
+  line('### Issue 17: performance end to end');
+  line();
+  line(`From this run (${machine.date}, the machine above); Nexmark is not part of it.`);
+  line();
+  line('| target | result | met |');
+  line('| --- | --- | --- |');
+  for (const t of endToEndTargets({ macro, breakdown, fileToFile, flatMemory, latency, memory })) {
+    line(`| ${t.target} | ${t.result} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
   }
   line();
   return out.join('\n');
