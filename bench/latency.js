@@ -70,7 +70,7 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((
 export async function runLatency({ workDir, samples, warmUp, gapMs, log }) {
   const rows = [];
   for (const setting of [
-    { id: 'default', label: 'default batch settings (`lingerMs: 5`)' },
+    { id: 'default', label: 'default batch settings' },
     { id: 'linger-0', label: '`batch.lingerMs: 0`', batch: { lingerMs: 0 } },
   ]) {
     const sorted = (await lineLatencies({ dir: join(workDir, 'latency', setting.id), batch: setting.batch, samples, warmUp, gapMs, cacheDir: join(workDir, 'cache') })).sort((a, b) => a - b);

@@ -193,6 +193,29 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
   return out.join('\n');
 }
 
+/**
+ * Sections of RESULTS.md that other scripts write (`node bench/checkpoint.js --write`) or
+ * that were measured on their own (the crash recovery loops): `npm run bench` does not
+ * produce them, so it carries them over from the file it replaces, each with its own date.
+ */
+export const SECTIONS_MEASURED_APART = ['## Checkpoint cost', '## Crash recovery loops'];
+
+/** `rendered` with the sections of {@link SECTIONS_MEASURED_APART} (headings starting so) from `previous` (the old RESULTS.md) put back before "## Targets". */
+export function keepSectionsMeasuredApart(rendered, previous) {
+  if (!previous) return rendered;
+  const kept = [];
+  for (const heading of SECTIONS_MEASURED_APART) {
+    const start = previous.indexOf(`\n${heading}`);
+    if (start < 0 || rendered.includes(`\n${heading}`)) continue;
+    const end = previous.indexOf('\n## ', start + 1);
+    kept.push(previous.slice(start + 1, end < 0 ? undefined : end + 1).trimEnd() + '\n');
+  }
+  if (!kept.length) return rendered;
+  const targets = rendered.indexOf('\n## Targets\n');
+  const at = targets < 0 ? rendered.length : targets + 1;
+  return rendered.slice(0, at) + kept.join('\n') + '\n' + rendered.slice(at);
+}
+
 /** One paragraph on what the limits figures say, computed from them. */
 export function limitsSummary(limits) {
   const share = (mode) => limits.filter((r) => r.mode === mode).map((r) => {

@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --out FILE]`: builds every implementation, runs the
 // micro, macro, start-up, memory and end-to-end benchmarks, and writes RESULTS.md and the chart.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeMachine } from './machine.js';
@@ -18,7 +18,7 @@ import { fileToFilePaths, runFileToFile, runFlatMemory } from './e2e.js';
 import { runLatency } from './latency.js';
 import { runScaling } from './scaling.js';
 import { Engine } from '../dist/engine/engine.js';
-import { renderChart, renderResults } from './report.js';
+import { keepSectionsMeasuredApart, renderChart, renderResults } from './report.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
 const quick = values.quick ?? false;
@@ -73,5 +73,6 @@ const json = join(dirname(out), basename(out, '.md') + '.json');
 await mkdir(dirname(out), { recursive: true });
 await writeFile(json, JSON.stringify(results, null, 2) + '\n');
 await writeFile(chart, renderChart(micro));
-await writeFile(out, renderResults({ ...results, chartFile: basename(chart) }) + '\n');
+const previous = await readFile(out, 'utf8').catch(() => undefined);
+await writeFile(out, keepSectionsMeasuredApart(renderResults({ ...results, chartFile: basename(chart) }) + '\n', previous));
 log(`wrote ${out}, ${chart} and ${json} (the raw figures)`);
