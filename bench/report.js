@@ -1,12 +1,13 @@
 // Turns benchmark rows into bench/RESULTS.md and an SVG chart.
 import { renderFuelWallTime } from './fuel-wall-time.js';
 import { renderNexmark } from './nexmark.js';
+import { endToEndTargets, renderEndToEnd } from './report-e2e.js';
 
 const fmt = (n, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rate = (n) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 1)}k` : fmt(n));
 
 /** Markdown for one run of the benchmarks. */
-export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], fuelWallTime = [], nexmark = [], chartFile }) {
+export function renderResults({ machine, quick, impls, micro, macro, startup, memory, breakdown, limits = [], reload = [], rewire = [], http = [], fuelWallTime = [], fileToFile = [], flatMemory = [], latency = [], scaling = [], nexmark = [], chartFile }) {
   const out = [];
   const line = (s = '') => out.push(s);
   line('# Benchmark results');
@@ -92,6 +93,8 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
     line();
   }
 
+  for (const l of renderEndToEnd({ machine, fileToFile, flatMemory, latency, scaling })) line(l);
+
   line('## Start-up: process start to first record');
   line();
   line(`\`host run\` of generator(1 record) -> plugin -> stdout, timed from spawning node to the first byte on stdout; median of ${startup[0]?.runs ?? 0} runs. Cold: empty transpile cache; warm: cache filled by an earlier run.`);
@@ -103,11 +106,11 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
 
   line('## Memory per plugin instance');
   line();
-  line(`Growth of the resident set per instance when ${memory[0]?.instances ?? 0} instances of one plugin are created and configured in a fresh process (after GC).`);
+  line(`Growth of the resident set per instance when ${memory[0]?.instances ?? 0} instances of one plugin are created and configured in a fresh process (after GC), cpu mode \`none\`. Created only, and created, configured and called once with a batch of 1,024 generator records (what an instance of a running pipeline holds: its memory grown to take a batch).`);
   line();
-  line('| plugin | KiB per instance |');
-  line('| --- | --- |');
-  for (const r of memory) line(`| ${r.label} | ${fmt(r.kibPerInstance)} |`);
+  line('| plugin | KiB per instance, created | KiB per instance, called |');
+  line('| --- | --- | --- |');
+  for (const r of memory) line(`| ${r.label} | ${fmt(r.kibPerInstance)} | ${r.kibPerCalledInstance === undefined ? '–' : fmt(r.kibPerCalledInstance)} |`);
   line();
 
   line('## Limits overhead');
@@ -183,7 +186,40 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
     line(`| ${t.target} | ${t.result} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} | ${t.met === false ? t.limit ?? '' : ''} |`);
   }
   line();
+  line('### Issue 17: performance end to end');
+  line();
+  line(`From this run (${machine.date}, the machine above).`);
+  line();
+  line('| target | result | met |');
+  line('| --- | --- | --- |');
+  for (const t of endToEndTargets({ macro, breakdown, fileToFile, flatMemory, latency, memory, nexmark })) {
+    line(`| ${t.target} | ${t.result} | ${t.met === undefined ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
+  }
+  line();
   return out.join('\n');
+}
+
+/**
+ * Sections of RESULTS.md that other scripts write (`node bench/checkpoint.js --write`) or
+ * that were measured on their own (the crash recovery loops): `npm run bench` does not
+ * produce them, so it carries them over from the file it replaces, each with its own date.
+ */
+export const SECTIONS_MEASURED_APART = ['## Checkpoint cost', '## Crash recovery loops'];
+
+/** `rendered` with the sections of {@link SECTIONS_MEASURED_APART} (headings starting so) from `previous` (the old RESULTS.md) put back before "## Targets". */
+export function keepSectionsMeasuredApart(rendered, previous) {
+  if (!previous) return rendered;
+  const kept = [];
+  for (const heading of SECTIONS_MEASURED_APART) {
+    const start = previous.indexOf(`\n${heading}`);
+    if (start < 0 || rendered.includes(`\n${heading}`)) continue;
+    const end = previous.indexOf('\n## ', start + 1);
+    kept.push(previous.slice(start + 1, end < 0 ? undefined : end + 1).trimEnd() + '\n');
+  }
+  if (!kept.length) return rendered;
+  const targets = rendered.indexOf('\n## Targets\n');
+  const at = targets < 0 ? rendered.length : targets + 1;
+  return rendered.slice(0, at) + kept.join('\n') + '\n' + rendered.slice(at);
 }
 
 /** One paragraph on what the limits figures say, computed from them. */

@@ -24,14 +24,28 @@ describe('npm run bench -- --quick', () => {
     for (const section of [
       '## Call cost by batch size', '## Canonical ABI', '## Pipeline throughput', '## Where the time goes', '## Start-up', '## Memory per plugin instance',
       '## Limits overhead', '## CPU budget against wall time', '## Nexmark', '## Hot reload', '## Outgoing HTTP', '## Targets',
+      '## End to end, file to file', '## Flat memory on a long stream', '## Latency of a lone record', '## Parallelism scaling', '### Issue 17',
     ]) {
       expect(report).toContain(section);
     }
     // Every call-cost cell was measured (a failed batch size is recorded with its error, not thrown).
-    const raw = JSON.parse(readFileSync(join(dir, 'RESULTS.json'), 'utf8')) as { micro: Array<{ id: string; batchSize: number; error?: string }>; reload: unknown[]; rewire: unknown[] };
+    const raw = JSON.parse(readFileSync(join(dir, 'RESULTS.json'), 'utf8')) as {
+      micro: Array<{ id: string; batchSize: number; error?: string }>;
+      reload: unknown[];
+      rewire: unknown[];
+      fileToFile: Array<{ id: string; error?: string }>;
+      flatMemory: unknown[];
+      latency: unknown[];
+      scaling: unknown[];
+    };
     expect(raw.micro.filter((row) => row.error !== undefined)).toEqual([]);
     expect(raw.reload.length).toBeGreaterThan(0);
     expect(raw.rewire.length).toBeGreaterThan(0);
+    // Every end-to-end path ran and wrote the plain script's output (a refused path carries its error).
+    expect(raw.fileToFile.map((row) => [row.id, row.error])).toEqual(['plain', 'extism', 'weir-as', 'weir-rust', 'weir-js', 'weir-as-p2'].map((id) => [id, undefined]));
+    expect(raw.flatMemory).toHaveLength(2);
+    expect(raw.latency).toHaveLength(2);
+    expect(raw.scaling).toHaveLength(6);
     for (const label of ['plain JS function', 'AssemblyScript module', 'Rust component (list<record>)', 'Rust component (packed', 'componentize-qjs', 'componentize-js', 'Extism']) {
       expect(report).toContain(label);
     }
