@@ -1,5 +1,6 @@
 // Parallelism scaling: `host run` generator -> CPU-bound plugin (bench/plugins/hash-as,
-// 64 rounds of FNV-1a per record) -> null, at parallelism 1 and 2, in each cpu mode.
+// 64 rounds of FNV-1a per record) -> null, at parallelism 1 and 2, in each cpu mode, and in
+// mode fuel with its instances on worker threads (`cpu.thread: "worker"`).
 // Runs interleaved (1, 2, 1, 2, ...); records/s from the run summary (the pipeline's wall time).
 import { readFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
@@ -14,18 +15,19 @@ const root = join(import.meta.dirname, '..');
 export async function runScaling({ workDir, records, runs, log }) {
   const hash = await buildPlugin(join(import.meta.dirname, 'plugins/hash-as'), workDir);
   const rows = [];
-  for (const mode of MODES) {
+  const configs = [...MODES.map((mode) => ({ mode, cpu: { mode } })), { mode: 'fuel, thread worker', cpu: { mode: 'fuel', thread: 'worker' } }];
+  for (const { mode, cpu } of configs) {
     const samples = { 1: [], 2: [] };
     for (let r = 0; r < runs; r++) {
       for (const parallelism of [1, 2]) {
-        const dir = join(workDir, 'scaling', `${mode}-${parallelism}`);
+        const dir = join(workDir, 'scaling', `${mode.replace(/\W+/g, '-')}-${parallelism}`);
         const summaryFile = join(dir, 'summary.json');
         const args = hostRunArgs(dir, {
           name: 'scaling',
           plugins: { dir: dirname(hash.outFile) },
           nodes: [
             { id: 'gen', kind: 'source', connector: 'generator', config: { count: records, valueSize: 100, keyCardinality: 16 } },
-            { id: 'hash', kind: 'processor', plugin: basename(hash.outFile), inputs: ['gen'], parallelism, limits: { cpu: { mode } } },
+            { id: 'hash', kind: 'processor', plugin: basename(hash.outFile), inputs: ['gen'], parallelism, limits: { cpu } },
             { id: 'out', kind: 'sink', connector: 'null', inputs: ['hash'] },
           ],
         }, ['--summary-json', summaryFile]);
