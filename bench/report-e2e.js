@@ -67,7 +67,7 @@ export function renderEndToEnd({ machine, fileToFile = [], flatMemory = [], late
     line();
     line(measuredOn(machine));
     line();
-    line(`\`host run\` of generator (${fmt(scaling[0].records)} records) -> a CPU-bound plugin (\`bench/plugins/hash-as\`: 64 rounds of FNV-1a per record) -> null, at \`parallelism\` 1 and 2, in each cpu mode and in mode fuel with `cpu.thread: "worker"` (each instance on a worker thread of its own); records/s from the run summary, median [min – max] of interleaved runs. On ${machine.cores} cores the ideal is ${Math.min(2, machine.cores)}x.`);
+    line(`\`host run\` of generator (${fmt(scaling[0].records)} records) -> a CPU-bound plugin (\`bench/plugins/hash-as\`: 64 rounds of FNV-1a per record) -> null, at \`parallelism\` 1 and 2, in each cpu mode and in mode fuel with \`cpu.thread: "worker"\` (each instance on a worker thread of its own); records/s from the run summary, median [min – max] of interleaved runs. On ${machine.cores} cores the ideal is ${Math.min(2, machine.cores)}x.`);
     line();
     line('| cpu mode | parallelism 1, records/s | parallelism 2, records/s | 2 / 1 |');
     line('| --- | --- | --- | --- |');
