@@ -22,7 +22,7 @@ function filePipeline({ plugin, parallelism, input, output }) {
     plugins: { dir: pluginsDir },
     nodes: [
       { id: 'in', kind: 'source', connector: 'file', config: { path: input } },
-      { id: 'upper', kind: 'processor', plugin, inputs: ['in'], ...(parallelism ? { parallelism } : {}) },
+      { id: 'upper', kind: 'processor', plugin, inputs: ['in'], ...(parallelism ? { parallelism, limits: { cpu: { mode: 'fuel', thread: 'worker' } } } : {}) },
       { id: 'out', kind: 'sink', connector: 'file', inputs: ['upper'], config: { path: output } },
     ],
   };
@@ -48,7 +48,7 @@ export function fileToFilePaths({ extismWasm }) {
     { id: 'weir-as', label: '`host run`, uppercase-as', args: weir('uppercase-as.wasm') },
     { id: 'weir-rust', label: '`host run`, uppercase-rust', args: weir('uppercase-rust.wasm') },
     { id: 'weir-js', label: '`host run`, uppercase-js (QuickJS)', args: weir('uppercase-js.wasm') },
-    { id: 'weir-as-p2', label: '`host run`, uppercase-as, `parallelism: 2`', args: weir('uppercase-as.wasm', 2), anyOrder: true },
+    { id: 'weir-as-p2', label: '`host run`, uppercase-as, `parallelism: 2` on worker threads (`cpu.thread: "worker"`)', args: weir('uppercase-as.wasm', 2), anyOrder: true },
   ];
 }
 

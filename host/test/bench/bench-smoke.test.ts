@@ -45,7 +45,7 @@ describe('npm run bench -- --quick', () => {
     expect(raw.fileToFile.map((row) => [row.id, row.error])).toEqual(['plain', 'extism', 'weir-as', 'weir-rust', 'weir-js', 'weir-as-p2'].map((id) => [id, undefined]));
     expect(raw.flatMemory).toHaveLength(2);
     expect(raw.latency).toHaveLength(2);
-    expect(raw.scaling).toHaveLength(6);
+    expect(raw.scaling.map((row) => row.mode)).toEqual(['none', 'none', 'fuel', 'fuel', 'worker', 'worker', 'fuel, thread worker', 'fuel, thread worker']);
     for (const label of ['plain JS function', 'AssemblyScript module', 'Rust component (list<record>)', 'Rust component (packed', 'componentize-qjs', 'componentize-js', 'Extism']) {
       expect(report).toContain(label);
     }
