@@ -131,16 +131,17 @@ export async function prepareImplementations(workDir, log) {
       await writeFile(rustFile, await readFile(committed));
     }
     const rust = await engine.load(rustFile);
-    add({ id: 'rust', label: 'Rust component (list<record>)', module: rust });
-    // The engine's own instance of the same component (its loader, limits, fuel and memory cap),
-    // called through processPacked: the batch is packed before each call and unpacked after it.
+    add({ id: 'rust', label: 'Rust component (process-packed, as host run calls it)', module: rust });
+    // The same component as a component without the packed export would be called: the typed
+    // process(list<record>), whose every field jco lifts and lowers (the engine's own instance:
+    // its loader, limits, fuel and memory cap).
     add({
-      id: 'rust-packed',
-      label: 'Rust component (packed list<u8>)',
-      module: moduleFromFactory('rust-packed', async (kind, host, limits) => {
-        const instance = await instantiate(rust, kind, host, limits);
-        if (!instance.processPacked) throw new Error(`${rustFile} does not export process-packed`);
-        return { ...instance, process: async (batch) => decodeBatch(await instance.processPacked(encodeBatch(batch)), limits.maxOutputBytes) };
+      id: 'rust-typed',
+      label: 'Rust component, typed process (list<record>)',
+      module: moduleFromFactory('rust-typed', async (kind, host, limits) => {
+        const { processPacked, ...typed } = await instantiate(rust, kind, host, limits);
+        if (!processPacked) throw new Error(`${rustFile} does not export process-packed`);
+        return typed;
       }),
     });
   } catch (error) {

@@ -1,8 +1,11 @@
 // Micro benchmark: the cost of one call and of one record, per implementation
-// and batch size, measured in-process with tinybench.
+// and batch size, measured in-process with tinybench; a plugin with a packed path
+// is called through it, as processor lanes call it.
 import { Bench } from 'tinybench';
 import { BENCH_LIMITS, benchHost, benchInstantiate, upperRecords } from './implementations.js';
 import { sampleBatch } from './workload.js';
+import { encodeBatch } from '../dist/records/batch-codec.js';
+import { PackedBatch } from '../dist/records/packed-batch.js';
 
 const decoder = new TextDecoder();
 
@@ -27,11 +30,16 @@ export async function runMicro(impls, { batchSizes, timeMs, warmupMs, iterations
       const instance = await benchInstantiate(impl.module, 'processor', benchHost(impl.id), BENCH_LIMITS);
       instance.configure('{}');
       const batch = await sampleBatch(size);
-      assertSameWork(impl.id, batch, await instance.process(batch));
+      // As the host calls it: with the packed batch a source produces when the plugin takes one
+      // (its output checked as a processor lane checks it), else with record objects.
+      const packed = instance.processPacked ? encodeBatch(batch) : undefined;
+      const call = packed
+        ? async () => PackedBatch.fromPluginOutput(await instance.processPacked(packed), BENCH_LIMITS.maxOutputBytes)
+        : async () => instance.process(batch);
+      const first = await call();
+      assertSameWork(impl.id, batch, packed ? first.records() : first);
       const bench = new Bench({ time: timeMs, warmupTime: warmupMs, iterations, warmupIterations, throws: false });
-      bench.add(`${impl.id}/${size}`, async () => {
-        await instance.process(batch);
-      });
+      bench.add(`${impl.id}/${size}`, call);
       await bench.run();
       instance.close();
       const result = bench.tasks[0].result;

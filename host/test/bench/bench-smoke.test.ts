@@ -46,7 +46,7 @@ describe('npm run bench -- --quick', () => {
     expect(raw.flatMemory).toHaveLength(2);
     expect(raw.latency).toHaveLength(2);
     expect(raw.scaling.map((row) => row.mode)).toEqual(['none', 'none', 'fuel', 'fuel', 'worker', 'worker', 'fuel, thread worker', 'fuel, thread worker']);
-    for (const label of ['plain JS function', 'AssemblyScript module', 'Rust component (list<record>)', 'Rust component (packed', 'componentize-qjs', 'componentize-js', 'Extism']) {
+    for (const label of ['plain JS function', 'AssemblyScript module', 'Rust component (process-packed', 'Rust component, typed process (list<record>)', 'componentize-qjs', 'componentize-js', 'Extism']) {
       expect(report).toContain(label);
     }
     expect(report).toMatch(/Machine: .+ cores/);
