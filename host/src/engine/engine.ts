@@ -246,8 +246,9 @@ export class Engine {
         }
         throw error;
       }
-      if (cached) await writeAtomically(cached, instrumented.bytes, this.#warn);
-      return compileCoreModule(instrumented.bytes, file);
+      // Kept on disk while it compiles: each step waits for a turn of a busy event loop (a reload while a pipeline runs).
+      const [module] = await Promise.all([compileCoreModule(instrumented.bytes, file), cached && writeAtomically(cached, instrumented.bytes, this.#warn)]);
+      return module;
     });
   }
 

@@ -261,21 +261,25 @@ export class TranspileCache {
    */
   async evict(keep?: string): Promise<number> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const entries: Array<{ dir: string; bytes: number; usedMs: number }> = [];
-    let total = 0;
-    for (const name of names) {
+    // Every folder is measured at once: under a busy event loop (a reload while a
+    // pipeline runs) each sequential fs call waits a whole turn of the loop.
+    const measured = await Promise.all(names.map(async (name) => {
       const dir = join(this.dir, name);
       const bytes = await folderBytes(dir);
       if (name.startsWith(STAGING_PREFIX)) {
         const modified = await stat(dir).then((s) => s.mtimeMs, () => Date.now());
-        if (Date.now() - modified > STALE_STAGING_MS) await rm(dir, { recursive: true, force: true }).catch(() => {});
-        else total += bytes;
-        continue;
+        if (Date.now() - modified <= STALE_STAGING_MS) return { dir, bytes, staging: true };
+        await rm(dir, { recursive: true, force: true }).catch(() => {});
+        return { dir, bytes: 0, staging: true };
       }
+      const usedMs = dir === keep ? 0 : await stat(join(dir, ENTRY_FILE)).then((s) => s.mtimeMs, () => 0);
+      return { dir, bytes, usedMs, staging: false };
+    }));
+    let total = 0;
+    const entries: Array<{ dir: string; bytes: number; usedMs: number }> = [];
+    for (const { dir, bytes, usedMs, staging } of measured) {
       total += bytes;
-      if (dir === keep) continue;
-      const usedMs = await stat(join(dir, ENTRY_FILE)).then((s) => s.mtimeMs, () => 0);
-      entries.push({ dir, bytes, usedMs });
+      if (!staging && dir !== keep) entries.push({ dir, bytes, usedMs: usedMs ?? 0 });
     }
     entries.sort((a, b) => a.usedMs - b.usedMs);
     for (const entry of entries) {
@@ -293,7 +297,8 @@ export class TranspileCache {
 
 async function writeEntry(folder: string, files: Array<[string, Uint8Array]>, entry: EntryFile): Promise<void> {
   await mkdir(folder, { recursive: true });
-  for (const [name, content] of files) await writeFile(join(folder, name), content);
+  // Written at once, not one after another (see evict).
+  await Promise.all(files.map(([name, content]) => writeFile(join(folder, name), content)));
   // entry.json last: its presence says the folder is complete.
   await writeFile(join(folder, ENTRY_FILE), JSON.stringify(entry));
 }
@@ -334,9 +339,7 @@ async function touch(dir: string): Promise<void> {
 async function folderBytes(dir: string): Promise<number> {
   let total = 0;
   const items = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  for (const item of items) {
-    if (!item.isFile()) continue;
-    total += await stat(join(item.parentPath, item.name)).then((s) => s.size, () => 0);
-  }
+  const sizes = await Promise.all(items.filter((item) => item.isFile()).map((item) => stat(join(item.parentPath, item.name)).then((s) => s.size, () => 0)));
+  for (const size of sizes) total += size;
   return total;
 }
