@@ -36,7 +36,7 @@ describe('npm run bench -- --quick', () => {
       fileToFile: Array<{ id: string; error?: string }>;
       flatMemory: unknown[];
       latency: unknown[];
-      scaling: unknown[];
+      scaling: Array<{ mode: string }>;
     };
     expect(raw.micro.filter((row) => row.error !== undefined)).toEqual([]);
     expect(raw.reload.length).toBeGreaterThan(0);
