@@ -148,6 +148,34 @@ describe('instrumentModule', () => {
     });
   });
 
+  it.each([
+    ['try / catch_all', 'try\n call $mid\n catch_all\n end'],
+    ['try_table catching to the loop body', 'block $caught\n try_table (catch_all $caught)\n call $mid\n end\n end'],
+  ])('counts the work of frames an exception unwinds, caught in a loop further up (%s)', async (_, caught) => {
+    // $mid does 2,000 instructions and then calls a thrower; the exception unwinds $mid (its
+    // pending count) and is caught in $f's loop. Each iteration must cost at least $mid's work.
+    const work = 'local.get $x\ni32.const 1\ni32.add\nlocal.set $x\n'.repeat(500);
+    const module = `(module
+      (tag $t)
+      (func $thrower throw $t)
+      (func $mid (local $x i32)
+        ${work}
+        call $thrower)
+      (func (export "f") (param $n i32) (local $i i32)
+        loop $l
+          ${caught}
+          local.get $i i32.const 1 i32.add local.tee $i local.get $n i32.lt_u br_if $l
+        end))`;
+    const exports = await instantiate(instrumentModule(await wat(module), { maxMemoryPages: 1, fuel: 1n }).bytes);
+    const global = exports[FUEL_EXPORT] as WebAssembly.Global;
+    global.value = 1n << 40n;
+    (exports.f as (n: number) => void)(1000);
+    expect((1n << 40n) - (global.value as bigint)).toBeGreaterThanOrEqual(1000n * 2000n);
+    // And a budget runs out: 1,000,000 fuel buys about 500 iterations, not 100,000.
+    global.value = 1_000_000n;
+    expect(() => (exports.f as (n: number) => void)(100_000)).toThrow(WebAssembly.RuntimeError);
+  });
+
   it('charges what follows a try-delegate: a branch out of the try lands after delegate, where a region starts', async () => {
     // Each iteration runs 100 instructions after the try block; a branch out of the try skips the
     // charge of the region that held them unless delegate starts a region of its own.

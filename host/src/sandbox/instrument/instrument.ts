@@ -19,15 +19,21 @@
  *   back-edge lands there) once the local holds more than
  *   {@link LOOP_FLUSH_THRESHOLD}, before every way out of the function
  *   (return, the last end, a branch to the function's label, tail calls,
- *   throws). The guest traps when the global goes below zero. So no loop
- *   runs long and no call returns unchecked: the work a frame does past the
- *   budget's end is bounded by the threshold plus one acyclic path of its
- *   function, and a call's whole work is on the global when it returns. (No
+ *   throws) and, in a module that can catch exceptions (it has `try` or
+ *   `try_table`), before every call as well: an exception a callee throws
+ *   unwinds the caller's frame past its exits, and a catch in a loop further
+ *   up could otherwise repeat that uncounted work without end. The guest
+ *   traps when the global goes below zero. So no loop runs long and no call
+ *   returns unchecked: the work a frame does past the budget's end is bounded
+ *   by the threshold plus one acyclic path of its function, and a call's
+ *   whole work is on the global when it returns. (No
  *   check at function entry: unbounded work needs a loop or returns, and a
  *   recursion that only descends ends at the stack limit; a check there cost
  *   a load and a branch per call, which made call-heavy code such as QuickJS
- *   slower than charging per region.) (A frame an exception unwinds
- *   loses what its local held: that work goes uncounted, as bounded.) The
+ *   slower than charging per region; a descending recursion can so run up
+ *   to the stack limit past its budget, ending in a stack-overflow trap.)
+ *   (A frame an exception unwinds in a module that cannot catch it ends the
+ *   call: what its local held goes uncounted once.) The
  *   host makes one such global
  *   per plugin instance and hands it to every core module of the instance
  *   (a component has several), so they all spend one budget; it refills it
@@ -95,7 +101,7 @@ export interface InstrumentedModule {
 }
 
 /** Changes whenever the rewrite changes, so cached rewritten modules are not reused across versions. */
-export const INSTRUMENT_VERSION = 8;
+export const INSTRUMENT_VERSION = 9;
 
 /**
  * Fuel prices of the bulk instructions, per unit of their length operand,
@@ -190,6 +196,9 @@ const REGION_STARTS: ReadonlySet<number> = new Set([OP.loop, OP.if, 0x05, OP.end
 export const LOOP_FLUSH_THRESHOLD = 4096n;
 const I64_GT_S = 0x55;
 const [BR, OP_BR_IF, BR_TABLE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, RETURN_CALL_REF] = [0x0c, 0x0d, 0x0e, 0x0f, 0x12, 0x13, 0x15];
+const [TRY, TRY_TABLE] = [0x06, 0x1f];
+/** call, call_indirect, call_ref. */
+const CALLS: ReadonlySet<number> = new Set([0x10, 0x11, 0x14]);
 const [THROW, RETHROW, THROW_REF, DELEGATE, BR_ON_NULL, BR_ON_NON_NULL] = [0x08, 0x09, 0x0a, 0x18, 0xd5, 0xd6];
 /** Instructions that open a block closed by `end` (or, for a legacy `try`, by `delegate`): block, loop, if, try, try_table. */
 const BLOCK_OPENERS: ReadonlySet<number> = new Set([OP.block, OP.loop, OP.if, 0x06, 0x1f]);
@@ -534,6 +543,13 @@ function appendToVector(sections: Section[], id: number, count: number, entries:
 
 interface CodeRewrite {
   fuelGlobal: number | undefined;
+  /**
+   * Charge the pending count before every call too: set when the module can
+   * catch exceptions (it has `try` or `try_table`), because an exception a
+   * callee throws unwinds the caller's frame past its exits, and a catch
+   * further up (in a loop) would let that work go uncounted again and again.
+   */
+  flushBeforeCalls: boolean;
   growFunction: number | undefined;
   tableGrowGlobal: number | undefined;
   outOfFuelFunction: number;
@@ -707,8 +723,32 @@ const WAITS: ReadonlyMap<number, { load: number; valueType: number; eq: number }
   [0x02, { load: 0x11, valueType: I64, eq: 0x51 }], // memory.atomic.wait64 -> i64.atomic.load
 ]);
 
+/** Whether any function body of the code section holds a `try` or `try_table` (can catch an exception). */
+function catchesExceptions(content: Uint8Array): boolean {
+  const r = new ByteReader(content);
+  const count = r.u32();
+  for (let i = 0; i < count; i++) {
+    const size = r.u32();
+    const end = r.pos + size;
+    const body = new ByteReader(content, r.pos, end);
+    const localGroups = body.u32();
+    for (let g = 0; g < localGroups; g++) {
+      body.u32();
+      body.byte();
+    }
+    let found = false;
+    forEachInstruction(body, (ins) => {
+      if (ins.op === TRY || ins.op === TRY_TABLE) found = true;
+    });
+    if (found) return true;
+    r.pos = end;
+  }
+  return false;
+}
+
 /** Rewrites every function body of the code section. */
-function rewriteCode(content: Uint8Array, facts: ModuleFacts, rewrite: CodeRewrite): { count: number; bodies: ByteWriter } {
+function rewriteCode(content: Uint8Array, facts: ModuleFacts, given: Omit<CodeRewrite, 'flushBeforeCalls'>): { count: number; bodies: ByteWriter } {
+  const rewrite: CodeRewrite = { ...given, flushBeforeCalls: given.fuelGlobal !== undefined && catchesExceptions(content) };
   const r = new ByteReader(content);
   const count = r.u32();
   const bodies = new ByteWriter(content.byteLength + count * 24);
@@ -759,7 +799,7 @@ function rewriteBody(r: ByteReader, params: number, sharedMemories: readonly boo
   let needsResult = false;
   forEachInstruction(r, (ins) => {
     instructions.push({ start: ins.start, end: ins.end, op: ins.op, sub: ins.sub });
-    if (fuel !== undefined && leavesFunction(r.bytes, ins, depth)) exits.add(instructions.length - 1);
+    if (fuel !== undefined && (leavesFunction(r.bytes, ins, depth) || (rewrite.flushBeforeCalls && CALLS.has(ins.op)))) exits.add(instructions.length - 1);
     depth += BLOCK_OPENERS.has(ins.op) ? 1 : ins.op === OP.end || ins.op === DELEGATE ? -1 : 0;
     if (!FREE_OPS.has(ins.op)) cost.set(region, cost.get(region)! + 1);
     if (REGION_STARTS.has(ins.op)) cost.set((region = instructions.length - 1), 0);
