@@ -37,7 +37,12 @@ export function payloadBytesOf(batch: Batch): number {
 /** The batches one after another: arrays stay arrays, any packed part makes the whole packed. */
 export function concatBatches(parts: readonly Batch[]): Batch {
   if (parts.length === 1) return parts[0]!;
-  if (!parts.some(isPacked)) return ([] as StreamRecord[]).concat(...(parts as StreamRecord[][]));
+  if (!parts.some(isPacked)) {
+    // A loop, not concat(...parts): a spread of 100,000s of parts overflows the call stack.
+    const all: StreamRecord[] = [];
+    for (const part of parts as StreamRecord[][]) for (const record of part) all.push(record);
+    return all;
+  }
   return PackedBatch.concat(parts.map(packedOf));
 }
 

@@ -143,7 +143,7 @@ export class WindowOperator {
     const windows = this.#windowsOf(record.key);
     const window = windows.find((w) => w.start === start);
     if (window) window.accumulator = this.#plugin.accumulate(window.accumulator, record);
-    else windows.push({ key: record.key, start, end, accumulator: this.#plugin.accumulate(undefined, record) });
+    else windows.push({ key: ownKey(record.key), start, end, accumulator: this.#plugin.accumulate(undefined, record) });
   }
 
   #addToSession(record: StreamRecord, time: number): void {
@@ -163,7 +163,7 @@ export class WindowOperator {
         i++;
       }
     }
-    const merged = { key: record.key, start, end, accumulator: this.#plugin.accumulate(accumulator, record) };
+    const merged = { key: ownKey(record.key), start, end, accumulator: this.#plugin.accumulate(accumulator, record) };
     const at = windows.findIndex((w) => w.start > start);
     windows.splice(at < 0 ? windows.length : at, 0, merged);
   }
@@ -185,4 +185,13 @@ export class WindowOperator {
     closing.sort((a, b) => a.window.end - b.window.end || a.window.start - b.window.start || a.order - b.order);
     return closing.flatMap(({ window }) => this.#plugin.emit(window.key, { start: BigInt(window.start), end: BigInt(window.end) }, window.accumulator));
   }
+}
+
+/**
+ * A window's own copy of its key: a record's key is often a view into its
+ * whole batch's buffer (packed batches), which an open window would otherwise
+ * keep alive for as long as the window is open.
+ */
+function ownKey(key: Uint8Array | undefined): Uint8Array | undefined {
+  return key === undefined ? undefined : key.slice();
 }

@@ -44,6 +44,9 @@ describe('PackedBatch', () => {
     // Mixed forms come out packed, arrays alone stay arrays.
     expect(recordsOf(concatBatches([a, PackedBatch.fromRecords(b)]))).toEqual([...a, ...b]);
     expect(Array.isArray(concatBatches([a, b]))).toBe(true);
+    // Many parts (single-record batches arriving within a linger) join without overflowing the stack.
+    const parts = Array.from({ length: 200_000 }, (_, i) => [a[i % a.length]!]);
+    expect(concatBatches(parts)).toHaveLength(200_000);
     expect(values(sliceBatch(packedOf(a), 8, 10))).toEqual(['v8', 'v9']);
   });
 

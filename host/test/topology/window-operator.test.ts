@@ -20,6 +20,19 @@ describe('WindowOperator', () => {
     expect(values(op.flush())).toEqual(['b@10-20:4']);
   });
 
+  it.each(['tumbling', 'session'] as const)('%s: an open window keeps its own copy of the key, not the buffer the record came in', (type) => {
+    // A key that is a view into a large buffer (a record of a packed batch).
+    const shared = new Uint8Array(1 << 20);
+    shared.set(new TextEncoder().encode('k'));
+    const record: StreamRecord = { key: shared.subarray(0, 1), value: new TextEncoder().encode('v'), headers: [], eventTime: 1n };
+    const keys: Array<Uint8Array | undefined> = [];
+    const op = new WindowOperator(config({ type, gapMs: 5 }), { ...listing, emit: (key, window, acc) => (keys.push(key), listing.emit(key, window, acc)) });
+    op.add([record, { ...record, eventTime: 2n }]);
+    op.flush();
+    expect(keys.map((k) => k && text(k))).toEqual(['k']);
+    expect(keys[0]!.buffer.byteLength).toBeLessThan(1024);
+  });
+
   it('sliding: a record belongs to every window that covers it', () => {
     const op = new WindowOperator(config({ type: 'sliding', sizeMs: 10, slideMs: 5 }), listing);
     op.add([at('k', 'x', 7)]);
