@@ -614,9 +614,16 @@ function writeHeaders(writer: PackedBatchWriter, headers: unknown, where: string
   }
 }
 
+/** The largest time a JS Date holds: 8.64e15 ms (about 275,000 years) either side of the epoch. */
+const MAX_EVENT_TIME_MS = 8.64e15;
+
 function parseEventTime(eventTime: unknown, where: string): bigint | undefined {
   if (eventTime === undefined || eventTime === null) return undefined;
-  if (typeof eventTime === 'number' && Number.isInteger(eventTime)) return BigInt(eventTime);
+  if (typeof eventTime === 'number' && Number.isInteger(eventTime)) {
+    // Beyond a date's range a time is meaningless (and past 2^63 it would not fit the record's i64).
+    if (Math.abs(eventTime) <= MAX_EVENT_TIME_MS) return BigInt(eventTime);
+    throw bad(where, `"eventTime" ${eventTime} is outside the range of a date (±${MAX_EVENT_TIME_MS} ms since the epoch); give milliseconds since the epoch`);
+  }
   if (typeof eventTime === 'string') {
     const ms = Date.parse(eventTime);
     if (!Number.isNaN(ms)) return BigInt(ms);

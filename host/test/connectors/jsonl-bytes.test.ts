@@ -123,6 +123,8 @@ describe('LineParser', () => {
     ['{"value":"v","key":1}', '"key" must be a string or null'],
     ['{"value":"v","eventTime":"yesterday"}', '"eventTime" must be'],
     ['{"value":"v","eventTime":1.5}', '"eventTime" must be'],
+    ['{"value":"v","eventTime":1e19}', '"eventTime" 10000000000000000000 is outside the range of a date'],
+    ['{"value":"v","eventTime":-9000000000000000}', 'is outside the range of a date'],
     ['{"value":"v","headers":"h"}', '"headers" must be an object'],
     ['{"value":"v","headers":{"a":1}}', '"headers" values must be strings'],
     ['{"value":"v","headers":[["a"]]}', '"headers" values must be strings'],
