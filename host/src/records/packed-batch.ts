@@ -90,7 +90,7 @@ export class PackedBatch {
     const walked = checkedIndexOf(bytes);
     if (!walked || bytes.byteLength + walked.count * DECODED_RECORD_OVERHEAD + walked.headers * DECODED_HEADER_OVERHEAD > maxDecodedBytes) {
       checkedShape(bytes, maxDecodedBytes);
-      throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', 'malformed packed batch: a header name is not valid UTF-8');
+      throw new WeirError('WEIR_PLUGIN_BAD_OUTPUT', 'malformed packed batch: a header name is not valid UTF-8 (header names must be UTF-8 text: fix the plugin\'s encoder; the format is in sdk/assemblyscript/ABI.md)');
     }
     return new PackedBatch(bytes, walked.count, walked.headers, walked.index.outputHeader, walked.index);
   }
