@@ -12,6 +12,10 @@
  * from the emitter if nobody listened. It goes to `onError` instead, with a
  * hint for the watch limit; the run goes on without noticing changes there.
  *
+ * Only the wanted files are watched in those folders: everything else there
+ * is ignored (a sink writing its output next to the pipeline file would
+ * otherwise wake the watcher, and have its size polled, on every write).
+ *
  * Lifecycle: `start()` resolves once watching; `close()` stops it.
  */
 import { watch } from 'chokidar';
@@ -61,26 +65,33 @@ export class PluginWatcher {
     const watcher = (options.watch ?? watch)([...folders], {
       ignoreInitial: true,
       depth: 0,
+      // The sets `add()` extends: a file added later is not ignored.
+      ignored: (path: string) => ignores(wanted, folders, path),
       awaitWriteFinish: { stabilityThreshold: stableForMs, pollInterval: Math.max(10, Math.floor(stableForMs / 4)) },
     });
-    const self = new PluginWatcher(watcher, wanted, folders);
+    const watching = new PluginWatcher(watcher, wanted, folders);
     const handle = (path: string) => {
       const file = resolve(path);
-      if (self.#files.has(file)) onChange(file);
+      if (watching.#files.has(file)) onChange(file);
     };
     watcher.on('add', handle);
     watcher.on('change', handle);
-    watcher.on('error', (error: unknown) => onError(error, watchFailure(error, [...self.#folders]), [...self.#folders]));
+    watcher.on('error', (error: unknown) => onError(error, watchFailure(error, [...watching.#folders]), [...watching.#folders]));
     await new Promise<void>((ready) => watcher.once('ready', () => ready()));
-    return self;
+    return watching;
   }
 
   /** Also watches `files` (a pipeline edit that points a node at a new plugin file). */
   add(files: readonly string[]): void {
     for (const file of files.map((f) => resolve(f))) {
+      if (this.#files.has(file)) continue;
       this.#files.add(file);
       const folder = resolve(file, '..');
-      if (this.#folders.has(folder)) continue;
+      // A folder watched already ignored the file until now: watch it by name.
+      if (this.#folders.has(folder)) {
+        this.#watcher.add(file);
+        continue;
+      }
       this.#folders.add(folder);
       this.#watcher.add(folder);
     }
@@ -95,6 +106,12 @@ export class PluginWatcher {
     for (const action of throttled?.values() ?? []) for (const item of [...action.values()]) item.clear();
     await this.#watcher.close();
   }
+}
+
+/** Whether chokidar should leave `path` alone: anything but a watched folder or a wanted file. */
+function ignores(files: ReadonlySet<string>, folders: ReadonlySet<string>, path: string): boolean {
+  const absolute = resolve(path);
+  return !files.has(absolute) && !folders.has(absolute);
 }
 
 /** What a watch failure means for the run, and how to fix the usual one. */
