@@ -1,18 +1,18 @@
 /**
- * `host` holds V8's young generation at its starting size (cli/young-generation.ts),
+ * `host` holds V8's young generation at its starting size (cli/heap-growth.ts),
  * so a long run's memory does not grow with its length: a child process that keeps
  * a few objects alive across every scavenge, as a pipeline keeps batches in flight,
  * ends with the young generation it started with. Needs `dist/` (tsc -p tsconfig.build.json).
  */
 import { describe, expect, it } from 'vitest';
 import { distModule, runWithSmallHeap } from '../sandbox/small-heap-child.js';
-import { youngGenerationSizedByUser } from '../../src/cli/young-generation.js';
+import { heapGrowthSetByUser, youngGenerationSizedByUser } from '../../src/cli/heap-growth.js';
 
 /** The child: young generation size before and after a churn whose survivors add up with its length. */
 const churn = (hold: boolean): string => `
   import { getHeapSpaceStatistics } from 'node:v8';
-  const { holdYoungGeneration } = await import(${JSON.stringify(distModule('cli/young-generation.js'))});
-  const held = ${hold} ? holdYoungGeneration([], undefined) : false;
+  const { boundHeapGrowth } = await import(${JSON.stringify(distModule('cli/heap-growth.js'))});
+  const held = ${hold} ? boundHeapGrowth([], undefined).youngGeneration : false;
   const newSpace = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
   const inFlight = new Array(2000);
   const allocate = (n) => { for (let i = 0; i < n; i++) inFlight[i % inFlight.length] = { i, fields: [i, i + 1] }; };
@@ -22,7 +22,7 @@ const churn = (hold: boolean): string => `
   console.log(JSON.stringify({ held, before, after: newSpace() }));
 `;
 
-describe('holdYoungGeneration', () => {
+describe('boundHeapGrowth', () => {
   it('keeps the young generation at its starting size however long the process allocates', async () => {
     const free = await runWithSmallHeap(churn(false), 256);
     const held = await runWithSmallHeap(churn(true), 256);
@@ -42,5 +42,7 @@ describe('holdYoungGeneration', () => {
     expect(youngGenerationSizedByUser(['--semi-space-growth-factor=2'], undefined)).toBe(true);
     expect(youngGenerationSizedByUser(['--max-old-space-size=200', '--expose-gc'], '--enable-source-maps')).toBe(false);
     expect(youngGenerationSizedByUser([], undefined)).toBe(false);
+    expect(heapGrowthSetByUser([], '--heap-growing-percent=50')).toBe(true);
+    expect(heapGrowthSetByUser(['--max-semi-space-size=16'], undefined)).toBe(false);
   });
 });
