@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { CliIo } from './cli-io.js';
 import { EXIT, println } from './cli-io.js';
 import { messageOf } from '../errors/errors.js';
+import { boundHeapGrowth } from './heap-growth.js';
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -94,6 +95,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 /** The process entry point. */
 export async function runProcess(): Promise<void> {
+  // A long run's memory stays flat (see heap-growth.ts).
+  boundHeapGrowth();
   // One process-wide listener per signal, installed for the whole life of the
   // process: a command's handlers come and go behind it, so there is never a
   // moment (between a handler being removed and the process ending) when a
