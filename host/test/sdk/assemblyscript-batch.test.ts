@@ -2,22 +2,13 @@
 // straight into the output), through a real core module. Memory across calls:
 // assemblyscript-memory.test.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
-import { Engine } from '../../src/engine/engine.js';
-import type { PluginModule } from '../../src/engine/engine.js';
-import { instantiate } from '../../src/instance/instantiate.js';
-import { createHostContext } from '../../src/linker/host-context.js';
-import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';
-import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { fixtureProcessor } from '../fixtures/fixture-processor.js';
 
-let module: PluginModule;
+let fixture: Awaited<ReturnType<typeof fixtureProcessor>>;
 const LIMITS = instanceLimits({ ...DEFAULT_LIMITS, memoryMb: 64 });
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 const shape = (r: StreamRecord) => ({
@@ -28,26 +19,10 @@ const shape = (r: StreamRecord) => ({
 });
 
 beforeAll(async () => {
-  const dir = await buildFixtures('batch-api-as');
-  module = await new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }).load(join(dir, 'batch-api-as.wasm'));
+  fixture = await fixtureProcessor('batch-api-as', LIMITS);
 });
 
-async function plugin(config: Record<string, unknown> = {}): Promise<InThreadProcessorInstance> {
-  const host = createHostContext({
-    node: 'n1',
-    plugin: 'batch-api-as.wasm',
-    config,
-    logger: pino({ level: 'silent' }),
-    state: new MemoryKeyedState(),
-    metrics: { counters: new Map(), gauges: new Map() },
-    callService: () => {
-      throw new Error('no services');
-    },
-  });
-  const instance = (await instantiate(module, 'processor', host, LIMITS)) as InThreadProcessorInstance;
-  instance.configure(JSON.stringify(config));
-  return instance;
-}
+const plugin = (config: Record<string, unknown> = {}): Promise<InThreadProcessorInstance> => fixture.instance(config);
 
 describe('AssemblyScript SDK: Batch and Output', () => {
   it('reads every part of a record in place and writes passed, changed and new records', async () => {

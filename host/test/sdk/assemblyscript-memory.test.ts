@@ -3,48 +3,23 @@
 // it), what calls leave unreachable is collected (memory stays within the cap),
 // and collections are paced (not one per call when the plugin keeps a lot).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
-import { Engine } from '../../src/engine/engine.js';
-import type { PluginModule } from '../../src/engine/engine.js';
-import { instantiate } from '../../src/instance/instantiate.js';
-import { createHostContext } from '../../src/linker/host-context.js';
-import { MemoryKeyedState } from '../../src/state/keyed-state.js';
 import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';
-import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { fixtureProcessor } from '../fixtures/fixture-processor.js';
 
-let module: PluginModule;
+let fixture: Awaited<ReturnType<typeof fixtureProcessor>>;
 const CAP_MB = 64;
 const LIMITS = instanceLimits({ ...DEFAULT_LIMITS, memoryMb: CAP_MB });
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 const header = (r: StreamRecord, name: string) => text(r.headers.find((h) => h.name === name)?.value);
 
 beforeAll(async () => {
-  const dir = await buildFixtures('kept-state-as');
-  module = await new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }).load(join(dir, 'kept-state-as.wasm'));
+  fixture = await fixtureProcessor('kept-state-as', LIMITS);
 });
 
-async function plugin(config: Record<string, unknown> = {}): Promise<InThreadProcessorInstance> {
-  const host = createHostContext({
-    node: 'n1',
-    plugin: 'kept-state-as.wasm',
-    config,
-    logger: pino({ level: 'silent' }),
-    state: new MemoryKeyedState(),
-    metrics: { counters: new Map(), gauges: new Map() },
-    callService: () => {
-      throw new Error('no services');
-    },
-  });
-  const instance = (await instantiate(module, 'processor', host, LIMITS)) as InThreadProcessorInstance;
-  instance.configure(JSON.stringify(config));
-  return instance;
-}
+const plugin = (config: Record<string, unknown> = {}): Promise<InThreadProcessorInstance> => fixture.instance(config);
 
 const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
 
