@@ -6,15 +6,11 @@
 //   node bench/js-plugin-speed.js [--modes fuel,none] [--runs 5] [--count 65536] [a.wasm b.wasm ...]
 //
 // (needs dist/: npx tsc -p tsconfig.build.json)
-import { PassThrough, Readable } from 'node:stream';
+import { throughput } from './limits.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { compilePipeline } from '../dist/config/compile.js';
-import { builtinConnectors } from '../dist/connectors/builtin.js';
-import { PipelineRun } from '../dist/topology/pipeline-run.js';
 import { Engine } from '../dist/engine/engine.js';
 
 const { values, positionals } = parseArgs({
@@ -26,26 +22,6 @@ const modes = values.modes.split(',');
 const runs = Number(values.runs);
 const count = Number(values.count);
 
-async function throughput(module, mode, records) {
-  const connectors = builtinConnectors();
-  const compiled = compilePipeline({
-    name: 'js-speed',
-    nodes: [
-      { id: 'gen', kind: 'source', connector: 'generator', config: { count: records, valueSize: 100, keyCardinality: 16 }, batch: { maxRecords: 1024 } },
-      { id: 'transform', kind: 'processor', plugin: 'bench.wasm', inputs: ['gen'], limits: { cpu: { mode } } },
-      { id: 'out', kind: 'sink', connector: 'null', inputs: ['transform'] },
-    ],
-  }, { file: '/bench/pipeline.json', connectors });
-  if (!compiled.ok) throw new Error(JSON.stringify(compiled.problems));
-  const run = await PipelineRun.start(compiled.config, {
-    modules: new Map([['transform', module]]), connectors, logger: pino({ level: 'silent' }), stdin: Readable.from([]), stdout: new PassThrough(),
-  });
-  const started = performance.now();
-  const summary = await run.done;
-  const seconds = (performance.now() - started) / 1000;
-  if (summary.status !== 'completed' || summary.totals.written !== records) throw new Error(`pipeline ${summary.status}: ${JSON.stringify(summary.error ?? summary.totals)}`);
-  return records / seconds;
-}
 
 const engine = new Engine({ cacheDir: join(await mkdtemp(join(tmpdir(), 'weir-js-speed-')), 'cache') });
 const subjects = [];
