@@ -160,14 +160,15 @@ describe('a second signal to the host process', () => {
     writeFileSync(join(dir, 'pipeline.json'), JSON.stringify({
       name: 'stuck-stdout',
       nodes: [
-        { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0 }, batch: { maxRecords: 100 } },
+        { id: 'gen', kind: 'source', connector: 'generator', config: { count: 0, valueSize: 1000 }, batch: { maxRecords: 100 } },
         { id: 'out', kind: 'sink', connector: 'stdout', inputs: ['gen'] },
         { id: 'file', kind: 'sink', connector: 'file', inputs: ['gen'], config: { path: 'out.jsonl' } },
       ],
     }));
-    // Its standard output is a pipe this test never reads: once the pipe (64 KiB) and the stream's buffer are full,
-    // the stdout sink waits for ever, and the fan-out stops at its pace. Every record the file sink took must
-    // also be written to standard output before a drain can end.
+    // Its standard output is a pipe this test never reads: once the pipe (64 KiB) and the buffers on both ends are
+    // full (a few hundred KB: a few hundred of these 1 KB records), the stdout sink waits for ever, and the fan-out
+    // stops at its pace, the file sink at most a channel (16 batches of 100) ahead. Every record the file sink took
+    // must also be written to standard output before a drain can end.
     const child = spawn(process.execPath, [join(root, 'host/bin/host.js'), 'run', join(dir, 'pipeline.json'), '--no-watch', '--drain-timeout', '0'], {
       env: { ...process.env, WEIR_CACHE_DIR: mkdtempSync(join(tmpdir(), 'weir-cache-')) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -177,7 +178,7 @@ describe('a second signal to the host process', () => {
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const run: BackgroundRun = { child, exited, stderr: () => stderr };
-    // 1,000 records (about 190 KB) are more than the pipe and the stream's buffer hold: the drain cannot end.
+    // 1,000 records (about 1 MB) are far more than the pipe and the buffers hold: the drain cannot end.
     await until(run, () => lineCount(join(dir, 'out.jsonl')) >= 1000, 'the generator produced more than standard output can take');
     child.kill('SIGINT');
     await until(run, () => stderr.includes('signal received: draining'), 'the drain started');
