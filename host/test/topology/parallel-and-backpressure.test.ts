@@ -78,7 +78,7 @@ describe('parallel instances', () => {
       'count',
     );
     const summary = await run.done;
-    expect(summary.status).toBe('completed');
+    expect(summary.status, JSON.stringify(summary.error)).toBe('completed');
     expect(summary.totals).toMatchObject({ read: count, written: count, errors: 0 });
     expect(summary.nodes.find((n) => n.id === 'count')!.resources).toMatchObject({ instances: 4 });
     const perKey = new Map<string, number[]>();
