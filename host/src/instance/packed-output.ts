@@ -6,7 +6,7 @@
  * read without allocating), and well-formed. The caller gets a buffer of its
  * own, never a view of guest memory.
  */
-import { decodedShape } from '../records/batch-codec.js';
+import { checkedShape } from '../records/batch-codec.js';
 import { WeirError } from '../errors/errors.js';
 
 /**
@@ -24,14 +24,7 @@ export function checkedPackedOutput(output: unknown, maxOutputBytes: number, isG
   if (output.byteLength > maxOutputBytes) {
     throw new WeirError('WEIR_LIMIT_OUTPUT', `returned ${output.byteLength} bytes, above limits.maxOutputBytes (${maxOutputBytes})`, { limit: 'output', bytes: output.byteLength });
   }
-  const shape = decodedShape(output);
-  if (shape.decodedBytes > maxOutputBytes) {
-    throw new WeirError(
-      'WEIR_LIMIT_OUTPUT',
-      `output of ${output.byteLength} bytes holds ${shape.records} records and ${shape.headers} headers, which would take about ${shape.decodedBytes} bytes of host memory decoded, above limits.maxOutputBytes (${maxOutputBytes}); emit fewer records or headers per call`,
-      { limit: 'output', bytes: output.byteLength, records: shape.records, headers: shape.headers, decodedBytes: shape.decodedBytes },
-    );
-  }
+  checkedShape(output, maxOutputBytes);
   return isGuestMemory(output.buffer) ? output.slice() : output;
 }
 
