@@ -22,7 +22,7 @@ import type { LimitsSettings } from '../../src/contract/limits.js';
 import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { decodeBatch, encodeBatch } from '../../src/records/batch-codec.js';
 import { textRecord } from '../../src/records/record.js';
-import type { WeirError } from '../../src/errors/errors.js';
+import { failure } from '../fixtures/failure.js';
 
 let packedRust: PluginModule;
 let probeJs: PluginModule;
@@ -53,14 +53,6 @@ const batch = [
   textRecord(''),
 ];
 
-function failure(call: () => unknown): WeirError {
-  try {
-    call();
-  } catch (error) {
-    return error as WeirError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('processPacked of a packed-processor component (Rust SDK)', () => {
   it('exports process-packed, and gives the same records as process, in a buffer of its own', async () => {

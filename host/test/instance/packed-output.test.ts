@@ -6,19 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { checkedPackedOutput } from '../../src/instance/packed-output.js';
 import { encodeBatch } from '../../src/records/batch-codec.js';
 import { textRecord } from '../../src/records/record.js';
-import type { WeirError } from '../../src/errors/errors.js';
+import { failure } from '../fixtures/failure.js';
 
 const packed = encodeBatch([textRecord('a', { key: 'k' }), textRecord('b')]);
 const notGuest = () => false;
 
-function failure(call: () => unknown): WeirError {
-  try {
-    call();
-  } catch (error) {
-    return error as WeirError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('checkedPackedOutput', () => {
   it('returns a well-formed batch as it is when it is not a view of guest memory (jco copied it out)', () => {

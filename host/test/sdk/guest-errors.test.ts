@@ -20,6 +20,7 @@ import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
 import type { ProcessorInstance } from '../../src/contract/plugin.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { WeirError } from '../../src/errors/errors.js';
+import { failure } from '../fixtures/failure.js';
 import { main } from '../../src/cli/main.js';
 import { buildFixtures } from '../fixtures/build-fixtures.js';
 import { runValues } from '../fixtures/run-values.js';
@@ -47,14 +48,6 @@ async function processor(file: string, node = 'bad', callService?: ServiceCaller
   return (await instantiate(module, 'processor', hostFor(node, callService), instanceLimits(DEFAULT_LIMITS))) as ProcessorInstance;
 }
 
-function failure(run: () => unknown): WeirError {
-  try {
-    run();
-  } catch (error) {
-    return error as WeirError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('an uncaught JS exception', () => {
   it('reaches the error with its type, message and place, not as a bare "unreachable"', async () => {
