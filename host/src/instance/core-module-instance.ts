@@ -19,7 +19,8 @@ import { CallGuard } from '../sandbox/call-guard.js';
 import { InstanceMeter } from '../sandbox/meter.js';
 import type { InstanceLimits } from '../contract/limits.js';
 import type { PluginErrorKind } from '../sandbox/call-guard.js';
-import { checkedShape, decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
+import { decodeBatch, encodeBatchInto, encodedBatchSize } from '../records/batch-codec.js';
+import { checkedPackedOutput } from './packed-output.js';
 import { WeirError } from '../errors/errors.js';
 import { boundedUtf8 } from '../errors/bounded-text.js';
 import { GuestFaultSlot } from '../errors/guest-fault.js';
@@ -130,13 +131,9 @@ export async function instantiateCorePlugin(module: WebAssembly.Module, kind: 'p
     configure,
     process: (batch) =>
       guard.run('weir_process', () => decodeBatch(call('weir_process', encodedBatchSize(batch), (target) => encodeBatchInto(batch, target)), limits.maxOutputBytes)),
-    // One copy in, the output checked where it lies (lengths in bounds, decoded size under maxOutputBytes), one copy out.
+    // One copy in, one copy out, checked whole inside the guard (see packed-output.ts).
     processPacked: (batch) =>
-      guard.run('weir_process', () => {
-        const output = call('weir_process', batch.byteLength, (target) => target.set(batch));
-        checkedShape(output, limits.maxOutputBytes);
-        return output.slice();
-      }),
+      guard.run('weir_process', () => checkedPackedOutput(call('weir_process', batch.byteLength, (target) => target.set(batch)), limits.maxOutputBytes, () => true)),
     usage: () => meter.usage(),
     close,
   };

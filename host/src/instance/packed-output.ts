@@ -3,10 +3,12 @@
  * (`process-packed`) before the host hands it on: it must be bytes, within
  * `limits.maxOutputBytes` both as bytes and as what it would decode into
  * ({@link decodedShape}: the record and header counts from its length fields,
- * read without allocating), and well-formed. The caller gets a buffer of its
- * own, never a view of guest memory.
+ * read without allocating), and well-formed, header names UTF-8 included
+ * (`PackedBatch.fromPluginOutput`'s whole check, so that the caller's
+ * CallGuard sees every bad output and poisons the instance). The caller gets
+ * a buffer of its own, never a view of guest memory.
  */
-import { checkedShape } from '../records/batch-codec.js';
+import { PackedBatch } from '../records/packed-batch.js';
 import { WeirError } from '../errors/errors.js';
 
 /**
@@ -24,8 +26,9 @@ export function checkedPackedOutput(output: unknown, maxOutputBytes: number, isG
   if (output.byteLength > maxOutputBytes) {
     throw new WeirError('WEIR_LIMIT_OUTPUT', `returned ${output.byteLength} bytes, above limits.maxOutputBytes (${maxOutputBytes})`, { limit: 'output', bytes: output.byteLength });
   }
-  checkedShape(output, maxOutputBytes);
-  return isGuestMemory(output.buffer) ? output.slice() : output;
+  const own = isGuestMemory(output.buffer) ? output.slice() : output;
+  PackedBatch.fromPluginOutput(own, maxOutputBytes);
+  return own;
 }
 
 function describe(value: unknown): string {

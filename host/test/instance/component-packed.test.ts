@@ -106,6 +106,15 @@ describe('processPacked of a packed-processor component (Rust SDK)', () => {
     expect(failure(() => instance.process(batch)).message).toContain('poisoned');
   });
 
+  it('a header name that is not UTF-8 is refused inside the call: WEIR_PLUGIN_BAD_OUTPUT, poisoned', async () => {
+    const instance = await processor(packedRust, 'bad-header-name');
+    const error = failure(() => instance.processPacked!(encodeBatch(batch)));
+    expect(error.code).toBe('WEIR_PLUGIN_BAD_OUTPUT');
+    expect(error.message).toContain('not valid UTF-8');
+    expect(error.details).toMatchObject({ node: 'packed', function: 'process-packed' });
+    expect(failure(() => instance.process(batch)).message).toContain('poisoned');
+  });
+
   it('an output over maxOutputBytes is refused: WEIR_LIMIT_OUTPUT, and the instance goes on', async () => {
     const instance = await processor(packedRust, 'oversized');
     const error = failure(() => instance.processPacked!(encodeBatch(batch)));

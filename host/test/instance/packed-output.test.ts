@@ -11,7 +11,6 @@ import { failure } from '../fixtures/failure.js';
 const packed = encodeBatch([textRecord('a', { key: 'k' }), textRecord('b')]);
 const notGuest = () => false;
 
-
 describe('checkedPackedOutput', () => {
   it('returns a well-formed batch as it is when it is not a view of guest memory (jco copied it out)', () => {
     expect(checkedPackedOutput(packed, 1 << 20, notGuest)).toBe(packed);
@@ -30,6 +29,14 @@ describe('checkedPackedOutput', () => {
   it('refuses what is not bytes, and malformed batches: WEIR_PLUGIN_BAD_OUTPUT', () => {
     expect(failure(() => checkedPackedOutput([1, 0, 0, 0], 1 << 20, notGuest)).code).toBe('WEIR_PLUGIN_BAD_OUTPUT');
     expect(failure(() => checkedPackedOutput(packed.subarray(0, packed.byteLength - 1), 1 << 20, notGuest)).code).toBe('WEIR_PLUGIN_BAD_OUTPUT');
+  });
+
+  it('refuses a header name that is not UTF-8 (so the caller\'s guard poisons the instance, as for any bad output)', () => {
+    const named = encodeBatch([textRecord('a', { headers: [['x', '']] })]);
+    named[named.indexOf(0x78)] = 0xff;
+    const error = failure(() => checkedPackedOutput(named, 1 << 20, notGuest));
+    expect(error.code).toBe('WEIR_PLUGIN_BAD_OUTPUT');
+    expect(error.message).toContain('not valid UTF-8');
   });
 
   it('refuses more bytes than maxOutputBytes, and more than it decodes into: WEIR_LIMIT_OUTPUT', () => {
