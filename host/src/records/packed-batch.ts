@@ -233,8 +233,13 @@ export class PackedBatch {
  * A record is written as `begin()`, `key`/`noKey`, the value, `headerCount`
  * slots filled by `header()`, then `end(eventTime)`; `abort()` drops a
  * record that is half written (a line that turned out bad).
+ *
+ * The buffer grows to fit the largest batch, and shrinks back when a batch
+ * uses less than a quarter of it: one huge record does not keep its memory
+ * for the rest of the run.
  */
 export class PackedBatchWriter {
+  readonly #initialBytes: number;
   #buf: Buffer;
   #view: DataView;
   #at = 4;
@@ -249,13 +254,19 @@ export class PackedBatchWriter {
   #hasKey = false;
 
   constructor(initialBytes = 64 * 1024) {
-    this.#buf = Buffer.allocUnsafeSlow(Math.max(64, initialBytes));
+    this.#initialBytes = Math.max(64, initialBytes);
+    this.#buf = Buffer.allocUnsafeSlow(this.#initialBytes);
     this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   }
 
   /** Records written since the last {@link take}. */
   get count(): number {
     return this.#count;
+  }
+
+  /** Bytes the writer holds now (its buffer's size). */
+  get capacity(): number {
+    return this.#buf.byteLength;
   }
 
   /** Starts a record. */
@@ -356,6 +367,7 @@ export class PackedBatchWriter {
     if (this.#count === 0) return PackedBatch.empty();
     this.#view.setUint32(0, this.#count, true);
     const batch = PackedBatch.trusted(new Uint8Array(this.#buf.subarray(0, this.#at)), this.#count, this.#headers, this.#outputHeader);
+    if (this.#buf.byteLength > this.#initialBytes && this.#at < this.#buf.byteLength / 4) this.#shrinkTo(Math.max(this.#initialBytes, this.#at * 2));
     this.#at = 4;
     this.#count = 0;
     this.#headers = 0;
@@ -397,6 +409,11 @@ export class PackedBatchWriter {
     const written = text.length === 0 ? 0 : this.#buf.write(text, this.#at + 4, 'utf8');
     this.#view.setUint32(this.#at, written, true);
     this.#at += 4 + written;
+  }
+
+  #shrinkTo(bytes: number): void {
+    this.#buf = Buffer.allocUnsafeSlow(bytes);
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   }
 
   #reserve(bytes: number): void {

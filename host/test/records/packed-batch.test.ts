@@ -168,6 +168,23 @@ describe('PackedBatchWriter', () => {
     expect(writer.take().hasOutputHeader).toBe(true);
   });
 
+  it('gives back the memory of one huge record: after a small batch the buffer is small again', () => {
+    const writer = new PackedBatchWriter(1024);
+    const write = (value: string) => {
+      writer.begin();
+      writer.noKey();
+      writer.valueText(value);
+      writer.end(undefined);
+      return writer.take();
+    };
+    expect(values(write('x'.repeat(1 << 20)))).toEqual(['x'.repeat(1 << 20)]);
+    expect(writer.capacity).toBeGreaterThan(1 << 20);
+    expect(values(write('small'))).toEqual(['small']);
+    expect(writer.capacity).toBe(1024);
+    expect(values(write('y'.repeat(300)))).toEqual(['y'.repeat(300)]);
+    expect(writer.capacity).toBe(1024);
+  });
+
   it('encodes lone surrogates as U+FFFD, as TextEncoder does', () => {
     const writer = new PackedBatchWriter();
     writer.begin();
