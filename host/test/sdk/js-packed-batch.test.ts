@@ -1,0 +1,208 @@
+/**
+ * Packed batches for JS processors (sdk/js/src/batch.js): a plugin that
+ * exports `processBatch` is built with the export `process-packed`, whose
+ * output is byte for byte what its typed `process` gives; the host holds it to
+ * the same limits as every other path (fuel, memory cap, output cap, output
+ * check). The SDK's cursor and writer read and write the host's format, also
+ * in Node (where every text conversion takes the JavaScript loops).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { buildFixtures } from '../fixtures/build-fixtures.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { PluginModule } from '../../src/engine/engine.js';
+import { instantiate } from '../../src/instance/instantiate.js';
+import { createHostContext } from '../../src/linker/host-context.js';
+import { MemoryKeyedState } from '../../src/state/keyed-state.js';
+import { DEFAULT_LIMITS, instanceLimits } from '../../src/contract/limits.js';
+import type { LimitsSettings } from '../../src/contract/limits.js';
+import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
+import { decodeBatch, encodeBatch } from '../../src/records/batch-codec.js';
+import { textRecord } from '../../src/records/record.js';
+import type { StreamRecord } from '../../src/records/record.js';
+import { exportsProcessBatch } from '../../src/build/js-entry.js';
+import { failure } from '../fixtures/failure.js';
+// @ts-expect-error the SDK is plain JavaScript without declarations
+import { Batch, Output } from '../../../sdk/js/src/batch.js';
+
+let packedJs: PluginModule;
+let packedOnlyJs: PluginModule;
+
+beforeAll(async () => {
+  const fixtures = await buildFixtures('packed-js', 'packed-only-js');
+  const engine = new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) });
+  packedJs = await engine.load(join(fixtures, 'packed-js.wasm'));
+  packedOnlyJs = await engine.load(join(fixtures, 'packed-only-js.wasm'));
+}, 300_000);
+
+/** Small limits, so that the bombs go off fast. */
+const SMALL: Partial<LimitsSettings> = { memoryMb: 32, fuel: 200_000_000, maxOutputBytes: 1 << 20 };
+
+async function processor(module: PluginModule, mode: string, cpu: 'fuel' | 'none' = 'fuel'): Promise<InThreadProcessorInstance> {
+  const config = { mode };
+  const host = createHostContext({
+    node: 'packed', plugin: 'packed.wasm', config, logger: pino({ level: 'silent' }), state: new MemoryKeyedState(),
+    metrics: { counters: new Map(), gauges: new Map() }, callService: () => new Uint8Array(),
+  });
+  const instance = (await instantiate(module, 'processor', host, instanceLimits({ ...DEFAULT_LIMITS, ...SMALL, cpu: { mode: cpu } }))) as InThreadProcessorInstance;
+  instance.configure(JSON.stringify(config));
+  return instance;
+}
+
+/** Seeded records: ASCII and non-ASCII values (malformed UTF-8 too), keys or none, headers, event times of every range or none. */
+function records(n: number): StreamRecord[] {
+  let seed = 7;
+  const random = (k: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % k;
+  };
+  const values = ['hello', 'wörld', '', '{"a":"xyz","n":[1,2]}', 'ÿ µ ß à', 'MiXeD cAsE 123'];
+  const out: StreamRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const record = textRecord(values[random(values.length)]!, {
+      key: random(3) === 0 ? undefined : `k${random(20)}`,
+      headers: Array.from({ length: random(3) }, (_, h) => [`h${h}-é`, `v${i}`] as [string, string]),
+      eventTime: random(4) === 0 ? undefined : BigInt(random(2) === 0 ? random(1 << 30) : -random(1 << 30)) * 4096n,
+    });
+    if (random(10) === 0) record.value = new Uint8Array([0xff, 0x61, 0xc3, random(256)]);
+    out.push(record);
+  }
+  return out;
+}
+
+describe('building a JS processor', () => {
+  it('exports process-packed when the plugin exports processBatch (one without has none: component-packed.test.ts)', () => {
+    expect(packedJs.exports).toEqual(expect.arrayContaining(['configure', 'process', 'processPacked']));
+    expect(packedOnlyJs.exports).toEqual(expect.arrayContaining(['configure', 'process', 'processPacked']));
+    expect(packedJs.check('processor')).toEqual([]);
+  });
+
+  it('sees processBatch exported in each way a module can say it', () => {
+    for (const source of [
+      'export function processBatch(batch, out) {}',
+      'export async function processBatch(b, o) {}',
+      'export const processBatch = (batch, out) => {};',
+      'function run() {}\nexport { configure, run as processBatch };',
+      'export { processBatch, configure };',
+    ]) expect(exportsProcessBatch(source), source).toBe(true);
+    // A name only re-exported (export * from) is not seen: such a plugin takes the typed path.
+    for (const source of ["export * from './impl.js';", 'export function process(batch) {}', 'export function processBatches() {}', 'const processBatch = 1;', 'export { processBatchLater }']) {
+      expect(exportsProcessBatch(source), source).toBe(false);
+    }
+  });
+});
+
+describe('process-packed of a JS processor', () => {
+  it.each(['fuel', 'none'] as const)('gives, byte for byte, what its typed process gives (cpu %s)', async (cpu) => {
+    const instance = await processor(packedJs, 'mirror', cpu);
+    for (const batch of [records(1), records(7), records(500), []]) {
+      const packed = instance.processPacked!(encodeBatch(batch));
+      const typed = instance.process(batch);
+      expect(Buffer.from(packed).equals(Buffer.from(encodeBatch(typed)))).toBe(true);
+    }
+    // The cases show in the output: upper-cased, replaced, dropped, new records with negative event times.
+    const out = decodeBatch(instance.processPacked!(encodeBatch([textRecord('abc'), textRecord('abc'), textRecord('abc'), textRecord('abc'), textRecord('abc', { key: 'k' })])));
+    expect(out.map((r) => new TextDecoder().decode(r.value))).toEqual(['abc', 'ABC', '«2» überall', 'k']);
+    expect(out[3]).toMatchObject({ key: new TextEncoder().encode('abc'), eventTime: -(4n * 2n ** 33n) - 1n, headers: [{ name: 'gesehen-ü', value: new TextEncoder().encode('4') }] });
+    instance.close();
+  });
+
+  it('a plugin with processBatch alone gets a typed process through the same code', async () => {
+    const instance = await processor(packedOnlyJs, '');
+    const batch = records(300);
+    const packed = instance.processPacked!(encodeBatch(batch));
+    expect(Buffer.from(packed).equals(Buffer.from(encodeBatch(instance.process(batch))))).toBe(true);
+    const out = decodeBatch(packed);
+    expect(out).toHaveLength(600);
+    expect(out[0]).toEqual(batch[0]);
+    expect(out[1]).toMatchObject({ value: new TextEncoder().encode(`[${new TextDecoder().decode(batch[0]!.value)}]`), headers: batch[0]!.headers, eventTime: batch[0]!.eventTime });
+    instance.close();
+  });
+
+  it('a malformed packed output is refused: WEIR_PLUGIN_BAD_OUTPUT, poisoned', async () => {
+    const instance = await processor(packedJs, 'malformed');
+    const error = failure(() => instance.processPacked!(encodeBatch(records(3))));
+    expect(error.code).toBe('WEIR_PLUGIN_BAD_OUTPUT');
+    expect(error.message).toContain('malformed packed batch');
+    expect(error.details).toMatchObject({ node: 'packed', function: 'process-packed' });
+    expect(failure(() => instance.process(records(3))).message).toContain('poisoned');
+  });
+
+  it('a runaway loop runs out of fuel: WEIR_LIMIT_CPU', async () => {
+    const instance = await processor(packedJs, 'loop');
+    const error = failure(() => instance.processPacked!(encodeBatch(records(3))));
+    expect(error.code).toBe('WEIR_LIMIT_CPU');
+    expect(error.details).toMatchObject({ function: 'process-packed', limit: 'fuel' });
+  });
+
+  it('an allocation past the memory cap fails WEIR_LIMIT_MEMORY', async () => {
+    const instance = await processor(packedJs, 'grow');
+    const error = failure(() => instance.processPacked!(encodeBatch(records(3))));
+    expect(error.code).toBe('WEIR_LIMIT_MEMORY');
+    expect(error.details).toMatchObject({ function: 'process-packed', limit: 'memory' });
+  });
+
+  it('an output over maxOutputBytes is refused: WEIR_LIMIT_OUTPUT, and the instance goes on', async () => {
+    const instance = await processor(packedJs, 'oversized');
+    const error = failure(() => instance.processPacked!(encodeBatch(records(3))));
+    expect(error.code).toBe('WEIR_LIMIT_OUTPUT');
+    expect(error.details).toMatchObject({ function: 'process-packed', limit: 'output' });
+    expect(instance.process(records(3))).toHaveLength(3);
+  });
+
+  it('an error result is WEIR_PLUGIN_ERROR with its kind, and the instance goes on', async () => {
+    const instance = await processor(packedJs, 'error');
+    const error = failure(() => instance.processPacked!(encodeBatch(records(3))));
+    expect(error.code).toBe('WEIR_PLUGIN_ERROR');
+    expect(error.details).toMatchObject({ function: 'process-packed', kind: 'invalid-input' });
+    expect(instance.process(records(3))).toHaveLength(3);
+  });
+});
+
+describe('the SDK cursor and writer in Node', () => {
+  it('read every record of the host format and write it back the same, field by field and whole', () => {
+    const batch = records(400);
+    const bytes = encodeBatch(batch);
+    const cursor = new Batch(bytes);
+    const whole = new Output(16);
+    const fields = new Output(16);
+    const seen: StreamRecord[] = [];
+    while (cursor.next()) {
+      const { key, value, headers, eventTime } = cursor.record();
+      seen.push({ key, value, headers, eventTime: eventTime === undefined ? undefined : BigInt(eventTime) });
+      whole.pass(cursor);
+      fields.write(key, value, eventTime);
+      for (const header of headers) fields.addHeader(header.name, header.value);
+    }
+    expect(cursor.length).toBe(400);
+    expect(seen).toEqual(decodeBatch(bytes));
+    expect(Buffer.from(whole.finish()).equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(fields.finish()).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('passWithLatin1 and passWithText replace the value only; addHeader adds to the record written last', () => {
+    const cursor = new Batch(encodeBatch([textRecord('abc', { key: 'k', headers: [['h', 'v']], eventTime: -5n })]));
+    const out = new Output();
+    cursor.next();
+    out.passWithLatin1(cursor, 'ABC');
+    out.passWithLatin1(cursor, 'longer \u00ff');
+    out.passWithText(cursor, 'ü');
+    out.addHeader('x', new Uint8Array([1]));
+    expect(() => out.passWithLatin1(cursor, 'Ā')).toThrow(RangeError);
+    const values = decodeBatch(out.finish().slice()).map((r) => [...r.value]);
+    expect(values).toEqual([[65, 66, 67], [...Buffer.from('longer ', 'latin1'), 0xff], [0xc3, 0xbc]]);
+    const last = decodeBatch(out.finish().slice())[2]!;
+    expect(last).toMatchObject({ key: new TextEncoder().encode('k'), eventTime: -5n });
+    expect(last.headers.map((h) => h.name)).toEqual(['h', 'x']);
+  });
+
+  it('refuses a header before any record, and values that are not bytes', () => {
+    const out = new Output();
+    expect(() => out.addHeader('h', new Uint8Array(0))).toThrow(TypeError);
+    expect(() => out.write(undefined, 'text')).toThrow(TypeError);
+    expect(() => out.writeRecord({ key: 'k', value: new Uint8Array(0) })).toThrow(TypeError);
+  });
+});
