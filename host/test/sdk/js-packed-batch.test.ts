@@ -105,8 +105,9 @@ describe('process-packed of a JS processor', () => {
     }
     // The cases show in the output: upper-cased, replaced, dropped, new records with negative event times.
     const out = decodeBatch(instance.processPacked!(encodeBatch([textRecord('abc'), textRecord('abc'), textRecord('abc'), textRecord('abc'), textRecord('abc', { key: 'k' })])));
-    expect(out.map((r) => new TextDecoder().decode(r.value))).toEqual(['abc', 'ABC', '«2» überall', 'k']);
-    expect(out[3]).toMatchObject({ key: new TextEncoder().encode('abc'), eventTime: -(4n * 2n ** 33n) - 1n, headers: [{ name: 'gesehen-ü', value: new TextEncoder().encode('4') }] });
+    expect(out.map((r) => new TextDecoder().decode(r.value))).toEqual(['ABC', 'abc', '«2» überall', 'k']);
+    expect(out[3]).toMatchObject({ key: new TextEncoder().encode('abc'), eventTime: -(4n * 2n ** 33n) - 1n, headers: [] });
+    expect(out[0]!.headers).toEqual([{ name: 'gesehen-ü', value: new TextEncoder().encode('0') }]);
     instance.close();
   });
 
@@ -183,20 +184,23 @@ describe('the SDK cursor and writer in Node', () => {
     expect(Buffer.from(fields.finish()).equals(Buffer.from(bytes))).toBe(true);
   });
 
-  it('passWithLatin1 and passWithText replace the value only; addHeader adds to the record written last', () => {
+  it('passWithLatin1 and passWithText replace the value only, between records passed whole; addHeader adds to the record written last', () => {
     const cursor = new Batch(encodeBatch([textRecord('abc', { key: 'k', headers: [['h', 'v']], eventTime: -5n })]));
     const out = new Output();
     cursor.next();
     out.passWithLatin1(cursor, 'ABC');
+    out.pass(cursor);
     out.passWithLatin1(cursor, 'longer \u00ff');
     out.passWithText(cursor, 'ü');
     out.addHeader('x', new Uint8Array([1]));
-    expect(() => out.passWithLatin1(cursor, 'Ā')).toThrow(RangeError);
     const values = decodeBatch(out.finish().slice()).map((r) => [...r.value]);
-    expect(values).toEqual([[65, 66, 67], [...Buffer.from('longer ', 'latin1'), 0xff], [0xc3, 0xbc]]);
-    const last = decodeBatch(out.finish().slice())[2]!;
+    expect(values).toEqual([[65, 66, 67], [97, 98, 99], [...Buffer.from('longer ', 'latin1'), 0xff], [0xc3, 0xbc]]);
+    const last = decodeBatch(out.finish().slice())[3]!;
     expect(last).toMatchObject({ key: new TextEncoder().encode('k'), eventTime: -5n });
     expect(last.headers.map((h) => h.name)).toEqual(['h', 'x']);
+    const wide = new Output();
+    wide.passWithLatin1(cursor, 'Ā');
+    expect(() => wide.finish()).toThrow(RangeError);
   });
 
   it('refuses a header before any record, and values that are not bytes', () => {

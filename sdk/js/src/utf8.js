@@ -73,6 +73,23 @@ export function encodeUtf8(text) {
 }
 
 /**
+ * The UTF-8 encoding of a string as a binary string (one char per byte, as
+ * `bytesToLatin1(encodeUtf8(text))` gives, without making the bytes).
+ *
+ * @param {string} text
+ * @returns {string}
+ */
+export function encodeUtf8Latin1(text) {
+  if (!NON_ASCII.test(text)) return text;
+  try {
+    return unescape(encodeURIComponent(text));
+  } catch {
+    // a lone surrogate: encodeURIComponent refuses it
+    return bytesToLatin1(encodeUtf8Loop(text));
+  }
+}
+
+/**
  * Decodes UTF-8 bytes; each maximal invalid subpart becomes U+FFFD (as
  * TextDecoder does). A byte order mark is kept (TextDecoder drops it unless
  * `ignoreBOM`).
