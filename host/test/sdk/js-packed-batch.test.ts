@@ -27,6 +27,8 @@ import { exportsProcessBatch } from '../../src/build/js-entry.js';
 import { failure } from '../fixtures/failure.js';
 // @ts-expect-error the SDK is plain JavaScript without declarations
 import { Batch, Output } from '../../../sdk/js/src/batch.js';
+// @ts-expect-error the SDK is plain JavaScript without declarations
+import { bytesToLatin1, decodeUtf8Latin1, encodeUtf8Latin1 } from '../../../sdk/js/src/utf8.js';
 
 let packedJs: PluginModule;
 let packedOnlyJs: PluginModule;
@@ -208,5 +210,15 @@ describe('the SDK cursor and writer in Node', () => {
     expect(() => out.addHeader('h', new Uint8Array(0))).toThrow(TypeError);
     expect(() => out.write(undefined, 'text')).toThrow(TypeError);
     expect(() => out.writeRecord({ key: 'k', value: new Uint8Array(0) })).toThrow(TypeError);
+  });
+});
+
+describe('UTF-8 in binary strings (utf8.js), which the cursor and writer use for text', () => {
+  it('decodeUtf8Latin1 and encodeUtf8Latin1 give what TextDecoder and TextEncoder give', () => {
+    const bytes = [[0x68, 0xc3, 0xa9], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98], [0xff, 0x41], [0xe2, 0x82, 0xac], [], [0x7f]].map((b) => new Uint8Array(b));
+    for (const b of bytes) expect(decodeUtf8Latin1(bytesToLatin1(b)), String([...b])).toBe(new TextDecoder().decode(b));
+    for (const text of ['', 'ascii', 'héllo € 𝄞', 'lone \ud800 surrogate', '\udc00']) {
+      expect(encodeUtf8Latin1(text), text).toBe(bytesToLatin1(new TextEncoder().encode(text)));
+    }
   });
 });

@@ -24,7 +24,7 @@
 // of them, so the cursor records where the parts are and makes views only
 // when asked. Text goes through the native helpers of utf8.js; `valueLatin1`
 // slices one binary string of the whole batch, made on first use.
-import { bytesToLatin1, decodeUtf8, encodeUtf8, encodeUtf8Latin1, latin1ToBytes } from './utf8.js';
+import { bytesToLatin1, decodeUtf8, decodeUtf8Latin1, encodeUtf8, encodeUtf8Latin1, latin1ToBytes } from './utf8.js';
 
 const FLAG_KEY = 1;
 const FLAG_EVENT_TIME = 2;
@@ -96,9 +96,9 @@ export class Batch {
     return this.valueEnd - this.valueStart;
   }
 
-  /** The value as UTF-8 text (malformed bytes become U+FFFD). */
+  /** The value as UTF-8 text (malformed bytes become U+FFFD), decoded from the batch's binary string. */
   valueText() {
-    return decodeUtf8(this.value);
+    return decodeUtf8Latin1((this.latin1 ?? this.binary()).slice(this.valueStart, this.valueEnd));
   }
 
   /** The value as a binary string (one char per byte; utf8.js `bytesToLatin1`), sliced from one string of the whole batch. */

@@ -114,6 +114,22 @@ export function decodeUtf8Strict(bytes) {
   return valid === undefined ? decodeUtf8Loop(bytes, true) : valid;
 }
 
+/**
+ * Decodes UTF-8 held in a binary string (one char per byte, as
+ * `bytesToLatin1` gives); as `decodeUtf8(latin1ToBytes(binary))`.
+ *
+ * @param {string} binary
+ * @returns {string}
+ */
+export function decodeUtf8Latin1(binary) {
+  if (!NON_ASCII.test(binary)) return binary;
+  try {
+    return decodeURIComponent(escape(binary));
+  } catch {
+    return decodeUtf8Loop(latin1ToBytes(binary), false);
+  }
+}
+
 /** The text of `bytes` when the built-ins can decode them (valid UTF-8), else undefined. */
 function decodeValidUtf8(bytes) {
   if (!NATIVE_BASE64) return undefined;
