@@ -189,6 +189,9 @@ export class Output {
     /** Binary strings written after `at`, not converted yet, and their total length. */
     this.parts = [];
     this.pending = 0;
+    // The last header name and its UTF-8 bytes: plugins add the same few names to record after record.
+    this.headerName = '';
+    this.headerNameBytes = new Uint8Array(0);
   }
 
   /** Starts an empty output (the buffer is kept). */
@@ -359,7 +362,11 @@ export class Output {
     if (typeof name !== 'string') throw new TypeError('Output.addHeader: name must be a string');
     if (!(value instanceof Uint8Array)) throw new TypeError('Output.addHeader: value must be a Uint8Array');
     this.flush();
-    const nameBytes = encodeUtf8(name);
+    if (name !== this.headerName) {
+      this.headerNameBytes = encodeUtf8(name);
+      this.headerName = name;
+    }
+    const nameBytes = this.headerNameBytes;
     this.room(8 + nameBytes.length + value.length);
     const view = this.view;
     view.setUint32(this.headerCountAt, view.getUint32(this.headerCountAt, true) + 1, true);
