@@ -6,7 +6,7 @@
  * check). The SDK's cursor and writer read and write the host's format, also
  * in Node (where every text conversion takes the JavaScript loops).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ import { decodeBatch, encodeBatch } from '../../src/records/batch-codec.js';
 import { textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';
 import { exportsProcessBatch } from '../../src/build/js-entry.js';
+import { buildPlugin } from '../../src/build/plugin-build.js';
 import { failure } from '../fixtures/failure.js';
 // @ts-expect-error the SDK is plain JavaScript without declarations
 import { Batch, Output } from '../../../sdk/js/src/batch.js';
@@ -81,6 +82,16 @@ describe('building a JS processor', () => {
     expect(packedOnlyJs.exports).toEqual(expect.arrayContaining(['configure', 'process', 'processPacked']));
     expect(packedJs.check('processor')).toEqual([]);
   });
+
+  it('builds the packed world with the optional imports a plugin asks for', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'weir-packed-http-'));
+    await writeFile(join(dir, 'plugin.json'), JSON.stringify({ name: 'packed-http', kind: 'processor', lang: 'js', entry: 'index.js', imports: ['http'] }));
+    await writeFile(join(dir, 'index.js'), "import { send } from 'weir:plugin/http@0.1.0';\nexport const sender = send;\nexport function processBatch(batch, out) { while (batch.next()) out.pass(batch); }\n");
+    const built = await buildPlugin(dir, dir);
+    const module = await new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }).load(built.outFile);
+    expect(module.exports).toEqual(expect.arrayContaining(['configure', 'process', 'processPacked']));
+    expect(module.imports.some((name) => name.includes('http'))).toBe(true);
+  }, 120_000);
 
   it('sees processBatch exported in each way a module can say it', () => {
     for (const source of [
