@@ -151,12 +151,12 @@ export async function prepareImplementations(workDir, log) {
   try {
     const { buildJsComponents } = await import('./plugins/upper-js/build.js');
     await buildJsComponents({ outDir: workDir });
-    add({ id: 'js-qjs', label: 'JS component (componentize-qjs)', module: await engine.load(join(workDir, 'upper-js-qjs.wasm')) });
+    add({ id: 'js-qjs', label: 'JS component (componentize-qjs, processBatch: packed batch, native toUpperCase)', module: await engine.load(join(workDir, 'upper-js-qjs.wasm')) });
     try {
       const sm = await engine.load(join(workDir, 'upper-js-sm.wasm'));
       const problems = sm.check('processor');
       if (problems.length > 0) throw new Error(problems.join('; '));
-      add({ id: 'js-sm', label: 'JS component (componentize-js)', module: sm });
+      add({ id: 'js-sm', label: 'JS component (componentize-js, typed process, byte loop)', module: sm });
     } catch (error) {
       unavailable('js-sm', 'JS component (componentize-js)', error);
     }

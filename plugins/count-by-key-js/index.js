@@ -7,12 +7,13 @@ import { decodeUtf8, encodeUtf8 } from '../../sdk/js/src/utf8.js';
 
 export function configure(config) {}
 
-export function process(batch) {
-  return batch.map((record) => {
-    const key = record.key ?? new Uint8Array(0);
+export function processBatch(batch, out) {
+  while (batch.next()) {
+    const key = batch.key ?? new Uint8Array(0);
     const previous = get(key);
     const count = String((previous ? Number(decodeUtf8(previous)) : 0) + 1);
     set(key, encodeUtf8(count));
-    return { ...record, headers: [...record.headers, { name: 'count', value: encodeUtf8(count) }] };
-  });
+    out.pass(batch);
+    out.addHeader('count', encodeUtf8(count));
+  }
 }

@@ -2,7 +2,8 @@
 // object with the string field config.field equal to config.equals, e.g.
 // {"field": "level", "equals": "error"}; every other record is dropped.
 // Twins: field-filter-as, field-filter-rust (same output, byte for byte).
-import { decodeUtf8 } from '../../sdk/js/src/utf8.js';
+// `processBatch` reads the packed batch in place and passes the kept records on
+// whole (sdk/js/README.md, "Packed batches").
 
 let field = '';
 let equals = '';
@@ -16,15 +17,15 @@ export function configure(config) {
   equals = parsed.equals;
 }
 
-function fieldOf(bytes) {
+function fieldOf(text) {
   try {
-    const value = JSON.parse(decodeUtf8(bytes));
+    const value = JSON.parse(text);
     return typeof value === 'object' && value !== null ? value[field] : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function process(batch) {
-  return batch.filter((record) => fieldOf(record.value) === equals);
+export function processBatch(batch, out) {
+  while (batch.next()) if (fieldOf(batch.valueText()) === equals) out.pass(batch);
 }

@@ -23,6 +23,10 @@ function regionOf(key) {
   }
 }
 
-export function process(batch) {
-  return batch.map((record) => ({ ...record, headers: [...record.headers, { name: 'region', value: regionOf(record.key) }] }));
+export function processBatch(batch, out) {
+  while (batch.next()) {
+    const region = regionOf(batch.key);
+    out.pass(batch);
+    out.addHeader('region', region);
+  }
 }

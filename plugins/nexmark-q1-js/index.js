@@ -3,14 +3,14 @@
 // dollars to euros, price * 0.908, written exactly with three decimals (as
 // Flink's DECIMAL result); other events are dropped. Key and event time are
 // kept. Twin: nexmark-q1-rust (same output, byte for byte).
-import { decodeUtf8, encodeUtf8 } from '../../sdk/js/src/utf8.js';
+// `processBatch` reads the packed batch in place (sdk/js/README.md).
 
 /** No settings. */
 export function configure() {}
 
-function parse(bytes) {
+function parse(text) {
   try {
-    return JSON.parse(decodeUtf8(bytes));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -25,16 +25,14 @@ function euros(price) {
   return `${milli < 0 ? '-' : ''}${Math.floor(magnitude / 1000)}.${String(magnitude % 1000).padStart(3, '0')}`;
 }
 
-export function process(batch) {
-  const out = [];
-  for (const record of batch) {
-    const bid = parse(record.value);
+export function processBatch(batch, out) {
+  while (batch.next()) {
+    const bid = parse(batch.valueText());
     if (bid === null || typeof bid !== 'object' || bid.type !== 'bid') continue;
     const { auction, bidder, price, dateTime } = bid;
     if (![auction, bidder, price, dateTime].every(isInteger) || !isInteger(price * 908)) continue;
     const extra = JSON.stringify(typeof bid.extra === 'string' ? bid.extra : '');
     const value = `{"auction":${auction},"bidder":${bidder},"price":${euros(price)},"dateTime":${dateTime},"extra":${extra}}`;
-    out.push({ key: record.key, value: encodeUtf8(value), headers: record.headers, eventTime: record.eventTime });
+    out.passWithText(batch, value);
   }
-  return out;
 }

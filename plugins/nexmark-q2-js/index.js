@@ -1,8 +1,8 @@
 // Nexmark q2, selection (JavaScript): the bids on every `auctionSkip`-th
 // auction (config, default 123: `auction % 123 == 0`), as
 // {"auction","price"}; other events are dropped. Key and event time are kept.
+// `processBatch` reads the packed batch in place (sdk/js/README.md).
 // Twin: nexmark-q2-rust (same output, byte for byte).
-import { decodeUtf8, encodeUtf8 } from '../../sdk/js/src/utf8.js';
 
 let auctionSkip = 123;
 
@@ -15,22 +15,20 @@ export function configure(config) {
   auctionSkip = parsed.auctionSkip;
 }
 
-function parse(bytes) {
+function parse(text) {
   try {
-    return JSON.parse(decodeUtf8(bytes));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
 }
 
-export function process(batch) {
-  const out = [];
-  for (const record of batch) {
-    const bid = parse(record.value);
+export function processBatch(batch, out) {
+  while (batch.next()) {
+    const bid = parse(batch.valueText());
     if (bid === null || typeof bid !== 'object' || bid.type !== 'bid') continue;
     const { auction, price } = bid;
     if (!Number.isSafeInteger(auction) || !Number.isSafeInteger(price) || auction % auctionSkip !== 0) continue;
-    out.push({ key: record.key, value: encodeUtf8(`{"auction":${auction},"price":${price}}`), headers: record.headers, eventTime: record.eventTime });
+    out.passWithText(batch, `{"auction":${auction},"price":${price}}`);
   }
-  return out;
 }

@@ -25,9 +25,10 @@ export function configure(config) {
   }
 }
 
-export function process(batch) {
-  return batch.map((record) => {
-    const region = record.key === undefined || record.key === null ? undefined : regions.get(decodeUtf8(record.key));
-    return { ...record, headers: [...record.headers, { name: 'region', value: region ?? UNKNOWN }] };
-  });
+export function processBatch(batch, out) {
+  while (batch.next()) {
+    const key = batch.keyText();
+    out.pass(batch);
+    out.addHeader('region', (key === undefined ? undefined : regions.get(key)) ?? UNKNOWN);
+  }
 }

@@ -2,13 +2,13 @@
 // object; sends every other record to the output "invalid" (header
 // `weir-output`), with a header `reason`. Downstream nodes read them as
 // "<node id>.invalid"; the good records stay on the default output.
-import { decodeUtf8, encodeUtf8 } from '../../sdk/js/src/utf8.js';
+import { encodeUtf8 } from '../../sdk/js/src/utf8.js';
 
 const INVALID = encodeUtf8('invalid');
 
-function problemOf(bytes) {
+function problemOf(text) {
   try {
-    const value = JSON.parse(decodeUtf8(bytes));
+    const value = JSON.parse(text);
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'not a JSON object';
   } catch {
     return 'not JSON';
@@ -17,10 +17,12 @@ function problemOf(bytes) {
 
 export function configure(config) {}
 
-export function process(batch) {
-  return batch.map((record) => {
-    const problem = problemOf(record.value);
-    if (!problem) return record;
-    return { ...record, headers: [...record.headers, { name: 'weir-output', value: INVALID }, { name: 'reason', value: encodeUtf8(problem) }] };
-  });
+export function processBatch(batch, out) {
+  while (batch.next()) {
+    const problem = problemOf(batch.valueText());
+    out.pass(batch);
+    if (!problem) continue;
+    out.addHeader('weir-output', INVALID);
+    out.addHeader('reason', encodeUtf8(problem));
+  }
 }

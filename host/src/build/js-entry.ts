@@ -10,6 +10,13 @@
  * module path (builds stay reproducible) and may run at once (the file is
  * replaced atomically with the same bytes). It imports the plugin and the SDK
  * by relative path.
+ *
+ * A processor that exports `processBatch(batch, out)` is built for the
+ * `packed-processor` world (wit/plugin.wit): the entry adds the export
+ * `processPacked` (the JS SDK's `packedExport`, sdk/js/src/batch.js: a cursor
+ * over the packed input and a writer of the packed output), which the host
+ * calls instead of `process`, and, when the plugin has no `process` of its
+ * own, a `process` run through `processBatch` (`typedProcess`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
@@ -54,10 +61,34 @@ function guestGlobalsImports(repoRoot: string, from: (target: string) => string)
   return [`import '${from(guestGlobalsSources(repoRoot)[0]!)}';`];
 }
 
-/** Writes the wrapping entry for the plugin module `entry` (an absolute path). */
-export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoRoot: string): Promise<GuardedJsEntry> {
+/** The JS SDK's packed batches (`packedExport`, `typedProcess`), which the entry of a packed processor imports. Part of a build's inputs. */
+export function packedBatchSource(repoRoot: string): string {
+  return join(repoRoot, 'sdk', 'js', 'src', 'batch.js');
+}
+
+/**
+ * True when the module source `source` exports `processBatch` itself
+ * (`export function processBatch`, `export const processBatch = ...`,
+ * `export { processBatch }` or `export { x as processBatch }`): such a
+ * processor gets the packed export. A name re-exported with
+ * `export * from` is not seen.
+ */
+export function exportsProcessBatch(source: string): boolean {
+  return (
+    /\bexport\s+(?:async\s+)?function\s*\*?\s*processBatch\s*\(/.test(source) ||
+    /\bexport\s+(?:const|let|var)\s+processBatch\s*=/.test(source) ||
+    /\bexport\s*\{[^}]*\b(?:as\s+)?processBatch\s*(?:,[^}]*)?\}/.test(source)
+  );
+}
+
+/**
+ * Writes the wrapping entry for the plugin module `entry` (an absolute
+ * path); `packed` adds the processor's packed export (see the module comment).
+ */
+export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoRoot: string, options: { packed?: boolean } = {}): Promise<GuardedJsEntry> {
+  const packed = kind === 'processor' && options.packed === true;
   const sdk = guestErrorsSource(repoRoot);
-  const folder = join(tmpdir(), `weir-js-entry-${createHash('sha256').update(`${entry}\0${kind}\0${sdk}`).digest('hex').slice(0, 16)}`);
+  const folder = join(tmpdir(), `weir-js-entry-${createHash('sha256').update(`${entry}\0${kind}\0${sdk}\0${packed ? 'packed' : ''}`).digest('hex').slice(0, 16)}`);
   const jsPath = join(folder, 'entry.js');
   const from = (target: string) => {
     const path = relative(folder, target).split(sep).join('/');
@@ -67,7 +98,7 @@ export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoR
     ...guestGlobalsImports(repoRoot, from),
     `import * as plugin from '${from(entry)}';`,
     `import { guardExport } from '${from(sdk)}';`,
-    ...WORLD_EXPORTS[kind].map((name) => `export const ${name} = guardExport('${name}', plugin.${name});`),
+    ...(packed ? packedExports(from(packedBatchSource(repoRoot))) : WORLD_EXPORTS[kind].map((name) => `export const ${name} = guardExport('${name}', plugin.${name});`)),
     '',
   ].join('\n');
   await mkdir(folder, { recursive: true, mode: 0o755 });
@@ -76,6 +107,16 @@ export async function writeGuardedJsEntry(entry: string, kind: PluginKind, repoR
   await writeFile(staged, jsSource);
   await rename(staged, jsPath);
   return { jsSource, jsPath, folder };
+}
+
+/** The exports of a packed processor's entry: `configure`, `process` (the plugin's, or one through `processBatch`) and `processPacked`. */
+function packedExports(batchModule: string): string[] {
+  return [
+    `import { packedExport, typedProcess } from '${batchModule}';`,
+    `export const configure = guardExport('configure', plugin.configure);`,
+    `export const process = guardExport('process', typeof plugin.process === 'function' ? plugin.process : typedProcess(plugin));`,
+    `export const processPacked = guardExport('process-packed', packedExport(plugin));`,
+  ];
 }
 
 /**

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readPluginManifest } from './plugin-manifest.js';
 import { buildWorld } from './build-world.js';
 import { jsBuildDigest, recordedDigest, withBuildDigest } from './build-inputs.js';
-import { guestErrorsSource, guestGlobalsSources, writeGuardedJsEntry } from './js-entry.js';
+import { exportsProcessBatch, guestErrorsSource, guestGlobalsSources, packedBatchSource, writeGuardedJsEntry } from './js-entry.js';
 import type { PluginManifest } from './plugin-manifest.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -54,31 +54,35 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
  * without building.
  */
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string, outFile: string): Promise<Uint8Array> {
+  // A QuickJS processor exporting processBatch gets the packed export (js-entry.ts), in Weir's packed-processor world.
+  const packed = manifest.jsEngine !== 'spidermonkey' && manifest.kind === 'processor' && !manifest.wit && exportsProcessBatch(await readFile(entry, 'utf8'));
   const { witPath, world } = manifest.wit
     ? { witPath: await witWithWeirDeps(resolve(dir, manifest.wit)), world: manifest.kind }
-    : await stagedWeirWit(manifest);
+    : await stagedWeirWit(manifest, packed);
   const toolchain = manifest.jsEngine === 'spidermonkey' ? '@bytecodealliance/componentize-js' : 'componentize-qjs';
   const version = packageVersion(toolchain);
   // Without the toolchain's version, an upgrade could pass for unchanged inputs: build every time.
   // QuickJS builds wrap the exports with the SDK's guard (js-entry.ts): a change to it is a change of input.
   const guard = manifest.jsEngine === 'spidermonkey' ? '' : await readFile(guestErrorsSource(REPO_ROOT), 'utf8');
   // So do the SDK modules the entry imports for the globals they install.
-  const globals = manifest.jsEngine === 'spidermonkey' ? [] : await Promise.all(guestGlobalsSources(REPO_ROOT).map((file) => readFile(file, 'utf8')));
+  // And, for a packed processor, the SDK's packed batches.
+  const sdkSources = manifest.jsEngine === 'spidermonkey' ? [] : [...guestGlobalsSources(REPO_ROOT), ...(packed ? [packedBatchSource(REPO_ROOT)] : [])];
+  const globals = await Promise.all(sdkSources.map((file) => readFile(file, 'utf8')));
   const digest = version && (await jsBuildDigest(entry, { settings: { manifest, world, guard, globals }, toolchain: `${toolchain}@${version}`, witPath }));
   if (digest) {
     const existing = await readFile(outFile).catch(() => undefined);
     if (existing && recordedDigest(existing) === digest) return existing;
   }
-  const wasm = manifest.jsEngine === 'spidermonkey' ? await buildWithSpiderMonkey(entry, manifest, witPath, world) : await buildWithQuickJs(entry, manifest, witPath, world);
+  const wasm = manifest.jsEngine === 'spidermonkey' ? await buildWithSpiderMonkey(entry, manifest, witPath, world) : await buildWithQuickJs(entry, manifest, witPath, world, packed);
   return digest ? withBuildDigest(wasm, digest) : wasm;
 }
 
 /** componentize-qjs: QuickJS inside the component. */
-async function buildWithQuickJs(entry: string, manifest: PluginManifest, witPath: string, world: string): Promise<Uint8Array> {
+async function buildWithQuickJs(entry: string, manifest: PluginManifest, witPath: string, world: string, packed: boolean): Promise<Uint8Array> {
   const { componentize } = await import('componentize-qjs');
   const { deterministicQuickJsRuntime } = await import('./qjs-runtime.js');
   // The plugin's exports, wrapped so that uncaught exceptions reach the host (sdk/js/src/guest-errors.js).
-  const guarded = await writeGuardedJsEntry(entry, manifest.kind, REPO_ROOT);
+  const guarded = await writeGuardedJsEntry(entry, manifest.kind, REPO_ROOT, { packed });
   const { component } = await componentize({
     witPath,
     world,
@@ -113,10 +117,10 @@ async function buildWithSpiderMonkey(entry: string, manifest: PluginManifest, wi
   return component;
 }
 
-/** Weir's WIT folder, or a temporary one whose plugin.wit has the world for the manifest's `imports`. */
-async function stagedWeirWit(manifest: PluginManifest): Promise<{ witPath: string; world: string }> {
-  if (!manifest.imports?.length) return { witPath: join(REPO_ROOT, 'wit'), world: manifest.kind };
-  const { source, world } = await buildWorld(REPO_ROOT, manifest.kind, { imports: manifest.imports });
+/** Weir's WIT folder, or a temporary one whose plugin.wit has the world for the manifest's `imports`; `extended`: the kind's extended world (build-world.ts). */
+async function stagedWeirWit(manifest: PluginManifest, extended: boolean): Promise<{ witPath: string; world: string }> {
+  if (!manifest.imports?.length) return { witPath: join(REPO_ROOT, 'wit'), world: (await buildWorld(REPO_ROOT, manifest.kind, { extended })).world };
+  const { source, world } = await buildWorld(REPO_ROOT, manifest.kind, { imports: manifest.imports, extended });
   const staged = await mkdtemp(join(tmpdir(), 'weir-wit-'));
   await writeFile(join(staged, 'plugin.wit'), source);
   return { witPath: staged, world };

@@ -73,6 +73,23 @@ export function encodeUtf8(text) {
 }
 
 /**
+ * The UTF-8 encoding of a string as a binary string (one char per byte, as
+ * `bytesToLatin1(encodeUtf8(text))` gives, without making the bytes).
+ *
+ * @param {string} text
+ * @returns {string}
+ */
+export function encodeUtf8Latin1(text) {
+  if (!NON_ASCII.test(text)) return text;
+  try {
+    return unescape(encodeURIComponent(text));
+  } catch {
+    // a lone surrogate: encodeURIComponent refuses it
+    return bytesToLatin1(encodeUtf8Loop(text));
+  }
+}
+
+/**
  * Decodes UTF-8 bytes; each maximal invalid subpart becomes U+FFFD (as
  * TextDecoder does). A byte order mark is kept (TextDecoder drops it unless
  * `ignoreBOM`).
@@ -95,6 +112,22 @@ export function decodeUtf8(bytes) {
 export function decodeUtf8Strict(bytes) {
   const valid = decodeValidUtf8(bytes);
   return valid === undefined ? decodeUtf8Loop(bytes, true) : valid;
+}
+
+/**
+ * Decodes UTF-8 held in a binary string (one char per byte, as
+ * `bytesToLatin1` gives); as `decodeUtf8(latin1ToBytes(binary))`.
+ *
+ * @param {string} binary
+ * @returns {string}
+ */
+export function decodeUtf8Latin1(binary) {
+  if (!NON_ASCII.test(binary)) return binary;
+  try {
+    return decodeURIComponent(escape(binary));
+  } catch {
+    return decodeUtf8Loop(latin1ToBytes(binary), false);
+  }
 }
 
 /** The text of `bytes` when the built-ins can decode them (valid UTF-8), else undefined. */
