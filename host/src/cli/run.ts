@@ -62,7 +62,8 @@ Options:
                         resuming from it (docs/pipeline.md, "Checkpoints";
                         \`host checkpoints PIPELINE.json\` shows what is stored)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
-  --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
+  --cache-dir DIR       cache folder: transpiled plugins, and the host's
+                        compiled JavaScript (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
   --no-watch            do not hot-reload. By default, a plugin .wasm that
                         changes while running is checked (world, grants, an
