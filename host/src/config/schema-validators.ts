@@ -90,7 +90,10 @@ export class SchemaValidators {
   #validatorOf(schemaObject: object): ValidateFunction {
     const precompiled = this.#precompiled.get(schemaKey(schemaObject));
     if (precompiled) return precompiled();
-    this.#ajv ??= new (require('ajv') as typeof import('ajv')).Ajv(AJV_OPTIONS);
+    if (!this.#ajv) {
+      const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+      this.#ajv = new AjvClass(AJV_OPTIONS);
+    }
     return this.#ajv.compile(schemaObject);
   }
 }

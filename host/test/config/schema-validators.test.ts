@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 import { compilePipeline } from '../../src/config/compile.js';
 import { PRECOMPILED_FILE, SchemaValidators, fixedSchemas, schemaKey } from '../../src/config/schema-validators.js';
@@ -72,6 +73,14 @@ describe('precompiled schema validators', () => {
       expect(viaAjv(input)).toBe(false);
       expect(viaBuild.errors, field).toEqual(viaAjv.errors);
     }
+  });
+
+  it('the built module compiles a schema that has no precompiled entry with Ajv', async () => {
+    // dist/, not the sources: tsc's output of the fallback is what runs when the build's file is stale.
+    const built = (await import(pathToFileURL(join(repo, 'dist/config/schema-validators.js')).href)) as typeof import('../../src/config/schema-validators.js');
+    const validators = new built.SchemaValidators(new Map());
+    expect(validators.pipeline({ name: 'x', nodes: [{ id: 's', kind: 'source', connector: 'file' }] })).toBe(true);
+    expect(validators.pipeline({ name: 'x', nodes: [] })).toBe(false);
   });
 
   it('serve a schema from its precompiled entry, and compile one that has none', () => {
