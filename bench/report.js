@@ -97,7 +97,7 @@ export function renderResults({ machine, quick, impls, micro, macro, startup, me
 
   line('## Start-up: process start to first record');
   line();
-  line(`\`host run\` of generator(1 record) -> plugin -> stdout, timed from spawning node to the first byte on stdout; median of ${startup[0]?.runs ?? 0} runs. Cold: empty transpile cache; warm: cache filled by an earlier run.`);
+  line(`\`host run\` of generator(1 record) -> plugin -> stdout, timed from spawning node to the first byte on stdout; median of ${startup[0]?.runs ?? 0} runs. Cold: empty cache folder (transpile cache and compile cache of the host's JavaScript); warm: both filled by an earlier run.`);
   line();
   line('| plugin | cold ms | warm ms |');
   line('| --- | --- | --- |');

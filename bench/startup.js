@@ -1,5 +1,6 @@
 // Start-up: process start to first record written, through the real CLI, with a
-// cold transpile cache (emptied before each run) and a warm one.
+// cold cache folder (emptied before each run: no transpiled components, and no
+// compile cache of the host's own JavaScript, cli/compile-cache.ts) and a warm one.
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

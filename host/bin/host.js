@@ -11,9 +11,11 @@ if (major < 22 || (major === 22 && minor < 20) || major === 23 || (major === 24 
 }
 let cli;
 try {
+  // First the compile cache (host/src/cli/compile-cache.ts), so that every module loaded after it is read from it.
+  (await import('../../dist/cli/compile-cache.js')).enableHostCompileCache();
   cli = await import('../../dist/cli/main.js');
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli/main.js')) throw error;
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !/dist\/cli\/(main|compile-cache)\.js/.test(String(error.message))) throw error;
   process.stderr.write('weir is not built yet: run `npm run build` (npm ci does it for you)\n');
   process.exit(3);
 }

@@ -34,7 +34,7 @@ http), its exports and imports, and for each kind it does not fit, why.
 Options:
   --wit              also print the component's WIT (components only)
   --json             print the description as JSON
-  --cache-dir DIR    transpile cache (as for host run)
+  --cache-dir DIR    cache folder (as for host run)
   -h, --help         show this help
 
 Exit codes: 0 described, 2 not a readable WebAssembly plugin, 3 usage error.

@@ -3,17 +3,15 @@
  * (delivery other than `none`), opens the pipeline's checkpoint store,
  * deletes what it holds under `--fresh`, and otherwise reads the last
  * completed checkpoint and checks that the pipeline still fits it (see
- * checkpoint/graph-signature.ts) before the run resumes from it.
+ * checkpoint/graph-signature.ts) before the run resumes from it. The store's
+ * modules (and `node:sqlite`) load only for a pipeline that checkpoints.
  */
 import { readdirSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PipelineConfig } from '../config/pipeline-config.js';
-import { checkpointFile } from '../checkpoint/checkpoint-store.js';
 import { graphMismatches, graphSignature } from '../checkpoint/graph-signature.js';
-import { SqliteCheckpointStore } from '../checkpoint/sqlite-store.js';
-import { storedGraph } from '../checkpoint/checkpoint-db.js';
 import type { NodeSignature } from '../checkpoint/checkpoint-store.js';
 import { WeirError } from '../errors/errors.js';
 import type { RunCheckpoints } from '../topology/run-dependencies.js';
@@ -32,6 +30,11 @@ export async function openRunCheckpoints(config: PipelineConfig, { fresh }: { fr
     return undefined;
   }
   if (settings.delivery === 'none') return undefined;
+  const [{ checkpointFile }, { SqliteCheckpointStore }, { storedGraph }] = await Promise.all([
+    import('../checkpoint/checkpoint-store.js'),
+    import('../checkpoint/sqlite-store.js'),
+    import('../checkpoint/checkpoint-db.js'),
+  ]);
   const file = checkpointFile(settings.dir, config.name);
   const store = await SqliteCheckpointStore.open(file);
   try {
@@ -43,7 +46,7 @@ export async function openRunCheckpoints(config: PipelineConfig, { fresh }: { fr
     }
     const restored = await store.latest();
     if (!restored) {
-      const renamed = checkpointsThatFit(settings.dir, file, graphSignature(config.nodes));
+      const renamed = checkpointsThatFit(settings.dir, file, graphSignature(config.nodes), storedGraph);
       // A renamed pipeline starts over (checkpoints are kept by name) and replaces its file sinks' output: say so.
       if (renamed.length > 0) logger.warn({ pipeline: config.name, dir: settings.dir, fits: renamed }, `no checkpoint stored for pipeline "${config.name}", so it starts from the beginning; ${settings.dir} holds a checkpoint of the same nodes under another pipeline name (${renamed.join(', ')}): if this pipeline was renamed, give it its old name back to resume from it`);
       return { store, intervalMs: settings.intervalMs, delivery: settings.delivery };
@@ -67,7 +70,7 @@ export async function openRunCheckpoints(config: PipelineConfig, { fresh }: { fr
 }
 
 /** The folders in `dir` beside `file`'s whose stored checkpoint has the nodes of `graph` (same ids, kinds, implementations, windows): a renamed pipeline's. */
-function checkpointsThatFit(dir: string, file: string, graph: NodeSignature[]): string[] {
+function checkpointsThatFit(dir: string, file: string, graph: NodeSignature[], storedGraph: (file: string) => NodeSignature[] | undefined): string[] {
   const own = basename(dirname(file));
   let entries: Dirent[];
   try {

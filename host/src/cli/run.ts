@@ -12,13 +12,12 @@ import { createLogger, LOG_LEVELS } from '../telemetry/logger.js';
 import type { LogLevel } from '../telemetry/logger.js';
 import { PipelineRun } from '../topology/pipeline-run.js';
 import { HotReload } from '../reload/hot-reload.js';
-import { sampleSelfTest } from '../testing/sample-check.js';
 import { formatSummary } from '../topology/run-summary.js';
 import type { RunSummary } from '../topology/run-summary.js';
 import { RunSignals } from './run-signals.js';
 import { WeirError } from '../errors/errors.js';
 import { openRunCheckpoints } from './run-checkpoints.js';
-import type { RunCheckpoints } from '../topology/run-dependencies.js';
+import type { BeforeSwitchCheck, RunCheckpoints } from '../topology/run-dependencies.js';
 
 /** How long a drain after a signal may take by default (ms); see `--drain-timeout`. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -63,7 +62,8 @@ Options:
                         resuming from it (docs/pipeline.md, "Checkpoints";
                         \`host checkpoints PIPELINE.json\` shows what is stored)
   --log-level LEVEL     ${LOG_LEVELS.join(', ')} (default: info)
-  --cache-dir DIR       transpile cache (default: $WEIR_CACHE_DIR, else
+  --cache-dir DIR       cache folder: transpiled plugins, and the host's
+                        compiled JavaScript (default: $WEIR_CACHE_DIR, else
                         $XDG_CACHE_HOME/weir, else ~/.cache/weir)
   --no-watch            do not hot-reload. By default, a plugin .wasm that
                         changes while running is checked (world, grants, an
@@ -148,7 +148,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       );
     }
 
-    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout, checkBeforeSwitch: sampleSelfTest, ...(checkpoints ? { checkpoints } : {}) });
+    const run = await PipelineRun.start(prepared.config, { modules: prepared.modules, connectors, logger, stdin: io.stdin, stdout: io.stdout, checkBeforeSwitch: sampleSelfTestOnDemand, ...(checkpoints ? { checkpoints } : {}) });
     logger.info({ pipeline: prepared.config.name, startMs: Math.round(performance.now() - loadStarted) }, 'pipeline running');
     signals.attach(run);
     const running = new Map<string, string>();
@@ -191,6 +191,9 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     removeSignalHandler();
   }
 }
+
+/** The sample self-test of a hot reload (testing/sample-check.ts), loaded with the plugin harness it runs on at the first reload. */
+const sampleSelfTestOnDemand: BeforeSwitchCheck = async (module, node, callService) => (await import('../testing/sample-check.js')).sampleSelfTest(module, node, callService);
 
 /** Thrown inside `runCommand` when the pipeline is invalid (the problems are printed already). */
 const INVALID = Symbol('invalid');

@@ -48,7 +48,7 @@ Options:
                      (default: a node's defaults), for example
                      {"maxStateBytes":268435456,"maxMetricNames":5000}
   --batch N          records per call (default 1024)
-  --cache-dir DIR    transpile cache (as for host run)
+  --cache-dir DIR    cache folder (as for host run)
   -h, --help         show this help
 
 Without --expect the output records are printed as JSONL on standard output.

@@ -27,7 +27,7 @@ thread); they do not change the exit code.
 
 Options:
   --json             print {"ok": bool, "problems": [{pointer, message, hint}], "warnings": [...]}
-  --cache-dir DIR    transpile cache (as for host run)
+  --cache-dir DIR    cache folder (as for host run)
   -h, --help         show this help
 
 Exit codes: 0 valid, 2 invalid, 3 usage error.

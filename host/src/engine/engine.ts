@@ -12,7 +12,6 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { WeirError, messageOf } from '../errors/errors.js';
 import { detectBinaryKind } from './binary-kind.js';
@@ -118,11 +117,7 @@ export interface EngineOptions {
 /** Compiled modules kept by default (see `EngineOptions.keepCompiled`). */
 export const KEEP_COMPILED = 64;
 
-/** The cache folder: `$WEIR_CACHE_DIR`, else `$XDG_CACHE_HOME/weir`, else `~/.cache/weir`. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.WEIR_CACHE_DIR) return env.WEIR_CACHE_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'weir');
-}
+export { defaultCacheDir } from './cache-dir.js';
 
 /** Loads and compiles plugins; one per process, shared by every node. */
 export class Engine {

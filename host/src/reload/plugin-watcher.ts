@@ -23,7 +23,6 @@
  *
  * Lifecycle: `start()` resolves once watching; `close()` stops it.
  */
-import { watch } from 'chokidar';
 import type { ChokidarOptions, FSWatcher } from 'chokidar';
 import { resolve } from 'node:path';
 import { messageOf } from '../errors/errors.js';
@@ -70,7 +69,9 @@ export class PluginWatcher {
     const wanted = new Set(files.map((f) => resolve(f)));
     const folders = new Set([...wanted].map((f) => resolve(f, '..')));
     const onError = options.onError ?? warnProcess;
-    const watcher = (options.watch ?? watch)([...folders], {
+    // chokidar loads when a run first watches, not with the module: `host run --no-watch` and `host validate` never need it.
+    const watch = options.watch ?? (await import('chokidar')).watch;
+    const watcher = watch([...folders], {
       ignoreInitial: true,
       depth: 0,
       usePolling: true,
