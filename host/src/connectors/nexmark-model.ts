@@ -15,7 +15,7 @@
  * nothing but `n`. The stream is mulberry32, not Java's `Random`, so the
  * values follow Beam's distributions without being Beam's values bit for bit.
  *
- * The events themselves are written as JSON bytes by nexmark-json.ts, which
+ * The events themselves are written as JSON bytes by nexmark-batch.ts, which
  * draws their fields in the order given here.
  */
 
@@ -207,6 +207,27 @@ export class EventDraws {
   /** An integer in [0, bound). */
   int(bound: number): number {
     return Math.floor(this.next() * bound);
+  }
+
+  /**
+   * Writes `length` random characters into `buf` at `at` and returns where
+   * they end: `special` one time in 13, else a letter a-z, each equally
+   * likely. One draw per character: its first 13th picks `special`, the rest
+   * is spread evenly over the letters. (The draws of {@link next}, with the
+   * state in a local: storing it in the field per draw costs more than the
+   * draw.)
+   */
+  text(buf: Uint8Array, at: number, length: number, special: number): number {
+    let a = this.#a;
+    for (let i = 0; i < length; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const u = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 13;
+      buf[at++] = u < 1 ? special : 97 + Math.floor(((u - 1) / 12) * 26);
+    }
+    this.#a = a;
+    return at;
   }
 }
 

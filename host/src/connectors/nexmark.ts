@@ -1,7 +1,7 @@
 /**
  * The `nexmark` source: the Nexmark benchmark's stream of people, auctions
  * and bids (generator in nexmark-model.ts, written straight into packed
- * batches by nexmark-json.ts), deterministic for a seed.
+ * batches by nexmark-batch.ts), deterministic for a seed.
  *
  * Each event is one record whose value is a flat JSON object with `type`
  * first (`person`, `auction` or `bid`) and the Beam/Flink field names:
@@ -16,10 +16,9 @@
  * on with exactly the events an uninterrupted one would have produced.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PackedBatchWriter } from '../records/packed-batch.js';
 import type { Source, SourcePoll, SourcePosition, SourceSpec } from './connector.js';
 import { decodePosition, encodePosition } from './positions.js';
-import { NexmarkJsonWriter } from './nexmark-json.js';
+import { NexmarkBatchWriter } from './nexmark-batch.js';
 import { NEXMARK_DEFAULTS, type NexmarkConfig } from './nexmark-model.js';
 
 /** Settings of a {@link NexmarkSource}. */
@@ -37,13 +36,12 @@ export class NexmarkSource implements Source {
   readonly #options: NexmarkOptions;
   readonly #started = performance.now();
   readonly #startEvent: number;
-  readonly #events: NexmarkJsonWriter;
-  readonly #writer = new PackedBatchWriter();
+  readonly #events: NexmarkBatchWriter;
   #next: number;
 
   constructor(options: NexmarkOptions) {
     this.#options = options;
-    this.#events = new NexmarkJsonWriter(options);
+    this.#events = new NexmarkBatchWriter(options);
     this.#startEvent = this.#next = options.startEvent ?? 0;
   }
 
@@ -63,8 +61,9 @@ export class NexmarkSource implements Source {
       }
       n = Math.min(n, allowed);
     }
-    for (let i = 0; i < n; i++) this.#events.write(this.#next++, this.#writer);
-    return { records: this.#writer.take(), position: this.position(), done: count !== 0 && this.#next >= count };
+    const records = this.#events.batch(this.#next, n);
+    this.#next += n;
+    return { records, position: this.position(), done: count !== 0 && this.#next >= count };
   }
 
   async close(): Promise<void> {}

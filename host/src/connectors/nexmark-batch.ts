@@ -1,14 +1,15 @@
 /**
- * Writes Nexmark events (nexmark-model.ts) as records of a packed batch: the
- * value is the event's JSON text, written byte by byte as its fields are
- * drawn (no string or object per event), the key its id in decimal (a bid's:
- * its auction), the event time its `dateTime`.
+ * Writes Nexmark events (nexmark-model.ts) as packed batches
+ * (records/batch-codec.ts), one record per event, straight into the batch's
+ * buffer as the event's fields are drawn (no string or object per event):
+ * the value is the event's JSON text, the key its id in decimal (a bid's: its
+ * auction), the event time its `dateTime`, no headers.
  *
  * The JSON is flat, `type` first, with the Beam/Flink field names (listed in
  * nexmark.ts). Its texts are ASCII letters, digits, spaces and URL
  * punctuation, so nothing needs escaping.
  */
-import type { PackedBatchWriter } from '../records/packed-batch.js';
+import { PackedBatch } from '../records/packed-batch.js';
 import {
   CHANNELS_NUMBER,
   EventDraws,
@@ -76,21 +77,25 @@ const HOT_CHANNEL_BYTES = HOT_CHANNELS.map(ascii);
 /** Bytes an integer takes at most in decimal (`-1.7976931348623157e+308` beyond the safe ones). */
 const MAX_NUMBER_BYTES = 24;
 
-/** Writes the events of one Nexmark stream; one per source (it keeps a scratch buffer). */
-export class NexmarkJsonWriter {
+/** Packed record flags: key and event time present. */
+const KEY_AND_EVENT_TIME = 3;
+
+/** Writes the events of one Nexmark stream; one per source (it reuses its buffer). */
+export class NexmarkBatchWriter {
   readonly #config: NexmarkConfig;
   readonly #draws = new EventDraws();
   /** A numbered channel's url draws from a stream of its own. */
   readonly #urlDraws = new EventDraws();
   /** The url of each hot channel (fixed: drawn from streams of their own). */
   readonly #hotUrls: Uint8Array[];
-  /** The event being written: its JSON in `#buf[0, #at)`, its key in `#key`. */
-  #buf = new Uint8Array(1024);
+  /** The batch being written, up to `#at`. */
+  #buf = new Uint8Array(64 * 1024);
+  #view = new DataView(this.#buf.buffer);
   #at = 0;
-  readonly #key = new Uint8Array(MAX_NUMBER_BYTES);
 
   constructor(config: NexmarkConfig) {
     this.#config = config;
+    // Written at the start of the buffer, then copied out.
     this.#hotUrls = HOT_CHANNELS.map((_, i) => {
       this.#at = 0;
       this.#baseUrl(this.#urlDraws.seed(0x5eed, -1 - i));
@@ -98,23 +103,46 @@ export class NexmarkJsonWriter {
     });
   }
 
-  /** Appends event `n` to `batch` as one record. */
-  write(n: number, batch: PackedBatchWriter): void {
+  /** Events `first` to `first + count - 1` as one batch. */
+  batch(first: number, count: number): PackedBatch {
+    if (count === 0) return PackedBatch.empty();
+    this.#at = 4;
+    for (let n = first; n < first + count; n++) this.#event(n);
+    this.#view.setUint32(0, count, true);
+    return PackedBatch.trusted(this.#buf.slice(0, this.#at), count, 0, false);
+  }
+
+  /** Event `n` as a record: flags, event time, key, value, no headers. */
+  #event(n: number): void {
     const config = this.#config;
     const r = this.#draws.seed(config.seed, n);
     const timestamp = timestampOf(n, config);
-    this.#at = 0;
+    this.#reserve(24 + MAX_NUMBER_BYTES);
+    const view = this.#view;
+    const start = this.#at;
+    view.setUint32(start, KEY_AND_EVENT_TIME, true);
+    // The i64 event time as two words (no BigInt per record); floor keeps two's complement for negative times.
+    const high = Math.floor(timestamp / 0x100000000);
+    view.setUint32(start + 4, timestamp - high * 0x100000000, true);
+    view.setInt32(start + 8, high, true);
+    // The key: a person's or an auction's id, a bid's auction (its first draw).
     const kind = eventKind(n);
-    const key = kind === 'bid' ? this.#bid(n, r, timestamp) : kind === 'auction' ? this.#auction(n, r, timestamp) : this.#person(n, r, timestamp);
-    batch.begin();
-    batch.keyRange(this.#key, 0, writeInteger(this.#key, 0, key));
-    batch.valueRange(this.#buf, 0, this.#at);
-    batch.end(timestamp);
+    const key = kind === 'person' ? personId(n) : kind === 'auction' ? auctionId(n) : nextBidAuction(n, r, config);
+    const keyEnd = writeInteger(this.#buf, start + 16, key);
+    view.setUint32(start + 12, keyEnd - start - 16, true);
+    const valueStart = keyEnd + 4;
+    this.#at = valueStart;
+    if (kind === 'bid') this.#bid(n, r, timestamp, key);
+    else if (kind === 'auction') this.#auction(n, r, timestamp, key);
+    else this.#person(n, r, timestamp, key);
+    this.#view.setUint32(keyEnd, this.#at - valueStart, true);
+    this.#reserve(4);
+    this.#view.setUint32(this.#at, 0, true);
+    this.#at += 4;
   }
 
-  /** `{"type":"person","id","name","emailAddress","creditCard","city","state","dateTime","extra"}`; returns its id. */
-  #person(n: number, r: EventDraws, timestamp: number): number {
-    const id = personId(n);
+  /** `{"type":"person","id","name","emailAddress","creditCard","city","state","dateTime","extra"}`. */
+  #person(n: number, r: EventDraws, timestamp: number, id: number): void {
     this.#bytes(PERSON_ID);
     this.#integer(id);
     this.#bytes(NAME);
@@ -146,13 +174,11 @@ export class NexmarkJsonWriter {
     this.#bytes(QUOTED_DATE_TIME);
     this.#integer(timestamp);
     this.#extra(r, size, this.#config.avgPersonByteSize);
-    return id;
   }
 
-  /** `{"type":"auction","id","itemName","description","initialBid","reserve","dateTime","expires","seller","category","extra"}`; returns its id. */
-  #auction(n: number, r: EventDraws, timestamp: number): number {
+  /** `{"type":"auction","id","itemName","description","initialBid","reserve","dateTime","expires","seller","category","extra"}`. */
+  #auction(n: number, r: EventDraws, timestamp: number, id: number): void {
     const config = this.#config;
-    const id = auctionId(n);
     const seller = nextSeller(n, r, config);
     const category = nextCategory(r);
     const initialBid = nextPrice(r);
@@ -178,13 +204,11 @@ export class NexmarkJsonWriter {
     this.#bytes(CATEGORY);
     this.#integer(category);
     this.#extra(r, size, config.avgAuctionByteSize);
-    return id;
   }
 
-  /** `{"type":"bid","auction","bidder","price","channel","url","dateTime","extra"}`; returns its auction. */
-  #bid(n: number, r: EventDraws, timestamp: number): number {
+  /** `{"type":"bid","auction","bidder","price","channel","url","dateTime","extra"}`, its auction drawn already. */
+  #bid(n: number, r: EventDraws, timestamp: number, auction: number): void {
     const config = this.#config;
-    const auction = nextBidAuction(n, r, config);
     const bidder = nextBidder(n, r, config);
     const price = nextPrice(r);
     this.#bytes(BID_AUCTION);
@@ -209,7 +233,6 @@ export class NexmarkJsonWriter {
     this.#bytes(QUOTED_DATE_TIME);
     this.#integer(timestamp);
     this.#extra(r, 8 + 8 + 8 + 8, config.avgBidByteSize);
-    return auction;
   }
 
   /**
@@ -256,20 +279,10 @@ export class NexmarkJsonWriter {
     return to - from;
   }
 
-  /**
-   * `length` characters: `special` one time in 13, else a letter a-z, each
-   * equally likely. One draw per character: its first 13th picks `special`,
-   * the rest is spread evenly over the letters.
-   */
+  /** `length` random characters (see {@link EventDraws.text}). */
   #text(r: EventDraws, length: number, special: number): void {
     this.#reserve(length);
-    const buf = this.#buf;
-    let at = this.#at;
-    for (let i = 0; i < length; i++) {
-      const u = r.next() * 13;
-      buf[at++] = u < 1 ? special : 97 + Math.floor(((u - 1) / 12) * 26);
-    }
-    this.#at = at;
+    this.#at = r.text(this.#buf, this.#at, length, special);
   }
 
   /** `value` (0 to 9999) as four digits, zeros first. */
@@ -307,27 +320,44 @@ export class NexmarkJsonWriter {
     const grown = new Uint8Array(Math.max(this.#at + bytes, this.#buf.length * 2));
     grown.set(this.#buf.subarray(0, this.#at));
     this.#buf = grown;
+    this.#view = new DataView(grown.buffer);
   }
 }
 
 /** Writes `value` as JavaScript prints it (`String(value)`) at `at` (room for {@link MAX_NUMBER_BYTES}); returns where it ends. */
 function writeInteger(buf: Uint8Array, at: number, value: number): number {
+  if (value >= 0 && value <= 0x7fffffff) return writeSmall(buf, at, value | 0);
   if (!Number.isSafeInteger(value)) {
     const text = String(value);
     for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
     return at;
   }
-  let rest = value;
-  if (rest < 0) {
+  if (value < 0) {
     buf[at++] = 0x2d;
-    rest = -rest;
+    value = -value;
   }
+  if (value <= 0x7fffffff) return writeSmall(buf, at, value | 0);
+  // Above 2^31 (times in ms): the digits above the last eight, then those eight (exact: a safe integer).
+  const high = Math.floor(value / 1e8);
+  at = writeSmall(buf, at, high);
+  let low = value - high * 1e8;
+  for (let i = at + 7; i >= at; i--) {
+    const rest = (low / 10) | 0;
+    buf[i] = 48 + low - rest * 10;
+    low = rest;
+  }
+  return at + 8;
+}
+
+/** `value` (0 to 2^31 - 1) in decimal. */
+function writeSmall(buf: Uint8Array, at: number, value: number): number {
   let digits = 1;
-  for (let power = 10; power <= rest; power *= 10) digits++;
+  for (let power = 10; power <= value; power *= 10) digits++;
   const end = at + digits;
   for (let i = end - 1; i >= at; i--) {
-    buf[i] = 48 + (rest % 10);
-    rest = Math.floor(rest / 10);
+    const rest = (value / 10) | 0;
+    buf[i] = 48 + value - rest * 10;
+    value = rest;
   }
   return end;
 }
