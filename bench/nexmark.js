@@ -68,7 +68,8 @@ export async function runNexmark({ quick, runs, workDir, log }) {
   await mkdir(dir, { recursive: true });
   const queries = NEXMARK_QUERIES.map((q) => ({ ...q, events: quick ? 2_000 : q.events }));
   const startupCpuMs = new Map();
-  if (!quick) for (const q of queries) startupCpuMs.set(q.id, (await hostRun(q, 1, dir)).cpuMs);
+  // Twice each: the first run may compile the plugins into the cache, which the measured runs never pay.
+  if (!quick) for (const q of queries) startupCpuMs.set(q.id, Math.min((await hostRun(q, 1, dir)).cpuMs, (await hostRun(q, 1, dir)).cpuMs));
   const samples = new Map(queries.map((q) => [q.id, []]));
   for (let r = 0; r < (quick ? 1 : runs); r++) {
     for (const q of queries) samples.get(q.id).push(await hostRun(q, q.events, dir));

@@ -1,6 +1,7 @@
 /**
  * The `nexmark` source: the Nexmark benchmark's stream of people, auctions
- * and bids (generator in nexmark-model.ts), deterministic for a seed.
+ * and bids (generator in nexmark-model.ts, written straight into packed
+ * batches by nexmark-batch.ts), deterministic for a seed.
  *
  * Each event is one record whose value is a flat JSON object with `type`
  * first (`person`, `auction` or `bid`) and the Beam/Flink field names:
@@ -15,10 +16,10 @@
  * on with exactly the events an uninterrupted one would have produced.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PackedBatch, PackedBatchWriter } from '../records/packed-batch.js';
 import type { Source, SourcePoll, SourcePosition, SourceSpec } from './connector.js';
 import { decodePosition, encodePosition } from './positions.js';
-import { NEXMARK_DEFAULTS, nexmarkEvent, type NexmarkConfig, type NexmarkEvent } from './nexmark-model.js';
+import { NexmarkBatchWriter } from './nexmark-batch.js';
+import { NEXMARK_DEFAULTS, type NexmarkConfig } from './nexmark-model.js';
 
 /** Settings of a {@link NexmarkSource}. */
 export interface NexmarkOptions extends NexmarkConfig {
@@ -35,11 +36,12 @@ export class NexmarkSource implements Source {
   readonly #options: NexmarkOptions;
   readonly #started = performance.now();
   readonly #startEvent: number;
-  readonly #writer = new PackedBatchWriter();
+  readonly #events: NexmarkBatchWriter;
   #next: number;
 
   constructor(options: NexmarkOptions) {
     this.#options = options;
+    this.#events = new NexmarkBatchWriter(options);
     this.#startEvent = this.#next = options.startEvent ?? 0;
   }
 
@@ -59,39 +61,12 @@ export class NexmarkSource implements Source {
       }
       n = Math.min(n, allowed);
     }
-    const events: NexmarkEvent[] = new Array(n);
-    for (let i = 0; i < n; i++) events[i] = nexmarkEvent(this.#next++, this.#options);
-    return { records: eventBatch(events, this.#writer), position: this.position(), done: count !== 0 && this.#next >= count };
+    const records = this.#events.batch(this.#next, n);
+    this.#next += n;
+    return { records, position: this.position(), done: count !== 0 && this.#next >= count };
   }
 
   async close(): Promise<void> {}
-}
-
-/**
- * The records of `events` as one packed batch, written by `writer`: each
- * value the event's JSON, each key its id in decimal (a bid's: its auction),
- * each event time its `dateTime`.
- */
-export function eventBatch(events: readonly NexmarkEvent[], writer: PackedBatchWriter): PackedBatch {
-  for (const event of events) {
-    writer.begin();
-    writer.keyText(String(event.type === 'bid' ? event.auction : event.id));
-    writer.valueText(eventJson(event));
-    writer.end(event.dateTime);
-  }
-  return writer.take();
-}
-
-/** The JSON text of one event, `type` first. */
-function eventJson(event: NexmarkEvent): string {
-  switch (event.type) {
-    case 'person':
-      return `{"type":"person","id":${event.id},"name":"${event.name}","emailAddress":"${event.emailAddress}","creditCard":"${event.creditCard}","city":"${event.city}","state":"${event.state}","dateTime":${event.dateTime},"extra":"${event.extra}"}`;
-    case 'auction':
-      return `{"type":"auction","id":${event.id},"itemName":"${event.itemName}","description":"${event.description}","initialBid":${event.initialBid},"reserve":${event.reserve},"dateTime":${event.dateTime},"expires":${event.expires},"seller":${event.seller},"category":${event.category},"extra":"${event.extra}"}`;
-    case 'bid':
-      return `{"type":"bid","auction":${event.auction},"bidder":${event.bidder},"price":${event.price},"channel":"${event.channel}","url":"${event.url}","dateTime":${event.dateTime},"extra":"${event.extra}"}`;
-  }
 }
 
 const integer = (description: string, minimum: number, fallback: number) => ({ type: 'integer', minimum, default: fallback, description });
