@@ -4,7 +4,7 @@
 //
 //   node bench/checkpoint.js [--records 1000000] [--keys 100000] [--runs 3] [--quick] [--write]
 //
-// (needs dist/ with the checkpoint store: npx tsc -p tsconfig.build.json, and
+// (needs dist/ with the checkpoint store: npm run build:host, and
 // plugins/count-by-key-as.wasm). Measures:
 // - throughput of `host run` with a checkpoint every 1 s (exactly-once) against
 //   the same pipeline without the checkpoint block: runs interleaved (off, on,
@@ -45,10 +45,10 @@ function fail(message) {
   process.exit(1);
 }
 
-if (!existsSync(join(root, 'dist/cli/main.js'))) fail('dist/ is not built: run `npx tsc -p tsconfig.build.json` first');
+if (!existsSync(join(root, 'dist/cli/main.js'))) fail('dist/ is not built: run `npm run build:host` first');
 if (!existsSync(join(root, 'plugins/count-by-key-as.wasm'))) fail('plugins/count-by-key-as.wasm is missing: run `npm run build:plugins`');
 const storeModule = join(root, 'dist/checkpoint/sqlite-store.js');
-if (!existsSync(storeModule)) fail(`${storeModule} is missing: this bench measures the checkpoint store of issue 16; build the branch that has it (npx tsc -p tsconfig.build.json)`);
+if (!existsSync(storeModule)) fail(`${storeModule} is missing: this bench measures the checkpoint store of issue 16; build the branch that has it (npm run build:host)`);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -5,7 +5,7 @@
 // modules and a QuickJS component). The factor F the docs promise is the
 // slowest fixture's nanoseconds per unit over the tight loop's.
 //
-//   node bench/fuel-wall-time.js          (needs dist/: npx tsc -p tsconfig.build.json)
+//   node bench/fuel-wall-time.js          (needs dist/: npm run build:host)
 //
 // Each fixture loops forever; the call is timed until it fails with
 // WEIR_LIMIT_CPU (median of 3 calls, each on a fresh instance, after one

@@ -7,7 +7,7 @@
 //
 //   node bench/js-plugin-speed.js [--modes fuel,none] [--runs 5] [--count 65536] [a.wasm b.wasm ...]
 //
-// (needs dist/: npx tsc -p tsconfig.build.json)
+// (needs dist/: npm run build:host)
 import { throughput } from './limits.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

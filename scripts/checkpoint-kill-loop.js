@@ -18,7 +18,7 @@
 //          (shorthand: runs only that delivery's file loop)  --seed N (kill points)  --keep (keep the folders)
 //          --dry (no checkpoint block: every restart starts over and replaces the output; checks the
 //          harness itself, not recovery)
-// Prints a table; exits 1 when a loop fails. Needs dist/ (npx tsc -p tsconfig.build.json) and the
+// Prints a table; exits 1 when a loop fails. Needs dist/ (npm run build:host) and the
 // built plugins (count-by-key-as.wasm and click-sessions-as.wasm in plugins/).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

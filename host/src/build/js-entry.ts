@@ -20,6 +20,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
+import { parse } from 'acorn';
+import type { FunctionDeclaration, Node, Program } from 'acorn';
 import { WeirError } from '../errors/errors.js';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
@@ -69,16 +71,82 @@ export function packedBatchSource(repoRoot: string): string {
 /**
  * True when the module source `source` exports `processBatch` itself
  * (`export function processBatch`, `export const processBatch = ...`,
- * `export { processBatch }` or `export { x as processBatch }`): such a
- * processor gets the packed export. A name re-exported with
- * `export * from` is not seen.
+ * `export { processBatch }` or `export { x as processBatch }`), read from
+ * the module's syntax tree (acorn), so comments and strings do not count:
+ * such a processor gets the packed export. A name re-exported with
+ * `export * from` is not seen. A source that does not parse is left to the
+ * toolchain, which reports the error.
+ *
+ * @throws WeirError `WEIR_PLUGIN_BUILD_FAILED` when the exported
+ *   `processBatch` is `async` or a generator: the host calls it
+ *   synchronously, and what it wrote after an `await` would be lost.
  */
-export function exportsProcessBatch(source: string): boolean {
-  return (
-    /\bexport\s+(?:async\s+)?function\s*\*?\s*processBatch\s*\(/.test(source) ||
-    /\bexport\s+(?:const|let|var)\s+processBatch\s*=/.test(source) ||
-    /\bexport\s*\{[^}]*\b(?:as\s+)?processBatch\s*(?:,[^}]*)?\}/.test(source)
-  );
+export function exportsProcessBatch(source: string, file = 'the entry module'): boolean {
+  let program: Program;
+  try {
+    program = parse(source, { ecmaVersion: 'latest', sourceType: 'module' });
+  } catch {
+    return false;
+  }
+  const functions = new Map<string, Node>();
+  for (const statement of program.body) {
+    if (statement.type === 'FunctionDeclaration' && statement.id) functions.set(statement.id.name, statement);
+    if (statement.type === 'VariableDeclaration') for (const d of statement.declarations) if (d.id.type === 'Identifier' && d.init) functions.set(d.id.name, d.init);
+  }
+  let exported: Node | undefined;
+  let found = false;
+  for (const statement of program.body) {
+    if (statement.type !== 'ExportNamedDeclaration') continue;
+    const declaration = statement.declaration;
+    if (declaration?.type === 'FunctionDeclaration' && declaration.id?.name === 'processBatch') [found, exported] = [true, declaration];
+    if (declaration?.type === 'VariableDeclaration') {
+      for (const d of declaration.declarations) if (d.id.type === 'Identifier' && d.id.name === 'processBatch') [found, exported] = [true, d.init ?? undefined];
+    }
+    if (statement.source) continue;
+    for (const specifier of statement.specifiers) {
+      const name = specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value);
+      const local = specifier.local.type === 'Identifier' ? specifier.local.name : String(specifier.local.value);
+      if (name === 'processBatch') [found, exported] = [true, functions.get(local)];
+    }
+  }
+  if (exported && (exported.type === 'FunctionDeclaration' || exported.type === 'FunctionExpression' || exported.type === 'ArrowFunctionExpression')) {
+    const fn = exported as FunctionDeclaration;
+    if (fn.async || fn.generator) {
+      throw new WeirError(
+        'WEIR_PLUGIN_BUILD_FAILED',
+        `${file}: processBatch is ${fn.async ? 'async' : 'a generator'}; the host calls it synchronously, so the records it writes after ${fn.async ? 'an await' : 'its first yield'} would be lost: make it a plain function that writes every record to out before it returns`,
+        { file },
+      );
+    }
+  }
+  return found;
+}
+
+/**
+ * What a processor's entry module `source` fails to export of what the host
+ * calls: `configure`, and `process` or `processBatch`. Empty when all is
+ * there, or when it cannot tell (a source that does not parse, or that
+ * re-exports with `export * from`).
+ */
+export function missingProcessorExports(source: string): string[] {
+  let program: Program;
+  try {
+    program = parse(source, { ecmaVersion: 'latest', sourceType: 'module' });
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  for (const statement of program.body) {
+    if (statement.type === 'ExportAllDeclaration') return [];
+    if (statement.type !== 'ExportNamedDeclaration') continue;
+    const declaration = statement.declaration;
+    if (declaration?.type === 'FunctionDeclaration' && declaration.id) names.add(declaration.id.name);
+    if (declaration?.type === 'VariableDeclaration') for (const d of declaration.declarations) if (d.id.type === 'Identifier') names.add(d.id.name);
+    for (const specifier of statement.specifiers) names.add(specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value));
+  }
+  const missing = names.has('configure') ? [] : ['configure'];
+  if (!names.has('process') && !names.has('processBatch')) missing.push('process (or processBatch)');
+  return missing;
 }
 
 /**

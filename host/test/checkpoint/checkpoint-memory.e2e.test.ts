@@ -2,7 +2,7 @@
 // checkpoints every 20 ms (a store that drops what it gets) over an unbounded
 // generator -> keyed count (bounded key cardinality) -> null sink runs for a
 // few hundred thousand records and a few hundred epochs in a child process
-// with a small V8 heap (built dist/: run `npx tsc -p tsconfig.build.json`
+// with a small V8 heap (built dist/: run `npm run build:host`
 // first). Anything kept per epoch or per record by the coordinator, the
 // barriers, the lanes or the change records ends in "heap out of memory".
 import { describe, expect, it } from 'vitest';

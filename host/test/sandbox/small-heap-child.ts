@@ -2,7 +2,7 @@
  * Runs a script in a child Node process with a small heap (and `gc()`), for
  * memory tests: a host that holds what it should not dies "heap out of
  * memory" there, or reports numbers the test checks. The script imports the
- * compiled host from `dist/` (build it with `npx tsc -p tsconfig.build.json`).
+ * compiled host from `dist/` (build it with `npm run build:host`).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

@@ -23,11 +23,11 @@ import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { decodeBatch, encodeBatch } from '../../src/records/batch-codec.js';
 import { textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';
-import { exportsProcessBatch } from '../../src/build/js-entry.js';
+import { exportsProcessBatch, missingProcessorExports } from '../../src/build/js-entry.js';
 import { buildPlugin } from '../../src/build/plugin-build.js';
 import { failure } from '../fixtures/failure.js';
 // @ts-expect-error the SDK is plain JavaScript without declarations
-import { Batch, Output } from '../../../sdk/js/src/batch.js';
+import { Batch, Output, packedExport } from '../../../sdk/js/src/batch.js';
 // @ts-expect-error the SDK is plain JavaScript without declarations
 import { bytesToLatin1, decodeUtf8Latin1, encodeUtf8Latin1 } from '../../../sdk/js/src/utf8.js';
 
@@ -86,7 +86,7 @@ describe('building a JS processor', () => {
   it('builds the packed world with the optional imports a plugin asks for', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weir-packed-http-'));
     await writeFile(join(dir, 'plugin.json'), JSON.stringify({ name: 'packed-http', kind: 'processor', lang: 'js', entry: 'index.js', imports: ['http'] }));
-    await writeFile(join(dir, 'index.js'), "import { send } from 'weir:plugin/http@0.1.0';\nexport const sender = send;\nexport function processBatch(batch, out) { while (batch.next()) out.pass(batch); }\n");
+    await writeFile(join(dir, 'index.js'), "import { send } from 'weir:plugin/http@0.1.0';\nexport const sender = send;\nexport function configure() {}\nexport function processBatch(batch, out) { while (batch.next()) out.pass(batch); }\n");
     const built = await buildPlugin(dir, dir);
     const module = await new Engine({ cacheDir: await mkdtemp(join(tmpdir(), 'weir-cache-')) }).load(built.outFile);
     expect(module.exports).toEqual(expect.arrayContaining(['configure', 'process', 'processPacked']));
@@ -96,14 +96,43 @@ describe('building a JS processor', () => {
   it('sees processBatch exported in each way a module can say it', () => {
     for (const source of [
       'export function processBatch(batch, out) {}',
-      'export async function processBatch(b, o) {}',
       'export const processBatch = (batch, out) => {};',
-      'function run() {}\nexport { configure, run as processBatch };',
-      'export { processBatch, configure };',
+      'function run() {}\nfunction configure() {}\nexport { configure, run as processBatch };',
+      'function processBatch() {}\nfunction configure() {}\nexport { processBatch, configure };',
     ]) expect(exportsProcessBatch(source), source).toBe(true);
     // A name only re-exported (export * from) is not seen: such a plugin takes the typed path.
-    for (const source of ["export * from './impl.js';", 'export function process(batch) {}', 'export function processBatches() {}', 'const processBatch = 1;', 'export { processBatchLater }']) {
+    // Nor are comments and strings that look like an export.
+    for (const source of [
+      "export * from './impl.js';",
+      'export function process(batch) {}',
+      'export function processBatches() {}',
+      'const processBatch = 1;',
+      'export { processBatchLater }',
+      '// export function processBatch(batch, out) {}\nexport function process(batch) { return batch; }',
+      'export function process(batch) { return batch; }\nconst doc = "export function processBatch(b, o) {}";',
+    ]) {
       expect(exportsProcessBatch(source), source).toBe(false);
+    }
+  });
+
+  it('names the exports a processor lacks (a typo builds no plugin that traps at run time)', () => {
+    expect(missingProcessorExports('export function configure(c) {}\nexport function processBatch(b, o) {}')).toEqual([]);
+    expect(missingProcessorExports('export function configure(c) {}\nexport const process = (b) => b;')).toEqual([]);
+    expect(missingProcessorExports('export function configure(c) {}\nexport function procesBatch(b, o) {}')).toEqual(['process (or processBatch)']);
+    expect(missingProcessorExports('// export function configure(c) {}\nexport function process(b) { return b; }')).toEqual(['configure']);
+    expect(missingProcessorExports("export * from './impl.js';")).toEqual([]);
+  });
+
+  it('refuses an async or generator processBatch at build, saying why: what it writes after an await would be lost', () => {
+    for (const source of [
+      'export async function processBatch(b, o) {}',
+      'export function* processBatch(b, o) {}',
+      'export const processBatch = async (b, o) => {};',
+      'async function run(b, o) {}\nexport { run as processBatch };',
+    ]) {
+      const error = failure(() => exportsProcessBatch(source, 'index.js'));
+      expect(error.code, source).toBe('WEIR_PLUGIN_BUILD_FAILED');
+      expect(error.message).toMatch(/^index\.js: processBatch is (async|a generator).*plain function/);
     }
   });
 });
@@ -214,6 +243,35 @@ describe('the SDK cursor and writer in Node', () => {
     const wide = new Output();
     wide.passWithLatin1(cursor, 'Ā');
     expect(() => wide.finish()).toThrow(RangeError);
+  });
+
+  it('packedExport refuses a processBatch that returns a promise or an iterator, instead of losing what it writes later', () => {
+    const batch = encodeBatch([textRecord('a')]);
+    expect(() => packedExport({ processBatch: async () => {} })(batch)).toThrow(/plain \(not async, not generator\) function/);
+    expect(() => packedExport({ processBatch: function* () {} })(batch)).toThrow(/returned an iterator/);
+    expect(() => packedExport({ processBatch: () => [textRecord('a')] })(batch)).toThrow(/returned an array.*returns nothing/);
+    expect(decodeBatch(packedExport({ processBatch: (b: Batch, out: Output) => { while (b.next()) out.pass(b); } })(batch))).toEqual([textRecord('a')]);
+  });
+
+  it('out.pass and its kin say how to call them when given no cursor, or a cursor on no record', () => {
+    const batch = new Batch(encodeBatch([textRecord('a')]));
+    const out = new Output();
+    out.reset();
+    expect(() => out.pass()).toThrow(/batch must be the Batch given to processBatch \(got undefined\)/);
+    expect(() => out.passWithText({}, 'x')).toThrow(/batch must be the Batch given to processBatch/);
+    expect(() => out.pass(batch)).toThrow(/before its first record: call batch.next\(\) first/);
+    expect(batch.next()).toBe(true);
+    out.pass(batch);
+    expect(batch.next()).toBe(false);
+    expect(() => out.passWithValue(batch, new Uint8Array(1))).toThrow(/past its last record/);
+    expect(decodeBatch(out.finish().slice())).toEqual([textRecord('a')]);
+  });
+
+  it('an Output made with no room grows (it does not loop)', () => {
+    const out = new Output(0);
+    out.reset();
+    out.writeRecord(textRecord('grown'));
+    expect(decodeBatch(out.finish().slice())).toEqual([textRecord('grown')]);
   });
 
   it('refuses a header before any record, and values that are not bytes', () => {

@@ -1,6 +1,6 @@
 // Barriers, lane meetings and change records must take constant memory over
 // any number of epochs: hundreds of thousands of epochs run in a child process
-// with a small V8 heap (built dist/: run `npx tsc -p tsconfig.build.json`
+// with a small V8 heap (built dist/: run `npm run build:host`
 // first). Anything kept per epoch (an alignment record, a waiter list, a
 // seen-epoch set, a change record never handed over) ends in "heap out of
 // memory" long before the last epoch.

@@ -36,6 +36,16 @@ const NATIVE_BASE64 = typeof Uint8Array.prototype.setFromBase64 === 'function' &
  * views into the call's input (valid while the call runs; copy what you keep
  * beyond it with `slice()`).
  */
+/**
+ * Refuses what is not a record a `Batch` cursor stands on: `out.pass(batch)`
+ * and its kin take the cursor given to `processBatch`, after a `next()` that
+ * returned true.
+ */
+function checkedCursor(batch, method) {
+  if (!(batch instanceof Batch)) throw new TypeError(`out.${method}(batch, ...): batch must be the Batch given to processBatch (got ${batch === null ? 'null' : typeof batch}), e.g. while (batch.next()) out.${method}(batch${method === 'pass' ? '' : ', ...'})`);
+  if (batch.index < 0 || batch.index >= batch.length) throw new RangeError(`out.${method}(batch, ...): the batch is ${batch.index < 0 ? 'before its first record: call batch.next() first' : 'past its last record (batch.next() returned false)'}`);
+}
+
 export class Batch {
   /** @param {Uint8Array} bytes a packed batch */
   constructor(bytes) {
@@ -59,7 +69,11 @@ export class Batch {
 
   /** Moves to the next record; false when there is none. */
   next() {
-    if (this.index + 1 >= this.length) return false;
+    if (this.index + 1 >= this.length) {
+      // Past the end: passing "the current record" now is a mistake, refused by Output (checkedCursor).
+      this.index = this.length;
+      return false;
+    }
     this.index++;
     const view = this.view;
     const start = (this.start = this.at);
@@ -214,7 +228,7 @@ export class Output {
   room(n) {
     const need = this.at + n;
     if (need <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
+    let size = Math.max(64, this.buffer.length * 2);
     while (size < need) size *= 2;
     const grown = new Uint8Array(size);
     grown.set(this.buffer.subarray(0, this.at));
@@ -245,6 +259,7 @@ export class Output {
 
   /** Passes the batch's current record on as it is. */
   pass(batch) {
+    checkedCursor(batch, 'pass');
     if (this.pending !== 0) {
       // Text is pending: the record joins it as a slice of the batch's binary string.
       this.headerCountAt = this.at + this.pending + (batch.headersAt - batch.start);
@@ -263,6 +278,7 @@ export class Output {
 
   /** Passes the batch's current record on with `value` (bytes) instead of its value; key, event time and headers are kept. */
   passWithValue(batch, value) {
+    checkedCursor(batch, 'passWithValue');
     if (!(value instanceof Uint8Array)) throw new TypeError('Output.passWithValue: value must be a Uint8Array');
     this.flush();
     const head = batch.valueStart - 4 - batch.start;
@@ -283,6 +299,7 @@ export class Output {
 
   /** As `passWithValue`, with the value as UTF-8 text (a lone surrogate becomes U+FFFD). */
   passWithText(batch, text) {
+    checkedCursor(batch, 'passWithText');
     this.passWithLatin1(batch, encodeUtf8Latin1(String(text)));
   }
 
@@ -294,6 +311,7 @@ export class Output {
    * @throws {RangeError} when a char is above U+00FF (found when the output is converted)
    */
   passWithLatin1(batch, binary) {
+    checkedCursor(batch, 'passWithLatin1');
     if (typeof binary !== 'string') throw new TypeError('Output.passWithLatin1: value must be a string');
     const whole = batch.latin1 ?? batch.binary();
     const parts = this.parts;
@@ -394,7 +412,12 @@ export function packedExport(plugin) {
   const out = new Output();
   return (bytes) => {
     out.reset();
-    processBatch(new Batch(bytes), out);
+    const result = processBatch(new Batch(bytes), out);
+    // Records returned (the style of process), or an async or generator processBatch writing later (or never): refused, not lost.
+    if (result !== undefined) {
+      const what = result !== null && typeof result.then === 'function' ? 'a promise' : result !== null && typeof result.next === 'function' ? 'an iterator' : Array.isArray(result) ? 'an array' : 'a value';
+      throw new TypeError(`processBatch returned ${what}: it must be a plain (not async, not generator) function that writes every record to out (out.pass(batch), out.write(...)) and returns nothing`);
+    }
     return out.finish();
   };
 }
