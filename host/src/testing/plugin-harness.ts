@@ -29,6 +29,7 @@ import type { WindowConfig } from '../config/pipeline-config.js';
 import { WindowOperator } from '../topology/window-operator.js';
 import { resolveWindow } from '../config/compile.js';
 import type { StreamRecord } from '../records/record.js';
+import { decodeBatch, encodeBatch } from '../records/batch-codec.js';
 import { formatLine, parseLine } from '../connectors/jsonl.js';
 import { WeirError } from '../errors/errors.js';
 
@@ -155,9 +156,14 @@ export async function runModule(module: PluginModule, kind: PluginKind, options:
   return { kind, output, lines: output.map((r) => formatLine(r, 'jsonl')), metrics, state };
 }
 
+/** As a processor node calls it: through its packed path when it has one (as `host run` prefers), else `process`. */
 async function runProcessor(instance: ProcessorInstance, config: string, input: readonly StreamRecord[], batchSize: number, output: StreamRecord[]): Promise<void> {
   await instance.configure(config);
-  for (let at = 0; at < input.length; at += batchSize) output.push(...(await instance.process(input.slice(at, at + batchSize))));
+  for (let at = 0; at < input.length; at += batchSize) {
+    const batch = input.slice(at, at + batchSize);
+    if (instance.processPacked) output.push(...decodeBatch(await instance.processPacked(encodeBatch(batch))));
+    else output.push(...(await instance.process(batch)));
+  }
 }
 
 function runSource(instance: SourceInstance, config: string, batchSize: number, output: StreamRecord[]): void {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffLines, runPlugin } from '../../src/testing/plugin-harness.js';
@@ -26,6 +26,19 @@ describe('the plugin test harness (weir/test)', () => {
     expect(result.metrics.counters.get('probed')).toBe(3n);
     expect(result.state.size).toBe(2);
   });
+
+  it('calls a processor the way host run does: its packed path when it has one', async () => {
+    // process and processBatch disagree on purpose: host run calls process-packed, so the harness must too.
+    const dir = await mkdtemp(join(tmpdir(), 'weir-both-'));
+    await writeFile(join(dir, 'plugin.json'), JSON.stringify({ name: 'both', kind: 'processor', lang: 'js', entry: 'index.js' }));
+    await writeFile(join(dir, 'index.js'), [
+      'export function configure() {}',
+      'export function process(batch) { return batch; }',
+      "export function processBatch(batch, out) { while (batch.next()) out.passWithText(batch, 'packed'); }",
+    ].join('\n'));
+    const result = await runPlugin({ plugin: dir, input: [textRecord('v', { key: 'k' })], cacheDir });
+    expect(result.lines).toEqual(['{"key":"k","value":"packed"}']);
+  }, 120_000);
 
   it('answers call-service with the function it is given, and reports plugin failures with their codes', async () => {
     const calls: string[] = [];
