@@ -554,8 +554,12 @@ function problemFromAjv(error: ErrorObject, prefix = ''): Problem {
       const description = (error.parentSchema as { description?: string })?.description;
       return { pointer, message: `${JSON.stringify(error.data)} does not match ${String(params.pattern)}`, ...(description ? { hint: description } : {}) };
     }
-    case 'type':
-      return { pointer, message: `must be ${String(params.type)} (got ${JSON.stringify(error.data)})` };
+    case 'type': {
+      // A bare word where an object with one required field is wanted ("onError": "skip"): say how to write it.
+      const required = (error.parentSchema as { required?: string[] } | undefined)?.required;
+      const wrap = params.type === 'object' && typeof error.data === 'string' && required?.length === 1;
+      return { pointer, message: `must be ${String(params.type)} (got ${JSON.stringify(error.data)})`, ...(wrap ? { hint: `write {"${required[0]}": ${JSON.stringify(error.data)}}` } : {}) };
+    }
     default:
       return { pointer, message: error.message ?? 'is invalid' };
   }

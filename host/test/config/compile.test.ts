@@ -36,6 +36,12 @@ describe('compilePipeline', () => {
     expect(Object.isFrozen(up.config)).toBe(true);
   });
 
+  it('says how to write an object where a bare word was given ("onError": "skip")', () => {
+    const nodes = valid.nodes.map((n) => (n.id === 'up' ? { ...n, onError: 'skip' } : n));
+    const result = compilePipeline({ ...valid, nodes }, { file: '/pipelines/demo.json', connectors: builtinConnectors() });
+    expect(result.ok ? [] : result.problems).toContainEqual({ pointer: '/nodes/1/onError', message: 'must be object (got "skip")', hint: 'write {"policy": "skip"}' });
+  });
+
   it('checks named outputs, parallelism and limits that cannot take effect', () => {
     const result = compilePipeline({
       name: 'settings',
