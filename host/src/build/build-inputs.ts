@@ -22,7 +22,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 export const BUILD_INPUTS_SECTION = 'weir-build-inputs';
 
 /** The build recipe (the toolchain options plugin-build.ts uses); part of every digest. */
-const RECIPE = 'weir js build v2: stubWasi unless manifest.wasi, built-in sync runtime with fixed clocks and seed under Wizer, moduleRoot = common ancestor';
+const RECIPE = 'weir js build v2: stubWasi unless manifest.wasi, built-in sync runtime with fixed clocks and seed under Wizer, moduleRoot = /';
 const STATIC_IMPORT = /(?:^|[^\w$.])(?:import|export)\s*(?:[^'"`;]*?\bfrom\s*)?['"]([^'"\n]+)['"]/g;
 const DYNAMIC_IMPORT = /(?:^|[^\w$.])import\s*\(/;
 

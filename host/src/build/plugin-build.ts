@@ -93,8 +93,9 @@ async function buildWithQuickJs(entry: string, manifest: PluginManifest, witPath
     world,
     jsSource: guarded.jsSource,
     jsPath: guarded.jsPath,
-    // The plugin's imports (the JS SDK among them) and the wrapper must resolve under this root.
-    moduleRoot: commonAncestor(commonAncestor(dirname(entry), REPO_ROOT), guarded.folder),
+    // The file system's root: every import resolves (the JS SDK, the wrapper in the temp folder), and the
+    // guest names each module by its real absolute path, so a stack trace points at the file as it is.
+    moduleRoot: sep,
     // No WASI unless asked for: the host grants no capabilities by default.
     stubWasi: manifest.wasi !== true,
     // The built-in sync runtime (the host calls plugins synchronously; no component-model async ABI),
@@ -147,14 +148,6 @@ function packageVersion(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function commonAncestor(a: string, b: string): string {
-  const left = resolve(a).split(sep);
-  const right = resolve(b).split(sep);
-  let n = 0;
-  while (n < left.length && n < right.length && left[n] === right[n]) n++;
-  return left.slice(0, n).join(sep) || sep;
 }
 
 function findRepoRoot(): string {

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PassThrough, Readable } from 'node:stream';
 import { pino } from 'pino';
 import { Engine } from '../../src/engine/engine.js';
@@ -59,6 +60,8 @@ describe('an uncaught JS exception', () => {
     expect(error.message).toContain('node "bad"');
     expect(error.details).toMatchObject({ node: 'bad', function: 'process' });
     expect(String(error.details.guest)).toMatch(/^uncaught Error: misbehave: trapped mid-batch \(at process \(\S*misbehave-js\/index\.js:\d+:\d+\)\) in process$/);
+     // The place is the source file's own absolute path, so an editor can open it.
+    expect(String(error.details.guest)).toContain(`(at process (${fileURLToPath(new URL('../fixtures/plugins/misbehave-js/index.js', import.meta.url))}:`);
   });
 
   it('thrown by configure names the node and says what was thrown', async () => {
