@@ -46,8 +46,8 @@ export async function jsBuildDigest(entry: string, build: JsBuildSettings): Prom
   hash.update(`${RECIPE}\0${build.toolchain}\0${JSON.stringify(build.settings)}\0`);
   const sources = await importClosure(resolve(entry));
   if (!sources) return undefined;
-  const root = dirname(resolve(entry));
-  for (const [file, text] of [...sources].sort(([a], [b]) => a.localeCompare(b))) hash.update(`src\0${relative(root, file)}\0${text}\0`);
+  // By absolute path: a QuickJS build names its modules by their absolute paths (stack traces), so a moved plugin builds again.
+  for (const [file, text] of [...sources].sort(([a], [b]) => a.localeCompare(b))) hash.update(`src\0${file}\0${text}\0`);
   for (const [file, text] of await witFiles(build.witPath)) hash.update(`wit\0${file}\0${text}\0`);
   return hash.digest('hex');
 }

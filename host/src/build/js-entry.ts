@@ -73,8 +73,8 @@ export function packedBatchSource(repoRoot: string): string {
  * (`export function processBatch`, `export const processBatch = ...`,
  * `export { processBatch }` or `export { x as processBatch }`), read from
  * the module's syntax tree (acorn), so comments and strings do not count:
- * such a processor gets the packed export. A name re-exported with
- * `export * from` is not seen. A source that does not parse is left to the
+ * such a processor gets the packed export. `export { processBatch } from
+ * './impl.js'` counts; a name re-exported with `export * from` is not seen. A source that does not parse is left to the
  * toolchain, which reports the error.
  *
  * @throws WeirError `WEIR_PLUGIN_BUILD_FAILED` when the exported
@@ -102,11 +102,11 @@ export function exportsProcessBatch(source: string, file = 'the entry module'): 
     if (declaration?.type === 'VariableDeclaration') {
       for (const d of declaration.declarations) if (d.id.type === 'Identifier' && d.id.name === 'processBatch') [found, exported] = [true, d.init ?? undefined];
     }
-    if (statement.source) continue;
     for (const specifier of statement.specifiers) {
       const name = specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value);
       const local = specifier.local.type === 'Identifier' ? specifier.local.name : String(specifier.local.value);
-      if (name === 'processBatch') [found, exported] = [true, functions.get(local)];
+      // Re-exported from another module (export { processBatch } from './impl.js'): exported, its form unseen here.
+      if (name === 'processBatch') [found, exported] = [true, statement.source ? undefined : functions.get(local)];
     }
   }
   if (exported && (exported.type === 'FunctionDeclaration' || exported.type === 'FunctionExpression' || exported.type === 'ArrowFunctionExpression')) {
@@ -124,11 +124,12 @@ export function exportsProcessBatch(source: string, file = 'the entry module'): 
 
 /**
  * What a processor's entry module `source` fails to export of what the host
- * calls: `configure`, and `process` or `processBatch`. Empty when all is
- * there, or when it cannot tell (a source that does not parse, or that
- * re-exports with `export * from`).
+ * calls: `configure`, and `process` or (when the build can give it the
+ * packed export: `packedPossible`, QuickJS) `processBatch`. Empty when all
+ * is there, or when it cannot tell (a source that does not parse, that
+ * re-exports with `export * from`, or exports through a destructuring pattern).
  */
-export function missingProcessorExports(source: string): string[] {
+export function missingProcessorExports(source: string, options: { packedPossible?: boolean } = {}): string[] {
   let program: Program;
   try {
     program = parse(source, { ecmaVersion: 'latest', sourceType: 'module' });
@@ -141,11 +142,18 @@ export function missingProcessorExports(source: string): string[] {
     if (statement.type !== 'ExportNamedDeclaration') continue;
     const declaration = statement.declaration;
     if (declaration?.type === 'FunctionDeclaration' && declaration.id) names.add(declaration.id.name);
-    if (declaration?.type === 'VariableDeclaration') for (const d of declaration.declarations) if (d.id.type === 'Identifier') names.add(d.id.name);
+    if (declaration?.type === 'VariableDeclaration') {
+      for (const d of declaration.declarations) {
+        // export const { configure, process } = ...: names a pattern gives are not followed here.
+        if (d.id.type !== 'Identifier') return [];
+        names.add(d.id.name);
+      }
+    }
     for (const specifier of statement.specifiers) names.add(specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value));
   }
   const missing = names.has('configure') ? [] : ['configure'];
-  if (!names.has('process') && !names.has('processBatch')) missing.push('process (or processBatch)');
+  const packedPossible = options.packedPossible ?? true;
+  if (!names.has('process') && !(packedPossible && names.has('processBatch'))) missing.push(packedPossible ? 'process (or processBatch)' : 'process (processBatch needs a QuickJS build)');
   return missing;
 }
 

@@ -56,7 +56,7 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string, outFile: string): Promise<Uint8Array> {
   // A QuickJS processor exporting processBatch gets the packed export (js-entry.ts), in Weir's packed-processor world.
   const source = await readFile(entry, 'utf8');
-  const missing = manifest.kind === 'processor' && !manifest.wit ? missingProcessorExports(source) : [];
+  const missing = manifest.kind === 'processor' && !manifest.wit ? missingProcessorExports(source, { packedPossible: manifest.jsEngine !== 'spidermonkey' }) : [];
   if (missing.length > 0) {
     throw new WeirError('WEIR_PLUGIN_BUILD_FAILED', `${entry}: a processor must export ${missing.join(' and ')}, which the host calls; it exports no function of that name (check the spelling, and that it is exported)`, { file: entry });
   }

@@ -556,8 +556,12 @@ function problemFromAjv(error: ErrorObject, prefix = ''): Problem {
     }
     case 'type': {
       // A bare word where an object with one required field is wanted ("onError": "skip"): say how to write it.
-      const required = (error.parentSchema as { required?: string[] } | undefined)?.required;
-      const wrap = params.type === 'object' && typeof error.data === 'string' && required?.length === 1;
+      const schema = error.parentSchema as { required?: string[]; properties?: Record<string, { type?: unknown; enum?: unknown[] }> } | undefined;
+      const required = schema?.required;
+      const field = required?.length === 1 ? schema?.properties?.[required[0]!] : undefined;
+      // Only when the field takes that very string: a hint must give a valid setting.
+      const takes = field !== undefined && (field.enum ? field.enum.includes(error.data) : field.type === 'string');
+      const wrap = params.type === 'object' && typeof error.data === 'string' && takes && required !== undefined;
       return { pointer, message: `must be ${String(params.type)} (got ${JSON.stringify(error.data)})`, ...(wrap ? { hint: `write {"${required[0]}": ${JSON.stringify(error.data)}}` } : {}) };
     }
     default:

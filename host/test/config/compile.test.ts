@@ -40,6 +40,9 @@ describe('compilePipeline', () => {
     const nodes = valid.nodes.map((n) => (n.id === 'up' ? { ...n, onError: 'skip' } : n));
     const result = compilePipeline({ ...valid, nodes }, { file: '/pipelines/demo.json', connectors: builtinConnectors() });
     expect(result.ok ? [] : result.problems).toContainEqual({ pointer: '/nodes/1/onError', message: 'must be object (got "skip")', hint: 'write {"policy": "skip"}' });
+    // No hint that would still be invalid: a word the field does not take.
+    const typo = compilePipeline({ ...valid, nodes: valid.nodes.map((n) => (n.id === 'up' ? { ...n, onError: 'skipp' } : n)) }, { file: '/pipelines/demo.json', connectors: builtinConnectors() });
+    expect(typo.ok ? [] : typo.problems).toContainEqual({ pointer: '/nodes/1/onError', message: 'must be object (got "skipp")' });
   });
 
   it('checks named outputs, parallelism and limits that cannot take effect', () => {

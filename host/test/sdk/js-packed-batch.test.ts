@@ -99,6 +99,8 @@ describe('building a JS processor', () => {
       'export const processBatch = (batch, out) => {};',
       'function run() {}\nfunction configure() {}\nexport { configure, run as processBatch };',
       'function processBatch() {}\nfunction configure() {}\nexport { processBatch, configure };',
+      "export { configure, processBatch } from './impl.js';",
+      "export { configure, run as processBatch } from './impl.js';",
     ]) expect(exportsProcessBatch(source), source).toBe(true);
     // A name only re-exported (export * from) is not seen: such a plugin takes the typed path.
     // Nor are comments and strings that look like an export.
@@ -121,6 +123,10 @@ describe('building a JS processor', () => {
     expect(missingProcessorExports('export function configure(c) {}\nexport function procesBatch(b, o) {}')).toEqual(['process (or processBatch)']);
     expect(missingProcessorExports('// export function configure(c) {}\nexport function process(b) { return b; }')).toEqual(['configure']);
     expect(missingProcessorExports("export * from './impl.js';")).toEqual([]);
+    expect(missingProcessorExports("export { configure, processBatch } from './impl.js';")).toEqual([]);
+    expect(missingProcessorExports('export const { configure, process } = make();')).toEqual([]);
+    // SpiderMonkey builds get no packed export: processBatch alone would not do.
+    expect(missingProcessorExports('export function configure(c) {}\nexport function processBatch(b, o) {}', { packedPossible: false })).toEqual(['process (processBatch needs a QuickJS build)']);
   });
 
   it('refuses an async or generator processBatch at build, saying why: what it writes after an await would be lost', () => {

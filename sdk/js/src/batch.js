@@ -37,13 +37,13 @@ const NATIVE_BASE64 = typeof Uint8Array.prototype.setFromBase64 === 'function' &
  * beyond it with `slice()`).
  */
 /**
- * Refuses what is not a record a `Batch` cursor stands on: `out.pass(batch)`
- * and its kin take the cursor given to `processBatch`, after a `next()` that
- * returned true.
+ * Why `batch` is not a record a `Batch` cursor stands on (the cold path of
+ * the check in `out.pass(batch)` and its kin, which take the cursor given to
+ * `processBatch`, after a `next()` that returned true).
  */
-function checkedCursor(batch, method) {
-  if (!(batch instanceof Batch)) throw new TypeError(`out.${method}(batch, ...): batch must be the Batch given to processBatch (got ${batch === null ? 'null' : typeof batch}), e.g. while (batch.next()) out.${method}(batch${method === 'pass' ? '' : ', ...'})`);
-  if (batch.index < 0 || batch.index >= batch.length) throw new RangeError(`out.${method}(batch, ...): the batch is ${batch.index < 0 ? 'before its first record: call batch.next() first' : 'past its last record (batch.next() returned false)'}`);
+function cursorError(batch, method) {
+  if (!(batch instanceof Batch)) return new TypeError(`out.${method}(batch, ...): batch must be the Batch given to processBatch (got ${batch === null ? 'null' : typeof batch}), e.g. while (batch.next()) out.${method}(batch${method === 'pass' ? '' : ', ...'})`);
+  return new RangeError(`out.${method}(batch, ...): the batch is ${batch.index < 0 ? 'before its first record: call batch.next() first' : 'past its last record (batch.next() returned false)'}`);
 }
 
 export class Batch {
@@ -54,7 +54,7 @@ export class Batch {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     /** Records in the batch. */
     this.length = bytes.byteLength >= 4 ? this.view.getUint32(0, true) : 0;
-    /** Index of the current record (-1 before the first `next()`). */
+    /** Index of the current record (-1 before the first `next()`, `length` once `next()` returned false). */
     this.index = -1;
     this.at = 4;
     // The current record: where it starts, where its value and headers are, and where it ends
@@ -70,7 +70,7 @@ export class Batch {
   /** Moves to the next record; false when there is none. */
   next() {
     if (this.index + 1 >= this.length) {
-      // Past the end: passing "the current record" now is a mistake, refused by Output (checkedCursor).
+      // Past the end (index = length): passing "the current record" now is a mistake, refused by Output.
       this.index = this.length;
       return false;
     }
@@ -259,7 +259,7 @@ export class Output {
 
   /** Passes the batch's current record on as it is. */
   pass(batch) {
-    checkedCursor(batch, 'pass');
+    if (batch == null || !(batch.index >= 0 && batch.index < batch.length)) throw cursorError(batch, 'pass');
     if (this.pending !== 0) {
       // Text is pending: the record joins it as a slice of the batch's binary string.
       this.headerCountAt = this.at + this.pending + (batch.headersAt - batch.start);
@@ -278,7 +278,7 @@ export class Output {
 
   /** Passes the batch's current record on with `value` (bytes) instead of its value; key, event time and headers are kept. */
   passWithValue(batch, value) {
-    checkedCursor(batch, 'passWithValue');
+    if (batch == null || !(batch.index >= 0 && batch.index < batch.length)) throw cursorError(batch, 'passWithValue');
     if (!(value instanceof Uint8Array)) throw new TypeError('Output.passWithValue: value must be a Uint8Array');
     this.flush();
     const head = batch.valueStart - 4 - batch.start;
@@ -299,7 +299,7 @@ export class Output {
 
   /** As `passWithValue`, with the value as UTF-8 text (a lone surrogate becomes U+FFFD). */
   passWithText(batch, text) {
-    checkedCursor(batch, 'passWithText');
+    if (batch == null || !(batch.index >= 0 && batch.index < batch.length)) throw cursorError(batch, 'passWithText');
     this.passWithLatin1(batch, encodeUtf8Latin1(String(text)));
   }
 
@@ -311,7 +311,7 @@ export class Output {
    * @throws {RangeError} when a char is above U+00FF (found when the output is converted)
    */
   passWithLatin1(batch, binary) {
-    checkedCursor(batch, 'passWithLatin1');
+    if (batch == null || !(batch.index >= 0 && batch.index < batch.length)) throw cursorError(batch, 'passWithLatin1');
     if (typeof binary !== 'string') throw new TypeError('Output.passWithLatin1: value must be a string');
     const whole = batch.latin1 ?? batch.binary();
     const parts = this.parts;
