@@ -68,47 +68,67 @@ export function packedBatchSource(repoRoot: string): string {
   return join(repoRoot, 'sdk', 'js', 'src', 'batch.js');
 }
 
-/**
- * True when the module source `source` exports `processBatch` itself
- * (`export function processBatch`, `export const processBatch = ...`,
- * `export { processBatch }` or `export { x as processBatch }`), read from
- * the module's syntax tree (acorn), so comments and strings do not count:
- * such a processor gets the packed export. `export { processBatch } from
- * './impl.js'` counts; a name re-exported with `export * from` is not seen. A source that does not parse is left to the
- * toolchain, which reports the error.
- *
- * @throws WeirError `WEIR_PLUGIN_BUILD_FAILED` when the exported
- *   `processBatch` is `async` or a generator: the host calls it
- *   synchronously, and what it wrote after an `await` would be lost.
- */
-export function exportsProcessBatch(source: string, file = 'the entry module'): boolean {
+/** What an entry module exports, read once from its syntax tree (acorn), so comments and strings do not count. */
+export interface EntryExports {
+  /** The names it exports itself or re-exports by name (`export { x } from './impl.js'`). */
+  names: ReadonlySet<string>;
+  /** False when some names cannot be told: `export * from`, or a destructuring `export const { a } = ...`. */
+  complete: boolean;
+  /** The exported `processBatch`'s function node, when it is declared in this module. */
+  processBatch?: Node;
+}
+
+/** The exports of the module source `source`; `undefined` when it does not parse (the toolchain reports that). */
+export function entryExports(source: string): EntryExports | undefined {
   let program: Program;
   try {
     program = parse(source, { ecmaVersion: 'latest', sourceType: 'module' });
   } catch {
-    return false;
+    return undefined;
   }
   const functions = new Map<string, Node>();
   for (const statement of program.body) {
     if (statement.type === 'FunctionDeclaration' && statement.id) functions.set(statement.id.name, statement);
     if (statement.type === 'VariableDeclaration') for (const d of statement.declarations) if (d.id.type === 'Identifier' && d.init) functions.set(d.id.name, d.init);
   }
-  let exported: Node | undefined;
-  let found = false;
+  const names = new Set<string>();
+  const declared = new Map<string, Node | undefined>();
+  let complete = true;
   for (const statement of program.body) {
+    if (statement.type === 'ExportAllDeclaration') complete = false;
     if (statement.type !== 'ExportNamedDeclaration') continue;
     const declaration = statement.declaration;
-    if (declaration?.type === 'FunctionDeclaration' && declaration.id?.name === 'processBatch') [found, exported] = [true, declaration];
+    if (declaration?.type === 'FunctionDeclaration' && declaration.id) declared.set(declaration.id.name, declaration);
     if (declaration?.type === 'VariableDeclaration') {
-      for (const d of declaration.declarations) if (d.id.type === 'Identifier' && d.id.name === 'processBatch') [found, exported] = [true, d.init ?? undefined];
+      for (const d of declaration.declarations) {
+        if (d.id.type === 'Identifier') declared.set(d.id.name, d.init ?? undefined);
+        else complete = false;
+      }
     }
     for (const specifier of statement.specifiers) {
       const name = specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value);
       const local = specifier.local.type === 'Identifier' ? specifier.local.name : String(specifier.local.value);
-      // Re-exported from another module (export { processBatch } from './impl.js'): exported, its form unseen here.
-      if (name === 'processBatch') [found, exported] = [true, statement.source ? undefined : functions.get(local)];
+      // Re-exported from another module: exported, its form unseen here.
+      declared.set(name, statement.source ? undefined : functions.get(local));
     }
   }
+  for (const name of declared.keys()) names.add(name);
+  return { names, complete, processBatch: declared.get('processBatch') };
+}
+
+/**
+ * True when the entry exports `processBatch` (`export function
+ * processBatch`, `export const processBatch = ...`, `export { processBatch }`,
+ * `export { x as processBatch }` or `export { processBatch } from
+ * './impl.js'`): such a processor gets the packed export. A name re-exported
+ * with `export * from` is not seen.
+ *
+ * @throws WeirError `WEIR_PLUGIN_BUILD_FAILED` when the exported
+ *   `processBatch` is `async` or a generator: the host calls it
+ *   synchronously, and what it wrote after an `await` would be lost.
+ */
+export function exportsProcessBatch(exports: EntryExports | undefined, file = 'the entry module'): boolean {
+  const exported = exports?.processBatch;
   if (exported && (exported.type === 'FunctionDeclaration' || exported.type === 'FunctionExpression' || exported.type === 'ArrowFunctionExpression')) {
     const fn = exported as FunctionDeclaration;
     if (fn.async || fn.generator) {
@@ -119,38 +139,19 @@ export function exportsProcessBatch(source: string, file = 'the entry module'): 
       );
     }
   }
-  return found;
+  return exports?.names.has('processBatch') ?? false;
 }
 
 /**
- * What a processor's entry module `source` fails to export of what the host
- * calls: `configure`, and `process` or (when the build can give it the
- * packed export: `packedPossible`, QuickJS) `processBatch`. Empty when all
- * is there, or when it cannot tell (a source that does not parse, that
- * re-exports with `export * from`, or exports through a destructuring pattern).
+ * What a processor's entry fails to export of what the host calls:
+ * `configure`, and `process` or (when the build can give it the packed
+ * export: `packedPossible`, QuickJS) `processBatch`. Empty when all is there,
+ * or when it cannot tell (a source that does not parse, or exports it cannot
+ * list: see {@link EntryExports.complete}).
  */
-export function missingProcessorExports(source: string, options: { packedPossible?: boolean } = {}): string[] {
-  let program: Program;
-  try {
-    program = parse(source, { ecmaVersion: 'latest', sourceType: 'module' });
-  } catch {
-    return [];
-  }
-  const names = new Set<string>();
-  for (const statement of program.body) {
-    if (statement.type === 'ExportAllDeclaration') return [];
-    if (statement.type !== 'ExportNamedDeclaration') continue;
-    const declaration = statement.declaration;
-    if (declaration?.type === 'FunctionDeclaration' && declaration.id) names.add(declaration.id.name);
-    if (declaration?.type === 'VariableDeclaration') {
-      for (const d of declaration.declarations) {
-        // export const { configure, process } = ...: names a pattern gives are not followed here.
-        if (d.id.type !== 'Identifier') return [];
-        names.add(d.id.name);
-      }
-    }
-    for (const specifier of statement.specifiers) names.add(specifier.exported.type === 'Identifier' ? specifier.exported.name : String(specifier.exported.value));
-  }
+export function missingProcessorExports(exports: EntryExports | undefined, options: { packedPossible?: boolean } = {}): string[] {
+  if (!exports?.complete) return [];
+  const { names } = exports;
   const missing = names.has('configure') ? [] : ['configure'];
   const packedPossible = options.packedPossible ?? true;
   if (!names.has('process') && !(packedPossible && names.has('processBatch'))) missing.push(packedPossible ? 'process (or processBatch)' : 'process (processBatch needs a QuickJS build)');

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readPluginManifest } from './plugin-manifest.js';
 import { buildWorld } from './build-world.js';
 import { jsBuildDigest, recordedDigest, withBuildDigest } from './build-inputs.js';
-import { exportsProcessBatch, guestErrorsSource, missingProcessorExports, guestGlobalsSources, packedBatchSource, writeGuardedJsEntry } from './js-entry.js';
+import { entryExports, exportsProcessBatch, guestErrorsSource, missingProcessorExports, guestGlobalsSources, packedBatchSource, writeGuardedJsEntry } from './js-entry.js';
 import type { PluginManifest } from './plugin-manifest.js';
 import { WeirError, messageOf } from '../errors/errors.js';
 
@@ -55,12 +55,12 @@ export async function buildPlugin(dir: string, outDir: string): Promise<BuildOut
  */
 async function buildJavaScript(entry: string, manifest: PluginManifest, dir: string, outFile: string): Promise<Uint8Array> {
   // A QuickJS processor exporting processBatch gets the packed export (js-entry.ts), in Weir's packed-processor world.
-  const source = await readFile(entry, 'utf8');
-  const missing = manifest.kind === 'processor' && !manifest.wit ? missingProcessorExports(source, { packedPossible: manifest.jsEngine !== 'spidermonkey' }) : [];
+  const exports = manifest.kind === 'processor' && !manifest.wit ? entryExports(await readFile(entry, 'utf8')) : undefined;
+  const missing = missingProcessorExports(exports, { packedPossible: manifest.jsEngine !== 'spidermonkey' });
   if (missing.length > 0) {
     throw new WeirError('WEIR_PLUGIN_BUILD_FAILED', `${entry}: a processor must export ${missing.join(' and ')}, which the host calls; it exports no function of that name (check the spelling, and that it is exported)`, { file: entry });
   }
-  const packed = manifest.jsEngine !== 'spidermonkey' && manifest.kind === 'processor' && !manifest.wit && exportsProcessBatch(source, entry);
+  const packed = manifest.jsEngine !== 'spidermonkey' && exportsProcessBatch(exports, entry);
   const { witPath, world } = manifest.wit
     ? { witPath: await witWithWeirDeps(resolve(dir, manifest.wit)), world: manifest.kind }
     : await stagedWeirWit(manifest, packed);

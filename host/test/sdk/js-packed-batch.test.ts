@@ -23,7 +23,7 @@ import type { InThreadProcessorInstance } from '../../src/contract/plugin.js';
 import { decodeBatch, encodeBatch } from '../../src/records/batch-codec.js';
 import { textRecord } from '../../src/records/record.js';
 import type { StreamRecord } from '../../src/records/record.js';
-import { exportsProcessBatch, missingProcessorExports } from '../../src/build/js-entry.js';
+import { entryExports, exportsProcessBatch, missingProcessorExports } from '../../src/build/js-entry.js';
 import { buildPlugin } from '../../src/build/plugin-build.js';
 import { failure } from '../fixtures/failure.js';
 // @ts-expect-error the SDK is plain JavaScript without declarations
@@ -101,7 +101,7 @@ describe('building a JS processor', () => {
       'function processBatch() {}\nfunction configure() {}\nexport { processBatch, configure };',
       "export { configure, processBatch } from './impl.js';",
       "export { configure, run as processBatch } from './impl.js';",
-    ]) expect(exportsProcessBatch(source), source).toBe(true);
+    ]) expect(exportsProcessBatch(entryExports(source)), source).toBe(true);
     // A name only re-exported (export * from) is not seen: such a plugin takes the typed path.
     // Nor are comments and strings that look like an export.
     for (const source of [
@@ -113,20 +113,20 @@ describe('building a JS processor', () => {
       '// export function processBatch(batch, out) {}\nexport function process(batch) { return batch; }',
       'export function process(batch) { return batch; }\nconst doc = "export function processBatch(b, o) {}";',
     ]) {
-      expect(exportsProcessBatch(source), source).toBe(false);
+      expect(exportsProcessBatch(entryExports(source)), source).toBe(false);
     }
   });
 
   it('names the exports a processor lacks (a typo builds no plugin that traps at run time)', () => {
-    expect(missingProcessorExports('export function configure(c) {}\nexport function processBatch(b, o) {}')).toEqual([]);
-    expect(missingProcessorExports('export function configure(c) {}\nexport const process = (b) => b;')).toEqual([]);
-    expect(missingProcessorExports('export function configure(c) {}\nexport function procesBatch(b, o) {}')).toEqual(['process (or processBatch)']);
-    expect(missingProcessorExports('// export function configure(c) {}\nexport function process(b) { return b; }')).toEqual(['configure']);
-    expect(missingProcessorExports("export * from './impl.js';")).toEqual([]);
-    expect(missingProcessorExports("export { configure, processBatch } from './impl.js';")).toEqual([]);
-    expect(missingProcessorExports('export const { configure, process } = make();')).toEqual([]);
+    expect(missingProcessorExports(entryExports('export function configure(c) {}\nexport function processBatch(b, o) {}'))).toEqual([]);
+    expect(missingProcessorExports(entryExports('export function configure(c) {}\nexport const process = (b) => b;'))).toEqual([]);
+    expect(missingProcessorExports(entryExports('export function configure(c) {}\nexport function procesBatch(b, o) {}'))).toEqual(['process (or processBatch)']);
+    expect(missingProcessorExports(entryExports('// export function configure(c) {}\nexport function process(b) { return b; }'))).toEqual(['configure']);
+    expect(missingProcessorExports(entryExports("export * from './impl.js';"))).toEqual([]);
+    expect(missingProcessorExports(entryExports("export { configure, processBatch } from './impl.js';"))).toEqual([]);
+    expect(missingProcessorExports(entryExports('export const { configure, process } = make();'))).toEqual([]);
     // SpiderMonkey builds get no packed export: processBatch alone would not do.
-    expect(missingProcessorExports('export function configure(c) {}\nexport function processBatch(b, o) {}', { packedPossible: false })).toEqual(['process (processBatch needs a QuickJS build)']);
+    expect(missingProcessorExports(entryExports('export function configure(c) {}\nexport function processBatch(b, o) {}'), { packedPossible: false })).toEqual(['process (processBatch needs a QuickJS build)']);
   });
 
   it('refuses an async or generator processBatch at build, saying why: what it writes after an await would be lost', () => {
@@ -136,7 +136,7 @@ describe('building a JS processor', () => {
       'export const processBatch = async (b, o) => {};',
       'async function run(b, o) {}\nexport { run as processBatch };',
     ]) {
-      const error = failure(() => exportsProcessBatch(source, 'index.js'));
+      const error = failure(() => exportsProcessBatch(entryExports(source), 'index.js'));
       expect(error.code, source).toBe('WEIR_PLUGIN_BUILD_FAILED');
       expect(error.message).toMatch(/^index\.js: processBatch is (async|a generator).*plain function/);
     }
